@@ -1,0 +1,463 @@
+"""The adapter contract: one abstract base every regional adapter subclasses.
+
+The public async methods (``get_profile``, ``get_diaries``, …) are written once here and
+never overridden. Each one checks the declared capability, runs the protected hook
+(``_fetch_*``) through the injected :class:`CallRunner` (where the gateway adds caching,
+single flight, retries and circuit breaking), bounds it with a timeout, translates every
+foreign error into the :mod:`adapters.errors` tree, logs one line without personal data,
+and checks the hook's invariants (batch results as long as their keys, lessons inside the
+requested range and sorted).
+
+To write an adapter: subclass :class:`DiaryAdapter`, declare ``slug``, ``diary_system``,
+``capabilities``, ``login_methods`` and ``config_model``, implement the hooks for the
+declared capabilities. A hook for an undeclared capability is never called.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from .capabilities import Capability
+from .errors import (
+    AdapterError,
+    NotSupportedError,
+    ProviderResponseError,
+    ProviderUnavailableError,
+    map_httpx_errors,
+)
+from .models import (
+    BellSchedule,
+    Caller,
+    Change,
+    DateRange,
+    Homework,
+    Journal,
+    Lesson,
+    LoginMethod,
+    Mark,
+    ProviderSession,
+    RegionProfile,
+    School,
+    Student,
+    SubjectProgress,
+)
+from .progress import compute_progress
+
+__all__ = [
+    "AdapterDeps",
+    "BatchResult",
+    "CallRunner",
+    "DiaryAdapter",
+    "DirectRunner",
+    "RegionInfo",
+    "UpstreamCall",
+]
+
+logger = logging.getLogger("adapters")
+
+T = TypeVar("T")
+BatchResult = list[T | AdapterError]
+"""One slot per key: the value, or the error that failed only that key."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamCall:
+    """Describes one call to a provider, for the runner's cache and breaker.
+
+    Attributes:
+        provider: the adapter slug.
+        region: the region code.
+        resource: what is fetched (``profile``, ``diary``, ``marks``…): picks the cache TTL.
+        scope: the caller's authorization scope; part of every cache key.
+        key: the call's arguments, serialised.
+        idempotent: reads are; writes are never retried or cached.
+        student_ids: the students whose data the call may return (for invalidation).
+    """
+
+    provider: str
+    region: str
+    resource: str
+    scope: str
+    key: str
+    idempotent: bool = True
+    student_ids: tuple[str, ...] = ()
+
+
+class CallRunner(Protocol):
+    """Runs provider calls; the gateway's runner adds cache, retries and breakers."""
+
+    async def run(self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]]) -> T:
+        """Return ``await fetch()``, possibly from cache or shared with identical calls."""
+        ...
+
+
+class DirectRunner:
+    """A runner that simply calls the provider (tests of one adapter, emulators)."""
+
+    async def run(self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]]) -> T:
+        return await fetch()
+
+
+@dataclass(frozen=True, slots=True)
+class RegionInfo:
+    """The region an adapter instance serves, from the gateway config."""
+
+    code: str
+    name: str
+    timezone: ZoneInfo
+    diary_url: str
+    demo: bool = False
+    history_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterDeps:
+    """Shared services injected into every adapter; adapters never build their own."""
+
+    http: Any = None
+    """The shared ``httpx.AsyncClient`` (``None`` for in-memory providers)."""
+    runner: CallRunner = field(default_factory=DirectRunner)
+    timeout: float = 10.0
+    """Seconds one public call may take in total, retries included."""
+
+
+class DiaryAdapter(abc.ABC):
+    """Base of every regional adapter. See the module docstring for how to write one."""
+
+    slug: ClassVar[str]
+    """Short provider name (``moscow``, ``netcity``, ``eljur``)."""
+    diary_system: ClassVar[str]
+    """The name of the region's diary system, as people know it."""
+    capabilities: ClassVar[frozenset[Capability]]
+    login_methods: ClassVar[tuple[LoginMethod, ...]] = (LoginMethod.NATIONAL_SSO,)
+    config_model: ClassVar[type[Any]]
+    """A frozen dataclass of the adapter's settings (its ``[regions.CODE]`` keys)."""
+
+    def __init__(self, *, region: RegionInfo, config: Any, deps: AdapterDeps) -> None:
+        self.region = region
+        self.config = config
+        self.deps = deps
+        self._closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Release resources; safe to call twice."""
+        self._closed = True
+
+    async def __aenter__(self) -> DiaryAdapter:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- the template ------------------------------------------------------------------
+
+    def supports(self, capability: Capability) -> bool:
+        """Whether the region's system can answer ``capability``."""
+        return capability in self.capabilities
+
+    def _require(self, capability: Capability) -> None:
+        if capability not in self.capabilities:
+            raise NotSupportedError(
+                f"the {self.diary_system} system of region {self.region.code} "
+                f"does not provide {capability.value}",
+                provider=self.slug,
+            )
+
+    async def _call(
+        self,
+        capability: Capability,
+        resource: str,
+        caller: Caller | None,
+        key: str,
+        fetch: Callable[[], Awaitable[T]],
+        *,
+        idempotent: bool = True,
+        student_ids: Sequence[str] = (),
+    ) -> T:
+        self._require(capability)
+        call = UpstreamCall(
+            provider=self.slug,
+            region=self.region.code,
+            resource=resource,
+            scope=caller.scope if caller is not None else "public",
+            key=key,
+            idempotent=idempotent,
+            student_ids=tuple(student_ids),
+        )
+
+        async def guarded() -> T:
+            with map_httpx_errors(self.slug):
+                return await fetch()
+
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            async with asyncio.timeout(self.deps.timeout):
+                return await self.deps.runner.run(call, guarded)
+        except TimeoutError as exc:
+            outcome = "timeout"
+            raise ProviderUnavailableError("provider timed out", provider=self.slug) from exc
+        except AdapterError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            logger.info(
+                "provider call %s region=%s resource=%s outcome=%s duration_ms=%.1f",
+                self.slug,
+                self.region.code,
+                resource,
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    def _check_batch(self, keys: Sequence[str], results: Sequence[Any]) -> None:
+        if len(results) != len(keys):
+            raise ProviderResponseError(
+                f"adapter returned {len(results)} results for {len(keys)} keys",
+                provider=self.slug,
+            )
+
+    @staticmethod
+    def _key(*parts: object) -> str:
+        return "|".join(
+            ",".join(map(str, p)) if isinstance(p, list | tuple) else str(p) for p in parts
+        )
+
+    # -- public methods (never overridden) ---------------------------------------------
+
+    async def list_schools(self) -> list[School]:
+        """The region's schools (public directory data)."""
+        return await self._call(Capability.PROFILE, "schools", None, "all", self._list_schools)
+
+    async def get_profile(self, caller: Caller) -> RegionProfile | None:
+        """Who the caller is in this region, or ``None`` when the region does not know them."""
+        return await self._call(
+            Capability.PROFILE, "profile", caller, "me", lambda: self._fetch_profile(caller)
+        )
+
+    async def get_students(
+        self, caller: Caller, student_ids: Sequence[str]
+    ) -> BatchResult[Student]:
+        """Students by id; a slot holds ``NotFoundError`` for an unknown id."""
+        ids = list(student_ids)
+        result = await self._call(
+            Capability.PROFILE,
+            "students",
+            caller,
+            self._key(ids),
+            lambda: self._fetch_students(caller, ids),
+            student_ids=ids,
+        )
+        self._check_batch(ids, result)
+        return result
+
+    async def get_diaries(
+        self, caller: Caller, student_ids: Sequence[str], days: DateRange
+    ) -> BatchResult[list[Lesson]]:
+        """Each student's lessons in ``days``, with their marks, homework and absences."""
+        ids = list(student_ids)
+        result = await self._call(
+            Capability.SCHEDULE,
+            "diary",
+            caller,
+            self._key(ids, days.start, days.end),
+            lambda: self._fetch_diaries(caller, ids, days),
+            student_ids=ids,
+        )
+        self._check_batch(ids, result)
+        for slot in result:
+            if isinstance(slot, list):
+                self._check_lessons(slot, days)
+        return result
+
+    async def get_marks(
+        self, caller: Caller, student_ids: Sequence[str], days: DateRange
+    ) -> BatchResult[list[Mark]]:
+        """Each student's marks for lessons in ``days`` (filtered on the lesson date)."""
+        ids = list(student_ids)
+        result = await self._call(
+            Capability.MARKS,
+            "marks",
+            caller,
+            self._key(ids, days.start, days.end),
+            lambda: self._fetch_marks(caller, ids, days),
+            student_ids=ids,
+        )
+        self._check_batch(ids, result)
+        return result
+
+    async def get_progress(
+        self, caller: Caller, student_ids: Sequence[str], days: DateRange
+    ) -> BatchResult[list[SubjectProgress]]:
+        """Per-subject weighted averages over ``days``."""
+        ids = list(student_ids)
+        result = await self._call(
+            Capability.PROGRESS,
+            "progress",
+            caller,
+            self._key(ids, days.start, days.end),
+            lambda: self._fetch_progress(caller, ids, days),
+            student_ids=ids,
+        )
+        self._check_batch(ids, result)
+        return result
+
+    async def get_changes(
+        self, caller: Caller, student_ids: Sequence[str], since: datetime
+    ) -> BatchResult[list[Change]]:
+        """Each student's recent changes (new or updated marks and homework) since ``since``."""
+        ids = list(student_ids)
+        result = await self._call(
+            Capability.CHANGES,
+            "changes",
+            caller,
+            self._key(ids, since.isoformat()),
+            lambda: self._fetch_changes(caller, ids, since),
+            student_ids=ids,
+        )
+        self._check_batch(ids, result)
+        return result
+
+    async def get_journal(self, caller: Caller, group_id: str, days: DateRange) -> Journal:
+        """A group's journal over ``days`` (staff only; the provider checks it too)."""
+        return await self._call(
+            Capability.JOURNAL,
+            "journal",
+            caller,
+            self._key(group_id, days.start, days.end),
+            lambda: self._fetch_journal(caller, group_id, days),
+        )
+
+    async def get_bell_schedule(self, caller: Caller | None, school_id: str) -> BellSchedule:
+        """A school's lesson times."""
+        return await self._call(
+            Capability.BELLS,
+            "bells",
+            None,
+            school_id,
+            lambda: self._fetch_bell_schedule(school_id),
+        )
+
+    async def set_homework_done(
+        self, caller: Caller, student_id: str, homework_id: str, done: bool
+    ) -> Homework:
+        """Mark a student's homework done or not done; never retried, never cached."""
+        return await self._call(
+            Capability.HOMEWORK_DONE,
+            "homework_done",
+            caller,
+            self._key(student_id, homework_id, done),
+            lambda: self._set_homework_done(caller, student_id, homework_id, done),
+            idempotent=False,
+            student_ids=[student_id],
+        )
+
+    async def login(self, *, school: str | None, login: str, password: str) -> ProviderSession:
+        """Sign a student in with their school-issued login; never cached."""
+        return await self._call(
+            Capability.SCHOOL_LOGIN,
+            "login",
+            None,
+            f"login:{school}:{login}",
+            lambda: self._login(school, login, password),
+            idempotent=False,
+        )
+
+    # -- invariants --------------------------------------------------------------------
+
+    def _check_lessons(self, lessons: list[Lesson], days: DateRange) -> None:
+        previous: tuple[date, int] | None = None
+        for lesson in lessons:
+            if lesson.date not in days:
+                raise ProviderResponseError(
+                    f"lesson on {lesson.date} outside {days.start}..{days.end}",
+                    provider=self.slug,
+                )
+            order = (lesson.date, lesson.number)
+            if previous is not None and order < previous:
+                raise ProviderResponseError("lessons are not sorted", provider=self.slug)
+            previous = order
+
+    # -- hooks -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def _list_schools(self) -> list[School]:
+        """Return every school of the region."""
+
+    @abc.abstractmethod
+    async def _fetch_profile(self, caller: Caller) -> RegionProfile | None:
+        """Return the caller's person, roles and children here; ``None`` if unknown."""
+
+    @abc.abstractmethod
+    async def _fetch_students(self, caller: Caller, student_ids: list[str]) -> BatchResult[Student]:
+        """Return one slot per id: the student, or ``NotFoundError``/``AccessDeniedError``."""
+
+    @abc.abstractmethod
+    async def _fetch_diaries(
+        self, caller: Caller, student_ids: list[str], days: DateRange
+    ) -> BatchResult[list[Lesson]]:
+        """Return, per student, the lessons of ``days`` sorted by (date, number)."""
+
+    async def _fetch_marks(
+        self, caller: Caller, student_ids: list[str], days: DateRange
+    ) -> BatchResult[list[Mark]]:
+        """Return, per student, the marks of lessons in ``days``.
+
+        The default collects them from the diary; override where the provider has a
+        cheaper marks call.
+        """
+        diaries = await self._fetch_diaries(caller, student_ids, days)
+        return [
+            slot
+            if isinstance(slot, AdapterError)
+            else [mark for lesson in slot for mark in lesson.marks]
+            for slot in diaries
+        ]
+
+    async def _fetch_progress(
+        self, caller: Caller, student_ids: list[str], days: DateRange
+    ) -> BatchResult[list[SubjectProgress]]:
+        """Return, per student, the subjects' averages.
+
+        The default computes them from the marks with the common weighted-mean rule;
+        override to use the provider's own averages.
+        """
+        marks = await self._fetch_marks(caller, student_ids, days)
+        return [
+            slot if isinstance(slot, AdapterError) else compute_progress(student_id, slot)
+            for student_id, slot in zip(student_ids, marks, strict=True)
+        ]
+
+    async def _fetch_changes(
+        self, caller: Caller, student_ids: list[str], since: datetime
+    ) -> BatchResult[list[Change]]:
+        """Return, per student, changes newer than ``since``, newest first."""
+        raise NotSupportedError("changes", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_journal(self, caller: Caller, group_id: str, days: DateRange) -> Journal:
+        """Return the group's journal; raise ``AccessDeniedError`` if not the caller's."""
+        raise NotSupportedError("journal", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_bell_schedule(self, school_id: str) -> BellSchedule:
+        """Return the school's bells."""
+        raise NotSupportedError("bells", provider=self.slug)  # pragma: no cover
+
+    async def _set_homework_done(
+        self, caller: Caller, student_id: str, homework_id: str, done: bool
+    ) -> Homework:
+        """Mark homework done; return it as it now is."""
+        raise NotSupportedError("homework_done", provider=self.slug)  # pragma: no cover
+
+    async def _login(self, school: str | None, login: str, password: str) -> ProviderSession:
+        """Check a school login; raise ``AuthenticationError`` on wrong credentials."""
+        raise NotSupportedError("school_login", provider=self.slug)  # pragma: no cover

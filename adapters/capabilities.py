@@ -1,0 +1,34 @@
+"""What an adapter can do: the capability enum every adapter declares."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Capability"]
+
+
+class Capability(enum.Enum):
+    """One thing a region's system can answer; undeclared ones give ``NotSupportedError``."""
+
+    PROFILE = "profile"
+    """Who the caller is, their roles and children."""
+    SCHEDULE = "schedule"
+    """Lessons of a student's days (the diary skeleton)."""
+    MARKS = "marks"
+    """Marks with comments and weights."""
+    HOMEWORK = "homework"
+    """Homework texts and attachments."""
+    HOMEWORK_DONE = "homework_done"
+    """Marking homework done / not done (a write)."""
+    ATTENDANCE = "attendance"
+    """Absences with reasons."""
+    PROGRESS = "progress"
+    """Per-subject averages and trends."""
+    CHANGES = "changes"
+    """A feed of recent changes."""
+    JOURNAL = "journal"
+    """A teacher's journal of a group."""
+    BELLS = "bells"
+    """The schools' bell schedules."""
+    SCHOOL_LOGIN = "school_login"
+    """Signing students in with a school-issued login."""

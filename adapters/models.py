@@ -1,0 +1,439 @@
+"""The unified diary models every adapter returns.
+
+Frozen, slotted dataclasses with no provider-specific types in them. Identifiers are the
+provider's own ids as strings ("native ids"); the schema turns them into opaque global
+ids that also carry the region. Dates are ``datetime.date``; instants are timezone-aware
+``datetime.datetime`` in the region's zone.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+__all__ = [
+    "Absence",
+    "Attachment",
+    "Bell",
+    "BellSchedule",
+    "Caller",
+    "Change",
+    "ChangeKind",
+    "Child",
+    "ClassUnit",
+    "DateRange",
+    "Grade",
+    "Group",
+    "Homework",
+    "Journal",
+    "JournalLesson",
+    "Lesson",
+    "LoginMethod",
+    "Mark",
+    "MarkScale",
+    "Person",
+    "ProgressPoint",
+    "ProviderSession",
+    "RegionProfile",
+    "Role",
+    "RoleGrant",
+    "School",
+    "Student",
+    "Subject",
+    "SubjectProgress",
+    "Teacher",
+    "Trend",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """An inclusive range of calendar days."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"date range ends ({self.end}) before it starts ({self.start})")
+
+    @property
+    def days(self) -> int:
+        """Number of calendar days in the range."""
+        return (self.end - self.start).days + 1
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+    def dates(self) -> list[date]:
+        """Every day of the range, in order."""
+        return [self.start + timedelta(days=i) for i in range(self.days)]
+
+
+class Role(enum.Enum):
+    """A role a person holds in a region's diary system."""
+
+    PARENT = "parent"
+    STUDENT = "student"
+    TEACHER = "teacher"
+    CLASS_TEACHER = "class_teacher"
+    SCHOOL_ADMIN = "school_admin"
+
+
+class LoginMethod(enum.Enum):
+    """How people sign in to a region's own diary system."""
+
+    NATIONAL_SSO = "national_sso"
+    SCHOOL_LOGIN = "school_login"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, as the adapter needs to know it.
+
+    Attributes:
+        person_id: the national person id (the SSO ``sub``), or ``None`` for a student
+            signed in with a school login only.
+        sso_token: the verified national SSO access token, for providers that exchange it
+            for their own token (never logged).
+        session: a provider session obtained by a school login, kept server-side.
+    """
+
+    person_id: str | None
+    sso_token: str | None = field(default=None, repr=False)
+    session: ProviderSession | None = field(default=None, repr=False)
+
+    @property
+    def scope(self) -> str:
+        """A stable identifier of this caller for cache keys and single-flight."""
+        if self.person_id is not None:
+            return f"p:{self.person_id}"
+        if self.session is not None:
+            return f"s:{self.session.student_id}"
+        return "anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSession:
+    """A provider-side session obtained with a school login (never leaves the server)."""
+
+    student_id: str
+    token: str = field(repr=False)
+    data: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A named person (student, parent or member of staff)."""
+
+    id: str
+    last_name: str
+    first_name: str
+    middle_name: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        """«Фамилия Имя Отчество», as Russian documents write it."""
+        parts = [self.last_name, self.first_name, self.middle_name]
+        return " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class School:
+    """A school of the region."""
+
+    id: str
+    name: str
+    short_name: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A school subject."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Teacher:
+    """A teacher, with the subjects they teach where the provider says."""
+
+    id: str
+    person: Person
+    subject_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClassUnit:
+    """A class of students, such as «9-А»."""
+
+    id: str
+    school_id: str
+    name: str
+    level: int | None = None
+    class_teacher: Teacher | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A subject group of a class (the unit a subject teacher teaches)."""
+
+    id: str
+    name: str
+    subject: Subject
+    class_unit_id: str
+    school_id: str
+    teacher_ids: tuple[str, ...] = ()
+    student_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Student:
+    """A student as the region's system knows them.
+
+    ``group_ids`` are the subject groups the student is in; they decide which teachers
+    relate to the student. ``parent_contacts`` is sensitive and filtered by the policy.
+    """
+
+    id: str
+    person: Person
+    school_id: str
+    class_unit_id: str
+    class_name: str
+    group_ids: tuple[str, ...] = ()
+    birth_date: date | None = None
+    parent_contacts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A student related to the caller as their parent."""
+
+    student: Student
+    is_legal_representative: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """One role a person holds in one school of a region.
+
+    Attributes:
+        role: which role.
+        school_id: the school it applies to.
+        class_unit_ids: for a class teacher, the classes they lead.
+        group_ids: for a teacher, the subject groups they teach.
+        student_id: for a student, their own student id.
+    """
+
+    role: Role
+    school_id: str | None = None
+    class_unit_ids: tuple[str, ...] = ()
+    group_ids: tuple[str, ...] = ()
+    student_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegionProfile:
+    """What a region's system knows about the caller: who, which roles, which children."""
+
+    person: Person
+    roles: tuple[RoleGrant, ...]
+    children: tuple[Child, ...] = ()
+    groups: tuple[Group, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MarkScale:
+    """A grading scale: «five» (2–5), «ten» (1–10), «hundred» (0–100) or «pass» (зачёт)."""
+
+    name: str
+    min: float
+    max: float
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """One mark's value on the three numeric scales, where it has a numeric meaning."""
+
+    five: float | None
+    ten: float | None
+    hundred: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A mark as the teacher gave it, with its equivalents on the common scales.
+
+    ``value`` is the original string («5», «9», «87», «зачёт»). ``grade`` holds the
+    adapter's conversion (``None`` members where the mark has no numeric meaning) and
+    ``normalized`` the value on 0–1 (``None`` likewise).
+    """
+
+    id: str
+    student_id: str
+    subject: Subject
+    value: str
+    scale: MarkScale
+    grade: Grade
+    normalized: float | None
+    weight: float
+    lesson_date: date
+    is_exam: bool = False
+    control_form: str | None = None
+    comment: str | None = None
+    created_at: datetime | None = None
+    lesson_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to homework."""
+
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Homework:
+    """Homework set for a lesson."""
+
+    id: str
+    student_id: str
+    subject: Subject
+    text: str
+    due_on: date
+    assigned_on: date | None = None
+    done: bool | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Absence:
+    """A missed lesson; ``excused`` is ``None`` when the provider does not say."""
+
+    student_id: str
+    date: date
+    reason: str | None = None
+    excused: bool | None = None
+    lesson_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """One lesson of a student's day, with everything the diary shows for it."""
+
+    id: str
+    date: date
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+    subject: Subject
+    teacher: Teacher | None = None
+    room: str | None = None
+    topic: str | None = None
+    group_id: str | None = None
+    cancelled: bool = False
+    replaced: bool = False
+    remote: bool = False
+    homework: tuple[Homework, ...] = ()
+    marks: tuple[Mark, ...] = ()
+    absence: Absence | None = None
+
+
+class Trend(enum.Enum):
+    """Which way a subject's marks are going."""
+
+    UP = "up"
+    DOWN = "down"
+    FLAT = "flat"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressPoint:
+    """One point of a progress chart: the running weighted average after a day's marks."""
+
+    date: date
+    average: float
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectProgress:
+    """Weighted averages of one subject's marks over a period, per scale."""
+
+    student_id: str
+    subject: Subject
+    count: int
+    average_five: float | None
+    average_ten: float | None
+    average_hundred: float | None
+    trend: Trend
+    series: tuple[ProgressPoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Bell:
+    """One lesson slot of the school day."""
+
+    number: int
+    starts: time
+    ends: time
+
+
+@dataclass(frozen=True, slots=True)
+class BellSchedule:
+    """The lesson times of a school."""
+
+    school_id: str
+    bells: tuple[Bell, ...]
+
+
+class ChangeKind(enum.Enum):
+    """What happened in a feed entry."""
+
+    MARK_CREATED = "mark_created"
+    MARK_UPDATED = "mark_updated"
+    HOMEWORK_CREATED = "homework_created"
+    HOMEWORK_UPDATED = "homework_updated"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A recent change to a student's diary."""
+
+    id: str
+    student_id: str
+    kind: ChangeKind
+    at: datetime
+    subject_name: str
+    lesson_date: date | None = None
+    mark_value: str | None = None
+    previous_mark_value: str | None = None
+    homework_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalLesson:
+    """A lesson of a group, as a column of the teacher's journal."""
+
+    id: str
+    date: date
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+    topic: str | None = None
+    room: str | None = None
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    """One group's journal over a range: students × lessons with marks and absences."""
+
+    group: Group
+    students: tuple[Student, ...]
+    lessons: tuple[JournalLesson, ...]
+    marks: tuple[Mark, ...]
+    absences: tuple[Absence, ...]
