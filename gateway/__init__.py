@@ -1,0 +1,24 @@
+"""The diary-gateway ASGI service: app factory, settings, CLI, identity and wiring."""
+
+from __future__ import annotations
+
+from .app import create_app
+from .audit import AuditLog
+from .identity import AuthenticationFailed, DevIssuer, Identity, IssuerConfig, TokenVerifier
+from .settings import Settings, SettingsError, load_settings_file, parse_settings
+
+__all__ = [
+    "AuditLog",
+    "AuthenticationFailed",
+    "DevIssuer",
+    "Identity",
+    "IssuerConfig",
+    "Settings",
+    "SettingsError",
+    "TokenVerifier",
+    "create_app",
+    "load_settings_file",
+    "parse_settings",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,36 @@
+"""The unified Student / Diary / Journal graph (Strawberry) over the regional adapters.
+
+Knows ``adapters``; never imports ``gateway``.
+"""
+
+from __future__ import annotations
+
+from .api import Mutation, Query, build_schema
+from .context import AuditEvent, AuditSink, GatewayContext, Info, Limits, SessionIssuer
+from .errors import ErrorCode, coded_error, from_adapter_error
+from .extensions import merge_events
+from .ids import GlobalId, decode_id, encode_id
+from .policy import RULES, Access, Relation, rule_for
+
+__all__ = [
+    "RULES",
+    "Access",
+    "AuditEvent",
+    "AuditSink",
+    "ErrorCode",
+    "GatewayContext",
+    "GlobalId",
+    "Info",
+    "Limits",
+    "Mutation",
+    "Query",
+    "Relation",
+    "SessionIssuer",
+    "build_schema",
+    "coded_error",
+    "decode_id",
+    "encode_id",
+    "from_adapter_error",
+    "merge_events",
+    "rule_for",
+]

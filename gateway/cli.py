@@ -1,0 +1,143 @@
+"""The ``diary-gateway`` command (also ``python -m gateway``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .demo import EXAMPLE_QUERY, build_demo_app, dev_issuer
+    from .personas import PERSONAS
+
+    app = build_demo_app(host=args.host, port=args.port)
+    issuer = dev_issuer()
+    url = f"http://{args.host}:{args.port}/graphql"
+    monday = date.today() - timedelta(days=date.today().weekday())
+    print(f"diary-gateway demo: GraphiQL at {url}\n")
+    print("Personas (send as  Authorization: Bearer <token>):")
+    for persona in PERSONAS:
+        print(f"  {persona.name:28} {persona.description}")
+        print(f"    {issuer.mint(persona.subject)}")
+    print("\nExample query (variables: "
+          f'{{"from": "{monday}", "to": "{monday + timedelta(days=6)}"}}):')
+    print(EXAMPLE_QUERY)
+    print(f"\nOr: curl -s {url} -H 'Content-Type: application/json' "
+          "-H \"Authorization: Bearer $(diary-gateway token --persona parent)\" "
+          "-d '{\"query\": \"{ me { children { fullName } } }\"}'\n", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .settings import SettingsError, load_settings_file
+
+    try:
+        settings = load_settings_file(Path(args.config))
+    except SettingsError as exc:
+        print(f"diary-gateway: bad config: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_level="info")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from .demo import DEV_AUDIENCE, dev_issuer
+    from .personas import find_persona
+
+    try:
+        persona = find_persona(args.persona)
+    except KeyError as exc:
+        print(f"diary-gateway: {exc.args[0]}", file=sys.stderr)
+        return 2
+    issuer = dev_issuer(Path(args.key_file) if args.key_file else None)
+    print(issuer.mint(persona.subject, audience=DEV_AUDIENCE, ttl_seconds=args.ttl))
+    return 0
+
+
+def _personas(args: argparse.Namespace) -> int:
+    from .personas import PERSONAS
+
+    for persona in PERSONAS:
+        print(f"{persona.name}\t{persona.description}")
+    return 0
+
+
+def _emulate(args: argparse.Namespace) -> int:
+    from adapters.moscow.emulator import emulator_main
+
+    emulator_main(
+        port=args.port,
+        host=args.host,
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        token_ttl_calls=args.token_ttl_calls,
+        sso_jwks=args.sso_jwks,
+    )
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from schema import build_schema
+
+    print(build_schema().as_str())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="diary-gateway", description="One GraphQL API over regional school diaries."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="serve the demo (mock regions, Moscow emulator, dev SSO)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=_demo)
+
+    serve = sub.add_parser("serve", help="serve from a TOML config")
+    serve.add_argument("--config", required=True, help="path to the TOML config")
+    serve.set_defaults(func=_serve)
+
+    token = sub.add_parser("token", help="print a dev-issuer token for a persona")
+    token.add_argument("--persona", required=True)
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    token.add_argument("--key-file", help="the dev issuer's key file")
+    token.set_defaults(func=_token)
+
+    personas = sub.add_parser("personas", help="list the demo personas")
+    personas.set_defaults(func=_personas)
+
+    emulate = sub.add_parser("emulate", help="run a provider emulator")
+    emulate.add_argument("provider", choices=["moscow"])
+    emulate.add_argument("--host", default="127.0.0.1")
+    emulate.add_argument("--port", type=int, default=8081)
+    emulate.add_argument("--latency-ms", type=int, default=0)
+    emulate.add_argument("--error-rate", type=float, default=0.0)
+    emulate.add_argument("--token-ttl-calls", type=int, default=None)
+    emulate.add_argument("--sso-jwks", default=None, help="JWKS URL of the trusted SSO issuer")
+    emulate.set_defaults(func=_emulate)
+
+    schema = sub.add_parser("schema", help="print the GraphQL SDL")
+    schema.set_defaults(func=_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,122 @@
+"""The demo: three regions of demo data, the Moscow emulator in-process, a dev SSO issuer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from .app import create_app
+from .identity import DevIssuer
+from .settings import Settings, parse_settings
+
+__all__ = ["DEV_AUDIENCE", "DEV_ISSUER", "EXAMPLE_QUERY", "build_demo_app", "demo_settings",
+           "dev_issuer", "dev_key_path"]
+
+DEV_ISSUER = "urn:diary-gateway:dev-sso"
+"""The development national-SSO issuer (plays Госуслуги / ЕСИА in the demo)."""
+DEV_AUDIENCE = "diary-gateway"
+EMULATOR_PATH = "/__emulators/moscow"
+
+EXAMPLE_QUERY = """query ParentWeek($from: Date!, $to: Date!) {
+  me {
+    children {
+      fullName
+      school { name region { code } }
+      diary(from: $from, to: $to) {
+        days {
+          date
+          lessons {
+            number
+            subject { name }
+            marks { value scale { name } fivePoint weight comment }
+            homework { text }
+          }
+        }
+      }
+    }
+  }
+}"""
+
+
+def dev_key_path() -> Path:
+    """Where the dev issuer's private key lives (git-ignored)."""
+    override = os.environ.get("DIARY_GATEWAY_DEV_KEY")
+    if override:
+        return Path(override)
+    root = Path(__file__).resolve().parent.parent
+    base = root if (root / "pyproject.toml").exists() else Path.cwd()
+    return base / ".dev-issuer" / "key.json"
+
+
+def dev_issuer(path: Path | None = None) -> DevIssuer:
+    """The dev issuer, creating its key on first use."""
+    return DevIssuer.load_or_create(path or dev_key_path(), issuer=DEV_ISSUER)
+
+
+def demo_settings(
+    *, host: str = "127.0.0.1", port: int = 8000, moscow_base_url: str | None = None,
+    seed_today: str | None = None,
+) -> Settings:
+    """The demo configuration: regions 74, 11 and 77, the dev issuer, memory cache."""
+    base = f"http://{host}:{port}"
+    mock_extra: dict[str, Any] = {"seed_today": seed_today} if seed_today else {}
+    return parse_settings(
+        {
+            "server": {"host": host, "port": port, "graphiql": True, "introspection": True},
+            "issuers": [
+                {
+                    "issuer": DEV_ISSUER,
+                    "audience": DEV_AUDIENCE,
+                    "jwks_url": f"{base}/.well-known/jwks.json",
+                }
+            ],
+            "regions": {
+                "74": {
+                    "adapter": "netcity",
+                    "name": "Челябинская область (демо)",
+                    "timezone": "Asia/Yekaterinburg",
+                    "diary_url": "https://sgo.edu-74.ru",
+                    "demo": True,
+                    **mock_extra,
+                },
+                "11": {
+                    "adapter": "eljur",
+                    "name": "Республика Коми (демо)",
+                    "timezone": "Europe/Moscow",
+                    "diary_url": "https://eljur.ru",
+                    "demo": True,
+                    **mock_extra,
+                },
+                "77": {
+                    "adapter": "moscow",
+                    "name": "Москва (демо)",
+                    "timezone": "Europe/Moscow",
+                    "diary_url": "https://school.mos.ru",
+                    "demo": True,
+                    "base_url": moscow_base_url or f"{base}{EMULATOR_PATH}",
+                },
+            },
+        }
+    )
+
+
+def build_demo_app(
+    *, host: str = "127.0.0.1", port: int = 8000, key_path: Path | None = None,
+    seed_today: str | None = None,
+) -> Starlette:
+    """The demo app: the gateway plus the Moscow emulator mounted on the same server."""
+    from datetime import date
+
+    from adapters.moscow.emulator import create_emulator
+
+    issuer = dev_issuer(key_path)
+    settings = demo_settings(host=host, port=port, seed_today=seed_today)
+    emulator = create_emulator(
+        today=date.fromisoformat(seed_today) if seed_today else None,
+        sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json",
+    )
+    return create_app(settings, dev_issuer=issuer, routes=[Mount(EMULATOR_PATH, app=emulator)])

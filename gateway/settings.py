@@ -1,0 +1,172 @@
+"""Gateway settings from a TOML file: ``[server]``, ``[[issuers]]``, ``[regions.CODE]``, ``[cache]``.
+
+Every table is checked key by key; a bad file fails with a :class:`SettingsError` that
+names the key and what was expected (``regions.77.base_url: expected a string (required)``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from adapters import SettingsError, get_adapter_class, load_settings
+
+__all__ = [
+    "CacheSettings",
+    "IssuerSettings",
+    "RegionSettings",
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "load_settings_file",
+    "parse_settings",
+]
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """``[server]``: where to listen and how to face browsers and clients."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = field(default_factory=list)
+    """Browser origins allowed to call the API (CORS)."""
+    graphiql: bool = False
+    """Serve the GraphiQL IDE on GET /graphql."""
+    introspection: bool = False
+    """Answer introspection queries."""
+    max_range_days: int = 62
+    """The longest date range one diary or journal query may ask for."""
+    max_body_bytes: int = 65_536
+    """Larger request bodies are refused with 413."""
+
+
+@dataclass(frozen=True)
+class IssuerSettings:
+    """``[[issuers]]``: a national SSO issuer whose access tokens the gateway accepts."""
+
+    issuer: str
+    audience: str
+    jwks_url: str
+    leeway_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """``[cache]``: where provider data and responses are cached."""
+
+    url: str = "memory://"
+    """``memory://`` (per instance) or ``redis://host:port/db`` (shared by instances)."""
+    max_entries: int = 10_000
+    """Bound of the in-memory cache."""
+    ttl: dict[str, int] = field(default_factory=dict)
+    """Seconds per resource: profile, schools, students, diary, marks, progress, changes…"""
+
+
+_GATEWAY_REGION_KEYS = ("adapter", "name", "timezone", "diary_url", "demo", "history_days")
+
+
+@dataclass(frozen=True)
+class RegionSettings:
+    """``[regions.CODE]``: one region; keys other than the gateway's go to the adapter."""
+
+    code: str
+    adapter: str
+    name: str
+    timezone: ZoneInfo
+    diary_url: str
+    demo: bool
+    history_days: int | None
+    adapter_config: Any
+
+
+@dataclass(frozen=True)
+class _RegionTable:
+    adapter: str
+    name: str
+    timezone: str
+    diary_url: str
+    demo: bool = False
+    history_days: int | None = None
+    """How many days back parents may read (the national portal's window); unset: no limit."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration."""
+
+    server: ServerSettings = field(default_factory=ServerSettings)
+    issuers: list[IssuerSettings] = field(default_factory=list)
+    regions: dict[str, RegionSettings] = field(default_factory=dict)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+
+
+def _region(code: str, table: Mapping[str, Any]) -> RegionSettings:
+    where = f"regions.{code}"
+    if not isinstance(table, Mapping):
+        raise SettingsError(where, "a table")
+    own = {k: v for k, v in table.items() if k in _GATEWAY_REGION_KEYS}
+    rest = {k: v for k, v in table.items() if k not in _GATEWAY_REGION_KEYS}
+    parsed = load_settings(_RegionTable, own, where=where)
+    try:
+        adapter_cls = get_adapter_class(parsed.adapter)
+    except KeyError as exc:
+        raise SettingsError(f"{where}.adapter", str(exc.args[0])) from None
+    try:
+        zone = ZoneInfo(parsed.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{where}.timezone", "an IANA time zone such as Europe/Moscow", parsed.timezone
+        ) from None
+    if parsed.history_days is not None and parsed.history_days < 1:
+        raise SettingsError(f"{where}.history_days", "a positive number of days")
+    adapter_config = load_settings(adapter_cls.config_model, rest, where=where)
+    return RegionSettings(
+        code=code,
+        adapter=parsed.adapter,
+        name=parsed.name,
+        timezone=zone,
+        diary_url=parsed.diary_url,
+        demo=parsed.demo,
+        history_days=parsed.history_days,
+        adapter_config=adapter_config,
+    )
+
+
+def parse_settings(data: Mapping[str, Any]) -> Settings:
+    """Settings from a parsed TOML document."""
+    known = {"server", "issuers", "regions", "cache"}
+    for key in data:
+        if key not in known:
+            raise SettingsError(key, f"one of the tables {', '.join(sorted(known))}")
+    server = load_settings(ServerSettings, data.get("server", {}), where="server")
+    raw_issuers = data.get("issuers", [])
+    if not isinstance(raw_issuers, list):
+        raise SettingsError("issuers", "an array of tables ([[issuers]])")
+    issuers = [
+        load_settings(IssuerSettings, table, where=f"issuers[{i}]")
+        for i, table in enumerate(raw_issuers)
+    ]
+    raw_regions = data.get("regions", {})
+    if not isinstance(raw_regions, Mapping):
+        raise SettingsError("regions", "a table of regions ([regions.CODE])")
+    regions = {str(code): _region(str(code), table) for code, table in raw_regions.items()}
+    cache = load_settings(CacheSettings, data.get("cache", {}), where="cache")
+    if not cache.url.startswith(("memory://", "redis://", "rediss://")):
+        raise SettingsError("cache.url", "memory:// or redis://host:port/db", cache.url)
+    return Settings(server=server, issuers=issuers, regions=regions, cache=cache)
+
+
+def load_settings_file(path: Path) -> Settings:
+    """Read and check a TOML config file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(str(path), f"valid TOML ({exc})") from None
+    except OSError as exc:
+        raise SettingsError(str(path), f"a readable file ({exc.strerror})") from None
+    return parse_settings(data)

@@ -1,0 +1,54 @@
+"""Building the configured adapters (the registry) from settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from adapters import (
+    AdapterDeps,
+    AdapterRegistry,
+    CallRunner,
+    DirectRunner,
+    RegionInfo,
+    get_adapter_class,
+)
+
+from .settings import Settings
+
+__all__ = ["build_http_client", "build_registry"]
+
+
+def build_http_client(*, transport: Any = None) -> httpx.AsyncClient:
+    """The one shared httpx client for providers and JWKS fetches."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=3.0),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        headers={"User-Agent": "diary-gateway/0.1"},
+        transport=transport,
+        follow_redirects=False,
+    )
+
+
+def build_registry(
+    settings: Settings, http: httpx.AsyncClient, *, runner: CallRunner | None = None
+) -> AdapterRegistry:
+    """One adapter instance per configured region, sharing ``http`` and ``runner``."""
+    deps = AdapterDeps(http=http, runner=runner or DirectRunner())
+    adapters = {}
+    for code, region in settings.regions.items():
+        cls = get_adapter_class(region.adapter)
+        adapters[code] = cls(
+            region=RegionInfo(
+                code=code,
+                name=region.name,
+                timezone=region.timezone,
+                diary_url=region.diary_url,
+                demo=region.demo,
+                history_days=region.history_days,
+            ),
+            config=region.adapter_config,
+            deps=deps,
+        )
+    return AdapterRegistry(adapters)

@@ -1,0 +1,243 @@
+"""The root types (Query, Mutation) and :func:`build_schema`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from adapters import AdapterError, Capability, RegionProfile
+
+from .audit import viewer_label
+from .context import AuditEvent, Info
+from .diary import Diary, Homework
+from .directory import Region, School
+from .errors import ErrorCode, coded_error, from_adapter_error
+from .extensions import AuditTrail, masked_errors
+from .ids import decode_id
+from .journal import Journal, staff_relation
+from .policy import FAMILY, Relation, relations_to_student
+from .relay import Node
+from .students import Student, check_range
+from .viewer import Viewer
+
+__all__ = ["Mutation", "Query", "build_schema", "load_student"]
+
+
+async def load_student(info: Info, student_id: str) -> Student:
+    """A student by global id, with the viewer's access decided from the region's data.
+
+    Raises ``FORBIDDEN`` when the viewer has no relationship to the student at all.
+    """
+    gid = decode_id(student_id, expected="Student")
+    context = info.context
+    context.require_caller()
+    if gid.region not in context.registry:
+        raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
+    if context.session_region is not None and gid.region != context.session_region:
+        raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
+    model = await context.loaders.students.load((gid.region, gid.native))
+    profile = await _profile(info, gid.region)
+    session_student = (
+        context.caller.session.student_id
+        if context.caller is not None and context.caller.session is not None
+        else None
+    )
+    access = relations_to_student(model, profile, session_student_id=session_student)
+    if not access.relations - {Relation.PUBLIC, Relation.SIGNED_IN}:
+        raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
+    return Student.build(model, gid.region, access)
+
+
+async def _profile(info: Info, region: str) -> RegionProfile | None:
+    context = info.context
+    if context.caller is not None and context.caller.person_id is None:
+        return None  # a school-login session: the session itself says who this is
+    return await context.loaders.profile.load(region)
+
+
+@strawberry.type(description="Entry points for reading diaries.")
+class Query:
+    @strawberry.field(description="Refetch any object that implements Node by its global id.")
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")]
+    ) -> Node | None:
+        gid = decode_id(id, expected=("Region", "School", "Student"))
+        if gid.region not in info.context.registry:
+            raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
+        adapter = info.context.registry[gid.region]
+        if gid.type == "Region":
+            return Region.from_adapter(adapter)
+        if gid.type == "School":
+            for school in await info.context.loaders.schools.load(gid.region):
+                if school.id == gid.native:
+                    return School.from_model(school, gid.region)
+            raise coded_error(ErrorCode.NOT_FOUND, "no such school")
+        return await load_student(info, id)
+
+    @strawberry.field(description="The signed-in viewer: person, roles per region, children.")
+    def me(self, info: Info) -> Viewer:
+        return Viewer.for_context(info)
+
+    @strawberry.field(description="A student the viewer is related to.")
+    async def student(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Student id.")]
+    ) -> Student | None:
+        return await load_student(info, id)
+
+    @strawberry.field(description="A student's diary over a date range.")
+    async def diary(
+        self,
+        info: Info,
+        student_id: Annotated[strawberry.ID, strawberry.argument(description="Student id.")],
+        start: Annotated[date, strawberry.argument(name="from", description="First day.")],
+        end: Annotated[date, strawberry.argument(name="to", description="Last day.")],
+    ) -> Diary | None:
+        student = await load_student(info, student_id)
+        return await student.diary(info, start, end)
+
+    @strawberry.field(description="A group's journal over a date range (staff only).")
+    async def journal(
+        self,
+        info: Info,
+        group_id: Annotated[strawberry.ID, strawberry.argument(description="Group id.")],
+        start: Annotated[date, strawberry.argument(name="from", description="First day.")],
+        end: Annotated[date, strawberry.argument(name="to", description="Last day.")],
+    ) -> Journal | None:
+        gid = decode_id(group_id, expected="Group")
+        context = info.context
+        caller = context.require_caller()
+        if gid.region not in context.registry:
+            raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
+        profile = await _profile(info, gid.region)
+        if profile is None or not any(
+            g.role.value in ("teacher", "class_teacher", "school_admin") for g in profile.roles
+        ):
+            raise coded_error(ErrorCode.FORBIDDEN, "the journal is for school staff only")
+        days = check_range(info, start, end, region=gid.region, access=staff_relation_dummy())
+        adapter = context.registry[gid.region]
+        try:
+            model = await adapter.get_journal(caller, gid.native, days)
+        except AdapterError as exc:
+            raise from_adapter_error(exc, region=gid.region) from exc
+        access = staff_relation(model, profile)
+        if not access.relations & {
+            Relation.GROUP_TEACHER,
+            Relation.CLASS_TEACHER,
+            Relation.SCHOOL_ADMIN,
+        }:
+            raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this group's journal")
+        journal, students = Journal.build(model, gid.region, profile, access)
+        journal.start, journal.end = days.start, days.end
+        for student in students:
+            context.pending_audit.append(
+                AuditEvent(
+                    at=_now(),
+                    viewer=viewer_label(info),
+                    role="staff",
+                    relation=(student.access.relation or Relation.PUBLIC).value,
+                    region=gid.region,
+                    student=str(student.id),
+                    fields=("journal",),
+                    allowed=True,
+                    request_id=context.request_id,
+                )
+            )
+        return journal
+
+    @strawberry.field(description="Every region the gateway serves (public).")
+    def regions(self, info: Info) -> list[Region]:
+        return [Region.from_adapter(a) for a in info.context.registry.values()]
+
+    @strawberry.field(description="One region by code (public).")
+    def region(
+        self, info: Info, code: Annotated[str, strawberry.argument(description="Region code.")]
+    ) -> Region | None:
+        if code not in info.context.registry:
+            return None
+        return Region.from_adapter(info.context.registry[code])
+
+
+@strawberry.type(description="The result of marking homework done or not done.")
+class HomeworkDonePayload:
+    homework: Homework = strawberry.field(description="The homework as it now is.")
+
+
+@strawberry.type(description="A gateway session for a student signed in with a school login.")
+class Session:
+    token: str = strawberry.field(description="Bearer token for the gateway (short-lived).")
+    expires_in: int = strawberry.field(description="Seconds until the token expires.")
+    refresh_token: str = strawberry.field(description="Exchange it for a new token.")
+    student: Student | None = strawberry.field(description="The signed-in student.")
+
+
+@strawberry.type(description="Changes to diary data.")
+class Mutation:
+    @strawberry.mutation(
+        description="Mark homework done or not done (the student or their legal representative)."
+    )
+    async def set_homework_done(
+        self,
+        info: Info,
+        homework_id: Annotated[strawberry.ID, strawberry.argument(description="Homework id.")],
+        done: Annotated[bool, strawberry.argument(description="Done (true) or not (false).")],
+    ) -> HomeworkDonePayload | None:
+        gid = decode_id(homework_id, expected="Homework")
+        student_native, _, homework_native = gid.native.partition("/")
+        if not homework_native:
+            raise coded_error(ErrorCode.BAD_USER_INPUT, "malformed homework id")
+        from .ids import encode_id
+
+        student = await load_student(info, encode_id("Student", gid.region, student_native))
+        if not student.access.relations & FAMILY:
+            raise coded_error(
+                ErrorCode.FORBIDDEN, "only the student or their legal representative may do this"
+            )
+        adapter = info.context.registry[gid.region]
+        if not adapter.supports(Capability.HOMEWORK_DONE):
+            raise coded_error(
+                ErrorCode.NOT_SUPPORTED,
+                f"the {adapter.diary_system} system of region {gid.region} cannot record "
+                "homework as done",
+                provider=adapter.slug,
+                region=gid.region,
+            )
+        caller = info.context.require_caller()
+        try:
+            model = await adapter.set_homework_done(caller, student_native, homework_native, done)
+        except AdapterError as exc:
+            raise from_adapter_error(exc, region=gid.region) from exc
+        if info.context.on_mutation is not None:
+            await info.context.on_mutation(gid.region, student_native)
+        return HomeworkDonePayload(
+            homework=Homework.from_model(model, gid.region, student.access)
+        )
+
+
+def staff_relation_dummy() -> Any:
+    from .policy import Access
+
+    return Access(frozenset({Relation.SIGNED_IN}))
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def build_schema(*, extensions: Iterable[Any] = ()) -> strawberry.Schema:
+    """The gateway's schema with its standard extensions plus ``extensions``."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Student, Region, School],
+        extensions=[AuditTrail, masked_errors(), *extensions],
+    )
+
+
+_ = (GraphQLError, SchemaExtension)

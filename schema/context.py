@@ -1,0 +1,122 @@
+"""The per-request context every resolver receives (``Info[GatewayContext, None]``).
+
+The gateway builds it from the request (who is asking) and its app state (the adapters);
+the schema never imports the gateway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
+
+import strawberry
+
+from adapters import AdapterRegistry, Caller
+
+from .errors import ErrorCode, coded_error
+
+if TYPE_CHECKING:
+    from .loaders import Loaders
+
+__all__ = ["AuditEvent", "AuditSink", "GatewayContext", "Info", "Limits", "SessionIssuer"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One read of (or a refused attempt at) a child's record. No values, names or tokens."""
+
+    at: str
+    viewer: str
+    role: str
+    relation: str
+    region: str
+    student: str
+    fields: tuple[str, ...]
+    allowed: bool
+    request_id: str
+
+
+class AuditSink(Protocol):
+    """Where audit events go (the gateway's audit log)."""
+
+    async def record(self, events: list[AuditEvent]) -> None: ...
+
+    async def history(self, region: str, student: str, limit: int) -> list[AuditEvent]: ...
+
+
+class SessionIssuer(Protocol):
+    """Issues gateway session tokens for school logins (the gateway's session store)."""
+
+    async def open(self, region: str, session: Any) -> tuple[str, int]:
+        """Store the provider session server-side; return (token, expires_in seconds)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps on arguments (documented in the README)."""
+
+    max_range_days: int = 62
+    """The longest date range a diary, journal or progress query may ask for."""
+    max_page: int = 100
+    """The largest ``first`` of a connection."""
+
+
+@dataclass
+class GatewayContext:
+    """What resolvers know about the request.
+
+    Attributes:
+        registry: the configured adapters by region code.
+        caller: who is asking, for the adapters (``None``: anonymous).
+        auth_error: why a presented token was refused (``None`` if none or accepted).
+        session_region: for a school-login session, the region it belongs to.
+        today: "today" for default ranges.
+    """
+
+    registry: AdapterRegistry
+    caller: Caller | None = None
+    auth_error: str | None = None
+    session_region: str | None = None
+    today: date = field(default_factory=date.today)
+    limits: Limits = field(default_factory=Limits)
+    audit: AuditSink | None = None
+    sessions: SessionIssuer | None = None
+    history_days: dict[str, int] = field(default_factory=dict)
+    """Region code → how many days back a parent may read (regional data windows)."""
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    on_mutation: Callable[[str, str], Any] | None = None
+    """Called with (region, student id) after a write, for cache invalidation."""
+    _loaders: Loaders | None = None
+    pending_audit: list[AuditEvent] = field(default_factory=list)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders (built on first use)."""
+        if self._loaders is None:
+            from .loaders import Loaders
+
+            self._loaders = Loaders(self)
+        return self._loaders
+
+    def require_caller(self) -> Caller:
+        """The caller, or an ``UNAUTHENTICATED`` error."""
+        if self.caller is None:
+            reason = f" ({self.auth_error})" if self.auth_error else ""
+            raise coded_error(
+                ErrorCode.UNAUTHENTICATED,
+                f"sign in to see this: send Authorization: Bearer <token>{reason}",
+            )
+        return self.caller
+
+    def regions_for_viewer(self) -> list[str]:
+        """The regions whose systems may know the viewer."""
+        if self.session_region is not None:
+            return [self.session_region]
+        return list(self.registry)
+
+
+Info = strawberry.Info[GatewayContext, None]

@@ -1,0 +1,131 @@
+"""The teacher's journal: one group over a range, students × lessons."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+import strawberry
+
+from adapters import Journal as JournalModel
+from adapters import RegionProfile, Role
+
+from .diary import Absence
+from .enforcement import restrict
+from .ids import encode_id
+from .marks import Mark
+from .people import Group
+from .policy import Access, Relation, relations_to_student
+from .students import Student
+
+__all__ = ["Journal", "JournalCell", "JournalLesson", "JournalRow", "staff_relation"]
+
+
+@strawberry.type(description="A lesson of the group: a column of the journal.")
+class JournalLesson:
+    id: strawberry.ID = strawberry.field(description="Opaque id of the lesson.")
+    date: date = strawberry.field(description="The day.")
+    number: int = strawberry.field(description="Lesson number within the day.")
+    starts_at: datetime = strawberry.field(description="Start, with the region's offset.")
+    ends_at: datetime = strawberry.field(description="End, with the region's offset.")
+    topic: str | None = strawberry.field(description="The lesson's topic.")
+    room: str | None = strawberry.field(description="Room.")
+    cancelled: bool = strawberry.field(description="The lesson does not take place.")
+
+
+@strawberry.type(description="One student's marks and absence in one lesson.")
+class JournalCell:
+    lesson_id: strawberry.ID = strawberry.field(description="The lesson (column).")
+    marks: list[Mark] = strawberry.field(description="Marks given in that lesson.")
+    absence: Absence | None = strawberry.field(description="The absence, if any.")
+
+
+@strawberry.type(description="One student's row of the journal.")
+class JournalRow:
+    student: Student = strawberry.field(description="The student.")
+    cells: list[JournalCell] = strawberry.field(description="One cell per lesson, in order.")
+
+
+@strawberry.type(description="A group's journal over a date range (staff only).")
+class Journal:
+    group: Group = strawberry.field(description="The group.")
+    start: date = strawberry.field(name="from", description="First day.")
+    end: date = strawberry.field(name="to", description="Last day.")
+    lessons: list[JournalLesson] = strawberry.field(description="The columns, in order.")
+    rows: list[JournalRow] = strawberry.field(
+        description="The rows: only the students the viewer relates to as staff."
+    )
+
+    @classmethod
+    def build(
+        cls, model: JournalModel, region: str, profile: RegionProfile, access: Access
+    ) -> tuple[Journal, list[Student]]:
+        lessons = [
+            JournalLesson(
+                id=strawberry.ID(encode_id("Lesson", region, le.id)),
+                date=le.date,
+                number=le.number,
+                starts_at=le.starts_at,
+                ends_at=le.ends_at,
+                topic=le.topic,
+                room=le.room,
+                cancelled=le.cancelled,
+            )
+            for le in model.lessons
+        ]
+        marks = defaultdict(list)
+        for mark in model.marks:
+            marks[(mark.student_id, mark.lesson_id)].append(mark)
+        absences = {(a.student_id, a.lesson_id): a for a in model.absences}
+        rows: list[JournalRow] = []
+        students: list[Student] = []
+        for student in model.students:
+            student_access = relations_to_student(student, profile)
+            if not student_access.relations & {
+                Relation.GROUP_TEACHER,
+                Relation.CLASS_TEACHER,
+                Relation.SCHOOL_ADMIN,
+            }:
+                continue
+            row_access = Access(student_access.relations, None)
+            built = Student.build(student, region, student_access)
+            students.append(built)
+            cells = []
+            for le in model.lessons:
+                absence = absences.get((student.id, le.id))
+                cells.append(
+                    JournalCell(
+                        lesson_id=strawberry.ID(encode_id("Lesson", region, le.id)),
+                        marks=[
+                            Mark.from_model(m, region, row_access)
+                            for m in marks.get((student.id, le.id), [])
+                        ],
+                        absence=Absence.from_model(absence, row_access) if absence else None,
+                    )
+                )
+            rows.append(restrict(JournalRow(student=built, cells=cells), row_access))
+        journal = cls(
+            group=Group.from_model(model.group, region),
+            start=model.lessons[0].date if model.lessons else date.min,
+            end=model.lessons[-1].date if model.lessons else date.min,
+            lessons=lessons,
+            rows=rows,
+        )
+        return restrict(journal, access), students
+
+
+def staff_relation(model: JournalModel, profile: RegionProfile | None) -> Access:
+    """How the viewer relates to a group as staff, from their region profile."""
+    relations: set[Relation] = {Relation.PUBLIC}
+    if profile is None:
+        return Access(frozenset(relations))
+    relations.add(Relation.SIGNED_IN)
+    group = model.group
+    for grant in profile.roles:
+        if grant.role is Role.TEACHER and group.id in grant.group_ids:
+            relations.add(Relation.GROUP_TEACHER)
+        elif grant.role is Role.CLASS_TEACHER and group.class_unit_id in grant.class_unit_ids:
+            relations.add(Relation.CLASS_TEACHER)
+        elif grant.role is Role.SCHOOL_ADMIN and grant.school_id == group.school_id:
+            relations.add(Relation.SCHOOL_ADMIN)
+    return Access(frozenset(relations))

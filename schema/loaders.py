@@ -1,0 +1,154 @@
+"""Per-request DataLoaders: every provider read goes through one, batched per region.
+
+Resolvers never call an adapter per lesson or per mark: a diary of many students over one
+range is one adapter call per region, and the viewer's profile is read once per region.
+A failed adapter call fails only the keys it served, as coded GraphQL errors.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from adapters import (
+    AdapterError,
+    Change,
+    DateRange,
+    Lesson,
+    Mark,
+    RegionProfile,
+    School,
+    Student,
+    SubjectProgress,
+)
+
+from .errors import from_adapter_error
+
+if TYPE_CHECKING:
+    from .context import GatewayContext
+
+__all__ = ["Loaders"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+G = TypeVar("G", bound=Hashable)
+
+StudentKey = tuple[str, str]
+"""(region, student id)."""
+RangeKey = tuple[str, str, date, date]
+"""(region, student id, first day, last day)."""
+
+
+async def _grouped(
+    keys: Sequence[K],
+    group_of: Callable[[K], G],
+    fetch: Callable[[G, list[K]], Awaitable[Sequence[Any]]],
+    region_of: Callable[[G], str],
+) -> list[Any]:
+    """Split keys into groups, make one adapter call per group, reassemble in order."""
+    groups: dict[G, list[K]] = defaultdict(list)
+    for key in keys:
+        groups[group_of(key)].append(key)
+    results: dict[K, Any] = {}
+    for group, members in groups.items():
+        region = region_of(group)
+        try:
+            values = await fetch(group, members)
+        except AdapterError as exc:
+            error = from_adapter_error(exc, region=region)
+            values = [error] * len(members)
+        for key, value in zip(members, values, strict=True):
+            if isinstance(value, AdapterError):
+                value = from_adapter_error(value, region=region)
+            results[key] = value
+    return [results[key] for key in keys]
+
+
+class Loaders:
+    """The DataLoaders of one request."""
+
+    def __init__(self, context: GatewayContext) -> None:
+        self._context = context
+        self.profile: DataLoader[str, RegionProfile | None] = DataLoader(self._load_profiles)
+        self.schools: DataLoader[str, list[School]] = DataLoader(self._load_schools)
+        self.students: DataLoader[StudentKey, Student] = DataLoader(self._load_students)
+        self.diary: DataLoader[RangeKey, list[Lesson]] = DataLoader(self._load_diaries)
+        self.marks: DataLoader[RangeKey, list[Mark]] = DataLoader(self._load_marks)
+        self.progress: DataLoader[RangeKey, list[SubjectProgress]] = DataLoader(
+            self._load_progress
+        )
+        self.changes: DataLoader[tuple[str, str, datetime], list[Change]] = DataLoader(
+            self._load_changes
+        )
+
+    def _caller(self) -> Any:
+        return self._context.require_caller()
+
+    async def _load_profiles(self, regions: list[str]) -> list[Any]:
+        caller = self._caller()
+
+        async def fetch(region: str, members: list[str]) -> list[Any]:
+            adapter = self._context.registry[region]
+            return [await adapter.get_profile(caller)]
+
+        return await _grouped(regions, lambda r: r, fetch, lambda r: r)
+
+    async def _load_schools(self, regions: list[str]) -> list[Any]:
+        async def fetch(region: str, members: list[str]) -> list[Any]:
+            return [await self._context.registry[region].list_schools()]
+
+        return await _grouped(regions, lambda r: r, fetch, lambda r: r)
+
+    async def _load_students(self, keys: list[StudentKey]) -> list[Any]:
+        caller = self._caller()
+
+        async def fetch(region: str, members: list[StudentKey]) -> Sequence[Any]:
+            adapter = self._context.registry[region]
+            return await adapter.get_students(caller, [sid for _, sid in members])
+
+        return await _grouped(keys, lambda k: k[0], fetch, lambda r: r)
+
+    async def _load_ranges(
+        self,
+        keys: list[RangeKey],
+        call: Callable[[str, list[str], DateRange], Awaitable[Sequence[Any]]],
+    ) -> list[Any]:
+        async def fetch(group: tuple[str, date, date], members: list[RangeKey]) -> Sequence[Any]:
+            region, start, end = group
+            return await call(region, [k[1] for k in members], DateRange(start, end))
+
+        return await _grouped(keys, lambda k: (k[0], k[2], k[3]), fetch, lambda g: g[0])
+
+    async def _load_diaries(self, keys: list[RangeKey]) -> list[Any]:
+        caller = self._caller()
+        return await self._load_ranges(
+            keys, lambda r, ids, days: self._context.registry[r].get_diaries(caller, ids, days)
+        )
+
+    async def _load_marks(self, keys: list[RangeKey]) -> list[Any]:
+        caller = self._caller()
+        return await self._load_ranges(
+            keys, lambda r, ids, days: self._context.registry[r].get_marks(caller, ids, days)
+        )
+
+    async def _load_progress(self, keys: list[RangeKey]) -> list[Any]:
+        caller = self._caller()
+        return await self._load_ranges(
+            keys, lambda r, ids, days: self._context.registry[r].get_progress(caller, ids, days)
+        )
+
+    async def _load_changes(self, keys: list[tuple[str, str, datetime]]) -> list[Any]:
+        caller = self._caller()
+
+        async def fetch(
+            group: tuple[str, datetime], members: list[tuple[str, str, datetime]]
+        ) -> Sequence[Any]:
+            region, since = group
+            adapter = self._context.registry[region]
+            return await adapter.get_changes(caller, [k[1] for k in members], since)
+
+        return await _grouped(keys, lambda k: (k[0], k[2]), fetch, lambda g: g[0])

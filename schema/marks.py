@@ -1,0 +1,130 @@
+"""Marks on their native scales with common equivalents, and per-subject progress."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import strawberry
+
+from adapters import Mark as MarkModel
+from adapters import MarkScale as MarkScaleModel
+from adapters import SubjectProgress as ProgressModel
+from adapters import Trend as TrendModel
+
+from .enforcement import restrict
+from .ids import encode_id
+from .people import Subject
+from .policy import Access
+
+__all__ = ["Mark", "MarkScale", "ProgressPoint", "SubjectProgress", "Trend"]
+
+
+@strawberry.type(description="A grading scale.")
+class MarkScale:
+    name: str = strawberry.field(
+        description="«five» (1–5), «ten» (1–10), «hundred» (0–100) or «pass» (зачёт)."
+    )
+    min: float = strawberry.field(description="Lowest value on the scale.")
+    max: float = strawberry.field(description="Highest value on the scale.")
+
+    @classmethod
+    def from_model(cls, model: MarkScaleModel) -> MarkScale:
+        return _SCALES.get(model.name) or cls(name=model.name, min=model.min, max=model.max)
+
+
+_SCALES: dict[str, MarkScale] = {}
+
+
+@strawberry.type(description="A mark as the teacher gave it, with its common-scale equivalents.")
+class Mark:
+    id: strawberry.ID = strawberry.field(description="Opaque id of the mark.")
+    value: str = strawberry.field(description="The mark as given: «5», «9», «87», «зачёт».")
+    scale: MarkScale = strawberry.field(description="The scale the mark was given on.")
+    five_point: float | None = strawberry.field(
+        description="Value on the 5-point scale; null where the mark has no numeric meaning."
+    )
+    ten_point: float | None = strawberry.field(
+        description="Value on the 10-point scale; null where unknown or non-numeric."
+    )
+    hundred_point: float | None = strawberry.field(
+        description="Value on the 100-point scale; null where unknown or non-numeric."
+    )
+    normalized: float | None = strawberry.field(
+        description="The value mapped onto 0–1 from its own scale; null when non-numeric."
+    )
+    weight: float = strawberry.field(description="Weight in averages (1 when not given).")
+    is_exam: bool = strawberry.field(description="True for exam or term-test marks.")
+    control_form: str | None = strawberry.field(
+        description="Kind of work: «Ответ на уроке», «Контрольная работа», …"
+    )
+    comment: str | None = strawberry.field(description="The teacher's comment.")
+    lesson_date: date = strawberry.field(description="Date of the lesson the mark is for.")
+    created_at: datetime | None = strawberry.field(description="When the mark was set.")
+    subject: Subject = strawberry.field(description="The subject.")
+
+    @classmethod
+    def from_model(cls, model: MarkModel, region: str, access: Access) -> Mark:
+        grade = model.grade
+        return restrict(
+            cls(
+                id=strawberry.ID(encode_id("Mark", region, f"{model.student_id}/{model.id}")),
+                value=model.value,
+                scale=MarkScale.from_model(model.scale),
+                five_point=grade.five,
+                ten_point=grade.ten,
+                hundred_point=grade.hundred,
+                normalized=model.normalized,
+                weight=model.weight,
+                is_exam=model.is_exam,
+                control_form=model.control_form,
+                comment=model.comment,
+                lesson_date=model.lesson_date,
+                created_at=model.created_at,
+                subject=Subject.from_model(model.subject, region),
+            ),
+            access,
+        )
+
+
+@strawberry.enum(description="Which way a subject's marks are going.")
+class Trend(enum.Enum):
+    UP = strawberry.enum_value(TrendModel.UP.value, description="Improving.")
+    DOWN = strawberry.enum_value(TrendModel.DOWN.value, description="Getting worse.")
+    FLAT = strawberry.enum_value(TrendModel.FLAT.value, description="Steady.")
+
+
+@strawberry.type(description="One point of a progress chart.")
+class ProgressPoint:
+    date: date = strawberry.field(description="The day.")
+    average: float = strawberry.field(description="Weighted 5-point average after that day.")
+
+
+@strawberry.type(description="A subject's weighted averages, trend and chart series.")
+class SubjectProgress:
+    subject: Subject = strawberry.field(description="The subject.")
+    count: int = strawberry.field(description="How many marks count.")
+    average_five: float | None = strawberry.field(description="Weighted mean, 5-point scale.")
+    average_ten: float | None = strawberry.field(description="Weighted mean, 10-point scale.")
+    average_hundred: float | None = strawberry.field(
+        description="Weighted mean, 100-point scale."
+    )
+    trend: Trend = strawberry.field(description="Direction of the latest change.")
+    series: list[ProgressPoint] = strawberry.field(
+        description="Running average by day, for a progress chart."
+    )
+
+    @classmethod
+    def from_model(cls, model: ProgressModel, region: str, access: Access) -> SubjectProgress:
+        return restrict(
+            cls(
+                subject=Subject.from_model(model.subject, region),
+                count=model.count,
+                average_five=model.average_five,
+                average_ten=model.average_ten,
+                average_hundred=model.average_hundred,
+                trend=Trend(model.trend.value),
+                series=[ProgressPoint(date=p.date, average=p.average) for p in model.series],
+            ),
+            access,
+        )
