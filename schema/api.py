@@ -236,7 +236,7 @@ def build_schema(*, extensions: Iterable[Any] = ()) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Student, Region, School],
-        extensions=[AuditTrail, masked_errors(), *extensions],
+        extensions=[AuditTrail, masked_errors, *extensions],
     )
 
 

@@ -83,6 +83,6 @@ class _CodedMaskErrors(MaskErrors):
         )
 
 
-def masked_errors() -> Any:
+def masked_errors() -> Any:  # a factory: strawberry builds one per request
     """Unexpected exceptions become ``INTERNAL_SERVER_ERROR`` with a generic message."""
     return _CodedMaskErrors(should_mask_error=_should_mask, error_message="Internal server error")

@@ -124,6 +124,7 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     "ChangeEdge": {"*": FAMILY},
     "ChangeConnection": {"*": FAMILY},
     "AccessEvent": {"*": GUARDIAN},
+    "AccessEventConnection": {"*": GUARDIAN},
     "PageInfo": {"*": SIGNED_IN},
     # -- the teacher's journal ---------------------------------------------------------
     "Journal": {"*": STAFF},

@@ -57,16 +57,18 @@ def serve_app(
 ) -> Iterator[str]:
     """Serve ``app`` on ``127.0.0.1`` and yield its base URL, e.g. ``http://127.0.0.1:41234``.
 
-    The port is picked by the kernel (port 0), so parallel test runs do not collide. Extra
-    keyword arguments are passed to :class:`uvicorn.Config` (for example ``lifespan="on"`` or
-    ``ws="websockets"``); ``host`` and ``port`` cannot be overridden — tests only bind loopback.
+    The port is picked by the kernel (port 0), so parallel test runs do not collide, unless
+    ``port`` is given (an app that must know its own URL: see :func:`free_port`). Other
+    keyword arguments are passed to :class:`uvicorn.Config`; ``host`` cannot be overridden —
+    tests only bind loopback.
 
     Raises :class:`RuntimeError` if the server does not start within ``startup_timeout``
     seconds (for instance when the app's lifespan startup fails) or does not stop within
     ``shutdown_timeout`` seconds.
     """
-    if "host" in config or "port" in config:
-        raise TypeError("serve_app always binds 127.0.0.1 on a free port")
+    if "host" in config:
+        raise TypeError("serve_app always binds 127.0.0.1")
+    port = int(config.pop("port", 0))
     settings: dict[str, Any] = {
         "log_config": None,  # leave the test process's logging configuration alone
         "access_log": False,
@@ -77,7 +79,7 @@ def serve_app(
         "timeout_graceful_shutdown": 1,
     }
     settings.update(config)
-    server = uvicorn.Server(uvicorn.Config(app, host=LOOPBACK, port=0, **settings))
+    server = uvicorn.Server(uvicorn.Config(app, host=LOOPBACK, port=port, **settings))
     # Signal handlers are only installed on the main thread, so none are installed here.
     thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
     thread.start()
@@ -108,3 +110,12 @@ def _stop(server: uvicorn.Server, thread: threading.Thread, timeout: float) -> N
         thread.join(timeout)
     if thread.is_alive():
         raise RuntimeError(f"the test server thread {thread.name} did not stop")
+
+
+def free_port() -> int:
+    """A loopback port that is free now (for apps that must know their URL before serving)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])

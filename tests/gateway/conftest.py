@@ -1,0 +1,91 @@
+"""A real demo gateway served by uvicorn on a loopback port, with the Moscow emulator."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from starlette.routing import Mount
+
+from adapters import AdapterRegistry, UpstreamCall
+from gateway import create_app
+from gateway.demo import DEV_AUDIENCE, EMULATOR_PATH, demo_settings, dev_issuer
+from gateway.identity import DevIssuer
+from gateway.personas import find_persona
+from gateway.wiring import build_http_client, build_registry
+from tests.servers import free_port, serve_app
+
+T = TypeVar("T")
+
+
+class CountingRunner:
+    """Counts provider calls per (region, resource) as they reach the adapters' hooks."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    async def run(self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]]) -> T:
+        self.calls[(call.region, call.resource)] += 1
+        return await fetch()
+
+
+@dataclass
+class DemoGateway:
+    url: str
+    issuer: DevIssuer
+    registry: AdapterRegistry
+    runner: CountingRunner
+    app: Any
+
+    def token(self, persona: str) -> str:
+        return self.issuer.mint(find_persona(persona).subject, audience=DEV_AUDIENCE)
+
+    def query(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        persona: str | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Content-Type": "application/json"}
+        bearer = token if token is not None else (self.token(persona) if persona else None)
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
+        response = httpx.post(
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+            timeout=30,
+        )
+        assert response.status_code in (200, 400), response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoGateway]:
+    from adapters.moscow.emulator import create_emulator
+
+    key = Path(tmp_path_factory.mktemp("issuer")) / "key.json"
+    issuer = dev_issuer(key)
+    port = free_port()
+    settings = demo_settings(port=port)
+    runner = CountingRunner()
+    http = build_http_client()
+    registry = build_registry(settings, http, runner=runner)
+    emulator = create_emulator(sso_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json")
+    app = create_app(
+        settings,
+        dev_issuer=issuer,
+        routes=[Mount(EMULATOR_PATH, app=emulator)],
+        http=http,
+        registry=registry,
+    )
+    with serve_app(app, port=port) as url:
+        yield DemoGateway(url=url, issuer=issuer, registry=registry, runner=runner, app=app)

@@ -1,0 +1,161 @@
+"""The unified graph end to end: a real gateway over the three demo regions."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from adapters import Fault
+
+from .conftest import DemoGateway
+
+PARENT_WEEK = """
+query ($from: Date!, $to: Date!) {
+  me {
+    children {
+      id fullName
+      school { name region { code } }
+      diary(from: $from, to: $to) {
+        days { date lessons {
+          number startsAt subject { name } cancelled replaced remote
+          marks { value scale { name } fivePoint tenPoint hundredPoint normalized weight comment }
+          homework { text }
+          attendance { reason excused }
+        } }
+      }
+    }
+  }
+}
+"""
+
+
+def _week() -> dict[str, str]:
+    monday = date.today() - timedelta(days=date.today().weekday())
+    return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+
+
+def _lessons(child: dict[str, Any]) -> list[dict[str, Any]]:
+    return [lesson for day in child["diary"]["days"] for lesson in day["lessons"]]
+
+
+def _monday_algebra(child: dict[str, Any]) -> dict[str, Any]:
+    monday = child["diary"]["days"][0]
+    return next(le for le in monday["lessons"] if le["subject"]["name"] == "Алгебра")
+
+
+def test_parent_sees_a_child_in_every_region_with_native_and_five_point_marks(
+    demo: DemoGateway,
+) -> None:
+    body = demo.query(PARENT_WEEK, _week(), persona="parent")
+    assert "errors" not in body, body.get("errors")
+    children = body["data"]["me"]["children"]
+    regions = sorted(child["school"]["region"]["code"] for child in children)
+    assert regions == ["11", "74", "77"]
+    by_region = {child["school"]["region"]["code"]: child for child in children}
+    for child in children:
+        assert child["fullName"] == "Соколова Мария Андреевна"
+        days = child["diary"]["days"]
+        assert len(days) == 7 and days[0]["date"] == _week()["from"]
+        assert _lessons(child), "the current week always has lessons"
+    # Monday's algebra test: 5 on the five-point scale in 74 and 77, 10 of 10 in 11.
+    native = {
+        code: [(m["value"], m["scale"]["name"]) for m in _monday_algebra(c)["marks"]]
+        for code, c in by_region.items()
+    }
+    assert native["74"] == [("5", "five")]
+    assert native["77"] == [("5", "five")]
+    assert native["11"] == [("10", "ten")]
+    for child in children:
+        (mark,) = _monday_algebra(child)["marks"]
+        assert mark["fivePoint"] == 5.0
+        assert mark["hundredPoint"] == 100.0
+        assert mark["weight"] == 2.0
+        assert mark["comment"] == "Отличная работа"
+        assert _monday_algebra(child)["homework"][0]["text"] == "№ 245, 247"
+    # Local lesson times carry each region's own offset.
+    offsets = {code: _monday_algebra(c)["startsAt"][-6:] for code, c in by_region.items()}
+    assert offsets == {"74": "+05:00", "11": "+03:00", "77": "+03:00"}
+
+
+def test_pass_fail_marks_have_no_numeric_equivalents(demo: DemoGateway) -> None:
+    body = demo.query(PARENT_WEEK, _week(), persona="parent")
+    for child in body["data"]["me"]["children"]:
+        monday = child["diary"]["days"][0]["lessons"]
+        pe = next(le for le in monday if le["subject"]["name"] == "Физическая культура")
+        (mark,) = pe["marks"]
+        assert mark["scale"]["name"] == "pass"
+        assert mark["fivePoint"] is None and mark["normalized"] is None
+
+
+def test_a_weeks_diary_costs_one_provider_call_per_region(demo: DemoGateway) -> None:
+    demo.runner.calls.clear()
+    body = demo.query(PARENT_WEEK, _week(), persona="parent")
+    lessons = sum(len(_lessons(c)) for c in body["data"]["me"]["children"])
+    assert lessons > 20
+    for region in ("74", "11", "77"):
+        assert demo.runner.calls[(region, "diary")] == 1
+        assert demo.runner.calls[(region, "profile")] == 1
+    assert sum(demo.runner.calls.values()) <= 3 * 3  # profile, diary, schools per region
+
+
+def test_missing_or_bad_token_is_unauthenticated(demo: DemoGateway) -> None:
+    for token in (None, "not-a-jwt", demo.token("parent")[:-4] + "AAAA"):
+        body = demo.query("{ me { children { fullName } } }", token=token)
+        assert body["data"] is None or body["data"].get("me") is None
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_public_directory_answers_without_a_token(demo: DemoGateway) -> None:
+    body = demo.query(
+        "{ regions { code name diarySystem diaryUrl loginMethods isDemo schools { name } } }"
+    )
+    assert "errors" not in body
+    regions = {r["code"]: r for r in body["data"]["regions"]}
+    assert set(regions) == {"74", "11", "77"}
+    assert regions["11"]["diarySystem"] != regions["74"]["diarySystem"]
+    assert all(len(r["schools"]) >= 2 for r in regions.values())
+    assert all(r["isDemo"] for r in regions.values())
+
+
+def test_a_failing_provider_nulls_only_its_own_child(demo: DemoGateway) -> None:
+    backend = demo.registry["11"].backend  # type: ignore[attr-defined]
+    backend.faults.set(Fault.SERVER_ERROR)
+    try:
+        body = demo.query(
+            "{ me { children { fullName school { region { code } } } } }", persona="parent"
+        )
+    finally:
+        backend.faults.set(None)
+    children = body["data"]["me"]["children"]
+    assert sorted(c["school"]["region"]["code"] for c in children if c) == ["74", "77"]
+    assert sum(1 for c in children if c is None) == 1
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "PROVIDER_UNAVAILABLE"
+    assert error["extensions"]["provider"] == "eljur"
+    assert error["path"][:2] == ["me", "children"]
+
+
+def test_diary_by_student_id_and_node_refetch(demo: DemoGateway) -> None:
+    body = demo.query("{ me { children { id } } }", persona="parent")
+    ids = [c["id"] for c in body["data"]["me"]["children"]]
+    query = """query ($id: ID!, $from: Date!, $to: Date!) {
+      node(id: $id) { id ... on Student { fullName } }
+      diary(studentId: $id, from: $from, to: $to) { days { lessons { subject { name } } } }
+    }"""
+    for student_id in ids:
+        result = demo.query(query, {"id": student_id, **_week()}, persona="parent")
+        assert "errors" not in result, result["errors"]
+        assert result["data"]["node"]["id"] == student_id
+        assert result["data"]["diary"]["days"][0]["lessons"]
+
+
+def test_too_long_a_range_is_bad_user_input(demo: DemoGateway) -> None:
+    body = demo.query("{ me { children { id } } }", persona="parent")
+    student_id = body["data"]["me"]["children"][0]["id"]
+    result = demo.query(
+        "query ($id: ID!) { diary(studentId: $id, from: \"2025-01-01\", to: \"2025-12-31\") "
+        "{ days { date } } }",
+        {"id": student_id},
+        persona="parent",
+    )
+    assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
