@@ -165,7 +165,12 @@ class ElJurBackend:
     """The demo world behind ЭлЖур's API methods. See the module docstring."""
 
     def __init__(
-        self, world: World, *, vendor: str = "demo", devkey: str = "demo-devkey", latency_ms: int = 0
+        self,
+        world: World,
+        *,
+        vendor: str = "demo",
+        devkey: str = "demo-devkey",
+        latency_ms: int = 0,
     ) -> None:
         self.world = world
         self.vendor = vendor
@@ -193,7 +198,13 @@ class ElJurBackend:
         world = self.world
         for student in world.students.values():
             self._add_user(
-                _User(student.id, student.person.key, student.person, ("student",), (student.school_id,))
+                _User(
+                    student.id,
+                    student.person.key,
+                    student.person,
+                    ("student",),
+                    (student.school_id,),
+                )
             )
         leaders = {c.class_teacher_id for c in world.classes.values()}
         for teacher in world.teachers.values():
@@ -281,7 +292,9 @@ class ElJurBackend:
 
     def _student(self, token: _Token, raw_id: str) -> SeedStudent:
         student = self.world.students.get(int(raw_id)) if raw_id.strip().isdigit() else None
-        if student is None or (token.school_id is not None and student.school_id != token.school_id):
+        if student is None or (
+            token.school_id is not None and student.school_id != token.school_id
+        ):
             raise _Fail(404, _NO_STUDENT)
         return student
 
@@ -302,7 +315,9 @@ class ElJurBackend:
             return True
         return "teacher" in user.roles and self._teaches_class(user, student.class_id)
 
-    def _readable_student(self, devkey: str, vendor: str, auth_token: str, raw_id: str) -> SeedStudent:
+    def _readable_student(
+        self, devkey: str, vendor: str, auth_token: str, raw_id: str
+    ) -> SeedStudent:
         user, token = self._authorize(devkey, vendor, auth_token)
         student = self._student(token, raw_id)
         if not self._may_read(user, student):
@@ -314,7 +329,10 @@ class ElJurBackend:
             return False
         if "administrator" in user.roles:
             return True
-        if "hometeacher" in user.roles and self.world.classes[group.class_id].class_teacher_id == user.id:
+        if (
+            "hometeacher" in user.roles
+            and self.world.classes[group.class_id].class_teacher_id == user.id
+        ):
             return True
         return "teacher" in user.roles and group.teacher_id == user.id
 
@@ -413,7 +431,9 @@ class ElJurBackend:
         return entries
 
     def _file_link(self, school_id: int, homework: SeedHomework, name: str) -> str:
-        return f"https://{self._vendor_of(school_id)}.eljur.example/files/{homework.id}/{quote(name)}"
+        return (
+            f"https://{self._vendor_of(school_id)}.eljur.example/files/{homework.id}/{quote(name)}"
+        )
 
     def _homework(
         self, homework: Iterable[SeedHomework], school_id: int
@@ -487,7 +507,9 @@ class ElJurBackend:
                 continue
             class_marks = world.marks(student.class_id, day)
             marks = [m for m in class_marks if m.student_id == student.id]
-            absences = [a for a in world.absences(student.class_id, day) if a.student_id == student.id]
+            absences = [
+                a for a in world.absences(student.class_id, day) if a.student_id == student.id
+            ]
             homework = list(world.homework(student.class_id, day))
             items: dict[str, Any] = {}
             for lesson in lessons:
@@ -740,7 +762,7 @@ class ElJurBackend:
             card = {
                 **self._student_card(seed),
                 "title": _full_name(seed.person),
-                "birthday": seed.birth_date.isoformat(),
+                "birthday": seed.person.birth_date.isoformat(),
                 "groups": [
                     {"id": str(g.id), "name": g.subject, "subject_id": str(g.subject_id)}
                     for g in world.groups_of_class(seed.class_id)
@@ -767,7 +789,9 @@ class ElJurBackend:
 
         def build() -> dict[str, Any]:
             seed = self._readable_student(devkey, vendor, auth_token, student)
-            return self._by_student(seed, days=self._diary_days(seed, self._days(days), _flag(rings)))
+            return self._by_student(
+                seed, days=self._diary_days(seed, self._days(days), _flag(rings))
+            )
 
         return await self._serve("getdiary", build)
 
@@ -1060,7 +1084,7 @@ class ElJurBackend:
                         {
                             **self._student_card(s),
                             "title": _full_name(s.person),
-                            "birthday": s.birth_date.isoformat(),
+                            "birthday": s.person.birth_date.isoformat(),
                             "groups": group_ids,
                         }
                         for s in students

@@ -156,14 +156,14 @@ class NetCityBackend:
         leads = {c.class_teacher_id for c in world.classes.values()}
         for student in world.students.values():
             self._add(
-                _Account(
-                    student.id, student.person, ("Student",), student.school_id, student.id
-                )
+                _Account(student.id, student.person, ("Student",), student.school_id, student.id)
             )
         for teacher in world.teachers.values():
             roles = ("Teacher", "ClassTeacher") if teacher.id in leads else ("Teacher",)
             self._add(
-                _Account(teacher.id, teacher.person, roles, teacher.school_id, teacher_id=teacher.id)
+                _Account(
+                    teacher.id, teacher.person, roles, teacher.school_id, teacher_id=teacher.id
+                )
             )
         for school_id, admin in world.admins.items():
             user_id = world.base + 9_000 + school_id % 1_000
@@ -171,9 +171,11 @@ class NetCityBackend:
         for index, key in enumerate(sorted(world.parents)):
             user_id = world.base + 90_001 + index
             children = world.children_of(key)
-            school_id = children[0][0].school_id if children else None
+            first_school = children[0][0].school_id if children else None
             self._parent_user_ids[key] = user_id
-            self._add(_Account(user_id, world.parents[key], ("Parent",), school_id, parent_key=key))
+            self._add(
+                _Account(user_id, world.parents[key], ("Parent",), first_school, parent_key=key)
+            )
 
     def _add(self, account: _Account) -> None:
         self._accounts[account.user_id] = account
@@ -242,7 +244,9 @@ class NetCityBackend:
 
         def render() -> Json:
             student = next((s for s in self.world.students.values() if s.login == un), None)
-            if student is None or not secrets.compare_digest(student.password.encode(), pw.encode()):
+            if student is None or not secrets.compare_digest(
+                student.password.encode(), pw.encode()
+            ):
                 raise _refuse(409, "Неправильный пароль или имя пользователя")
             if school is not None:
                 own = next(s for s in self.world.schools if s.id == student.school_id)
@@ -363,7 +367,10 @@ class NetCityBackend:
                 "organization": (
                     None
                     if account.school_id is None
-                    else {"id": account.school_id, "name": self._school_json(account.school_id)["name"]}
+                    else {
+                        "id": account.school_id,
+                        "name": self._school_json(account.school_id)["name"],
+                    }
                 ),
                 "schoolyear": {
                     "id": world.base + year_start.year,
@@ -542,7 +549,9 @@ class NetCityBackend:
             raise _refuse(400, "Неверный период")
         return start, end
 
-    async def student_diary(self, at: str, student_id: int, week_start: str, week_end: str) -> bytes:
+    async def student_diary(
+        self, at: str, student_id: int, week_start: str, week_end: str
+    ) -> bytes:
         """``GET student/diary?studentId&weekStart&weekEnd`` (YYYY-MM-DD): the diary.
 
         Any range up to :data:`MAX_RANGE_DAYS` days is served in one answer; days without
@@ -686,7 +695,9 @@ class NetCityBackend:
             attendance: list[Json] = []
             for day in world.days(first, last):
                 lessons = {
-                    le.id: le for le in world.lessons(group.class_id, day) if le.group_id == group.id
+                    le.id: le
+                    for le in world.lessons(group.class_id, day)
+                    if le.group_id == group.id
                 }
                 for lesson in lessons.values():
                     starts, ends = _BELLS[lesson.number]

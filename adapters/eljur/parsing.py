@@ -1,0 +1,691 @@
+"""Pure functions from ЭлЖур's native JSON to :mod:`adapters.models`.
+
+No I/O here. Inputs are the ``result`` objects of ЭлЖур's ``{"response": {"state", "error",
+"result"}}`` envelope (:func:`parse_envelope` opens it). Day keys are ``YYYYMMDD``, lesson
+times ``HH:MM:SS`` local to the region, timestamps ``YYYY-MM-DD hh:mm:ss`` local too;
+every datetime returned is made aware in the zone passed in.
+
+Marks are on the ten-point scale; :func:`parse_grade` holds the region's conversion table
+(see the README). Absences sit in the same ``assessments`` list as marks: ``н`` is an
+absence without a valid reason, ``Н`` one with a valid reason (the reason text is in
+``comment``); ``оп``/``ОП`` (опоздание, late) is not an absence and is skipped.
+
+PHP encodes an empty object as ``[]``; every mapping read here accepts either.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.models import (
+    Absence,
+    Attachment,
+    Bell,
+    BellSchedule,
+    Change,
+    ChangeKind,
+    Child,
+    Grade,
+    Group,
+    Homework,
+    Journal,
+    JournalLesson,
+    Lesson,
+    Mark,
+    MarkScale,
+    Person,
+    RegionProfile,
+    Role,
+    RoleGrant,
+    School,
+    Student,
+    Subject,
+    Teacher,
+)
+from adapters.scales import NO_GRADE, PASS_FAIL, TEN_POINT, normalize
+
+__all__ = [
+    "ABSENCE_VALUES",
+    "LATE_VALUES",
+    "PASS_VALUES",
+    "Rules",
+    "VendorToken",
+    "parse_assessment",
+    "parse_auth",
+    "parse_bells",
+    "parse_datetime",
+    "parse_day_key",
+    "parse_diary",
+    "parse_envelope",
+    "parse_grade",
+    "parse_journal",
+    "parse_local_time",
+    "parse_marks",
+    "parse_profile",
+    "parse_rules",
+    "parse_schools",
+    "parse_student",
+    "parse_student_profile",
+    "parse_teacher",
+    "parse_ten",
+    "parse_updates",
+    "parse_vendors",
+]
+
+PASS_VALUES = frozenset({"зч", "зач", "зачёт", "зачет", "нзч", "незачёт", "незачет", "нз"})
+"""«зачёт» / «незачёт» as journals write them (compared lower-cased)."""
+ABSENCE_VALUES: Mapping[str, bool] = {"н": False, "Н": True}
+"""Absence value → excused."""
+LATE_VALUES = frozenset({"оп", "ОП"})
+"""«опоздание»: the student came late; not an absence."""
+
+_INITIALS = re.compile(r"^(\w\.)(\w\.)?$")
+_UPDATE_KINDS = {
+    ("mark", "new"): ChangeKind.MARK_CREATED,
+    ("mark", "edit"): ChangeKind.MARK_UPDATED,
+    ("homework", "new"): ChangeKind.HOMEWORK_CREATED,
+    ("homework", "edit"): ChangeKind.HOMEWORK_UPDATED,
+}
+
+
+# -- envelope and formats --------------------------------------------------------------
+
+
+def parse_envelope(payload: Any) -> tuple[int, str | None, Any]:
+    """``(state, error, result)`` of an ЭлЖур answer."""
+    response = payload["response"]
+    state = int(response["state"])
+    error = response.get("error")
+    return state, (str(error) if error else None), response.get("result")
+
+
+def parse_day_key(key: str) -> date:
+    """A ``YYYYMMDD`` day key as a date."""
+    return datetime.strptime(key, "%Y%m%d").date()
+
+
+def parse_local_time(day: date, text: str, tz: ZoneInfo) -> datetime:
+    """``HH:MM:SS`` (or ``HH:MM``) on ``day`` in the region's zone."""
+    return datetime.combine(day, time.fromisoformat(text.strip()), tzinfo=tz)
+
+
+def parse_datetime(text: str, tz: ZoneInfo) -> datetime:
+    """``YYYY-MM-DD hh:mm:ss`` local time, made aware in the region's zone."""
+    return datetime.fromisoformat(text.strip()).replace(tzinfo=tz)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    if isinstance(value, Mapping):
+        return value
+    if value is None or value == []:
+        return {}
+    raise TypeError(f"expected an object, got {type(value).__name__}")
+
+
+def _entries(value: Any) -> list[Any]:
+    """The values of an object, or the items of a list (ЭлЖур uses both)."""
+    if isinstance(value, list):
+        return value
+    return list(_mapping(value).values())
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+# -- marks -----------------------------------------------------------------------------
+
+
+def parse_ten(value: str) -> float | None:
+    """The ten-point number of a mark string («9», «8-», «3/5»: the mean), else ``None``."""
+    parts = [p.strip().rstrip("+-").strip() for p in value.split("/")]
+    numbers: list[float] = []
+    for part in parts:
+        try:
+            number = float(part.replace(",", "."))
+        except ValueError:
+            return None
+        if not 0 < number <= 10:
+            return None
+        numbers.append(number)
+    return sum(numbers) / len(numbers) if numbers else None
+
+
+def parse_grade(value: str) -> tuple[MarkScale, Grade, float | None]:
+    """The region's conversion table: native value → (scale, grade, normalized).
+
+    ================  ======  =========  ===============
+    ten-point value   five    hundred    normalized
+    ================  ======  =========  ===============
+    10, 9             5       ten × 10   (ten − 1) / 9
+    8, 7              4       ten × 10   (ten − 1) / 9
+    6, 5              3       ten × 10   (ten − 1) / 9
+    4, 3              2       ten × 10   (ten − 1) / 9
+    2, 1              1       ten × 10   (ten − 1) / 9
+    «зч» (зачёт)      —       —          —  (PASS_FAIL)
+    ================  ======  =========  ===============
+
+    In general five = ⌈ten / 2⌉, which also places double marks («3/5» counts as 4).
+    A value with no known meaning keeps the ten-point scale and no grade.
+    """
+    text = value.strip()
+    if text.lower() in PASS_VALUES:
+        return PASS_FAIL, NO_GRADE, None
+    ten = parse_ten(text)
+    if ten is None:
+        return TEN_POINT, NO_GRADE, None
+    five = float(min(5, max(1, math.ceil(ten / 2 - 1e-9))))
+    grade = Grade(five=five, ten=ten, hundred=round(ten * 10, 2))
+    return TEN_POINT, grade, normalize(ten, TEN_POINT)
+
+
+def _weight(entry: Mapping[str, Any]) -> float:
+    for key in ("weight_float", "weight"):
+        raw = entry.get(key)
+        if raw is not None and raw != "":
+            return float(raw)
+    return 1.0
+
+
+def parse_assessment(
+    entry: Mapping[str, Any],
+    *,
+    student_id: str,
+    subject: Subject,
+    lesson_date: date,
+    lesson_id: str | None,
+    tz: ZoneInfo,
+) -> Mark | Absence | None:
+    """One entry of an ``assessments``/``marks`` list: a mark, an absence, or ``None``."""
+    value = str(entry["value"]).strip()
+    day = date.fromisoformat(entry["date"]) if entry.get("date") else lesson_date
+    lesson = _text(entry.get("lesson_id")) or lesson_id
+    if value in LATE_VALUES:
+        return None
+    if value in ABSENCE_VALUES:
+        return Absence(
+            student_id=student_id,
+            date=day,
+            reason=_text(entry.get("comment")) or _text(entry.get("lesson_comment")),
+            excused=ABSENCE_VALUES[value],
+            lesson_id=lesson,
+        )
+    scale, grade, normalized = parse_grade(value)
+    mtype = _mapping(entry.get("mtype"))
+    created = _text(entry.get("created"))
+    mark_id = _text(entry.get("id")) or f"{lesson}:{student_id}:{entry.get('nm', 1)}"
+    return Mark(
+        id=mark_id,
+        student_id=student_id,
+        subject=subject,
+        value=value,
+        scale=scale,
+        grade=grade,
+        normalized=normalized,
+        weight=_weight(entry),
+        lesson_date=day,
+        is_exam=bool(entry.get("is_exam", False)),
+        control_form=_text(entry.get("control_type")) or _text(mtype.get("type")),
+        comment=_text(entry.get("comment")),
+        created_at=parse_datetime(created, tz) if created else None,
+        lesson_id=lesson,
+    )
+
+
+# -- people ----------------------------------------------------------------------------
+
+
+def parse_teacher(name: Any, teacher_id: Any = None) -> Teacher | None:
+    """A teacher from «Фамилия Имя Отчество» or «Фамилия И.О.» (``None`` when empty)."""
+    text = _text(name)
+    if text is None:
+        return None
+    parts = text.split()
+    last = parts[0]
+    first = parts[1] if len(parts) > 1 else ""
+    middle: str | None = parts[2] if len(parts) > 2 else None
+    initials = _INITIALS.match(first) if len(parts) == 2 else None
+    if initials is not None:
+        first, middle = initials.group(1), initials.group(2)
+    native_id = _text(teacher_id) or text
+    return Teacher(id=native_id, person=Person(native_id, last, first, middle))
+
+
+def parse_student(card: Mapping[str, Any]) -> Student:
+    """A student card (``getprofile`` / journal ``students[]``) as a :class:`Student`."""
+    student_id = str(card["name"])
+    contacts: list[str] = []
+    for parent in _entries(card.get("parents")):
+        if parent.get("rel") != "parent":
+            continue
+        for key in ("phone", "email"):
+            value = _text(parent.get(key))
+            if value is not None:
+                contacts.append(value)
+    groups = tuple(
+        str(g["id"]) if isinstance(g, Mapping) else str(g) for g in _entries(card.get("groups"))
+    )
+    birthday = _text(card.get("birthday"))
+    return Student(
+        id=student_id,
+        person=Person(
+            student_id,
+            str(card["lastname"]),
+            str(card["firstname"]),
+            _text(card.get("middlename")),
+        ),
+        school_id=str(card["vendor_id"]),
+        class_unit_id=str(card["class_id"]),
+        class_name=str(card["class"]),
+        group_ids=groups,
+        birth_date=date.fromisoformat(birthday) if birthday else None,
+        parent_contacts=tuple(contacts),
+    )
+
+
+def _by_student(result: Any, student_id: str) -> Mapping[str, Any] | None:
+    students = _mapping(result).get("students")
+    if isinstance(students, list):
+        return next((s for s in students if str(s.get("name")) == student_id), None)
+    entry = _mapping(students).get(student_id)
+    return None if entry is None else _mapping(entry)
+
+
+def parse_student_profile(result: Any, student_id: str) -> Student:
+    """The ``getprofile`` answer for one student."""
+    card = _by_student(result, student_id)
+    if card is None:
+        raise KeyError("student missing from getprofile answer")
+    return parse_student(card)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What ``getrules`` says about the caller in one school (vendor)."""
+
+    user_id: str
+    person: Person
+    vendor: str
+    school_id: str
+    roles: tuple[str, ...]
+    children: tuple[tuple[str, bool], ...]
+    """(student id, is legal representative) for a parent."""
+    own_student_id: str | None
+    groups: tuple[Group, ...]
+    """The subject groups the caller teaches here."""
+    led_class_ids: tuple[str, ...]
+    student_ids: frozenset[str]
+    """Every student id the rules mention (the caller's children, self, or pupils)."""
+
+
+def parse_rules(result: Any) -> Rules:
+    """A ``getrules`` answer."""
+    data = _mapping(result)
+    relations = _mapping(data.get("relations"))
+    user_id = str(data["name"] if data.get("name") is not None else data["id"])
+    school_id = str(data["vendor_id"])
+    children: list[tuple[str, bool]] = []
+    own: str | None = None
+    mentioned: set[str] = set()
+    for key, entry in _mapping(relations.get("students")).items():
+        student_id = str(_mapping(entry).get("name") or key)
+        mentioned.add(student_id)
+        rel = entry.get("rel")
+        if rel == "self" or student_id == user_id:
+            own = student_id
+        elif rel in ("child", "relative"):
+            children.append((student_id, rel == "child"))
+    groups: list[Group] = []
+    led: list[str] = []
+    for entry in _entries(relations.get("groups")):
+        class_id = str(entry["id"])
+        if entry.get("rel") == "hometeacher":
+            led.append(class_id)
+        for subject in _entries(entry.get("subjects")):
+            students = tuple(str(s) for s in _entries(subject.get("students")))
+            mentioned.update(students)
+            teacher = _text(subject.get("teacher_id"))
+            groups.append(
+                Group(
+                    id=str(subject["id"]),
+                    name=str(subject["name"]),
+                    subject=Subject(
+                        str(subject.get("subject_id") or subject["name"]), str(subject["name"])
+                    ),
+                    class_unit_id=class_id,
+                    school_id=str(entry.get("vendor_id") or school_id),
+                    teacher_ids=(teacher,) if teacher else (),
+                    student_ids=students,
+                )
+            )
+    return Rules(
+        user_id=user_id,
+        person=Person(
+            user_id,
+            str(data.get("lastname") or ""),
+            str(data.get("firstname") or ""),
+            _text(data.get("middlename")),
+        ),
+        vendor=str(data.get("vendor") or ""),
+        school_id=school_id,
+        roles=tuple(str(r) for r in data.get("roles") or ()),
+        children=tuple(children),
+        own_student_id=own,
+        groups=tuple(groups),
+        led_class_ids=tuple(led),
+        student_ids=frozenset(mentioned),
+    )
+
+
+def parse_profile(rules: Sequence[Rules], children: Mapping[str, Student]) -> RegionProfile:
+    """The caller's region profile from their rules in each school.
+
+    ``children`` holds the parsed cards of the children the rules name; a child missing
+    from it is left out.
+    """
+    if not rules:
+        raise ValueError("no rules to build a profile from")
+    grants: list[RoleGrant] = []
+    kids: dict[str, Child] = {}
+    groups: dict[str, Group] = {}
+    for rule in rules:
+        roles = set(rule.roles)
+        if "parent" in roles and RoleGrant(Role.PARENT) not in grants:
+            grants.append(RoleGrant(Role.PARENT))
+        if "student" in roles and rule.own_student_id is not None:
+            grants.append(
+                RoleGrant(Role.STUDENT, school_id=rule.school_id, student_id=rule.own_student_id)
+            )
+        if rule.groups and roles & {"teacher", "hometeacher"}:
+            grants.append(
+                RoleGrant(
+                    Role.TEACHER,
+                    school_id=rule.school_id,
+                    group_ids=tuple(g.id for g in rule.groups),
+                )
+            )
+            groups.update((g.id, g) for g in rule.groups)
+        if "hometeacher" in roles and rule.led_class_ids:
+            grants.append(
+                RoleGrant(
+                    Role.CLASS_TEACHER,
+                    school_id=rule.school_id,
+                    class_unit_ids=rule.led_class_ids,
+                )
+            )
+        if "administrator" in roles:
+            grants.append(RoleGrant(Role.SCHOOL_ADMIN, school_id=rule.school_id))
+        for student_id, legal in rule.children:
+            student = children.get(student_id)
+            if student is not None:
+                kids[student_id] = Child(student=student, is_legal_representative=legal)
+    return RegionProfile(
+        person=rules[0].person,
+        roles=tuple(grants),
+        children=tuple(kids.values()),
+        groups=tuple(groups.values()),
+    )
+
+
+# -- the diary -------------------------------------------------------------------------
+
+
+def _homework(
+    item: Mapping[str, Any], *, student_id: str, subject: Subject, day: date
+) -> tuple[Homework, ...]:
+    files = _entries(item.get("files"))
+    result: list[Homework] = []
+    for entry in _entries(item.get("homework")):
+        homework_id = str(entry["id"])
+        deadline = _text(entry.get("deadline"))
+        attachments = tuple(
+            Attachment(name=str(f["filename"]), url=_text(f.get("link")))
+            for f in files
+            if f.get("toid") is None or str(f["toid"]) == homework_id
+        )
+        result.append(
+            Homework(
+                id=homework_id,
+                student_id=student_id,
+                subject=subject,
+                text=str(entry["value"]),
+                # With a deadline the homework was set at this lesson; without one it is
+                # listed, as ЭлЖур lists homework, on the lesson it is due for.
+                due_on=date.fromisoformat(deadline) if deadline else day,
+                assigned_on=day if deadline else None,
+                done=None,
+                attachments=attachments,
+            )
+        )
+    return tuple(result)
+
+
+def _lesson(item: Mapping[str, Any], *, day: date, student_id: str, tz: ZoneInfo) -> Lesson:
+    name = str(item["name"])
+    subject = Subject(str(item.get("subject_id") or name), name)
+    lesson_id = str(item["lesson_id"])
+    marks: list[Mark] = []
+    absence: Absence | None = None
+    for entry in _entries(item.get("assessments")):
+        parsed = parse_assessment(
+            entry,
+            student_id=student_id,
+            subject=subject,
+            lesson_date=day,
+            lesson_id=lesson_id,
+            tz=tz,
+        )
+        if isinstance(parsed, Mark):
+            marks.append(parsed)
+        elif isinstance(parsed, Absence) and absence is None:
+            absence = parsed
+    return Lesson(
+        id=lesson_id,
+        date=day,
+        number=int(item["num"]),
+        starts_at=parse_local_time(day, str(item["starttime"]), tz),
+        ends_at=parse_local_time(day, str(item["endtime"]), tz),
+        subject=subject,
+        teacher=parse_teacher(item.get("teacher"), item.get("teacher_id")),
+        room=_text(item.get("room")),
+        topic=_text(item.get("topic")),
+        group_id=_text(item.get("grp_id")),
+        cancelled=bool(item.get("is_cancelled", False)),
+        replaced=bool(item.get("is_replaced", False)),
+        remote=bool(item.get("is_distant", False)),
+        homework=_homework(item, student_id=student_id, subject=subject, day=day),
+        marks=tuple(marks),
+        absence=absence,
+    )
+
+
+def parse_diary(result: Any, student_id: str, tz: ZoneInfo) -> list[Lesson]:
+    """A ``getdiary`` answer (asked with ``rings=yes``): the student's lessons, sorted."""
+    entry = _by_student(result, student_id)
+    if entry is None:
+        return []
+    lessons: list[Lesson] = []
+    for key, day_entry in _mapping(entry.get("days")).items():
+        day = parse_day_key(str(_mapping(day_entry).get("name") or key))
+        for item in _entries(_mapping(day_entry).get("items")):
+            lessons.append(_lesson(item, day=day, student_id=student_id, tz=tz))
+    lessons.sort(key=lambda lesson: (lesson.date, lesson.number))
+    return lessons
+
+
+def parse_marks(result: Any, student_id: str, tz: ZoneInfo) -> list[Mark]:
+    """A ``getmarks`` answer: the student's marks (absences left out), by date."""
+    entry = _by_student(result, student_id)
+    if entry is None:
+        return []
+    marks: list[Mark] = []
+    for subject_entry in _entries(entry.get("lessons")):
+        name = str(subject_entry["name"])
+        subject = Subject(str(subject_entry.get("lesson_id") or name), name)
+        for mark_entry in _entries(subject_entry.get("marks")):
+            parsed = parse_assessment(
+                mark_entry,
+                student_id=student_id,
+                subject=subject,
+                lesson_date=date.fromisoformat(mark_entry["date"]),
+                lesson_id=None,
+                tz=tz,
+            )
+            if isinstance(parsed, Mark):
+                marks.append(parsed)
+    marks.sort(key=lambda mark: (mark.lesson_date, mark.subject.name, mark.id))
+    return marks
+
+
+# -- staff -----------------------------------------------------------------------------
+
+
+def parse_journal(result: Any, tz: ZoneInfo) -> Journal:
+    """A ``getjournal`` answer: one subject group's students × lessons."""
+    journal = _mapping(_mapping(result)["journal"])
+    info = _mapping(journal["group"])
+    students = tuple(parse_student(card) for card in _entries(journal.get("students")))
+    subject = Subject(str(info.get("subject_id") or info["subject"]), str(info["subject"]))
+    group = Group(
+        id=str(info["id"]),
+        name=str(info["name"]),
+        subject=subject,
+        class_unit_id=str(info["class_id"]),
+        school_id=str(info["vendor_id"]),
+        teacher_ids=tuple(str(t) for t in _entries(info.get("teachers"))),
+        student_ids=tuple(s.id for s in students),
+    )
+    lessons: list[JournalLesson] = []
+    marks: list[Mark] = []
+    absences: list[Absence] = []
+    for entry in _entries(journal.get("lessons")):
+        day = parse_day_key(str(entry["date"]))
+        lesson_id = str(entry["lesson_id"])
+        lessons.append(
+            JournalLesson(
+                id=lesson_id,
+                date=day,
+                number=int(entry["num"]),
+                starts_at=parse_local_time(day, str(entry["starttime"]), tz),
+                ends_at=parse_local_time(day, str(entry["endtime"]), tz),
+                topic=_text(entry.get("topic")),
+                room=_text(entry.get("room")),
+                cancelled=bool(entry.get("is_cancelled", False)),
+            )
+        )
+        for student_id, items in _mapping(entry.get("assessments")).items():
+            for item in _entries(items):
+                parsed = parse_assessment(
+                    item,
+                    student_id=str(student_id),
+                    subject=subject,
+                    lesson_date=day,
+                    lesson_id=lesson_id,
+                    tz=tz,
+                )
+                if isinstance(parsed, Mark):
+                    marks.append(parsed)
+                elif isinstance(parsed, Absence):
+                    absences.append(parsed)
+    lessons.sort(key=lambda lesson: (lesson.date, lesson.number))
+    return Journal(
+        group=group,
+        students=students,
+        lessons=tuple(lessons),
+        marks=tuple(marks),
+        absences=tuple(absences),
+    )
+
+
+# -- feed, directory, sign-in ----------------------------------------------------------
+
+
+def parse_updates(result: Any, student_id: str, tz: ZoneInfo) -> tuple[list[Change], bool]:
+    """A ``getupdates`` page: its changes (newest first) and whether more pages follow."""
+    data = _mapping(result)
+    changes: list[Change] = []
+    for entry in _entries(data.get("updates")):
+        kind = _UPDATE_KINDS.get((str(entry.get("type")), str(entry.get("action"))))
+        if kind is None:
+            continue
+        lesson_date = _text(entry.get("lesson_date"))
+        changes.append(
+            Change(
+                id=str(entry["id"]),
+                student_id=str(entry.get("student") or student_id),
+                kind=kind,
+                at=parse_datetime(str(entry["date"]), tz),
+                subject_name=str(entry.get("lesson") or ""),
+                lesson_date=date.fromisoformat(lesson_date) if lesson_date else None,
+                mark_value=_text(entry.get("value")),
+                previous_mark_value=_text(entry.get("old_value")),
+                homework_text=_text(entry.get("text")),
+            )
+        )
+    changes.sort(key=lambda change: change.at, reverse=True)
+    return changes, bool(data.get("has_more", False))
+
+
+def parse_bells(result: Any, school_id: str) -> BellSchedule:
+    """A ``getrings`` answer."""
+    bells = [
+        Bell(
+            number=int(ring["num"]),
+            starts=time.fromisoformat(str(ring["starttime"])),
+            ends=time.fromisoformat(str(ring["endtime"])),
+        )
+        for ring in _entries(_mapping(result).get("rings"))
+    ]
+    bells.sort(key=lambda bell: bell.number)
+    return BellSchedule(school_id=school_id, bells=tuple(bells))
+
+
+def parse_schools(result: Any) -> list[School]:
+    """A ``schools/mobileapp`` answer: the region's schools by ``vendor_id``."""
+    return [
+        School(
+            id=str(entry["vendor_id"]),
+            name=str(entry["title"]),
+            short_name=_text(entry.get("title_full")),
+            address=_text(entry.get("address")),
+        )
+        for entry in _entries(_mapping(result).get("schools"))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class VendorToken:
+    """An ЭлЖур token valid for one vendor (school or region)."""
+
+    vendor: str
+    vendor_id: str | None
+    token: str
+    expires: str | None = None
+
+
+def parse_vendors(result: Any) -> list[VendorToken]:
+    """A ``getusersvendors`` answer: one token per school."""
+    return [
+        VendorToken(
+            vendor=str(entry["vendor"]),
+            vendor_id=_text(entry.get("vendor_id")),
+            token=str(entry["token"]),
+            expires=_text(entry.get("expires")),
+        )
+        for entry in _entries(_mapping(result).get("vendors"))
+    ]
+
+
+def parse_auth(result: Any) -> tuple[str, str | None]:
+    """An ``auth`` answer: ``(token, expires)``."""
+    data = _mapping(result)
+    return str(data["token"]), _text(data.get("expires"))

@@ -1,0 +1,1067 @@
+"""The demo world in МЭШ's own terms: profiles, ids, marks on three scales, native JSON.
+
+:class:`MoscowData` wraps a :class:`~adapters.seed.World` and renders what the emulator
+serves in the shapes of ``moscow-protocol.md``. It also holds the provider's mutable state:
+homework marked done (``world.homework_done``) and marks created through the teacher API.
+
+Ids follow МЭШ: a student has an integer id (their student profile id, ``student_id``) and
+a GUID (``contingent_guid``, used by the event calendar). Ids the world does not keep small
+(marks, per-student homework entries) are re-encoded compactly so they stay exact in
+JavaScript clients (below 2**53).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.seed import (
+    BELLS,
+    REASONS,
+    SeedGroup,
+    SeedHomework,
+    SeedLesson,
+    SeedMark,
+    SeedPerson,
+    SeedStudent,
+    World,
+)
+
+__all__ = [
+    "CONTROL_FORMS",
+    "GRADE_SYSTEMS",
+    "MOSCOW",
+    "MesProfile",
+    "MoscowData",
+    "NativeMark",
+    "grade_of",
+]
+
+JSON = dict[str, Any]
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+GRADE_SYSTEMS: dict[str, tuple[int, str, float]] = {
+    "five": (4140000, "5-балльная", 5.0),
+    "ten": (4140001, "10-балльная", 10.0),
+    "hundred": (4140002, "100-балльная", 100.0),
+}
+"""grade_system_type → (grade_system_id, name, nmax)."""
+
+_FIVE_TABLE: dict[int, tuple[float, float]] = {
+    5: (10.0, 100.0),
+    4: (8.0, 80.0),
+    3: (6.0, 60.0),
+    2: (4.0, 30.0),
+    1: (2.0, 10.0),
+}
+"""Five-point mark → (ten, hundred): МЭШ's lookup table (not a formula)."""
+
+TEN_POINT_SUBJECT = "Информатика"
+"""Teachers of this subject grade on the ten-point scale in the demo."""
+HUNDRED_POINT_SUBJECT = "Химия"
+"""Teachers of this subject grade on the hundred-point scale in the demo."""
+_TEN_FROM_FIVE = {5: (10, 9), 4: (8, 7), 3: (6, 5), 2: (4, 3)}
+_HUNDRED_FROM_FIVE = {5: (90, 100), 4: (70, 89), 3: (50, 69), 2: (20, 49)}
+
+CONTROL_FORMS: dict[int, str] = {
+    4600001: "Ответ на уроке",
+    4600002: "Самостоятельная работа",
+    4600003: "Домашняя работа",
+    4600004: "Контрольная работа",
+    4600005: "Диктант",
+    4600006: "Тест",
+}
+
+_EPOCH = date(2000, 1, 1).toordinal()
+_PARENT_OFFSET = 9000
+_ADMIN_OFFSET = 5000
+_USER_OFFSET = 10_000_000
+CREATED_MARK_BASE = 9_000_000_000
+"""Ids of marks created through the teacher API start here."""
+_CLASS_HOUR = (time(14, 20), time(15, 5))
+_NOTIFICATION_DAYS = 30
+
+
+def grade_of(system: str, origin: int) -> tuple[float, float, float]:
+    """A numeric mark on its scale → (five, ten, hundred), as the provider converts it."""
+    if system == "five":
+        ten, hundred = _FIVE_TABLE[origin]
+        return float(origin), ten, hundred
+    if system == "ten":
+        five = 5 if origin >= 9 else 4 if origin >= 7 else 3 if origin >= 5 else 2
+        return float(five), float(origin), float(origin * 10)
+    five = 5 if origin >= 90 else 4 if origin >= 70 else 3 if origin >= 50 else 2
+    return float(five), float(max(1, min(10, (origin + 5) // 10))), float(origin)
+
+
+def _hash(*parts: object) -> int:
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def _local(moment: datetime) -> str:
+    """A local timestamp without a zone, as МЭШ writes ``created_at``."""
+    return moment.replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def _zoned(day: date, at: time) -> str:
+    """A zoned timestamp, as МЭШ writes ``start_at``."""
+    return datetime.combine(day, at, tzinfo=MOSCOW).isoformat()
+
+
+def _average(pairs: list[tuple[float, int]]) -> str | None:
+    """A weighted mean with two decimals, half up, as a string (МЭШ's averages)."""
+    weights = sum(w for _, w in pairs)
+    if not weights:
+        return None
+    mean = Decimal(str(sum(v * w for v, w in pairs))) / Decimal(weights)
+    return str(mean.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _short_name(person: SeedPerson) -> str:
+    return f"{person.last_name} {person.first_name[0]}. {person.middle_name[0]}."
+
+
+@dataclass(frozen=True, slots=True)
+class MesProfile:
+    """One МЭШ profile (a user acting in one role)."""
+
+    id: int
+    type: str
+    """``parent``, ``student`` or ``teacher`` (staff, including school admins)."""
+    person: SeedPerson
+    school_id: int | None = None
+    roles: tuple[str, ...] = ()
+    class_unit_ids: tuple[int, ...] = ()
+    teacher_id: int | None = None
+    student_id: int | None = None
+    parent_key: str | None = None
+    admin_of: int | None = None
+
+    @property
+    def user_id(self) -> int:
+        return self.id + _USER_OFFSET
+
+
+@dataclass(frozen=True, slots=True)
+class NativeMark:
+    """A mark as МЭШ keeps it: the original value on its own scale."""
+
+    id: int
+    student_id: int
+    lesson: SeedLesson
+    origin: str
+    system: str | None
+    """``five``, ``ten``, ``hundred``; ``None`` for a non-numeric mark («зачёт», «н/а»)."""
+    weight: int
+    control_form: str
+    comment: str | None
+    is_exam: bool
+    created_at: datetime
+    updated_at: datetime
+    previous_origin: str | None = None
+    values_absent: bool = False
+    """For a non-numeric mark: leave ``values`` out instead of sending ``null``."""
+
+    def grade(self) -> tuple[float, float, float] | None:
+        if self.system is None:
+            return None
+        return grade_of(self.system, int(self.origin))
+
+
+class MoscowData:
+    """The world rendered as МЭШ serves it. See the module docstring."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._classes = sorted(world.classes)
+        self._class_index = {cid: i for i, cid in enumerate(self._classes)}
+        self.profiles: dict[int, MesProfile] = {}
+        self._by_person_key: dict[str, MesProfile] = {}
+        self._logins = {s.login: s for s in world.students.values()}
+        self._by_guid = {s.guid: s for s in world.students.values()}
+        self._native: dict[tuple[int, date], tuple[NativeMark, ...]] = {}
+        self.created_marks: dict[tuple[int, date], list[NativeMark]] = defaultdict(list)
+        self._next_mark_id = CREATED_MARK_BASE
+        self._build_profiles()
+
+    # -- people ------------------------------------------------------------------------
+
+    def _add(self, profile: MesProfile) -> None:
+        self.profiles[profile.id] = profile
+        self._by_person_key[profile.person.key] = profile
+
+    def _build_profiles(self) -> None:
+        world = self.world
+        for student in world.students.values():
+            self._add(
+                MesProfile(
+                    student.id,
+                    "student",
+                    student.person,
+                    school_id=student.school_id,
+                    student_id=student.id,
+                )
+            )
+        for i, key in enumerate(sorted(world.parents)):
+            self._add(
+                MesProfile(world.base + _PARENT_OFFSET + i, "parent", world.parents[key], parent_key=key)
+            )
+        for teacher in world.teachers.values():
+            led = tuple(sorted(c.id for c in world.classes.values() if c.class_teacher_id == teacher.id))
+            self._add(
+                MesProfile(
+                    teacher.id,
+                    "teacher",
+                    teacher.person,
+                    school_id=teacher.school_id,
+                    roles=("teacher", "class_teacher") if led else ("teacher",),
+                    class_unit_ids=led,
+                    teacher_id=teacher.id,
+                )
+            )
+        for i, school in enumerate(world.schools):
+            self._add(
+                MesProfile(
+                    world.base + _ADMIN_OFFSET + i,
+                    "teacher",
+                    world.admins[school.id],
+                    school_id=school.id,
+                    roles=("school_admin",),
+                    admin_of=school.id,
+                )
+            )
+
+    def profile_for_national_id(self, national_id: str) -> MesProfile | None:
+        person = self.world.people_by_national_id().get(national_id)
+        return None if person is None else self._by_person_key.get(person.key)
+
+    def student_by_login(self, login: str) -> SeedStudent | None:
+        return self._logins.get(login)
+
+    def student_by_guid(self, guid: str) -> SeedStudent | None:
+        return self._by_guid.get(guid)
+
+    # -- access ------------------------------------------------------------------------
+
+    def may_read_student(self, profile: MesProfile, student: SeedStudent) -> bool:
+        if profile.type == "student":
+            return profile.student_id == student.id
+        if profile.type == "parent":
+            return any(key == profile.parent_key for key, _ in student.parents)
+        return self.may_read_class(profile, student.class_id)
+
+    def may_write_homework(self, profile: MesProfile, student: SeedStudent) -> bool:
+        if profile.type == "student":
+            return profile.student_id == student.id
+        if profile.type == "parent":
+            return (profile.parent_key, True) in student.parents
+        return False
+
+    def may_read_class(self, profile: MesProfile, class_id: int) -> bool:
+        unit = self.world.classes[class_id]
+        return (
+            profile.admin_of == unit.school_id
+            or class_id in profile.class_unit_ids
+            or any(g.teacher_id == profile.teacher_id for g in self.world.groups_of_class(class_id))
+        )
+
+    def is_classmate(self, profile: MesProfile, class_id: int) -> bool:
+        """A student of the class, or a parent of one."""
+        return any(
+            self.may_read_student(profile, s) for s in self.world.class_students(class_id)
+        ) and profile.type in ("student", "parent")
+
+    def may_read_group(self, profile: MesProfile, group: SeedGroup) -> bool:
+        return (
+            (profile.teacher_id is not None and profile.teacher_id == group.teacher_id)
+            or group.class_id in profile.class_unit_ids
+            or profile.admin_of == group.school_id
+        )
+
+    def may_write_group(self, profile: MesProfile, group: SeedGroup) -> bool:
+        return profile.teacher_id is not None and profile.teacher_id == group.teacher_id
+
+    # -- compact ids -------------------------------------------------------------------
+
+    def _lesson_key(self, lesson: SeedLesson) -> int:
+        offset = lesson.day.toordinal() - _EPOCH
+        return (self._class_index[lesson.class_id] * 100_000 + offset) * 10 + lesson.number
+
+    def homework_entry_student_id(self, lesson: SeedLesson, student_id: int) -> int:
+        return self._lesson_key(lesson) * 100 + student_id % 100
+
+    def find_homework_entry(
+        self, entry_id: int
+    ) -> tuple[SeedStudent, SeedHomework] | None:
+        """The (student, homework) behind a ``homework_entry_student_id``."""
+        rest, student_index = divmod(entry_id, 100)
+        rest, number = divmod(rest, 10)
+        class_index, offset = divmod(rest, 100_000)
+        if not 0 <= class_index < len(self._classes):
+            return None
+        class_id = self._classes[class_index]
+        student = self.world.students.get(class_id * 100 + student_index)
+        try:
+            day = date.fromordinal(offset + _EPOCH)
+        except ValueError:
+            return None
+        if student is None or student.class_id != class_id:
+            return None
+        lesson = next((le for le in self.world.lessons(class_id, day) if le.number == number), None)
+        if lesson is None:
+            return None
+        homework = next(
+            (h for h in self.world.homework(class_id, day) if h.lesson_id == lesson.id), None
+        )
+        return None if homework is None else (student, homework)
+
+    # -- marks -------------------------------------------------------------------------
+
+    def _is_canonical(self, mark: SeedMark) -> bool:
+        start = self.world.week_start()
+        return mark.student_id == self.world.canonical_student_id and (
+            start <= mark.day < start + timedelta(days=5)
+        )
+
+    def _native_mark(self, mark: SeedMark, lesson: SeedLesson) -> NativeMark:
+        h = _hash(self.world.region, mark.id)
+        canonical = self._is_canonical(mark)
+        mark_id = self._lesson_key(lesson) * 1000 + (mark.student_id % 100) * 10 + mark.id % 10
+        common = {
+            "id": mark_id,
+            "student_id": mark.student_id,
+            "lesson": lesson,
+            "weight": mark.weight,
+            "control_form": mark.control_form,
+            "comment": mark.comment,
+            "is_exam": mark.is_exam,
+            "created_at": mark.created_at,
+        }
+        if mark.five is None:
+            origin = "н/а" if not canonical and h % 10 == 0 else "зачёт"
+            return NativeMark(
+                origin=origin,
+                system=None,
+                updated_at=mark.created_at,
+                values_absent=h % 2 == 0,
+                **common,  # type: ignore[arg-type]
+            )
+        five = mark.five
+        if not canonical and mark.subject == TEN_POINT_SUBJECT and five in _TEN_FROM_FIVE:
+            system, origin = "ten", str(_TEN_FROM_FIVE[five][h % 2])
+        elif not canonical and mark.subject == HUNDRED_POINT_SUBJECT and five in _HUNDRED_FROM_FIVE:
+            low, high = _HUNDRED_FROM_FIVE[five]
+            system, origin = "hundred", str(low + h % (high - low + 1))
+        else:
+            system, origin = "five", str(five)
+        previous: str | None = None
+        updated = mark.created_at
+        if system == "five" and not canonical and h % 12 == 0:
+            # the teacher corrected this mark later the same day
+            previous = str(five + 1 if five < 5 else five - 1)
+            updated = mark.created_at + timedelta(minutes=20 + h % 100)
+        return NativeMark(
+            origin=origin,
+            system=system,
+            updated_at=updated,
+            previous_origin=previous,
+            **common,  # type: ignore[arg-type]
+        )
+
+    def class_marks(self, class_id: int, day: date) -> list[NativeMark]:
+        """Every mark of the class's lessons of ``day``, seeded and created."""
+        key = (class_id, day)
+        seeded = self._native.get(key)
+        if seeded is None:
+            lessons = {le.id: le for le in self.world.lessons(class_id, day)}
+            seeded = tuple(
+                self._native_mark(m, lessons[m.lesson_id]) for m in self.world.marks(class_id, day)
+            )
+            self._native[key] = seeded
+        return [*seeded, *self.created_marks.get(key, ())]
+
+    def student_marks(self, student: SeedStudent, start: date, end: date) -> list[NativeMark]:
+        """The student's marks for lessons dated ``start``..``end`` (the lesson date)."""
+        return [
+            m
+            for day in self.world.days(start, end)
+            for m in self.class_marks(student.class_id, day)
+            if m.student_id == student.id
+        ]
+
+    def create_mark(
+        self,
+        *,
+        student: SeedStudent,
+        lesson: SeedLesson,
+        origin: str,
+        system: str | None,
+        weight: int,
+        control_form: str,
+        comment: str | None,
+        is_exam: bool,
+    ) -> NativeMark:
+        self._next_mark_id += 1
+        now = datetime.now(MOSCOW).replace(tzinfo=None, microsecond=0)
+        mark = NativeMark(
+            id=self._next_mark_id,
+            student_id=student.id,
+            lesson=lesson,
+            origin=origin,
+            system=system,
+            weight=weight,
+            control_form=control_form,
+            comment=comment,
+            is_exam=is_exam,
+            created_at=now,
+            updated_at=now,
+        )
+        self.created_marks[(lesson.class_id, lesson.day)].append(mark)
+        return mark
+
+    def reset(self) -> None:
+        """Forget homework marked done and marks created through the API."""
+        self.world.homework_done.clear()
+        self.created_marks.clear()
+
+    def _values(self, mark: NativeMark) -> list[JSON] | None:
+        grade = mark.grade()
+        if grade is None or mark.system is None:
+            return None
+        system_id, name, nmax = GRADE_SYSTEMS[mark.system]
+        five, ten, hundred = grade
+        return [
+            {
+                "name": name,
+                "nmax": nmax,
+                "grade_system_id": system_id,
+                "grade_system_type": mark.system,
+                "grade": {"origin": mark.origin, "five": five, "ten": ten, "hundred": hundred},
+            }
+        ]
+
+    def mark_json(self, mark: NativeMark) -> JSON:
+        """A mark in the family API's shape (call 2, and inside events)."""
+        lesson = mark.lesson
+        item: JSON = {
+            "id": mark.id,
+            "value": mark.origin,
+            "values": self._values(mark),
+            "comment": mark.comment,
+            "comment_exists": mark.comment is not None,
+            "weight": mark.weight,
+            "is_exam": mark.is_exam,
+            "is_point": False,
+            "point_date": None,
+            "control_form_name": mark.control_form,
+            "criteria": None,
+            "date": lesson.day.isoformat(),
+            "subject_id": lesson.subject_id,
+            "subject_name": lesson.subject,
+            "schedule_item_id": lesson.id,
+            "has_files": False,
+            "original_grade_system_type": mark.system,
+            "created_at": _local(mark.created_at),
+            "updated_at": _local(mark.updated_at),
+        }
+        if mark.system is None and mark.values_absent:
+            del item["values"]
+        return item
+
+    def teacher_mark_json(self, mark: NativeMark) -> JSON:
+        """A mark in the teacher API's shape (calls 13 and 15)."""
+        return {
+            "id": mark.id,
+            "student_profile_id": mark.student_id,
+            "value": mark.origin,
+            "values": self._values(mark),
+            "weight": mark.weight,
+            "is_exam": mark.is_exam,
+            "control_form_name": mark.control_form,
+            "comment": mark.comment,
+            "date": mark.lesson.day.isoformat(),
+            "schedule_item_id": mark.lesson.id,
+            "created_at": _local(mark.created_at),
+            "updated_at": _local(mark.updated_at),
+        }
+
+    # -- people in native shape --------------------------------------------------------
+
+    def _school_json(self, school_id: int) -> JSON:
+        school = next(s for s in self.world.schools if s.id == school_id)
+        return {
+            "id": school.id,
+            "name": school.name,
+            "short_name": school.short_name,
+            "county": "Центральный",
+            "principal": None,
+            "phone": None,
+            "global_school_id": school.id + 1_000_000,
+        }
+
+    def _groups_brief(self, class_id: int) -> list[JSON]:
+        return [
+            {"id": g.id, "name": g.name, "subject_id": g.subject_id, "is_fake": False}
+            for g in self.world.groups_of_class(class_id)
+        ]
+
+    def _representatives(self, student: SeedStudent) -> list[JSON]:
+        found: list[JSON] = []
+        for key, legal in student.parents:
+            parent = self.world.parents.get(key)
+            if parent is not None:
+                names = (parent.last_name, parent.first_name, parent.middle_name)
+                phone, email = parent.phone, parent.email
+            else:  # a parent who never signs in: contacts only
+                names = (student.person.last_name, "", "")
+                phone = f"+7 900 {student.id % 1000:03d}-{student.id % 97:02d}-{student.id % 89:02d}"
+                email = f"{key}@example.test"
+            found.append(
+                {
+                    "last_name": names[0],
+                    "first_name": names[1] or None,
+                    "middle_name": names[2] or None,
+                    "type": "parent",
+                    "phone": phone,
+                    "email": email,
+                    "is_legal_representative": legal,
+                }
+            )
+        return found
+
+    def child_json(self, student: SeedStudent, legal: bool) -> JSON:
+        """A child of the family profile (call 1)."""
+        unit = self.world.classes[student.class_id]
+        person = student.person
+        return {
+            "id": student.id,
+            "user_id": student.id + _USER_OFFSET,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "middle_name": person.middle_name,
+            "birth_date": person.birth_date.isoformat(),
+            "sex": person.sex,
+            "contract_id": None,
+            "school": self._school_json(student.school_id),
+            "class_name": unit.name,
+            "class_level_id": unit.level,
+            "class_unit_id": unit.id,
+            "groups": self._groups_brief(unit.id),
+            "sections": [],
+            "representatives": self._representatives(student),
+            "contingent_guid": student.guid,
+            "is_legal_representative": legal,
+            "sudir_account_exists": person.national_id is not None,
+            "enrollment_date": f"{unit.school_id % 7 + 2015}-09-01",
+        }
+
+    def family_profile(self, profile: MesProfile) -> JSON:
+        """Call 1: the profile and its children (a student's profile lists themself)."""
+        person = profile.person
+        children: list[tuple[SeedStudent, bool]] = []
+        if profile.type == "parent" and profile.parent_key is not None:
+            children = self.world.children_of(profile.parent_key)
+        elif profile.student_id is not None:
+            children = [(self.world.students[profile.student_id], False)]
+        body = {
+            "profile": {
+                "id": profile.id,
+                "user_id": profile.user_id,
+                "type": profile.type,
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "middle_name": person.middle_name,
+                "birth_date": person.birth_date.isoformat(),
+                "sex": person.sex,
+                "phone": person.phone,
+                "email": person.email,
+                "snils": None,
+            },
+            "children": [self.child_json(s, legal) for s, legal in children],
+        }
+        body["hash"] = hashlib.sha256(repr(body).encode()).hexdigest()[:32]
+        return body
+
+    def profile_info(self, profile: MesProfile) -> list[JSON]:
+        """``/acl/api/users/profile_info``: the token user's profiles."""
+        person = profile.person
+        item: JSON = {
+            "id": profile.id,
+            "type": profile.type,
+            "roles": list(profile.roles),
+            "user_id": profile.user_id,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "middle_name": person.middle_name,
+            "agree_pers_data": True,
+        }
+        if profile.school_id is not None:
+            item["school_id"] = profile.school_id
+        if profile.class_unit_ids:
+            item["class_unit_ids"] = list(profile.class_unit_ids)
+        if profile.teacher_id is not None:
+            subjects = self.world.teachers[profile.teacher_id].subjects
+            item["subject_ids"] = [self.world.subject_ids[s] for s in subjects]
+        return [item]
+
+    def session_user(self, student: SeedStudent, token: str) -> JSON:
+        """``/lms/api/sessions``: the signed-in student's session."""
+        person = student.person
+        school = next(s for s in self.world.schools if s.id == student.school_id)
+        return {
+            "id": student.id + _USER_OFFSET,
+            "guid": student.guid,
+            "person_id": student.guid,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "middle_name": person.middle_name,
+            "sex": person.sex,
+            "date_of_birth": person.birth_date.isoformat(),
+            "authentication_token": token,
+            "password_change_required": False,
+            "regional_auth": None,
+            "profiles": [
+                {
+                    "id": student.id,
+                    "type": "student",
+                    "school_id": student.school_id,
+                    "school_shortname": school.short_name,
+                    "user_id": student.id + _USER_OFFSET,
+                    "organization_id": None,
+                    "agree_pers_data": True,
+                    "roles": [],
+                    "subject_ids": [],
+                }
+            ],
+        }
+
+    # -- diary -------------------------------------------------------------------------
+
+    def _teacher_json(self, teacher_id: int) -> JSON:
+        person = self.world.teachers[teacher_id].person
+        return {
+            "id": teacher_id,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "middle_name": person.middle_name,
+        }
+
+    def _attachments(self, homework: SeedHomework) -> list[JSON]:
+        return [
+            {"file_name": name, "link": f"https://school.mos.ru/ej/attachments/{homework.id}/{name}"}
+            for name in homework.attachments
+        ]
+
+    def _event_homework(self, homework: SeedHomework | None, student: SeedStudent) -> JSON:
+        if homework is None:
+            return {"presence_status_id": 0, "total_count": 0, "execute_count": 0,
+                    "descriptions": [], "entries": []}
+        lesson = self.world.find_lesson(homework.lesson_id)
+        assert lesson is not None
+        done = (student.id, homework.id) in self.world.homework_done
+        return {
+            "presence_status_id": 1,
+            "total_count": 1,
+            "execute_count": int(done),
+            "descriptions": [homework.text],
+            "entries": [
+                {
+                    "homework_entry_id": homework.id,
+                    "homework_entry_student_id": self.homework_entry_student_id(lesson, student.id),
+                    "description": homework.text,
+                    "date_assigned_on": homework.assigned_on.isoformat(),
+                    "date_prepared_for": homework.due_on.isoformat(),
+                    "attachments": self._attachments(homework),
+                }
+            ],
+        }
+
+    def events(self, student: SeedStudent, start: date, end: date, expand: set[str]) -> list[JSON]:
+        """Call 5: the student's lessons (``PLAN``) and class hours (``ORGANIZER``)."""
+        world = self.world
+        found: list[JSON] = []
+        for day in world.days(start, end):
+            lessons = world.lessons(student.class_id, day)
+            if not lessons:
+                continue
+            marks = [m for m in self.class_marks(student.class_id, day) if m.student_id == student.id]
+            absences = {
+                a.lesson_id: a for a in world.absences(student.class_id, day) if a.student_id == student.id
+            }
+            homework = {h.lesson_id: h for h in world.homework(student.class_id, day)}
+            groups = {g.id: g for g in world.groups_of_class(student.class_id)}
+            for lesson in lessons:
+                start_at, finish_at = BELLS[lesson.number - 1][1:]
+                absence = absences.get(lesson.id)
+                event: JSON = {
+                    "id": lesson.id,
+                    "source": "PLAN",
+                    "source_id": str(lesson.id),
+                    "person_id": student.guid,
+                    "start_at": _zoned(day, start_at),
+                    "finish_at": _zoned(day, finish_at),
+                    "subject_id": lesson.subject_id,
+                    "subject_name": lesson.subject,
+                    "room_number": lesson.room or None,
+                    "room_name": f"Кабинет {lesson.room}" if lesson.room else None,
+                    "lesson_type": "REMOTE" if lesson.remote else "NORMAL",
+                    "lesson_education_type": "OO",
+                    "lesson_theme": lesson.topic,
+                    "group_id": lesson.group_id,
+                    "group_name": groups[lesson.group_id].name,
+                    "replaced": lesson.replaced,
+                    "cancelled": lesson.cancelled,
+                    "is_missed_lesson": absence is not None,
+                    "nonattendance_reason_id": None,
+                    "health_status": None,
+                    "link_to_join": f"https://my.mts-link.ru/j/{lesson.id}" if lesson.remote else None,
+                    "teacher": self._teacher_json(lesson.teacher_id),
+                }
+                if "absence_reason_id" in expand:
+                    event["absence_reason_id"] = absence.reason_id if absence else None
+                if "homework" in expand:
+                    event["homework"] = self._event_homework(homework.get(lesson.id), student)
+                if "marks" in expand:
+                    event["marks"] = [self.mark_json(m) for m in marks if m.lesson.id == lesson.id]
+                found.append(event)
+            if day.weekday() == 3:
+                class_hour_id = student.class_id * 10_000_000 + (day.toordinal() - 730_000) * 10 + 9
+                found.append(
+                    {
+                        "id": class_hour_id,
+                        "source": "ORGANIZER",
+                        "source_id": f"org-{class_hour_id}",
+                        "person_id": student.guid,
+                        "title": "Классный час",
+                        "start_at": _zoned(day, _CLASS_HOUR[0]),
+                        "finish_at": _zoned(day, _CLASS_HOUR[1]),
+                        "subject_id": None,
+                        "subject_name": None,
+                        "room_number": None,
+                        "lesson_type": None,
+                        "group_id": None,
+                        "replaced": False,
+                        "cancelled": False,
+                    }
+                )
+        return found
+
+    def homeworks_short(self, student: SeedStudent, start: date, end: date) -> list[JSON]:
+        """Call 3: homework due (``date``) within ``start``..``end``."""
+        world = self.world
+        found: list[tuple[date, int, JSON]] = []
+        for day in world.days(start - timedelta(days=14), end):
+            for homework in world.homework(student.class_id, day):
+                if not start <= homework.due_on <= end:
+                    continue
+                lesson = world.find_lesson(homework.lesson_id)
+                assert lesson is not None
+                attachments = self._attachments(homework)
+                found.append(
+                    (
+                        homework.due_on,
+                        lesson.id,
+                        {
+                            "description": homework.text,
+                            "subject_id": homework.subject_id,
+                            "subject_name": homework.subject,
+                            "date": homework.due_on.isoformat(),
+                            "date_assigned_on": homework.assigned_on.isoformat(),
+                            "homework_entry_student_id": self.homework_entry_student_id(
+                                lesson, student.id
+                            ),
+                            "homework_entry_id": homework.id,
+                            "is_done": (student.id, homework.id) in world.homework_done,
+                            "type": "OO",
+                            "has_teacher_answer": False,
+                            "has_written_answer": False,
+                            "materials_count": (
+                                [{"selected_mode": "execute", "amount": len(attachments)}]
+                                if attachments
+                                else []
+                            ),
+                            "attachments": attachments,
+                            "group_id": lesson.group_id,
+                            "lesson_date_time": _zoned(lesson.day, BELLS[lesson.number - 1][1]),
+                        },
+                    )
+                )
+        found.sort(key=lambda item: item[:2])
+        return [item for _, _, item in found]
+
+    def attendance(self, student: SeedStudent, start: date, end: date) -> JSON:
+        """Call 6: the days the student missed lessons."""
+        world = self.world
+        days: list[JSON] = []
+        for day in world.days(start, end):
+            absences = [a for a in world.absences(student.class_id, day) if a.student_id == student.id]
+            if not absences:
+                continue
+            lessons = {le.id: le for le in world.lessons(student.class_id, day)}
+            days.append(
+                {
+                    "date": day.isoformat(),
+                    "summary": f"Пропущено уроков: {len(absences)}",
+                    "notified": False,
+                    "reason_id": absences[0].reason_id,
+                    "description": absences[0].reason,
+                    "is_system": False,
+                    "lessons": [
+                        {
+                            "subject_id": lessons[a.lesson_id].subject_id,
+                            "subject_name": lessons[a.lesson_id].subject,
+                            "bell_id": lessons[a.lesson_id].number,
+                            "schedule_item_id": a.lesson_id,
+                            "reason_id": a.reason_id,
+                            "notified": False,
+                            "description": a.reason,
+                        }
+                        for a in absences
+                    ],
+                }
+            )
+        return {"days_count": len(days), "year_description": None, "attendance": days}
+
+    @staticmethod
+    def nonattendance_reasons() -> list[JSON]:
+        """Call 7: the reasons dictionary; parents may pick the excused ones."""
+        return [
+            {"id": rid, "name": name, "is_parent_available": excused, "ae_only": False,
+             "attachment_needed": False}
+            for rid, (name, excused) in sorted(REASONS.items())
+        ]
+
+    def period(self) -> tuple[str, date, date]:
+        """The current half-year: (title, start, end)."""
+        today = self.world.today
+        if today.month >= 9:
+            return "1 полугодие", date(today.year, 9, 1), date(today.year, 12, 31)
+        return "2 полугодие", date(today.year, 1, 1), date(today.year, 5, 31)
+
+    def subject_marks_short(self, student: SeedStudent) -> list[JSON]:
+        """Call 8: per-subject averages over the current period, per scale."""
+        title, start, end = self.period()
+        marks = self.student_marks(student, start, min(end, self.world.today))
+        by_subject: dict[int, list[NativeMark]] = defaultdict(list)
+        for mark in marks:
+            by_subject[mark.lesson.subject_id].append(mark)
+        found: list[JSON] = []
+        for subject_id, subject_marks in sorted(by_subject.items()):
+            graded = [(m.grade(), m.weight) for m in subject_marks]
+            numeric = [(g, w) for g, w in graded if g is not None]
+            averages = [_average([(g[i], w) for g, w in numeric]) for i in range(3)]
+            found.append(
+                {
+                    "subject_id": subject_id,
+                    "subject_name": subject_marks[0].lesson.subject,
+                    "average": averages[0],
+                    "avg_five": averages[0],
+                    "avg_ten": averages[1],
+                    "avg_hundred": averages[2],
+                    "dynamic": self._dynamic(subject_marks),
+                    "period": title,
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "count": len(subject_marks),
+                    "fixed_value": None,
+                    "target": None,
+                    "marks": [
+                        {
+                            "id": m.id,
+                            "value": m.origin,
+                            "weight": m.weight,
+                            "date": m.lesson.day.isoformat(),
+                            "control_form_name": m.control_form,
+                            "is_exam": m.is_exam,
+                        }
+                        for m in subject_marks
+                    ],
+                }
+            )
+        return found
+
+    @staticmethod
+    def _dynamic(marks: list[NativeMark]) -> str:
+        """UP/DOWN/NONE: the five-point average after the last day with marks vs before."""
+        days = sorted({m.lesson.day for m in marks if m.grade() is not None})
+        if len(days) < 2:
+            return "NONE"
+
+        def until(day: date) -> Decimal:
+            pairs = [(g[0], m.weight) for m in marks if m.lesson.day <= day and (g := m.grade())]
+            return Decimal(_average(pairs) or "0")
+
+        delta = until(days[-1]) - until(days[-2])
+        return "UP" if delta > 0 else "DOWN" if delta < 0 else "NONE"
+
+    def notifications(self, student: SeedStudent) -> list[JSON]:
+        """Call 9: the last month's new and changed marks and homework, newest first."""
+        world = self.world
+        start = world.today - timedelta(days=_NOTIFICATION_DAYS)
+        found: list[tuple[datetime, JSON]] = []
+        for mark in self.student_marks(student, start, world.today):
+            lesson = mark.lesson
+            base: JSON = {
+                "student_profile_id": student.id,
+                "author_profile_id": lesson.teacher_id,
+                "teacher_name": _short_name(world.teachers[lesson.teacher_id].person),
+                "subject_name": lesson.subject,
+                "lesson_date": f"{lesson.day.isoformat()} 00:00:00",
+                "control_form_name": mark.control_form,
+                "new_mark_weight": mark.weight,
+                "new_is_exam": mark.is_exam,
+            }
+            first = mark.previous_origin or mark.origin
+            found.append(
+                (mark.created_at, {**base, "event_type": "create_mark", "new_mark_value": first,
+                                   "old_mark_value": None})
+            )
+            if mark.previous_origin is not None:
+                found.append(
+                    (
+                        mark.updated_at,
+                        {**base, "event_type": "update_mark", "new_mark_value": mark.origin,
+                         "old_mark_value": mark.previous_origin, "old_mark_weight": mark.weight,
+                         "old_is_exam": mark.is_exam},
+                    )
+                )
+        for day in world.days(start, world.today):
+            for homework in world.homework(student.class_id, day):
+                lesson = world.find_lesson(homework.lesson_id)
+                assert lesson is not None
+                at = datetime.combine(day, BELLS[lesson.number - 1][2]) + timedelta(minutes=10)
+                found.append(
+                    (
+                        at,
+                        {
+                            "event_type": "create_homework",
+                            "student_profile_id": student.id,
+                            "author_profile_id": lesson.teacher_id,
+                            "teacher_name": _short_name(world.teachers[lesson.teacher_id].person),
+                            "subject_name": lesson.subject,
+                            "lesson_date": f"{homework.due_on.isoformat()} 00:00:00",
+                            "new_hw_description": homework.text,
+                            "new_date_assigned_on": homework.assigned_on.isoformat(),
+                            "new_date_prepared_for": homework.due_on.isoformat(),
+                        },
+                    )
+                )
+        found.sort(key=lambda item: item[0], reverse=True)
+        result: list[JSON] = []
+        for at, item in found:
+            stamp = at.strftime("%Y-%m-%d %H:%M:%S.") + f"{at.microsecond // 1000:03d}"
+            result.append({"datetime": stamp, "created_at": _local(at), **item})
+        return result
+
+    def school_info(self, school_id: int, class_id: int | None) -> JSON | None:
+        """Call 10: the school, the class's class teacher and the school's teachers."""
+        school = next((s for s in self.world.schools if s.id == school_id), None)
+        if school is None:
+            return None
+        unit = self.world.classes.get(class_id) if class_id is not None else None
+        if class_id is not None and (unit is None or unit.school_id != school_id):
+            return None
+        classroom: list[JSON] = []
+        if unit is not None:
+            teacher = self._teacher_json(unit.class_teacher_id)
+            del teacher["id"]
+            classroom.append(teacher)
+        return {
+            "school": {
+                "id": school.id,
+                "name": school.name,
+                "short_name": school.short_name,
+                "address": school.address,
+            },
+            "classroom_teachers": classroom,
+            "teachers": [
+                {**self._teacher_json(t.id), "subject_names": list(t.subjects)}
+                for t in self.world.teachers.values()
+                if t.school_id == school_id
+            ],
+            "branches": [],
+        }
+
+    # -- teacher side ------------------------------------------------------------------
+
+    def class_list(self, class_id: int) -> list[JSON]:
+        """Call 11: the students of a class."""
+        unit = self.world.classes[class_id]
+        return [
+            {
+                "id": s.id,
+                "user_id": s.id + _USER_OFFSET,
+                "type": "student",
+                "first_name": s.person.first_name,
+                "last_name": s.person.last_name,
+                "middle_name": s.person.middle_name,
+                "birth_date": s.person.birth_date.isoformat(),
+                "sex": s.person.sex,
+                "class_unit_id": unit.id,
+                "class_name": unit.name,
+                "school_id": unit.school_id,
+                "contingent_guid": s.guid,
+                "groups": self._groups_brief(unit.id),
+                "representatives": self._representatives(s),
+            }
+            for s in self.world.class_students(class_id)
+        ]
+
+    def group_json(self, group: SeedGroup) -> JSON:
+        """Call 12: a subject group with its students."""
+        unit = self.world.classes[group.class_id]
+        return {
+            "id": group.id,
+            "name": group.name,
+            "subject_id": group.subject_id,
+            "subject_name": group.subject,
+            "class_unit_id": unit.id,
+            "class_name": unit.name,
+            "school_id": group.school_id,
+            "teacher_profile_id": group.teacher_id,
+            "student_profile_ids": [s.id for s in self.world.class_students(unit.id)],
+        }
+
+    def group_lessons(self, group: SeedGroup, start: date, end: date) -> list[SeedLesson]:
+        return [
+            le
+            for day in self.world.days(start, end)
+            for le in self.world.lessons(group.class_id, day)
+            if le.group_id == group.id
+        ]
+
+    def group_marks(self, group: SeedGroup, start: date, end: date) -> list[NativeMark]:
+        return [
+            m
+            for day in self.world.days(start, end)
+            for m in self.class_marks(group.class_id, day)
+            if m.lesson.group_id == group.id
+        ]
+
+    def schedule_item_json(self, lesson: SeedLesson) -> JSON:
+        """Call 14: a lesson of a group, with who missed it."""
+        begin, end = BELLS[lesson.number - 1][1:]
+        return {
+            "id": lesson.id,
+            "date": lesson.day.isoformat(),
+            "begin_time": begin.strftime("%H:%M"),
+            "end_time": end.strftime("%H:%M"),
+            "lesson_theme": lesson.topic,
+            "room_number": lesson.room or None,
+            "cancelled": lesson.cancelled,
+            "replaced": lesson.replaced,
+            "lesson_type": "REMOTE" if lesson.remote else "NORMAL",
+            "teacher_profile_id": lesson.teacher_id,
+            "absences": [
+                {"student_profile_id": a.student_id, "reason_id": a.reason_id}
+                for a in self.world.absences(lesson.class_id, lesson.day)
+                if a.lesson_id == lesson.id
+            ],
+        }

@@ -1,0 +1,35 @@
+"""The ``harness`` fixture: one parameter per registered provider, picked up automatically.
+
+To add a provider to the contract suite: register its adapter in ``adapters/registry.py``
+and write ``tests/adapters/harnesses/<slug>.py`` with a ``Harness`` class (see
+``contract.py`` for what it must offer). Nothing else changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+from adapters import ADAPTERS
+
+CONTRACT_TODAY = date(2025, 10, 18)
+"""A Saturday: the canonical week (13–17 October 2025) lies wholly in the past."""
+
+
+def _harness_params() -> list[Any]:
+    return [pytest.param(slug, id=slug) for slug in sorted(ADAPTERS)]
+
+
+@pytest.fixture(params=_harness_params())
+async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    module = importlib.import_module(f"tests.adapters.harnesses.{request.param}")
+    h = module.Harness()
+    h.adapter = await h.start(CONTRACT_TODAY)
+    try:
+        yield h
+    finally:
+        await h.stop()
