@@ -274,9 +274,9 @@ class MoscowData:
 
     def is_classmate(self, profile: MesProfile, class_id: int) -> bool:
         """A student of the class, or a parent of one."""
-        return any(
+        return profile.type in ("student", "parent") and any(
             self.may_read_student(profile, s) for s in self.world.class_students(class_id)
-        ) and profile.type in ("student", "parent")
+        )
 
     def may_read_group(self, profile: MesProfile, group: SeedGroup) -> bool:
         return (
@@ -333,46 +333,37 @@ class MoscowData:
     def _native_mark(self, mark: SeedMark, lesson: SeedLesson) -> NativeMark:
         h = _hash(self.world.region, mark.id)
         canonical = self._is_canonical(mark)
-        mark_id = self._lesson_key(lesson) * 1000 + (mark.student_id % 100) * 10 + mark.id % 10
-        common = {
-            "id": mark_id,
-            "student_id": mark.student_id,
-            "lesson": lesson,
-            "weight": mark.weight,
-            "control_form": mark.control_form,
-            "comment": mark.comment,
-            "is_exam": mark.is_exam,
-            "created_at": mark.created_at,
-        }
-        if mark.five is None:
-            origin = "н/а" if not canonical and h % 10 == 0 else "зачёт"
-            return NativeMark(
-                origin=origin,
-                system=None,
-                updated_at=mark.created_at,
-                values_absent=h % 2 == 0,
-                **common,  # type: ignore[arg-type]
-            )
         five = mark.five
-        if not canonical and mark.subject == TEN_POINT_SUBJECT and five in _TEN_FROM_FIVE:
+        system: str | None = "five"
+        previous: str | None = None
+        updated = mark.created_at
+        if five is None:
+            system, origin = None, "н/а" if not canonical and h % 10 == 0 else "зачёт"
+        elif not canonical and mark.subject == TEN_POINT_SUBJECT and five in _TEN_FROM_FIVE:
             system, origin = "ten", str(_TEN_FROM_FIVE[five][h % 2])
         elif not canonical and mark.subject == HUNDRED_POINT_SUBJECT and five in _HUNDRED_FROM_FIVE:
             low, high = _HUNDRED_FROM_FIVE[five]
             system, origin = "hundred", str(low + h % (high - low + 1))
         else:
-            system, origin = "five", str(five)
-        previous: str | None = None
-        updated = mark.created_at
-        if system == "five" and not canonical and h % 12 == 0:
-            # the teacher corrected this mark later the same day
-            previous = str(five + 1 if five < 5 else five - 1)
-            updated = mark.created_at + timedelta(minutes=20 + h % 100)
+            origin = str(five)
+            if not canonical and h % 12 == 0:
+                # the teacher corrected this mark later the same day
+                previous = str(five + 1 if five < 5 else five - 1)
+                updated = mark.created_at + timedelta(minutes=20 + h % 100)
         return NativeMark(
+            id=self._lesson_key(lesson) * 1000 + (mark.student_id % 100) * 10 + mark.id % 10,
+            student_id=mark.student_id,
+            lesson=lesson,
             origin=origin,
             system=system,
+            weight=mark.weight,
+            control_form=mark.control_form,
+            comment=mark.comment,
+            is_exam=mark.is_exam,
+            created_at=mark.created_at,
             updated_at=updated,
             previous_origin=previous,
-            **common,  # type: ignore[arg-type]
+            values_absent=system is None and h % 2 == 0,
         )
 
     def class_marks(self, class_id: int, day: date) -> list[NativeMark]:

@@ -1,0 +1,81 @@
+"""Contract-suite harness for the ЭлЖур adapter (region 11, Республика Коми)."""
+
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from adapters import AdapterDeps, Caller, DiaryAdapter, Fault, RegionInfo
+from adapters.eljur import ElJurAdapter
+from adapters.eljur.backend import ElJurBackend
+from adapters.eljur.config import ElJurConfig
+from adapters.seed import World, national_id
+
+REGION = RegionInfo(
+    code="11",
+    name="Республика Коми",
+    timezone=ZoneInfo("Europe/Moscow"),
+    diary_url="https://eljur.example",
+    demo=True,
+)
+
+
+class Harness:
+    """Builds the in-memory ЭлЖур provider and its adapter for one test."""
+
+    slug: str = "eljur"
+    region: str = "11"
+
+    def __init__(self) -> None:
+        self._adapter: ElJurAdapter | None = None
+
+    @property
+    def adapter(self) -> ElJurAdapter:
+        if self._adapter is None:
+            raise RuntimeError("call start() first")
+        return self._adapter
+
+    @property
+    def backend(self) -> ElJurBackend:
+        return self.adapter.backend
+
+    @property
+    def world(self) -> World:
+        return self.backend.world
+
+    async def start(self, today: datetime.date) -> DiaryAdapter:
+        self._adapter = ElJurAdapter(
+            region=REGION,
+            config=ElJurConfig(seed_today=today.isoformat()),
+            deps=AdapterDeps(timeout=1.0),
+        )
+        return self._adapter
+
+    async def stop(self) -> None:
+        if self._adapter is not None:
+            self._adapter.backend.faults.set(None)
+            await self._adapter.aclose()
+        self._adapter = None
+
+    def caller(self, persona: str) -> Caller:
+        return Caller(person_id=national_id(persona, self.region), sso_token=f"sso-{persona}")
+
+    def canonical_student_id(self) -> str:
+        return str(self.world.canonical_student_id)
+
+    def teacher_group_id(self) -> str:
+        person = self.world.people_by_national_id()[national_id("teacher", self.region)]
+        teacher = self.world.teacher_by_person_key(person.key)
+        assert teacher is not None
+        return str(min(g.id for g in self.world.groups_of_teacher(teacher.id)))
+
+    def set_fault(self, fault: Fault | None) -> None:
+        self.backend.faults.set(fault)
+
+    def upstream_calls(self) -> int:
+        return self.backend.faults.calls
+
+    def student_login(self) -> tuple[str | None, str, str]:
+        student = self.world.persona_student("student")
+        school = next(s for s in self.world.schools if s.id == student.school_id)
+        return school.login_code, student.login, student.password
