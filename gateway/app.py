@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
+from aiocache import RedisCache, SimpleMemoryCache
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -22,10 +23,36 @@ from .audit import AuditLog
 from .directory import go_to_region
 from .graphql import GatewayGraphQL
 from .identity import DevIssuer, IssuerConfig, TokenVerifier
+from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import Settings
 from .wiring import build_http_client, build_registry
 
-__all__ = ["create_app"]
+__all__ = ["build_sessions", "create_app"]
+
+
+def build_sessions(settings: Settings) -> SessionService:
+    """Sessions for school logins on the configured cache (Redis shares them)."""
+    url = settings.cache.url
+    if url.startswith(("redis://", "rediss://")):
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        cache: Any = RedisCache(
+            endpoint=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 6379,
+            db=int((parsed.path or "/0").lstrip("/") or 0),
+            namespace="diary-gateway:sessions",
+        )
+        throttle = LoginThrottle(f"async+{url}")
+    else:
+        cache = SimpleMemoryCache(namespace="diary-gateway:sessions")
+        throttle = LoginThrottle("async+memory://")
+    store = SessionStore(
+        cache,
+        secret_key_path_or_key=settings.server.session_key_file,
+        ttl_seconds=settings.server.session_ttl_seconds,
+    )
+    return SessionService(store, throttle)
 
 
 async def _healthz(request: Request) -> Response:
@@ -65,6 +92,7 @@ def create_app(
         client,
     )
     audit = AuditLog()
+    sessions = build_sessions(settings)
     extensions: list[Any] = []
     if not settings.server.introspection:
         extensions.append(DisableIntrospection)
@@ -74,6 +102,7 @@ def create_app(
         registry=adapters,
         verifier=verifier,
         audit=audit,
+        sessions=sessions,
         limits=Limits(max_range_days=settings.server.max_range_days),
         history_days={
             code: r.history_days for code, r in settings.regions.items() if r.history_days
@@ -102,6 +131,7 @@ def create_app(
             yield
         finally:
             await adapters.aclose()
+            await sessions.aclose()
             if http is None:
                 await client.aclose()
 

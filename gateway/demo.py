@@ -66,7 +66,13 @@ def demo_settings(
     mock_extra: dict[str, Any] = {"seed_today": seed_today} if seed_today else {}
     return parse_settings(
         {
-            "server": {"host": host, "port": port, "graphiql": True, "introspection": True},
+            "server": {
+                "host": host,
+                "port": port,
+                "graphiql": True,
+                "introspection": True,
+                "session_key_file": str(dev_key_path().parent / "session.key"),
+            },
             "issuers": [
                 {
                     "issuer": DEV_ISSUER,

@@ -14,6 +14,7 @@ from schema import GatewayContext, Limits
 
 from .audit import AuditLog
 from .identity import AuthenticationFailed, TokenVerifier
+from .sessions import SessionService, SessionStore
 
 __all__ = ["GatewayGraphQL"]
 
@@ -28,6 +29,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         registry: AdapterRegistry,
         verifier: TokenVerifier,
         audit: AuditLog,
+        sessions: SessionService | None,
         limits: Limits,
         history_days: dict[str, int],
         graphiql: bool,
@@ -41,6 +43,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.registry = registry
         self.verifier = verifier
         self.audit = audit
+        self.sessions = sessions
         self.limits = limits
         self.history_days = history_days
 
@@ -49,11 +52,19 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     ) -> GatewayContext:
         caller: Caller | None = None
         auth_error: str | None = None
+        session_region: str | None = None
         header = request.headers.get("authorization", "")
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 auth_error = "malformed Authorization header"
+            elif self.sessions is not None and SessionStore.is_session_token(token.strip()):
+                resolved = await self.sessions.resolve(token.strip())
+                if resolved is None:
+                    auth_error = "the session has expired or is not valid"
+                else:
+                    session_region, provider_session = resolved
+                    caller = Caller(person_id=None, session=provider_session)
             else:
                 try:
                     identity = await self.verifier.verify(token.strip())
@@ -65,6 +76,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             registry=self.registry,
             caller=caller,
             auth_error=auth_error,
+            session_region=session_region,
+            sessions=self.sessions,
+            client_address=request.client.host if request.client else None,
             limits=self.limits,
             audit=self.audit,
             history_days=self.history_days,

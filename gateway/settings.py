@@ -43,6 +43,10 @@ class ServerSettings:
     """The longest date range one diary or journal query may ask for."""
     max_body_bytes: int = 65_536
     """Larger request bodies are refused with 413."""
+    session_key_file: str = ".sessions/key"
+    """Key that signs school-login session tokens (share it between instances)."""
+    session_ttl_seconds: int = 900
+    """Lifetime of a session token; refresh tokens live a week."""
 
 
 @dataclass(frozen=True)

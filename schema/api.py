@@ -10,7 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from adapters import AdapterError, Capability, RegionProfile
+from adapters import AdapterError, AuthenticationError, Caller, Capability, RegionProfile
 
 from .audit import viewer_label
 from .context import AuditEvent, Info
@@ -20,7 +20,7 @@ from .errors import ErrorCode, coded_error, from_adapter_error
 from .extensions import AuditTrail, masked_errors
 from .ids import decode_id
 from .journal import Journal, staff_relation
-from .policy import FAMILY, Relation, relations_to_student
+from .policy import FAMILY, Access, Relation, relations_to_student
 from .relay import Node
 from .students import Student, check_range
 from .viewer import Viewer
@@ -215,6 +215,89 @@ class Mutation:
             await info.context.on_mutation(gid.region, student_native)
         return HomeworkDonePayload(
             homework=Homework.from_model(model, gid.region, student.access)
+        )
+
+
+    @strawberry.mutation(
+        description="Sign a student in with their school-issued login; returns a gateway "
+        "session (the provider's token stays on the server)."
+    )
+    async def login(
+        self,
+        info: Info,
+        region: Annotated[str, strawberry.argument(description="Region code.")],
+        login: Annotated[str, strawberry.argument(description="The school-issued login.")],
+        password: Annotated[str, strawberry.argument(description="The password.")],
+        school: Annotated[
+            str | None,
+            strawberry.argument(description="School, where the region's system needs it."),
+        ] = None,
+    ) -> Session:
+        context = info.context
+        sessions = context.sessions
+        if sessions is None:
+            raise coded_error(ErrorCode.NOT_SUPPORTED, "school logins are not configured")
+        if region not in context.registry:
+            raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {region}")
+        if len(login) > 200 or len(password) > 200 or (school and len(school) > 200):
+            raise coded_error(ErrorCode.BAD_USER_INPUT, "login or password too long")
+        adapter = context.registry[region]
+        if not adapter.supports(Capability.SCHOOL_LOGIN):
+            raise coded_error(
+                ErrorCode.NOT_SUPPORTED, f"region {region} has no school logins", region=region
+            )
+        wait = await sessions.check(region, login, address=context.client_address)
+        if wait is not None:
+            raise coded_error(
+                ErrorCode.RATE_LIMITED,
+                "too many failed attempts; try again later",
+                retryAfter=round(wait, 1),
+            )
+        try:
+            provider_session = await adapter.login(school=school, login=login, password=password)
+        except AuthenticationError:
+            await sessions.failed(region, login, address=context.client_address)
+            raise coded_error(
+                ErrorCode.UNAUTHENTICATED, "wrong login or password", region=region
+            ) from None
+        except AdapterError as exc:
+            raise from_adapter_error(exc, region=region) from exc
+        await sessions.succeeded(region, login)
+        issued = await sessions.open(region, provider_session)
+        caller = Caller(person_id=None, session=provider_session)
+        student: Student | None = None
+        try:
+            (model,) = await adapter.get_students(caller, [provider_session.student_id])
+        except AdapterError:
+            model = None
+        if model is not None and not isinstance(model, AdapterError):
+            student = Student.build(
+                model, region, Access(frozenset({Relation.SELF, Relation.SIGNED_IN}))
+            )
+        return Session(
+            token=issued.token,
+            expires_in=issued.expires_in,
+            refresh_token=issued.refresh_token,
+            student=student,
+        )
+
+    @strawberry.mutation(description="Exchange a session's refresh token for new tokens.")
+    async def refresh_session(
+        self,
+        info: Info,
+        refresh_token: Annotated[str, strawberry.argument(description="The refresh token.")],
+    ) -> Session:
+        sessions = info.context.sessions
+        if sessions is None:
+            raise coded_error(ErrorCode.NOT_SUPPORTED, "school logins are not configured")
+        issued = await sessions.refresh(refresh_token)
+        if issued is None:
+            raise coded_error(ErrorCode.UNAUTHENTICATED, "invalid or expired refresh token")
+        return Session(
+            token=issued.token,
+            expires_in=issued.expires_in,
+            refresh_token=issued.refresh_token,
+            student=None,
         )
 
 

@@ -21,7 +21,15 @@ from .errors import ErrorCode, coded_error
 if TYPE_CHECKING:
     from .loaders import Loaders
 
-__all__ = ["AuditEvent", "AuditSink", "GatewayContext", "Info", "Limits", "SessionIssuer"]
+__all__ = [
+    "AuditEvent",
+    "AuditSink",
+    "GatewayContext",
+    "Info",
+    "IssuedSessionLike",
+    "Limits",
+    "SessionIssuer",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +55,35 @@ class AuditSink(Protocol):
     async def history(self, region: str, student: str, limit: int) -> list[AuditEvent]: ...
 
 
-class SessionIssuer(Protocol):
-    """Issues gateway session tokens for school logins (the gateway's session store)."""
+class IssuedSessionLike(Protocol):
+    """A gateway session handed to the client (no provider token in it)."""
 
-    async def open(self, region: str, session: Any) -> tuple[str, int]:
-        """Store the provider session server-side; return (token, expires_in seconds)."""
+    token: str
+    expires_in: int
+    refresh_token: str
+
+
+class SessionIssuer(Protocol):
+    """Gateway sessions for school logins, and the throttle on failed logins."""
+
+    async def open(self, region: str, session: Any) -> IssuedSessionLike:
+        """Keep the provider session server-side; return the gateway's own tokens."""
+        ...
+
+    async def refresh(self, refresh_token: str) -> IssuedSessionLike | None:
+        """Rotate a refresh token; ``None`` when it is not valid."""
+        ...
+
+    async def check(self, region: str, login: str, *, address: str | None = None) -> float | None:
+        """Seconds to wait before this login may be tried again, or ``None``."""
+        ...
+
+    async def failed(self, region: str, login: str, *, address: str | None = None) -> None:
+        """Count a failed login."""
+        ...
+
+    async def succeeded(self, region: str, login: str) -> None:
+        """Clear the failures of a login."""
         ...
 
 
@@ -87,6 +119,7 @@ class GatewayContext:
     sessions: SessionIssuer | None = None
     history_days: dict[str, int] = field(default_factory=dict)
     """Region code → how many days back a parent may read (regional data windows)."""
+    client_address: str | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     on_mutation: Callable[[str, str], Any] | None = None
     """Called with (region, student id) after a write, for cache invalidation."""

@@ -576,7 +576,10 @@ class ElJurBackend:
 
         def build() -> dict[str, Any]:
             self._check_devkey(devkey)
-            school_id = self._resolve_vendor(vendor)
+            try:
+                school_id = self._resolve_vendor(vendor)
+            except _Fail:
+                raise _Fail(404, "Организация не найдена") from None
             if school_id is None:
                 raise _Fail(400, "Укажите vendor школы")
             return {

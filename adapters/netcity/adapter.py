@@ -85,14 +85,17 @@ class NetCityAdapter(DiaryAdapter):
 
     def __init__(self, *, region: RegionInfo, config: NetCityConfig, deps: AdapterDeps) -> None:
         super().__init__(region=region, config=config, deps=deps)
-        today = (
+        self._today = (
             date.fromisoformat(config.seed_today)
             if config.seed_today is not None
             else datetime.now(region.timezone).date()
         )
-        self.backend = NetCityBackend(World.build(region.code, today), latency_ms=config.latency_ms)
+        self.backend = NetCityBackend(
+            World.build(region.code, self._today), latency_ms=config.latency_ms
+        )
         self._tokens: dict[str, tuple[str, float]] = {}
         """National person id → (access token, monotonic expiry)."""
+        self._prune_at = 1024
         self._types: parsing.AssignmentTypes | None = None
         self._base_url = region.diary_url.rstrip("/") or None
 
@@ -132,7 +135,9 @@ class NetCityAdapter(DiaryAdapter):
         payload = json.loads(raw)
         token = parsing.parse_token(payload)
         lifetime = float(payload.get("timeOut") or TOKEN_TIMEOUT_MS) / 1000
-        self._tokens = {k: v for k, v in self._tokens.items() if v[1] > now}
+        if len(self._tokens) >= self._prune_at:  # drop expired tokens, amortised O(1)
+            self._tokens = {k: v for k, v in self._tokens.items() if v[1] > now}
+            self._prune_at = max(1024, 2 * len(self._tokens))
         self._tokens[person_id] = (token, now + max(0.0, lifetime - _TOKEN_MARGIN_S))
         return token
 
@@ -255,7 +260,7 @@ class NetCityAdapter(DiaryAdapter):
     ) -> BatchResult[list[Change]]:
         tz = self.region.timezone
         since = since.replace(tzinfo=tz) if since.tzinfo is None else since
-        end = self.backend.world.today
+        end = self._today
         start = max(since.astimezone(tz).date(), end - CHANGES_LOOKBACK)
         if start > end:
             return [[] for _ in student_ids]

@@ -21,7 +21,7 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from ..faults import FaultSwitch, ProviderFault
@@ -738,19 +738,3 @@ class NetCityBackend:
             }
 
         return await self._serve("journal", render)
-
-    # -- helpers for tests -------------------------------------------------------------
-
-    def account_for(self, national_person_id: str) -> int | None:
-        """The user id the partner exchange would sign ``national_person_id`` in as."""
-        return self._by_national_id.get(national_person_id)
-
-    def sessions_of(self, user_id: int) -> int:
-        """How many tokens are open for ``user_id``."""
-        return sum(1 for owner in self._sessions.values() if owner == user_id)
-
-    @staticmethod
-    def week_of(day: date) -> tuple[str, str]:
-        """The (weekStart, weekEnd) query strings of the week that contains ``day``."""
-        monday = day - timedelta(days=day.weekday())
-        return monday.isoformat(), (monday + timedelta(days=6)).isoformat()

@@ -28,7 +28,9 @@ def _harness_params() -> list[Any]:
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     module = importlib.import_module(f"tests.adapters.harnesses.{request.param}")
     h = module.Harness()
-    h.adapter = await h.start(CONTRACT_TODAY)
+    adapter = await h.start(CONTRACT_TODAY)
+    if getattr(h, "adapter", None) is not adapter:
+        h.adapter = adapter
     try:
         yield h
     finally:

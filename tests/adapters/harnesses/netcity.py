@@ -61,7 +61,9 @@ class Harness:
             if t.person.national_id == national_id("teacher", self.region)
         )
         canonical_class = world.students[world.canonical_student_id].class_id
-        group = next(g for g in world.groups_of_teacher(teacher.id) if g.class_id == canonical_class)
+        group = next(
+            g for g in world.groups_of_teacher(teacher.id) if g.class_id == canonical_class
+        )
         return str(group.id)
 
     def set_fault(self, fault: Fault | None) -> None:

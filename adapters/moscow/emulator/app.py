@@ -1,0 +1,538 @@
+"""The МЭШ emulator: a Starlette app serving every call of ``moscow-protocol.md``.
+
+Data come from :class:`~adapters.seed.World` (region 77) rendered by
+:class:`~adapters.moscow.emulator.render.MoscowData`. The app checks what the real system
+checks — the token (``Auth-Token`` or ``Authorization: Bearer``), ``X-Mes-Subsystem``,
+``Profile-Id`` on ``/api/family/...``, ``X-Mes-Role`` on the event calendar — and refuses
+what it refuses: an expired token (401 «Предыдущая сессия работы в ЭЖД завершена…»), a
+student who is not the caller's (403), a journal of a group the caller may not read (403).
+
+Admin endpoints for tests and demos (never counted, never faulted):
+``GET``/``POST /__admin/faults``, ``GET /__admin/stats``, ``POST /__admin/reset``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from adapters.seed import SeedGroup, SeedStudent, World
+
+from .faults import EXPIRED_MESSAGE, EmulatorFaults, FaultControls, FaultMiddleware
+from .render import CONTROL_FORMS, GRADE_SYSTEMS, MOSCOW, MesProfile, MoscowData
+from .sso import SsoVerifier
+
+__all__ = ["create_emulator", "emulator_main"]
+
+REGION = "77"
+TOKEN_LIFETIME = 24 * 3600
+"""Seconds a token lives (``expires_in``), unless ``token_ttl_calls`` ends it sooner."""
+MAX_RANGE_DAYS = 400
+_SCALES = {system_id: system for system, (system_id, _, _) in GRADE_SYSTEMS.items()}
+_SCALE_BOUNDS = {"five": (1, 5), "ten": (1, 10), "hundred": (0, 100)}
+
+
+class MesError(Exception):
+    """An error answer: ``{"type", "description", "details"}`` with an HTTP status."""
+
+    def __init__(self, status: int, kind: str, description: str, details: Any = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.kind = kind
+        self.description = description
+        self.details = details
+
+
+def _bad_request(description: str) -> MesError:
+    return MesError(400, "bad_request", description)
+
+
+def _forbidden() -> MesError:
+    return MesError(403, "access_denied", "Доступ запрещён")
+
+
+def _not_found(what: str) -> MesError:
+    return MesError(404, "not_found", f"{what} не найден")
+
+
+@dataclass
+class _Token:
+    profile_id: int
+    expires_at: float
+    calls_left: int | None
+
+
+class Emulator:
+    """The emulator's state and request handlers (one per app)."""
+
+    def __init__(
+        self,
+        world: World,
+        *,
+        sso: SsoVerifier | None,
+        controls: FaultControls,
+        token_ttl_calls: int | None,
+    ) -> None:
+        self.data = MoscowData(world)
+        self.world = world
+        self.sso = sso
+        self.controls = controls
+        self.token_ttl_calls = token_ttl_calls
+        self.tokens: dict[str, _Token] = {}
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _issue(self, profile: MesProfile) -> str:
+        token = secrets.token_urlsafe(24)
+        self.tokens[token] = _Token(profile.id, time.time() + TOKEN_LIFETIME, self.token_ttl_calls)
+        return token
+
+    def _authenticate(self, request: Request, *, family: bool = False, role: bool = False) -> MesProfile:
+        headers = request.headers
+        token = headers.get("auth-token")
+        if not token:
+            scheme, _, value = headers.get("authorization", "").partition(" ")
+            token = value.strip() if scheme.lower() == "bearer" else ""
+        if not token:
+            raise MesError(401, "authentication_error", "Требуется авторизация")
+        record = self.tokens.get(token)
+        if record is None or record.expires_at < time.time() or record.calls_left == 0:
+            raise MesError(401, "authentication_error", EXPIRED_MESSAGE)
+        if record.calls_left is not None:
+            record.calls_left -= 1
+        profile = self.data.profiles[record.profile_id]
+        if not headers.get("x-mes-subsystem"):
+            raise _bad_request("Не передан заголовок X-Mes-Subsystem")
+        if family:
+            raw = headers.get("profile-id")
+            if not raw:
+                raise _bad_request("Не передан заголовок Profile-Id")
+            if raw.strip() != str(profile.id):
+                raise _forbidden()
+        if role:
+            mes_role = headers.get("x-mes-role")
+            if not mes_role:
+                raise _bad_request("Не передан заголовок X-Mes-Role")
+            if mes_role.strip().lower() != profile.type:
+                raise _forbidden()
+        return profile
+
+    @staticmethod
+    def _int(request: Request, name: str, *, required: bool = True) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            if required:
+                raise _bad_request(f"Не передан параметр {name}")
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise _bad_request(f"Неверное значение параметра {name}") from None
+
+    def _required_int(self, request: Request, name: str) -> int:
+        value = self._int(request, name)
+        assert value is not None
+        return value
+
+    @staticmethod
+    def _range(request: Request, first: str, last: str) -> tuple[date, date]:
+        try:
+            start = date.fromisoformat(request.query_params[first])
+            end = date.fromisoformat(request.query_params[last])
+        except KeyError as exc:
+            raise _bad_request(f"Не передан параметр {exc.args[0]}") from None
+        except ValueError:
+            raise _bad_request("Даты передаются как ГГГГ-ММ-ДД") from None
+        if end < start or (end - start).days > MAX_RANGE_DAYS:
+            raise _bad_request("Неверный период")
+        return start, end
+
+    def _student(self, request: Request, profile: MesProfile) -> SeedStudent:
+        student = self.world.students.get(self._required_int(request, "student_id"))
+        if student is None:
+            raise _not_found("Ученик")
+        if not self.data.may_read_student(profile, student):
+            raise _forbidden()
+        return student
+
+    def _group(self, request: Request, profile: MesProfile) -> SeedGroup:
+        group = self.world.groups.get(self._required_int(request, "group_id"))
+        if group is None:
+            raise _not_found("Группа")
+        if not self.data.may_read_group(profile, group):
+            raise _forbidden()
+        return group
+
+    # -- identity ----------------------------------------------------------------------
+
+    async def sessions(self, request: Request) -> Response:
+        body = await _json_body(request)
+        login, password = body.get("login"), body.get("password_plain")
+        if not isinstance(login, str) or not isinstance(password, str):
+            raise _bad_request("Нужны login и password_plain")
+        student = self.data.student_by_login(login)
+        # the same answer for a wrong login and a wrong password
+        if student is None or not secrets.compare_digest(student.password, password):
+            raise MesError(401, "authentication_error", "Неверный логин или пароль")
+        token = self._issue(self.data.profiles[student.id])
+        return JSONResponse(self.data.session_user(student, token))
+
+    async def sudir_auth(self, request: Request) -> Response:
+        scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not bearer.strip():
+            raise MesError(401, "authentication_error", "Требуется токен mos.ru")
+        if self.sso is None:
+            raise MesError(401, "authentication_error", "Вход через mos.ru не настроен")
+        subject = await self.sso.subject(bearer.strip())
+        if subject is None:
+            raise MesError(401, "authentication_error", "Недействительный токен mos.ru")
+        profile = self.data.profile_for_national_id(subject)
+        if profile is None:
+            raise MesError(401, "authentication_error", "Пользователь не найден")
+        return JSONResponse(
+            {
+                "token": self._issue(profile),
+                "expires_in": TOKEN_LIFETIME,
+                "profile_id": profile.id,
+                "profile_type": profile.type,
+            }
+        )
+
+    async def profile_info(self, request: Request) -> Response:
+        return JSONResponse(self.data.profile_info(self._authenticate(request)))
+
+    # -- family API --------------------------------------------------------------------
+
+    async def family_profile(self, request: Request) -> Response:
+        profile = self._authenticate(request, family=True)
+        return JSONResponse(self.data.family_profile(profile))
+
+    async def marks(self, request: Request) -> Response:
+        profile = self._authenticate(request, family=True)
+        student = self._student(request, profile)
+        start, end = self._range(request, "from", "to")
+        marks = self.data.student_marks(student, start, end)
+        return JSONResponse({"payload": [self.data.mark_json(m) for m in marks]})
+
+    async def homeworks_short(self, request: Request) -> Response:
+        profile = self._authenticate(request, family=True)
+        student = self._student(request, profile)
+        start, end = self._range(request, "from", "to")
+        return JSONResponse({"payload": self.data.homeworks_short(student, start, end)})
+
+    async def homework_done(self, request: Request) -> Response:
+        profile = self._authenticate(request, family=True)
+        found = self.data.find_homework_entry(int(request.path_params["entry_id"]))
+        if found is None:
+            raise _not_found("Домашнее задание")
+        student, homework = found
+        if not self.data.may_read_student(profile, student):
+            raise _forbidden()
+        if not self.data.may_write_homework(profile, student):
+            raise _forbidden()
+        if request.method == "POST":
+            self.world.homework_done.add((student.id, homework.id))
+        else:
+            self.world.homework_done.discard((student.id, homework.id))
+        return JSONResponse({"success": True})
+
+    async def events(self, request: Request) -> Response:
+        profile = self._authenticate(request, role=True)
+        guids = [
+            guid.strip()
+            for raw in request.query_params.getlist("person_ids")
+            for guid in raw.split(",")
+            if guid.strip()
+        ]
+        if not guids:
+            raise _bad_request("Не передан параметр person_ids")
+        start, end = self._range(request, "begin_date", "end_date")
+        expand = {
+            part.strip()
+            for raw in request.query_params.getlist("expand")
+            for part in raw.split(",")
+        }
+        students: list[SeedStudent] = []
+        for guid in guids:
+            student = self.data.student_by_guid(guid)
+            if student is None:
+                raise _not_found("Ученик")
+            if not self.data.may_read_student(profile, student):
+                raise _forbidden()
+            students.append(student)
+        events = [e for s in students for e in self.data.events(s, start, end, expand)]
+        events.sort(key=lambda e: str(e["start_at"]))
+        return JSONResponse({"total_count": len(events), "errors": None, "response": events})
+
+    async def attendance(self, request: Request) -> Response:
+        profile = self._authenticate(request, family=True)
+        student = self._student(request, profile)
+        start, end = self._range(request, "from", "to")
+        return JSONResponse(self.data.attendance(student, start, end))
+
+    async def nonattendance_reasons(self, request: Request) -> Response:
+        self._authenticate(request)
+        return JSONResponse(self.data.nonattendance_reasons())
+
+    async def subject_marks_short(self, request: Request) -> Response:
+        profile = self._authenticate(request, family=True)
+        student = self._student(request, profile)
+        return JSONResponse({"payload": self.data.subject_marks_short(student)})
+
+    async def notifications(self, request: Request) -> Response:
+        profile = self._authenticate(request, family=True)
+        student = self._student(request, profile)
+        return JSONResponse(self.data.notifications(student))
+
+    async def school_info(self, request: Request) -> Response:
+        self._authenticate(request, family=True)
+        school_id = self._required_int(request, "school_id")
+        info = self.data.school_info(school_id, self._int(request, "class_unit_id", required=False))
+        if info is None:
+            raise _not_found("Школа")
+        return JSONResponse(info)
+
+    # -- teacher API -------------------------------------------------------------------
+
+    async def class_profiles(self, request: Request) -> Response:
+        profile = self._authenticate(request)
+        class_id = self._required_int(request, "class_unit_id")
+        if class_id not in self.world.classes:
+            raise _not_found("Класс")
+        if not (
+            self.data.may_read_class(profile, class_id) or self.data.is_classmate(profile, class_id)
+        ):
+            raise _forbidden()
+        types = request.query_params.get("types", "student")
+        per_page = max(1, min(1000, self._int(request, "per_page", required=False) or 50))
+        page = max(1, self._int(request, "page", required=False) or 1)
+        members = self.data.class_list(class_id) if "student" in types.split(",") else []
+        return JSONResponse(members[(page - 1) * per_page : page * per_page])
+
+    async def teacher_groups(self, request: Request) -> Response:
+        """Call 12; ``class_unit_id`` or ``school_id`` widen it to groups the caller may read."""
+        profile = self._authenticate(request)
+        if profile.type != "teacher":
+            raise _forbidden()
+        class_id = self._int(request, "class_unit_id", required=False)
+        school_id = self._int(request, "school_id", required=False)
+        groups = list(self.world.groups.values())
+        if class_id is not None:
+            if class_id not in self.world.classes:
+                raise _not_found("Класс")
+            if not self.data.may_read_class(profile, class_id):
+                raise _forbidden()
+            chosen = [g for g in groups if g.class_id == class_id and self.data.may_read_group(profile, g)]
+        elif school_id is not None:
+            if profile.school_id != school_id:
+                raise _forbidden()
+            chosen = [g for g in groups if g.school_id == school_id and self.data.may_read_group(profile, g)]
+        else:
+            chosen = [g for g in groups if g.teacher_id == profile.teacher_id]
+        return JSONResponse([self.data.group_json(g) for g in chosen])
+
+    async def teacher_marks(self, request: Request) -> Response:
+        profile = self._authenticate(request)
+        group = self._group(request, profile)
+        start, end = self._range(request, "from", "to")
+        marks = self.data.group_marks(group, start, end)
+        return JSONResponse([self.data.teacher_mark_json(m) for m in marks])
+
+    async def schedule_items(self, request: Request) -> Response:
+        profile = self._authenticate(request)
+        group = self._group(request, profile)
+        start, end = self._range(request, "from", "to")
+        lessons = self.data.group_lessons(group, start, end)
+        return JSONResponse([self.data.schedule_item_json(le) for le in lessons])
+
+    async def create_mark(self, request: Request) -> Response:
+        profile = self._authenticate(request)
+        body = await _json_body(request)
+        try:
+            student_id = int(body["student_profile_id"])
+            lesson_id = int(body["schedule_item_id"])
+            (origin_spec,) = body["grade_origins"]
+            origin = str(origin_spec["grade_origin"]).strip()
+            system = _SCALES[int(origin_spec["grade_system_id"])]
+            control_form = CONTROL_FORMS[int(body["control_form_id"])]
+            weight = int(body.get("weight") or 1)
+        except (KeyError, TypeError, ValueError):
+            raise _bad_request("Неверное тело запроса") from None
+        lesson = self.world.find_lesson(lesson_id)
+        if lesson is None:
+            raise _not_found("Урок")
+        if not self.data.may_write_group(profile, self.world.groups[lesson.group_id]):
+            raise _forbidden()
+        student = self.world.students.get(student_id)
+        if student is None or student.class_id != lesson.class_id:
+            raise _not_found("Ученик")
+        low, high = _SCALE_BOUNDS[system]
+        if not origin.isdigit() or not low <= int(origin) <= high or not 1 <= weight <= 10:
+            raise _bad_request("Неверная отметка")
+        comment = body.get("comment")
+        mark = self.data.create_mark(
+            student=student,
+            lesson=lesson,
+            origin=origin,
+            system=system,
+            weight=weight,
+            control_form=control_form,
+            comment=comment if isinstance(comment, str) and comment else None,
+            is_exam=bool(body.get("is_exam", False)),
+        )
+        return JSONResponse(self.data.teacher_mark_json(mark), status_code=201)
+
+    # -- admin -------------------------------------------------------------------------
+
+    async def admin_faults(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                self.controls.set(EmulatorFaults.from_json(await _json_body(request)))
+            except ValueError as exc:
+                raise _bad_request(str(exc)) from None
+        return JSONResponse(self.controls.faults.as_json())
+
+    async def admin_stats(self, request: Request) -> Response:
+        return JSONResponse(self.controls.stats())
+
+    async def admin_reset(self, request: Request) -> Response:
+        self.controls.reset()
+        self.data.reset()
+        return JSONResponse({"success": True})
+
+    # -- the app -----------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        family = "/api/family/mobile/v1"
+        teacher = "/api/ej/core/teacher/v1"
+        return [
+            Route("/lms/api/sessions", self.sessions, methods=["POST"]),
+            Route("/v3/auth/sudir/auth", self.sudir_auth, methods=["POST"]),
+            Route("/acl/api/users/profile_info", self.profile_info),
+            Route(f"{family}/profile", self.family_profile),
+            Route(f"{family}/marks", self.marks),
+            Route(f"{family}/homeworks/short", self.homeworks_short),
+            Route(
+                f"{family}/homeworks/{{entry_id:int}}/done",
+                self.homework_done,
+                methods=["POST", "DELETE"],
+            ),
+            Route("/api/eventcalendar/v1/api/events", self.events),
+            Route(f"{family}/attendance", self.attendance),
+            Route("/api/ej/core/family/v1/nonattendance_reasons", self.nonattendance_reasons),
+            Route(f"{family}/subject_marks/short", self.subject_marks_short),
+            Route(f"{family}/notifications/search", self.notifications),
+            Route(f"{family}/school_info", self.school_info),
+            Route("/core/api/profiles", self.class_profiles),
+            Route(f"{teacher}/groups", self.teacher_groups),
+            Route(f"{teacher}/marks", self.teacher_marks),
+            Route(f"{teacher}/marks", self.create_mark, methods=["POST"]),
+            Route(f"{teacher}/schedule_items", self.schedule_items),
+            Route("/__admin/faults", self.admin_faults, methods=["GET", "POST"]),
+            Route("/__admin/stats", self.admin_stats),
+            Route("/__admin/reset", self.admin_reset, methods=["POST"]),
+        ]
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise _bad_request("Тело запроса не JSON") from None
+    if not isinstance(body, dict):
+        raise _bad_request("Тело запроса должно быть объектом")
+    return body
+
+
+def _error_response(status: int, kind: str, description: str, details: Any = None) -> Response:
+    return JSONResponse(
+        {"type": kind, "description": description, "details": details}, status_code=status
+    )
+
+
+async def _on_mes_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, MesError)
+    return _error_response(exc.status, exc.kind, exc.description, exc.details)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return _error_response(exc.status_code, kind, str(exc.detail))
+
+
+async def _on_crash(request: Request, exc: Exception) -> Response:
+    return _error_response(500, "internal_error", "Внутренняя ошибка сервера")
+
+
+def create_emulator(
+    *,
+    world: World | None = None,
+    today: date | None = None,
+    sso_jwks_url: str | None = None,
+    faults: EmulatorFaults | None = None,
+    token_ttl_calls: int | None = None,
+) -> Starlette:
+    """The emulator app.
+
+    Args:
+        world: the demo world to serve (default: ``World.build("77", today)``).
+        today: "today" of the default world (default: today in Moscow).
+        sso_jwks_url: the JWKS URL of the trusted national SSO issuer; without it the
+            ``/v3/auth/sudir/auth`` exchange answers 401.
+        faults: the faults to start with (also what ``/__admin/reset`` goes back to).
+        token_ttl_calls: if set, a token is refused (401, session ended) after this many calls.
+    """
+    if token_ttl_calls is not None and token_ttl_calls < 1:
+        raise ValueError("token_ttl_calls must be at least 1")
+    if world is None:
+        world = World.build(REGION, today or datetime.now(MOSCOW).date())
+    controls = FaultControls(initial=faults or EmulatorFaults())
+    emulator = Emulator(
+        world,
+        sso=SsoVerifier(sso_jwks_url) if sso_jwks_url else None,
+        controls=controls,
+        token_ttl_calls=token_ttl_calls,
+    )
+    app = Starlette(
+        routes=emulator.routes(),
+        middleware=[Middleware(FaultMiddleware, controls=controls)],
+        exception_handlers={
+            MesError: _on_mes_error,
+            HTTPException: _on_http_error,
+            Exception: _on_crash,
+        },
+    )
+    app.state.emulator = emulator
+    return app
+
+
+def emulator_main(
+    port: int,
+    host: str,
+    latency_ms: int,
+    error_rate: float,
+    token_ttl_calls: int | None,
+    sso_jwks: str | None,
+) -> None:
+    """Serve the emulator with uvicorn until interrupted (``diary-gateway emulate moscow``)."""
+    import uvicorn
+
+    app = create_emulator(
+        sso_jwks_url=sso_jwks,
+        faults=EmulatorFaults(latency_ms=latency_ms, error_rate=error_rate),
+        token_ttl_calls=token_ttl_calls,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")
+

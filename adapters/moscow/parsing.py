@@ -1,0 +1,1027 @@
+"""Pure translation of МЭШ JSON (``moscow-protocol.md``) into :mod:`adapters.models`.
+
+No I/O here. Every function tolerates what a real server sends: unknown extra fields,
+``null`` or missing optional fields, averages as strings, non-numeric mark values («зачёт»,
+«н/а»), a missing ``weight`` (1), timestamps with and without a zone (without: Moscow local
+time, i.e. the region's zone). A payload that lacks what cannot be guessed (an id, a date)
+raises ``KeyError``/``ValueError``/``TypeError``, which the adapter base turns into
+:class:`~adapters.errors.ProviderResponseError`.
+
+The mark conversion table lives here (see :data:`FIVE_POINT_TABLE`): the provider's own
+``values[].grade`` wins where it is given, the table fills what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.models import (
+    Absence,
+    Attachment,
+    Bell,
+    Change,
+    ChangeKind,
+    DateRange,
+    Grade,
+    Group,
+    Homework,
+    JournalLesson,
+    Lesson,
+    Mark,
+    MarkScale,
+    Person,
+    ProviderSession,
+    School,
+    Student,
+    Subject,
+    SubjectProgress,
+    Teacher,
+    Trend,
+)
+from adapters.progress import compute_progress
+from adapters.scales import (
+    FIVE_POINT,
+    HUNDRED_POINT,
+    NO_GRADE,
+    PASS_FAIL,
+    TEN_POINT,
+    normalize,
+    parse_number,
+)
+
+__all__ = [
+    "FIVE_POINT_TABLE",
+    "MOSCOW_BELLS",
+    "EventHomework",
+    "EventLesson",
+    "FamilyProfile",
+    "NativeStudent",
+    "ShortHomework",
+    "StaffProfile",
+    "SubjectSummary",
+    "TokenGrant",
+    "build_lessons",
+    "build_progress",
+    "convert_grade",
+    "lesson_numbers",
+    "parse_attendance",
+    "parse_class_member",
+    "parse_child",
+    "parse_datetime",
+    "parse_events",
+    "parse_family_profile",
+    "parse_groups",
+    "parse_homework_short",
+    "parse_journal_lessons",
+    "parse_mark",
+    "parse_marks",
+    "parse_notifications",
+    "parse_profile_info",
+    "parse_reasons",
+    "parse_school_info",
+    "parse_session_user",
+    "parse_subject_marks_short",
+    "parse_teacher_marks",
+    "parse_token_grant",
+]
+
+JSON = Mapping[str, Any]
+
+FIVE_POINT_TABLE: dict[int, Grade] = {
+    5: Grade(five=5.0, ten=10.0, hundred=100.0),
+    4: Grade(five=4.0, ten=8.0, hundred=80.0),
+    3: Grade(five=3.0, ten=6.0, hundred=60.0),
+    2: Grade(five=2.0, ten=4.0, hundred=30.0),
+    1: Grade(five=1.0, ten=2.0, hundred=10.0),
+}
+"""МЭШ's five-point conversion, from real data: a lookup, not a formula (2 → 30, not 40)."""
+
+MOSCOW_BELLS: tuple[Bell, ...] = tuple(
+    Bell(number, time.fromisoformat(starts), time.fromisoformat(ends))
+    for number, starts, ends in (
+        (1, "08:30", "09:15"),
+        (2, "09:25", "10:10"),
+        (3, "10:30", "11:15"),
+        (4, "11:35", "12:20"),
+        (5, "12:30", "13:15"),
+        (6, "13:25", "14:10"),
+    )
+)
+"""The common Moscow school day; the protocol has no bell-schedule call."""
+
+_SCALES: dict[str, MarkScale] = {"five": FIVE_POINT, "ten": TEN_POINT, "hundred": HUNDRED_POINT}
+_CHANGE_KINDS = {
+    "create_mark": ChangeKind.MARK_CREATED,
+    "update_mark": ChangeKind.MARK_UPDATED,
+    "create_homework": ChangeKind.HOMEWORK_CREATED,
+    "update_homework": ChangeKind.HOMEWORK_UPDATED,
+}
+_TRENDS = {"UP": Trend.UP, "DOWN": Trend.DOWN, "NONE": Trend.FLAT}
+
+
+# -- small readers -----------------------------------------------------------------------
+
+
+def _id(value: Any) -> str:
+    """A native id as a string; ``None`` or an empty id is an error."""
+    if value is None or value == "":
+        raise ValueError("missing id")
+    return str(value)
+
+
+def _opt_id(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string, else ``None``."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _items(value: Any) -> list[JSON]:
+    """The objects of a JSON array (``null`` or a missing array: none)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, Mapping)]
+
+
+def _payload(document: Any) -> list[JSON]:
+    """``{"payload": [...]}`` or a bare array."""
+    if isinstance(document, Mapping):
+        return _items(document.get("payload"))
+    return _items(document)
+
+
+def _float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    return parse_number(str(value))
+
+
+def parse_date(value: Any) -> date | None:
+    """``YYYY-MM-DD`` (possibly followed by a time) or ``DD.MM.YYYY``; ``None`` if absent."""
+    text = _text(value)
+    if text is None:
+        return None
+    if len(text) >= 10 and text[2] == "." and text[5] == ".":
+        return date(int(text[6:10]), int(text[3:5]), int(text[0:2]))
+    return date.fromisoformat(text[:10])
+
+
+def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
+    """An ISO timestamp in ``tz``: zoned ones are converted, unzoned ones are local time."""
+    text = _text(value)
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+
+
+def _person(item: JSON, person_id: str) -> Person:
+    return Person(
+        id=person_id,
+        last_name=_text(item.get("last_name")) or "",
+        first_name=_text(item.get("first_name")) or "",
+        middle_name=_text(item.get("middle_name")),
+    )
+
+
+def _subject(item: JSON, fallback: Subject | None = None) -> Subject:
+    subject_id = _opt_id(item.get("subject_id"))
+    name = _text(item.get("subject_name"))
+    if subject_id is None and fallback is not None:
+        return fallback
+    if subject_id is None:
+        raise ValueError("missing subject")
+    return Subject(id=subject_id, name=name or (fallback.name if fallback else ""))
+
+
+# -- identity ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """The answer of ``/v3/auth/sudir/auth``."""
+
+    token: str
+    profile_id: str
+    profile_type: str
+    expires_in: float | None = None
+
+
+def parse_token_grant(document: JSON) -> TokenGrant:
+    token = _text(document.get("token"))
+    if token is None:
+        raise ValueError("no token in the exchange answer")
+    return TokenGrant(
+        token=token,
+        profile_id=_id(document.get("profile_id")),
+        profile_type=_text(document.get("profile_type")) or "parent",
+        expires_in=_float(document.get("expires_in")),
+    )
+
+
+def parse_session_user(document: JSON) -> ProviderSession:
+    """``/lms/api/sessions`` → the student's session (the student profile's id)."""
+    token = _text(document.get("authentication_token"))
+    if token is None:
+        raise ValueError("no authentication_token in the session")
+    profiles = _items(document.get("profiles"))
+    student = next((p for p in profiles if p.get("type") == "student"), None)
+    chosen = student or (profiles[0] if profiles else None)
+    if chosen is None:
+        raise ValueError("the session has no profile")
+    return ProviderSession(student_id=_id(chosen.get("id")), token=token)
+
+
+@dataclass(frozen=True, slots=True)
+class NativeStudent:
+    """A student with МЭШ's second id (the GUID the event calendar takes)."""
+
+    student: Student
+    guid: str | None
+    is_legal_representative: bool = False
+    school: School | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyProfile:
+    """``/api/family/mobile/v1/profile``: who the profile is and their children."""
+
+    person: Person
+    type: str
+    children: tuple[NativeStudent, ...]
+
+
+def _contacts(item: JSON) -> tuple[str, ...]:
+    found: list[str] = []
+    for rep in _items(item.get("representatives")):
+        if rep.get("is_legal_representative") is False:
+            continue
+        for key in ("phone", "email"):
+            value = _text(rep.get(key))
+            if value and value not in found:
+                found.append(value)
+    return tuple(found)
+
+
+def _group_ids(item: JSON) -> tuple[str, ...]:
+    return tuple(str(g["id"]) for g in _items(item.get("groups")) if g.get("id") is not None)
+
+
+def parse_child(item: JSON) -> NativeStudent:
+    """A ``children[]`` entry of the family profile."""
+    student_id = _id(item.get("id"))
+    school_item = item.get("school") if isinstance(item.get("school"), Mapping) else {}
+    assert isinstance(school_item, Mapping)
+    school_id = _opt_id(school_item.get("id"))
+    school = None
+    if school_id is not None:
+        school = School(
+            id=school_id,
+            name=_text(school_item.get("name")) or _text(school_item.get("short_name")) or "",
+            short_name=_text(school_item.get("short_name")),
+            address=_text(school_item.get("address")),
+        )
+    student = Student(
+        id=student_id,
+        person=_person(item, student_id),
+        school_id=school_id or "",
+        class_unit_id=_opt_id(item.get("class_unit_id")) or "",
+        class_name=_text(item.get("class_name")) or "",
+        group_ids=_group_ids(item),
+        birth_date=parse_date(item.get("birth_date")),
+        parent_contacts=_contacts(item),
+    )
+    return NativeStudent(
+        student=student,
+        guid=_text(item.get("contingent_guid")),
+        is_legal_representative=item.get("is_legal_representative") is True,
+        school=school,
+    )
+
+
+def parse_family_profile(document: JSON) -> FamilyProfile:
+    profile = document.get("profile")
+    if not isinstance(profile, Mapping):
+        raise ValueError("no profile in the family profile")
+    return FamilyProfile(
+        person=_person(profile, _id(profile.get("id"))),
+        type=_text(profile.get("type")) or "parent",
+        children=tuple(parse_child(c) for c in _items(document.get("children"))),
+    )
+
+
+def parse_class_member(
+    item: JSON, *, school_id: str | None = None, class_name: str | None = None
+) -> NativeStudent:
+    """An entry of ``/core/api/profiles`` (a class list)."""
+    student_id = _id(item.get("id"))
+    student = Student(
+        id=student_id,
+        person=_person(item, student_id),
+        school_id=_opt_id(item.get("school_id")) or school_id or "",
+        class_unit_id=_opt_id(item.get("class_unit_id")) or "",
+        class_name=_text(item.get("class_name")) or class_name or "",
+        group_ids=_group_ids(item),
+        birth_date=parse_date(item.get("birth_date")),
+        parent_contacts=_contacts(item),
+    )
+    return NativeStudent(student=student, guid=_text(item.get("contingent_guid")))
+
+
+@dataclass(frozen=True, slots=True)
+class StaffProfile:
+    """An entry of ``/acl/api/users/profile_info``."""
+
+    id: str
+    type: str
+    roles: frozenset[str]
+    school_id: str | None = None
+    class_unit_ids: tuple[str, ...] = ()
+    person: Person | None = None
+    """Only when the server sends names (the protocol does not promise them)."""
+
+
+def parse_profile_info(document: Any) -> list[StaffProfile]:
+    found: list[StaffProfile] = []
+    for item in _items(document):
+        profile_id = _id(item.get("id"))
+        roles = item.get("roles")
+        named = _text(item.get("last_name")) or _text(item.get("first_name"))
+        found.append(
+            StaffProfile(
+                id=profile_id,
+                type=_text(item.get("type")) or "",
+                roles=frozenset(str(r) for r in roles) if isinstance(roles, list) else frozenset(),
+                school_id=_opt_id(item.get("school_id")),
+                class_unit_ids=tuple(
+                    str(c) for c in item.get("class_unit_ids") or () if c is not None
+                ),
+                person=_person(item, profile_id) if named else None,
+            )
+        )
+    return found
+
+
+def parse_groups(
+    document: Any, *, school_id: str | None, teacher_id: str | None = None
+) -> list[Group]:
+    """``/api/ej/core/teacher/v1/groups``: subject groups with their students."""
+    found: list[Group] = []
+    for item in _items(document):
+        teacher = _opt_id(item.get("teacher_profile_id")) or teacher_id
+        found.append(
+            Group(
+                id=_id(item.get("id")),
+                name=_text(item.get("name")) or _text(item.get("subject_name")) or "",
+                subject=_subject(item, Subject(id="", name=_text(item.get("name")) or "")),
+                class_unit_id=_opt_id(item.get("class_unit_id")) or "",
+                school_id=_opt_id(item.get("school_id")) or school_id or "",
+                teacher_ids=(teacher,) if teacher else (),
+                student_ids=tuple(
+                    str(s) for s in item.get("student_profile_ids") or () if s is not None
+                ),
+            )
+        )
+    return found
+
+
+def parse_school_info(document: JSON) -> tuple[School, list[Teacher]]:
+    """``school_info``: the school and its teachers."""
+    school = document.get("school")
+    if not isinstance(school, Mapping):
+        raise ValueError("no school in school_info")
+    teachers = []
+    for item in _items(document.get("teachers")):
+        teacher_id = _id(item.get("id"))
+        names = item.get("subject_names")
+        teachers.append(
+            Teacher(
+                id=teacher_id,
+                person=_person(item, teacher_id),
+                subject_names=tuple(str(n) for n in names) if isinstance(names, list) else (),
+            )
+        )
+    return (
+        School(
+            id=_id(school.get("id")),
+            name=_text(school.get("name")) or _text(school.get("short_name")) or "",
+            short_name=_text(school.get("short_name")),
+            address=_text(school.get("address")),
+        ),
+        teachers,
+    )
+
+
+# -- marks -------------------------------------------------------------------------------
+
+
+def convert_grade(value: float, scale: MarkScale) -> Grade:
+    """A numeric mark on its scale → its five-, ten- and hundred-point equivalents.
+
+    Five-point marks go through :data:`FIVE_POINT_TABLE`. Ten-point marks: 9–10 → 5,
+    7–8 → 4, 5–6 → 3, lower → 2 on the five scale, ×10 on the hundred scale. Hundred-point
+    marks: 90+ → 5, 70+ → 4, 50+ → 3, lower → 2; tens rounded half up (min 1).
+    """
+    if scale is FIVE_POINT:
+        if value.is_integer() and int(value) in FIVE_POINT_TABLE:
+            return FIVE_POINT_TABLE[int(value)]
+        return Grade(five=value, ten=None, hundred=None)
+    if scale is TEN_POINT:
+        five = 5.0 if value >= 9 else 4.0 if value >= 7 else 3.0 if value >= 5 else 2.0
+        return Grade(five=five, ten=value, hundred=value * 10)
+    if scale is HUNDRED_POINT:
+        five = 5.0 if value >= 90 else 4.0 if value >= 70 else 3.0 if value >= 50 else 2.0
+        return Grade(five=five, ten=float(max(1, min(10, int(value + 5) // 10))), hundred=value)
+    return NO_GRADE
+
+
+def _guess_scale(value: float) -> MarkScale:
+    if value <= 5:
+        return FIVE_POINT
+    return TEN_POINT if value <= 10 else HUNDRED_POINT
+
+
+def parse_mark(
+    item: JSON,
+    *,
+    student_id: str,
+    tz: ZoneInfo,
+    subject: Subject | None = None,
+    lesson_date: date | None = None,
+    lesson_id: str | None = None,
+) -> Mark:
+    """One mark (family API, event or teacher API shape).
+
+    ``subject``, ``lesson_date`` and ``lesson_id`` fill in what the item lacks (marks
+    inside an event, or in a group's journal).
+    """
+    values = _items(item.get("values"))
+    entry = values[0] if values else {}
+    grade_item = entry.get("grade") if isinstance(entry.get("grade"), Mapping) else {}
+    assert isinstance(grade_item, Mapping)
+    origin = item.get("value")
+    if origin is None:
+        origin = grade_item.get("origin")
+    value = _text(origin) or ""
+    number = parse_number(value)
+    if number is None:
+        scale, grade, normalized = PASS_FAIL, NO_GRADE, None
+    else:
+        system = _text(entry.get("grade_system_type")) or _text(
+            item.get("original_grade_system_type")
+        )
+        scale = _SCALES.get(system or "") or _guess_scale(number)
+        table = convert_grade(number, scale)
+        given = (_float(grade_item.get(k)) for k in ("five", "ten", "hundred"))
+        five, ten, hundred = (
+            g if g is not None else t for g, t in zip(given, (table.five, table.ten, table.hundred), strict=True)
+        )
+        grade = Grade(five=five, ten=ten, hundred=hundred)
+        normalized = normalize(number, scale)
+    weight = _float(item.get("weight"))
+    day = parse_date(item.get("date")) or lesson_date
+    if day is None:
+        raise ValueError("a mark without a lesson date")
+    return Mark(
+        id=_id(item.get("id")),
+        student_id=_opt_id(item.get("student_profile_id")) or student_id,
+        subject=_subject(item, subject),
+        value=value,
+        scale=scale,
+        grade=grade,
+        normalized=normalized,
+        weight=weight if weight is not None and weight > 0 else 1.0,
+        lesson_date=day,
+        is_exam=item.get("is_exam") is True,
+        control_form=_text(item.get("control_form_name")),
+        comment=_text(item.get("comment")),
+        created_at=parse_datetime(item.get("created_at"), tz),
+        lesson_id=_opt_id(item.get("schedule_item_id")) or lesson_id,
+    )
+
+
+def parse_marks(document: Any, *, student_id: str, tz: ZoneInfo) -> list[Mark]:
+    """``/api/family/mobile/v1/marks`` → marks sorted by lesson date."""
+    marks = [parse_mark(item, student_id=student_id, tz=tz) for item in _payload(document)]
+    marks.sort(key=lambda m: (m.lesson_date, m.created_at or datetime.min.replace(tzinfo=tz)))
+    return marks
+
+
+def parse_teacher_marks(
+    document: Any, *, subject: Subject, tz: ZoneInfo
+) -> list[Mark]:
+    """``/api/ej/core/teacher/v1/marks``: a group's marks (each names its student)."""
+    return [
+        parse_mark(
+            item,
+            student_id=_id(item.get("student_profile_id")),
+            tz=tz,
+            subject=subject,
+        )
+        for item in _items(document)
+    ]
+
+
+# -- homework, attendance ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShortHomework:
+    """A ``homeworks/short`` entry, with what joins it to its lesson."""
+
+    homework: Homework
+    entry_id: str | None
+    """``homework_entry_id``: the class's homework (the id events use), if sent."""
+
+
+def _attachments(item: JSON) -> tuple[Attachment, ...]:
+    found = []
+    for a in _items(item.get("attachments")):
+        name = _text(a.get("file_name")) or _text(a.get("title")) or _text(a.get("name"))
+        if name is not None:
+            found.append(Attachment(name=name, url=_text(a.get("link")) or _text(a.get("url"))))
+    return tuple(found)
+
+
+def parse_homework_short(document: Any, *, student_id: str) -> list[ShortHomework]:
+    found = []
+    for item in _payload(document):
+        due = parse_date(item.get("date"))
+        if due is None:
+            raise ValueError("homework without a date")
+        found.append(
+            ShortHomework(
+                homework=Homework(
+                    id=_id(item.get("homework_entry_student_id")),
+                    student_id=student_id,
+                    subject=_subject(item),
+                    text=_text(item.get("description")) or "",
+                    due_on=due,
+                    assigned_on=parse_date(item.get("date_assigned_on")),
+                    done=item.get("is_done") if isinstance(item.get("is_done"), bool) else None,
+                    attachments=_attachments(item),
+                ),
+                entry_id=_opt_id(item.get("homework_entry_id")),
+            )
+        )
+    return found
+
+
+def parse_attendance(document: Any) -> dict[str, int | None]:
+    """``attendance`` → reason id per missed lesson (``schedule_item_id``)."""
+    missed: dict[str, int | None] = {}
+    days = document.get("attendance") if isinstance(document, Mapping) else document
+    for day in _items(days):
+        day_reason = day.get("reason_id")
+        for lesson in _items(day.get("lessons")):
+            item_id = _opt_id(lesson.get("schedule_item_id"))
+            if item_id is None:
+                continue
+            reason = lesson.get("reason_id", day_reason)
+            missed[item_id] = int(reason) if isinstance(reason, int | str) and str(reason).isdigit() else None
+    return missed
+
+
+def parse_reasons(document: Any) -> dict[int, tuple[str, bool | None]]:
+    """``nonattendance_reasons`` → id → (name, excused).
+
+    МЭШ does not say "excused"; the reasons a parent may give (``is_parent_available``)
+    are the excused ones (illness, family reasons), the others are not.
+    """
+    reasons: dict[int, tuple[str, bool | None]] = {}
+    for item in _items(document):
+        parent_available = item.get("is_parent_available")
+        reasons[int(item["id"])] = (
+            _text(item.get("name")) or "",
+            parent_available if isinstance(parent_available, bool) else None,
+        )
+    return reasons
+
+
+# -- events → lessons --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventHomework:
+    """A homework entry inside an event."""
+
+    entry_id: str | None
+    entry_student_id: str | None
+    text: str
+    assigned_on: date | None
+    due_on: date | None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventLesson:
+    """A ``PLAN`` event of the event calendar (a lesson), before it is numbered."""
+
+    id: str
+    date: date
+    starts_at: datetime
+    ends_at: datetime
+    subject: Subject
+    teacher: Teacher | None
+    room: str | None
+    topic: str | None
+    group_id: str | None
+    cancelled: bool
+    replaced: bool
+    remote: bool
+    missed: bool
+    absence_reason_id: int | None
+    marks: tuple[Mark, ...]
+    homework: tuple[EventHomework, ...]
+
+
+def _teacher(item: Any) -> Teacher | None:
+    if not isinstance(item, Mapping):
+        return None
+    person_id = _opt_id(item.get("id"))
+    if person_id is None:
+        full = " ".join(
+            filter(None, (_text(item.get(k)) for k in ("last_name", "first_name", "middle_name")))
+        )
+        if not full:
+            return None
+        person_id = "name-" + hashlib.sha256(full.encode()).hexdigest()[:16]
+    return Teacher(id=person_id, person=_person(item, person_id))
+
+
+def _event_homework(item: Any) -> tuple[EventHomework, ...]:
+    if not isinstance(item, Mapping):
+        return ()
+    entries = _items(item.get("entries"))
+    if entries:
+        return tuple(
+            EventHomework(
+                entry_id=_opt_id(e.get("homework_entry_id")),
+                entry_student_id=_opt_id(e.get("homework_entry_student_id")),
+                text=_text(e.get("description")) or "",
+                assigned_on=parse_date(e.get("date_assigned_on")),
+                due_on=parse_date(e.get("date_prepared_for")),
+                attachments=_attachments(e),
+            )
+            for e in entries
+        )
+    descriptions = item.get("descriptions")
+    if not isinstance(descriptions, list):
+        return ()
+    return tuple(
+        EventHomework(None, None, text, None, None) for d in descriptions if (text := _text(d))
+    )
+
+
+def parse_events(document: Any, *, student_id: str, tz: ZoneInfo) -> list[EventLesson]:
+    """The event calendar's lessons (``source`` ``PLAN``; other events are skipped)."""
+    items = document.get("response") if isinstance(document, Mapping) else document
+    lessons: list[EventLesson] = []
+    for item in _items(items):
+        source = item.get("source")
+        if source is not None and source != "PLAN":
+            continue
+        starts = parse_datetime(item.get("start_at"), tz)
+        ends = parse_datetime(item.get("finish_at"), tz)
+        if starts is None:
+            raise ValueError("an event without start_at")
+        subject = _subject(item)
+        lesson_id = _id(item.get("id"))
+        reason = item.get("absence_reason_id")
+        lessons.append(
+            EventLesson(
+                id=lesson_id,
+                date=starts.date(),
+                starts_at=starts,
+                ends_at=ends or starts,
+                subject=subject,
+                teacher=_teacher(item.get("teacher")),
+                room=_text(item.get("room_number")),
+                topic=_text(item.get("lesson_theme")),
+                group_id=_opt_id(item.get("group_id")),
+                cancelled=item.get("cancelled") is True,
+                replaced=item.get("replaced") is True,
+                remote=item.get("lesson_type") == "REMOTE",
+                missed=item.get("is_missed_lesson") is True,
+                absence_reason_id=int(reason) if isinstance(reason, int | str) and str(reason).isdigit() else None,
+                marks=tuple(
+                    parse_mark(
+                        m,
+                        student_id=student_id,
+                        tz=tz,
+                        subject=subject,
+                        lesson_date=starts.date(),
+                        lesson_id=lesson_id,
+                    )
+                    for m in _items(item.get("marks"))
+                ),
+                homework=_event_homework(item.get("homework")),
+            )
+        )
+    return lessons
+
+
+def lesson_numbers(days_and_starts: Sequence[tuple[date, time]]) -> list[int]:
+    """Lesson numbers for lessons given as (day, local start time).
+
+    A day whose lessons all start on distinct :data:`MOSCOW_BELLS` gets the bells' numbers;
+    any other day is numbered in order of start time from 1.
+    """
+    bells = {bell.starts: bell.number for bell in MOSCOW_BELLS}
+    by_day: dict[date, list[int]] = {}
+    for index, (day, _) in enumerate(days_and_starts):
+        by_day.setdefault(day, []).append(index)
+    numbers = [0] * len(days_and_starts)
+    for indexes in by_day.values():
+        ordered = sorted(indexes, key=lambda i: days_and_starts[i][1])
+        matched = [bells.get(days_and_starts[i][1].replace(second=0, microsecond=0)) for i in ordered]
+        use_bells = all(n is not None for n in matched) and len(set(matched)) == len(matched)
+        for position, i in enumerate(ordered, start=1):
+            bell = matched[position - 1]
+            numbers[i] = bell if use_bells and bell is not None else position
+    return numbers
+
+
+def _match_homework(
+    lesson: EventLesson, short: list[ShortHomework], used: set[str], student_id: str
+) -> list[Homework]:
+    """The student's homework set at ``lesson``: event entries joined to ``homeworks/short``."""
+
+    def take(predicate: Any) -> ShortHomework | None:
+        for item in short:
+            if item.homework.id not in used and predicate(item):
+                used.add(item.homework.id)
+                return item
+        return None
+
+    def same_lesson(item: ShortHomework) -> bool:
+        hw = item.homework
+        return hw.subject.id == lesson.subject.id and hw.assigned_on == lesson.date
+
+    found: list[Homework] = []
+    for hint in lesson.homework:
+        match = (
+            take(lambda i: hint.entry_id is not None and i.entry_id == hint.entry_id)
+            or take(lambda i: hint.entry_student_id is not None and i.homework.id == hint.entry_student_id)
+            or take(lambda i: same_lesson(i) and i.homework.text == hint.text)
+            or take(same_lesson)
+        )
+        if match is not None:
+            hw = match.homework
+            found.append(hw if hw.attachments else replace(hw, attachments=hint.attachments))
+        elif hint.due_on is not None:
+            # the event knows the homework but homeworks/short did not list it
+            found.append(
+                Homework(
+                    id=hint.entry_student_id or f"{lesson.id}-{len(found) + 1}",
+                    student_id=student_id,
+                    subject=lesson.subject,
+                    text=hint.text,
+                    due_on=hint.due_on,
+                    assigned_on=hint.assigned_on or lesson.date,
+                    done=None,
+                    attachments=hint.attachments,
+                )
+            )
+    if not lesson.homework:
+        while (match := take(same_lesson)) is not None:
+            found.append(match.homework)
+    return found
+
+
+def build_lessons(
+    events: Iterable[EventLesson],
+    *,
+    student_id: str,
+    days: DateRange,
+    homework: Sequence[ShortHomework] = (),
+    missed: Mapping[str, int | None] | None = None,
+    reasons: Mapping[int, tuple[str, bool | None]] | None = None,
+) -> list[Lesson]:
+    """A student's diary: events in ``days`` with homework, marks and absences joined.
+
+    Homework is attached to the lesson where it was set (``date_assigned_on``);
+    ``missed`` (from ``attendance``) fills absences the events do not mark.
+    """
+    chosen = sorted((e for e in events if e.date in days), key=lambda e: e.starts_at)
+    numbers = lesson_numbers([(e.date, e.starts_at.time()) for e in chosen])
+    short = list(homework)
+    used: set[str] = set()
+    missed = missed or {}
+    reasons = reasons or {}
+    lessons: list[Lesson] = []
+    for event, number in zip(chosen, numbers, strict=True):
+        absence = None
+        reason_id = event.absence_reason_id
+        if reason_id is None:
+            reason_id = missed.get(event.id)
+        if event.missed or event.id in missed or event.absence_reason_id is not None:
+            name, excused = reasons.get(reason_id, (None, None)) if reason_id is not None else (None, None)
+            absence = Absence(
+                student_id=student_id,
+                date=event.date,
+                reason=name or None,
+                excused=excused,
+                lesson_id=event.id,
+            )
+        lesson_homework = tuple(_match_homework(event, short, used, student_id))
+        lessons.append(
+            Lesson(
+                id=event.id,
+                date=event.date,
+                number=number,
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                subject=event.subject,
+                teacher=event.teacher,
+                room=event.room,
+                topic=event.topic,
+                group_id=event.group_id,
+                cancelled=event.cancelled,
+                replaced=event.replaced,
+                remote=event.remote,
+                homework=lesson_homework,
+                marks=event.marks,
+                absence=absence,
+            )
+        )
+    lessons.sort(key=lambda le: (le.date, le.number))
+    return lessons
+
+
+# -- journal -----------------------------------------------------------------------------
+
+
+def parse_journal_lessons(
+    document: Any, *, student_ids: Iterable[str], tz: ZoneInfo,
+    reasons: Mapping[int, tuple[str, bool | None]] | None = None,
+) -> tuple[list[JournalLesson], list[Absence]]:
+    """``schedule_items`` → the journal's columns, and absences where the server sends them."""
+    items = _items(document)
+    parsed: list[tuple[JSON, date, time, time | None]] = []
+    for item in items:
+        day = parse_date(item.get("date"))
+        begin = _text(item.get("begin_time"))
+        if day is None or begin is None:
+            raise ValueError("a schedule item without date or begin_time")
+        end = _text(item.get("end_time"))
+        parsed.append(
+            (item, day, time.fromisoformat(begin), time.fromisoformat(end) if end else None)
+        )
+    parsed.sort(key=lambda p: (p[1], p[2]))
+    numbers = lesson_numbers([(day, begin) for _, day, begin, _ in parsed])
+    wanted = set(student_ids)
+    reasons = reasons or {}
+    lessons: list[JournalLesson] = []
+    absences: list[Absence] = []
+    for (item, day, begin, end), number in zip(parsed, numbers, strict=True):
+        lesson_id = _id(item.get("id"))
+        starts = datetime.combine(day, begin, tzinfo=tz)
+        lessons.append(
+            JournalLesson(
+                id=lesson_id,
+                date=day,
+                number=number,
+                starts_at=starts,
+                ends_at=datetime.combine(day, end, tzinfo=tz) if end else starts,
+                topic=_text(item.get("lesson_theme")),
+                room=_text(item.get("room_number")),
+                cancelled=item.get("cancelled") is True,
+            )
+        )
+        for entry in _items(item.get("absences")):
+            student = _opt_id(entry.get("student_profile_id"))
+            if student is None or student not in wanted:
+                continue
+            reason_id = entry.get("reason_id")
+            name, excused = (
+                reasons.get(int(reason_id), (None, None)) if isinstance(reason_id, int) else (None, None)
+            )
+            absences.append(Absence(student, day, name or None, excused, lesson_id))
+    lessons.sort(key=lambda le: (le.date, le.number))
+    return lessons, absences
+
+
+# -- progress ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectSummary:
+    """A ``subject_marks/short`` entry: the provider's own averages over its period."""
+
+    subject_id: str
+    average_five: float | None
+    average_ten: float | None
+    average_hundred: float | None
+    trend: Trend | None
+    start: date | None
+    end: date | None
+    mark_ids: frozenset[str] | None
+    """The marks the averages cover, when the server lists them."""
+
+
+def parse_subject_marks_short(document: Any) -> dict[str, SubjectSummary]:
+    found: dict[str, SubjectSummary] = {}
+    for item in _payload(document):
+        subject_id = _opt_id(item.get("subject_id"))
+        if subject_id is None:
+            continue
+        marks = item.get("marks")
+        found[subject_id] = SubjectSummary(
+            subject_id=subject_id,
+            average_five=_float(item.get("avg_five", item.get("average"))),
+            average_ten=_float(item.get("avg_ten")),
+            average_hundred=_float(item.get("avg_hundred")),
+            trend=_TRENDS.get(str(item.get("dynamic"))),
+            start=parse_date(item.get("start")),
+            end=parse_date(item.get("end")),
+            mark_ids=(
+                frozenset(str(m["id"]) for m in _items(marks) if m.get("id") is not None)
+                if isinstance(marks, list)
+                else None
+            ),
+        )
+    return found
+
+
+def _summary_covers(summary: SubjectSummary, mark_ids: frozenset[str], days: DateRange) -> bool:
+    """Whether the provider's averages are over exactly the marks asked about."""
+    if summary.mark_ids is not None:
+        return summary.mark_ids == mark_ids
+    return summary.start == days.start and summary.end == days.end
+
+
+def build_progress(
+    student_id: str,
+    marks: Sequence[Mark],
+    summaries: Mapping[str, SubjectSummary],
+    days: DateRange,
+) -> list[SubjectProgress]:
+    """Per-subject progress: the provider's averages where they cover exactly these marks,
+    the common weighted mean (per scale) for whatever they lack."""
+    computed = compute_progress(student_id, marks)
+    result: list[SubjectProgress] = []
+    for progress in computed:
+        summary = summaries.get(progress.subject.id)
+        ids = frozenset(m.id for m in marks if m.subject.id == progress.subject.id)
+        if summary is None or not _summary_covers(summary, ids, days):
+            result.append(progress)
+            continue
+        result.append(
+            replace(
+                progress,
+                average_five=_prefer(summary.average_five, progress.average_five),
+                average_ten=_prefer(summary.average_ten, progress.average_ten),
+                average_hundred=_prefer(summary.average_hundred, progress.average_hundred),
+                trend=summary.trend or progress.trend,
+            )
+        )
+    return result
+
+
+def _prefer(given: float | None, computed: float | None) -> float | None:
+    return given if given is not None else computed
+
+
+# -- changes -----------------------------------------------------------------------------
+
+
+def parse_notifications(document: Any, *, student_id: str, tz: ZoneInfo) -> list[Change]:
+    """``notifications/search`` → the student's changes, newest first."""
+    changes: list[Change] = []
+    for item in _items(document):
+        kind = _CHANGE_KINDS.get(str(item.get("event_type")))
+        at = parse_datetime(item.get("datetime") or item.get("created_at"), tz)
+        if kind is None or at is None:
+            continue
+        subject = _text(item.get("subject_name")) or ""
+        mark = _text(item.get("new_mark_value"))
+        text = _text(item.get("new_hw_description"))
+        key = "|".join((student_id, kind.value, at.isoformat(), subject, mark or "", text or ""))
+        changes.append(
+            Change(
+                id=hashlib.sha256(key.encode()).hexdigest()[:20],
+                student_id=student_id,
+                kind=kind,
+                at=at,
+                subject_name=subject,
+                lesson_date=parse_date(item.get("lesson_date")),
+                mark_value=mark,
+                previous_mark_value=_text(item.get("old_mark_value")),
+                homework_text=text,
+            )
+        )
+    changes.sort(key=lambda c: c.at, reverse=True)
+    return changes

@@ -1,0 +1,209 @@
+"""The «Сетевой город» adapter beyond the shared contract: tokens, batching, sessions, feeds."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters import (
+    AccessDeniedError,
+    AdapterDeps,
+    AuthenticationError,
+    Caller,
+    ChangeKind,
+    DateRange,
+    Fault,
+    NotFoundError,
+    ProviderResponseError,
+    RegionInfo,
+    Role,
+    get_adapter_class,
+    load_settings,
+)
+from adapters.netcity import NetCityAdapter
+from adapters.netcity.config import NetCityConfig
+from adapters.seed import national_id
+
+TZ = ZoneInfo("Asia/Yekaterinburg")
+CANONICAL = "740001001"
+CLASSMATE = "740001002"
+WEEK = DateRange(date(2025, 10, 13), date(2025, 10, 19))
+
+
+@pytest.fixture
+def adapter() -> NetCityAdapter:
+    region = RegionInfo("74", "Челябинская область", TZ, "https://sgo.edu-74.ru/")
+    return NetCityAdapter(
+        region=region, config=NetCityConfig(seed_today="2025-10-18"), deps=AdapterDeps()
+    )
+
+
+def who(persona: str) -> Caller:
+    return Caller(person_id=national_id(persona, "74"))
+
+
+def test_registered_and_configured_from_toml_table() -> None:
+    assert get_adapter_class("netcity") is NetCityAdapter
+    config = load_settings(
+        NetCityConfig, {"seed_today": "2025-10-18", "latency_ms": 5}, where="regions.74"
+    )
+    assert config == NetCityConfig(seed_today="2025-10-18", latency_ms=5)
+    with pytest.raises(ValueError, match="seed_today"):
+        NetCityConfig(seed_today="18.10.2025")
+    with pytest.raises(ValueError, match="latency_ms"):
+        NetCityConfig(latency_ms=-1)
+
+
+def test_seed_today_freezes_the_world(adapter: NetCityAdapter) -> None:
+    assert adapter.backend.world.today == date(2025, 10, 18)
+    assert adapter.backend.latency_ms == 0
+
+
+async def test_one_token_exchange_per_person(adapter: NetCityAdapter) -> None:
+    parent = who("parent")
+    await adapter.get_profile(parent)
+    await adapter.get_diaries(parent, [CANONICAL], WEEK)
+    await adapter.get_students(parent, [CANONICAL])
+    assert adapter.backend.requests["esia_login"] == 1
+    assert adapter.backend.requests["assignment_types"] == 1
+
+
+async def test_unauthorized_forgets_the_token(adapter: NetCityAdapter) -> None:
+    parent = who("parent")
+    await adapter.get_diaries(parent, [CANONICAL], WEEK)
+    adapter.backend.faults.set(Fault.UNAUTHORIZED, remaining=1)
+    with pytest.raises(AuthenticationError):
+        await adapter.get_diaries(parent, [CANONICAL], WEEK)
+    (slot,) = await adapter.get_diaries(parent, [CANONICAL], WEEK)
+    assert isinstance(slot, list) and len(slot) == 15
+    assert adapter.backend.requests["esia_login"] == 2
+
+
+async def test_unknown_person(adapter: NetCityAdapter) -> None:
+    stranger = Caller(person_id="esia-stranger")
+    assert await adapter.get_profile(stranger) is None
+    with pytest.raises(AuthenticationError):
+        await adapter.get_diaries(stranger, [CANONICAL], WEEK)
+    assert await adapter.get_profile(Caller(person_id=None)) is None
+
+
+async def test_one_diary_request_per_student_for_any_range(adapter: NetCityAdapter) -> None:
+    teacher = who("teacher")
+    three_weeks = DateRange(date(2025, 9, 29), date(2025, 10, 19))
+    result = await adapter.get_diaries(teacher, [CANONICAL, CLASSMATE, "x1"], three_weeks)
+    assert adapter.backend.requests["student_diary"] == 2
+    first, second, bad = result
+    assert isinstance(first, list) and isinstance(second, list)
+    assert len({le.date for le in first}) == 15
+    assert isinstance(bad, NotFoundError)
+
+
+async def test_school_login_session(adapter: NetCityAdapter) -> None:
+    student = adapter.backend.world.students[int(CLASSMATE)]
+    session = await adapter.login(school=None, login=student.login, password=student.password)
+    assert session.student_id == CLASSMATE
+    caller = Caller(person_id=None, session=session)
+    profile = await adapter.get_profile(caller)
+    assert profile is not None
+    assert profile.person.full_name == "Волков Максим Олегович"
+    assert [(g.role, g.student_id) for g in profile.roles] == [(Role.STUDENT, CLASSMATE)]
+    own, other = await adapter.get_diaries(caller, [CLASSMATE, CANONICAL], WEEK)
+    assert isinstance(own, list) and own
+    assert isinstance(other, AccessDeniedError)
+    marks = await adapter.get_marks(caller, [CLASSMATE], WEEK)
+    assert all(m.student_id == CLASSMATE for m in marks[0])  # type: ignore[union-attr]
+
+
+async def test_students_batch(adapter: NetCityAdapter) -> None:
+    mine, classmate, unknown, garbage = await adapter.get_students(
+        who("parent"), [CANONICAL, CLASSMATE, "1", "abc"]
+    )
+    assert mine.class_name == "9-А"  # type: ignore[union-attr]
+    assert isinstance(classmate, AccessDeniedError)
+    assert isinstance(unknown, NotFoundError) and isinstance(garbage, NotFoundError)
+    assert adapter.backend.requests["student_cards"] == 1
+
+
+async def test_changes_feed(adapter: NetCityAdapter) -> None:
+    since = datetime(2025, 10, 16, 0, 0, tzinfo=TZ)
+    (changes,) = await adapter.get_changes(who("parent"), [CANONICAL], since)
+    assert isinstance(changes, list)
+    assert [(c.kind, c.subject_name) for c in changes] == [
+        (ChangeKind.HOMEWORK_CREATED, "Русский язык"),
+        (ChangeKind.MARK_CREATED, "Алгебра"),
+        (ChangeKind.MARK_CREATED, "Алгебра"),
+    ]
+    assert all(c.at > since and c.at.tzinfo is not None for c in changes)
+    calls = adapter.backend.faults.calls
+    (future,) = await adapter.get_changes(who("parent"), [CANONICAL], since + timedelta(days=30))
+    assert future == [] and adapter.backend.faults.calls == calls
+    (naive,) = await adapter.get_changes(who("parent"), [CANONICAL], datetime(2025, 10, 16))
+    assert naive == changes
+
+
+async def test_changes_look_back_at_most_a_year(adapter: NetCityAdapter) -> None:
+    ancient = datetime(2020, 1, 1, tzinfo=TZ)
+    (changes,) = await adapter.get_changes(who("parent"), [CANONICAL], ancient)
+    assert isinstance(changes, list) and changes
+    assert changes == sorted(changes, key=lambda c: c.at, reverse=True)
+
+
+async def test_homework_done_rules(adapter: NetCityAdapter) -> None:
+    homework = "740001000953711"
+    with pytest.raises(AccessDeniedError):
+        await adapter.set_homework_done(who("parent-not-representative"), CANONICAL, homework, True)
+    with pytest.raises(NotFoundError):
+        await adapter.set_homework_done(who("parent"), CANONICAL, "hw-1", True)
+    done = await adapter.set_homework_done(who("parent"), CANONICAL, homework, True)
+    assert (done.id, done.done, done.subject.name, done.due_on) == (
+        homework,
+        True,
+        "Алгебра",
+        date(2025, 10, 15),
+    )
+
+
+async def test_journal_bells_and_schools(adapter: NetCityAdapter) -> None:
+    journal = await adapter.get_journal(who("class-teacher"), "740001000", WEEK)
+    assert [le.number for le in journal.lessons] == [1, 3, 1]
+    with pytest.raises(NotFoundError):
+        await adapter.get_journal(who("teacher"), "algebra", WEEK)
+    with pytest.raises(AccessDeniedError):
+        await adapter.get_journal(who("teacher"), "740001004", WEEK)
+    bells = await adapter.get_bell_schedule(None, "7400001")
+    assert len(bells.bells) == 6
+    with pytest.raises(NotFoundError):
+        await adapter.get_bell_schedule(None, "7400003")
+    with pytest.raises(NotFoundError):
+        await adapter.get_bell_schedule(None, "school34")
+    assert [s.id for s in await adapter.list_schools()] == ["7400001", "7400002"]
+
+
+async def test_unexpected_mark_is_a_response_error(
+    adapter: NetCityAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = who("parent")
+    real = adapter.backend.student_diary
+
+    async def odd_mark(at: str, student_id: int, start: str, end: str) -> bytes:
+        diary = json.loads(await real(at, student_id, start, end))
+        diary["weekDays"][0]["lessons"][0]["assignments"][1]["mark"]["mark"] = 7
+        return json.dumps(diary).encode()
+
+    monkeypatch.setattr(adapter.backend, "student_diary", odd_mark)
+    with pytest.raises(ProviderResponseError):
+        await adapter.get_diaries(parent, [CANONICAL], WEEK)
+
+
+async def test_login_failures_share_one_message(adapter: NetCityAdapter) -> None:
+    student = adapter.backend.world.students[int(CLASSMATE)]
+    with pytest.raises(AuthenticationError) as wrong_school:
+        await adapter.login(school="school41", login=student.login, password=student.password)
+    with pytest.raises(AuthenticationError) as wrong_password:
+        await adapter.login(school="school34", login=student.login, password="пароль")
+    assert (
+        str(wrong_school.value) == str(wrong_password.value) == "[netcity] wrong login or password"
+    )

@@ -1,0 +1,292 @@
+"""The in-memory «Сетевой город»: native shapes, sign-in, access rules and faults."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from typing import Any
+
+import pytest
+
+from adapters import Fault, ProviderFault
+from adapters.netcity.backend import NetCityBackend
+from adapters.seed import World, national_id
+
+TODAY = date(2025, 10, 18)
+CANONICAL = 740001001
+CLASSMATE = 740001002  # the "student" persona, same class
+OTHER_SCHOOL_STUDENT = 740002001
+ALGEBRA_9A = 740001000  # taught by the "teacher" persona
+HISTORY_9A = 740001004  # taught by the "class-teacher" persona, who leads 9-А
+ALGEBRA_5B = 740001100
+
+
+@pytest.fixture
+def backend() -> NetCityBackend:
+    return NetCityBackend(World.build("74", TODAY))
+
+
+async def token(backend: NetCityBackend, persona: str) -> str:
+    answer = json.loads(await backend.esia_login(national_id(persona, "74")))
+    assert answer["timeOut"] > 0
+    return str(answer["at"])
+
+
+async def refused(call: Any) -> tuple[int, str]:
+    with pytest.raises(ProviderFault) as info:
+        await call
+    return info.value.status, json.loads(info.value.body).get("message", "")
+
+
+async def week(backend: NetCityBackend, at: str, student: int = CANONICAL) -> Any:
+    return json.loads(await backend.student_diary(at, student, "2025-10-13", "2025-10-19"))
+
+
+def lesson(diary: Any, day: str, number: int) -> Any:
+    (found,) = [
+        le
+        for d in diary["weekDays"]
+        if d["date"] == f"{day}T00:00:00"
+        for le in d["lessons"]
+        if le["number"] == number
+    ]
+    return found
+
+
+async def test_canonical_monday_algebra_in_native_shape(backend: NetCityBackend) -> None:
+    diary = await week(backend, await token(backend, "parent"))
+    assert diary["weekStart"] == "2025-10-13T00:00:00"
+    assert diary["weekEnd"] == "2025-10-19T00:00:00"
+    assert diary["className"] == "9-А" and diary["termName"] == "1 четверть"
+    assert [d["date"][:10] for d in diary["weekDays"]] == [
+        "2025-10-13",
+        "2025-10-14",
+        "2025-10-15",
+        "2025-10-16",
+        "2025-10-17",
+    ]
+    algebra = lesson(diary, "2025-10-13", 1)
+    assert (algebra["subjectName"], algebra["startTime"], algebra["endTime"]) == (
+        "Алгебра",
+        "08:30",
+        "09:15",
+    )
+    assert algebra["day"] == "2025-10-13T00:00:00"
+    assert algebra["theme"] == "Квадратные уравнения"
+    homework, test = algebra["assignments"]
+    assert (homework["typeId"], homework["assignmentName"], homework["dueDate"]) == (
+        3,
+        "№ 245, 247",
+        "2025-10-15T00:00:00",
+    )
+    assert homework["mark"] is None and homework["isDone"] is False
+    assert test["typeId"] == 4 and test["weight"] == 2
+    assert test["mark"] == {
+        "assignmentId": test["id"],
+        "studentId": CANONICAL,
+        "mark": 5,
+        "markText": None,
+        "dutyMark": False,
+        "markDate": "2025-10-13T11:30:00",
+    }
+    assert test["markComment"]["name"] == "Отличная работа"
+    types = {t["id"]: t["name"] for t in json.loads(await backend.assignment_types())}
+    assert types[3] == "Домашнее задание" and types[4] == "Контрольная работа"
+
+
+async def test_canonical_flags_in_native_fields(backend: NetCityBackend) -> None:
+    diary = await week(backend, await token(backend, "parent"))
+    assert lesson(diary, "2025-10-13", 3)["isCanceled"] is True
+    physical = lesson(diary, "2025-10-13", 4)["assignments"]
+    assert [(a["mark"]["mark"], a["mark"]["markText"]) for a in physical] == [(None, "зачёт")]
+    assert lesson(diary, "2025-10-14", 2)["attendance"] == "Б"
+    assert lesson(diary, "2025-10-17", 2)["attendance"] == "Н"
+    english = lesson(diary, "2025-10-15", 2)
+    assert english["isDistanceLesson"] is True and english["room"] is None
+    chemistry = lesson(diary, "2025-10-15", 3)
+    assert chemistry["replacement"]["teacher"]["id"] != chemistry["teacher"]["id"]
+    assert lesson(diary, "2025-10-15", 1)["replacement"] is None
+    (attachment,) = lesson(diary, "2025-10-14", 1)["assignments"][0]["attachments"]
+    assert attachment["originalFileName"] == "plan.pdf"
+
+
+async def test_school_login_and_its_single_409(backend: NetCityBackend) -> None:
+    student = backend.world.students[CLASSMATE]
+    answer = json.loads(await backend.login("school34", student.login, student.password))
+    init = json.loads(await backend.diary_init(answer["at"]))
+    assert init["currentStudentId"] == CLASSMATE
+    assert json.loads(await backend.login(None, student.login, student.password))["at"]
+    assert json.loads(await backend.login(str(student.school_id), student.login, student.password))
+    wrong_password = await refused(backend.login("school34", student.login, "nope"))
+    wrong_login = await refused(backend.login("school34", "nobody@74", student.password))
+    wrong_school = await refused(backend.login("school41", student.login, student.password))
+    assert wrong_password == wrong_login == wrong_school
+    assert wrong_password[0] == 409
+
+
+async def test_tokens(backend: NetCityBackend) -> None:
+    assert (await refused(backend.esia_login("esia-nobody")))[0] == 409
+    assert (await refused(backend.context("not-a-token")))[0] == 401
+    first, second = await token(backend, "teacher"), await token(backend, "teacher")
+    assert first != second  # one token per sign-in, both valid
+    assert json.loads(await backend.context(first))["userId"] == 7401001
+    context = json.loads(await backend.context(second))
+    assert context["roles"] == ["Teacher"] and context["user"]["lastName"] == "Макарова"
+
+
+async def test_diary_access(backend: NetCityBackend) -> None:
+    parent = await token(backend, "parent")
+    assert (await refused(week(backend, parent, CLASSMATE)))[0] == 403
+    assert (await refused(week(backend, parent, 987654321)))[0] == 404
+    other = await token(backend, "parent-not-representative")
+    assert (await week(backend, other))["studentId"] == CANONICAL
+    student = await token(backend, "student")
+    assert (await week(backend, student, CLASSMATE))["studentId"] == CLASSMATE
+    assert (await refused(week(backend, student)))[0] == 403
+    teacher = await token(backend, "teacher")
+    assert (await week(backend, teacher))["studentId"] == CANONICAL
+    assert (await refused(week(backend, teacher, OTHER_SCHOOL_STUDENT)))[0] == 403
+    admin = await token(backend, "school-admin")
+    assert (await refused(week(backend, admin, OTHER_SCHOOL_STUDENT)))[0] == 403
+
+
+async def test_diary_ranges(backend: NetCityBackend) -> None:
+    parent = await token(backend, "parent")
+    one_day = json.loads(await backend.student_diary(parent, CANONICAL, "2025-10-15", "2025-10-15"))
+    assert [le["subjectName"] for le in one_day["weekDays"][0]["lessons"]] == [
+        "Геометрия",
+        "Английский язык",
+        "Химия",
+    ]
+    weekend = json.loads(await backend.student_diary(parent, CANONICAL, "2025-10-18", "2025-10-19"))
+    assert weekend["weekDays"] == []
+    month = json.loads(await backend.student_diary(parent, CANONICAL, "2025-09-29", "2025-10-26"))
+    assert len(month["weekDays"]) == 20
+    for start, end in [
+        ("2025-10-19", "2025-10-13"),
+        ("2024-01-01", "2025-10-13"),
+        ("13.10.2025", "2025-10-19"),
+    ]:
+        assert (await refused(backend.student_diary(parent, CANONICAL, start, end)))[0] == 400
+
+
+async def test_student_cards(backend: NetCityBackend) -> None:
+    parent = await token(backend, "parent")
+    answer = json.loads(await backend.student_cards(parent, [CANONICAL, CLASSMATE, 5]))
+    (card,) = answer["students"]
+    assert (answer["forbidden"], answer["notFound"]) == ([CLASSMATE], [5])
+    assert card["className"] == "9-А" and card["birthDate"].endswith("T00:00:00")
+    assert [(p["userId"], p["isLegalRepresentative"]) for p in card["parents"]] == [
+        (7490001, True),
+        (7490002, False),
+    ]
+    admin = await token(backend, "school-admin")
+    staff = json.loads(await backend.student_cards(admin, [CANONICAL, OTHER_SCHOOL_STUDENT]))
+    assert [c["studentId"] for c in staff["students"]] == [CANONICAL]
+    assert staff["forbidden"] == [OTHER_SCHOOL_STUDENT]
+
+
+async def test_homework_done_for_student_and_legal_representative(
+    backend: NetCityBackend,
+) -> None:
+    homework_id = 740001000953711  # Monday algebra
+    parent = await token(backend, "parent")
+    answer = json.loads(await backend.set_assignment_done(parent, CANONICAL, homework_id, True))
+    assert (answer["isDone"], answer["subjectName"], answer["studentId"]) == (
+        True,
+        "Алгебра",
+        CANONICAL,
+    )
+    assert (CANONICAL, homework_id) in backend.world.homework_done
+    assert lesson(await week(backend, parent), "2025-10-13", 1)["assignments"][0]["isDone"]
+    other = await token(backend, "parent-not-representative")
+    status, _ = await refused(backend.set_assignment_done(other, CANONICAL, homework_id, False))
+    assert status == 403
+    teacher = await token(backend, "teacher")
+    assert (await refused(backend.set_assignment_done(teacher, CANONICAL, homework_id, False)))[
+        0
+    ] == 403
+    missing = await refused(backend.set_assignment_done(parent, CANONICAL, 123, True))
+    assert missing[0] == 404
+    (foreign, *_) = backend.world.homework(7400011, date(2025, 10, 13))  # 5-Б's homework
+    status, _ = await refused(backend.set_assignment_done(parent, CANONICAL, foreign.id, True))
+    assert status == 404
+    await backend.set_assignment_done(parent, CANONICAL, homework_id, False)
+    assert (CANONICAL, homework_id) not in backend.world.homework_done
+
+
+async def test_a_failed_write_changes_nothing(backend: NetCityBackend) -> None:
+    parent = await token(backend, "parent")
+    backend.faults.set(Fault.SERVER_ERROR)
+    status, _ = await refused(backend.set_assignment_done(parent, CANONICAL, 740001000953711, True))
+    assert status == 500
+    assert backend.world.homework_done == set()
+
+
+async def test_journal_access(backend: NetCityBackend) -> None:
+    teacher = await token(backend, "teacher")
+    journal = json.loads(await backend.journal(teacher, ALGEBRA_9A, "2025-10-13", "2025-10-19"))
+    assert journal["subjectGroup"]["subjectName"] == "Алгебра"
+    assert len(journal["students"]) == 25 and "parents" not in journal["students"][0]
+    assert [m["day"][:10] for m in journal["classMeetings"]] == [
+        "2025-10-13",
+        "2025-10-14",
+        "2025-10-16",
+    ]
+    assert (await refused(backend.journal(teacher, HISTORY_9A, "2025-10-13", "2025-10-19")))[
+        0
+    ] == 403
+    lead = await token(backend, "class-teacher")
+    # leads 9-А: any group of it; teaches history in 5-Б but not algebra there
+    assert json.loads(await backend.journal(lead, ALGEBRA_9A, "2025-10-13", "2025-10-13"))
+    assert (await refused(backend.journal(lead, ALGEBRA_5B, "2025-10-13", "2025-10-13")))[0] == 403
+    admin = await token(backend, "school-admin")
+    assert json.loads(await backend.journal(admin, ALGEBRA_5B, "2025-10-13", "2025-10-13"))
+    assert (await refused(backend.journal(admin, 740002000, "2025-10-13", "2025-10-13")))[0] == 403
+    parent = await token(backend, "parent")
+    assert (await refused(backend.journal(parent, ALGEBRA_9A, "2025-10-13", "2025-10-13")))[
+        0
+    ] == 403
+    assert (await refused(backend.journal(teacher, 1, "2025-10-13", "2025-10-13")))[0] == 404
+    assert (await refused(backend.teacher_groups(parent)))[0] == 403
+    groups = json.loads(await backend.teacher_groups(teacher))
+    assert [g["id"] for g in groups] == [740001000, 740001001, 740001100, 740001101]
+
+
+async def test_directories(backend: NetCityBackend) -> None:
+    assert (await refused(backend.schools_search(None)))[0] == 403
+    assert (await refused(backend.schools_search("  ")))[0] == 403
+    found = json.loads(await backend.schools_search("41"))
+    assert [(s["id"], s["name"]) for s in found] == [(7400002, "Школа № 41")]
+    assert json.loads(await backend.schools_search("гбоу")) != []
+    listed = json.loads(await backend.login_form_schools())["items"]
+    assert [s["id"] for s in listed] == [7400001, 7400002]
+    bells = json.loads(await backend.bell_schedule(7400002))["bells"]
+    assert bells[2] == {"number": 3, "startTime": "10:30", "endTime": "11:15"}
+    assert (await refused(backend.bell_schedule(1)))[0] == 404
+
+
+async def test_faults_count_calls_and_win_over_refusals(backend: NetCityBackend) -> None:
+    parent = await token(backend, "parent")
+    calls = backend.faults.calls
+    await week(backend, parent)
+    assert backend.faults.calls == calls + 1
+    assert backend.requests["student_diary"] == 1
+    backend.faults.set(Fault.RATE_LIMITED)
+    with pytest.raises(ProviderFault) as info:
+        await week(backend, parent, CLASSMATE)  # would be 403; the fault comes first
+    assert (info.value.status, info.value.retry_after) == (429, "2")
+    assert backend.faults.calls == calls + 2
+    backend.faults.set(Fault.MALFORMED)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(await backend.assignment_types())
+    backend.faults.set(None)
+    assert json.loads(await backend.assignment_types())
+
+
+async def test_latency() -> None:
+    slow = NetCityBackend(World.build("74", TODAY), latency_ms=40)
+    started = time.perf_counter()
+    await slow.login_form_schools()
+    assert time.perf_counter() - started >= 0.04

@@ -1,0 +1,517 @@
+"""The upstream runner: cache (memory and real Redis), single flight, retries, breaker."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from adapters.base import UpstreamCall
+from adapters.errors import (
+    AdapterError,
+    AuthenticationError,
+    NotFoundError,
+    ProviderResponseError,
+    ProviderUnavailableError,
+)
+from adapters.models import School
+from gateway.upstream import (
+    BoundedMemoryCache,
+    StaleNotice,
+    UpstreamRunner,
+    UpstreamSettings,
+    build_cache,
+    collect_notices,
+)
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class Clock:
+    """A settable wall clock."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Upstream:
+    """A fake provider: counts calls; answers from ``value`` or raises queued errors."""
+
+    def __init__(self, value: Any = None) -> None:
+        self.calls = 0
+        self.value = value
+        self.errors: list[BaseException] = []
+        self.delay = 0.0
+
+    async def fetch(self) -> Any:
+        self.calls += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.errors:
+            raise self.errors.pop(0)
+        return self.value
+
+    def failing(self, exc: BaseException) -> Callable[[], Awaitable[Any]]:
+        async def fetch() -> Any:
+            self.calls += 1
+            raise exc
+
+        return fetch
+
+
+def call(
+    *,
+    resource: str = "marks",
+    scope: str = "p:1",
+    key: str = "k",
+    student_ids: tuple[str, ...] = ("s1",),
+    idempotent: bool = True,
+    provider: str = "moscow",
+    region: str = "77",
+) -> UpstreamCall:
+    return UpstreamCall(
+        provider=provider,
+        region=region,
+        resource=resource,
+        scope=scope,
+        key=key,
+        idempotent=idempotent,
+        student_ids=student_ids,
+    )
+
+
+async def _redis_answers(url: str) -> str | None:
+    client = aioredis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        await client.ping()
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        await client.aclose()
+    return None
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def cache_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "memory":
+        return "memory://"
+    problem = await _redis_answers(REDIS_URL)
+    if problem is not None:
+        message = f"Redis at {REDIS_URL} does not answer ({problem})"
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(message + " and REQUIRE_REDIS=1")
+        pytest.skip(message)
+    return REDIS_URL
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def make_cache(cache_url: str, namespace: str) -> AsyncIterator[Callable[[], Any]]:
+    """Caches on ``cache_url``: new Redis connections, or the one shared memory cache."""
+    made: list[Any] = []
+
+    def make() -> Any:
+        if cache_url.startswith("memory") and made:
+            return made[0]
+        cache = build_cache(cache_url, max_entries=10_000)
+        made.append(cache)
+        return cache
+
+    yield make
+    for cache in made:
+        await cache.clear(namespace=namespace)
+        await cache.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_runner(
+    make_cache: Callable[[], Any], namespace: str, clock: Clock
+) -> Callable[..., UpstreamRunner]:
+    def make(**overrides: Any) -> UpstreamRunner:
+        settings = UpstreamSettings(namespace=namespace, **{"swr": False, **overrides})
+        return UpstreamRunner(make_cache(), settings, clock=clock)
+
+    return make
+
+
+# -- cache (memory and Redis) -------------------------------------------------------------
+
+
+async def test_hit_after_miss(make_runner: Callable[..., UpstreamRunner]) -> None:
+    runner = make_runner()
+    upstream = Upstream([School("1", "School №1")])
+    first = await runner.run(call(), upstream.fetch)
+    second = await runner.run(call(), upstream.fetch)
+    assert first == second == [School("1", "School №1")]
+    assert upstream.calls == 1
+    assert (runner.stats.misses, runner.stats.hits) == (1, 1)
+
+
+async def test_key_layout_uses_scope_and_hashed_args(
+    make_runner: Callable[..., UpstreamRunner], namespace: str
+) -> None:
+    runner = make_runner()
+    await runner.run(call(resource="profile", student_ids=(), key="me"), Upstream("v").fetch)
+    key = f"{namespace}:moscow:77:profile:p:1:{hashlib.sha256(b'me').hexdigest()}"
+    assert await runner.cache.get(key) is not None
+
+
+async def test_ttl_expiry_refetches(
+    make_runner: Callable[..., UpstreamRunner], clock: Clock
+) -> None:
+    runner = make_runner()
+    upstream = Upstream("v1")
+    await runner.run(call(), upstream.fetch)
+    clock.now += 59
+    assert await runner.run(call(), upstream.fetch) == "v1"
+    assert upstream.calls == 1
+    upstream.value = "v2"
+    clock.now += 2  # marks live 60 s
+    assert await runner.run(call(), upstream.fetch) == "v2"
+    assert upstream.calls == 2
+
+
+@pytest.mark.parametrize("error", [ProviderUnavailableError, ProviderResponseError])
+async def test_stale_served_when_upstream_fails(
+    make_runner: Callable[..., UpstreamRunner], clock: Clock, error: type[AdapterError]
+) -> None:
+    runner = make_runner(max_retries=0)
+    upstream = Upstream("old")
+    await runner.run(call(), upstream.fetch)
+    clock.now += 3600
+    upstream.errors.append(error("down", provider="moscow"))
+    with collect_notices() as notices:
+        assert await runner.run(call(), upstream.fetch) == "old"
+    assert notices == [StaleNotice("moscow", "77", "marks", 3600.0)]
+    assert runner.stats.stale_served == 1
+    assert upstream.calls == 2
+
+
+async def test_stale_not_served_for_client_errors(
+    make_runner: Callable[..., UpstreamRunner], clock: Clock
+) -> None:
+    runner = make_runner()
+    await runner.run(call(), Upstream("old").fetch)
+    clock.now += 3600
+    with pytest.raises(AuthenticationError):
+        await runner.run(call(), Upstream().failing(AuthenticationError("expired")))
+
+
+async def test_beyond_stale_max_age_raises(
+    make_runner: Callable[..., UpstreamRunner], clock: Clock
+) -> None:
+    runner = make_runner(max_retries=0)
+    await runner.run(call(), Upstream("old").fetch)
+    clock.now += 86400 + 1
+    with collect_notices() as notices, pytest.raises(ProviderUnavailableError):
+        await runner.run(call(), Upstream().failing(ProviderUnavailableError("down")))
+    assert notices == []
+
+
+async def test_stale_while_revalidate(
+    make_runner: Callable[..., UpstreamRunner], clock: Clock
+) -> None:
+    runner = make_runner(swr=True)
+    upstream = Upstream("old")
+    await runner.run(call(), upstream.fetch)
+    clock.now += 100
+    upstream.value = "new"
+    with collect_notices() as notices:
+        assert await runner.run(call(), upstream.fetch) == "old"
+    assert notices == [StaleNotice("moscow", "77", "marks", 100.0)]
+    await runner.drain()
+    assert upstream.calls == 2
+    assert await runner.run(call(), upstream.fetch) == "new"
+    assert upstream.calls == 2
+    # a failing background refresh is swallowed; the stale value keeps being served
+    clock.now += 100
+    assert await runner.run(call(), Upstream().failing(ProviderUnavailableError("x"))) == "new"
+    await runner.drain()
+
+
+async def test_scopes_never_share_entries(make_runner: Callable[..., UpstreamRunner]) -> None:
+    runner = make_runner()
+    scopes = [f"p:{n:011d}" for n in range(40)] + ["public", "t:1", "t:1:g", "p:1 "]
+    calls_per_scope = dict.fromkeys(scopes, 0)
+
+    def fetch_for(scope: str) -> Callable[[], Awaitable[str]]:
+        async def fetch() -> str:
+            calls_per_scope[scope] += 1
+            return f"data of {scope}"
+
+        return fetch
+
+    order = scopes * 5
+    random.Random(1234).shuffle(order)
+    for scope in order:
+        got = await runner.run(call(scope=scope, key="same-args"), fetch_for(scope))
+        assert got == f"data of {scope}"
+    assert all(count == 1 for count in calls_per_scope.values())
+    assert runner.stats.misses == len(scopes)
+    assert runner.stats.hits == len(order) - len(scopes)
+
+
+async def test_instances_share_entries_and_invalidations(
+    make_runner: Callable[..., UpstreamRunner],
+) -> None:
+    one, two = make_runner(), make_runner()
+    upstream = Upstream([School("1", "A")])
+    await one.run(call(), upstream.fetch)
+    assert await two.run(call(), upstream.fetch) == [School("1", "A")]
+    assert upstream.calls == 1 and two.stats.hits == 1
+    await one.invalidate("77", "s1")
+    await two.run(call(), upstream.fetch)
+    assert upstream.calls == 2
+    await one.run(call(), upstream.fetch)
+    assert upstream.calls == 2
+
+
+async def test_invalidate_drops_only_that_students_entries(
+    make_runner: Callable[..., UpstreamRunner],
+) -> None:
+    runner = make_runner()
+    upstream = Upstream("v")
+    calls = [
+        call(student_ids=("s1",), key="a"),
+        call(student_ids=("s1", "s2"), key="b"),
+        call(student_ids=("s2",), key="c"),
+        call(resource="profile", student_ids=(), key="me"),
+        call(student_ids=("s1",), key="a", region="66", provider="eljur"),
+    ]
+    for c in calls:
+        await runner.run(c, upstream.fetch)
+    assert upstream.calls == 5
+    await runner.invalidate("77", "s1")
+    refetched = []
+    for c in calls:
+        before = upstream.calls
+        await runner.run(c, upstream.fetch)
+        refetched.append(upstream.calls > before)
+    assert refetched == [True, True, False, False, False]
+
+
+async def test_concurrent_identical_calls_share_one_fetch(
+    make_runner: Callable[..., UpstreamRunner],
+) -> None:
+    runner = make_runner()
+    upstream = Upstream("v")
+    upstream.delay = 0.05
+    results = await asyncio.gather(*(runner.run(call(), upstream.fetch) for _ in range(200)))
+    assert results == ["v"] * 200
+    assert upstream.calls == 1
+    assert runner.stats.upstream_calls == 1
+    assert runner.stats.coalesced == 199
+
+
+async def test_errors_and_writes_are_never_cached(
+    make_runner: Callable[..., UpstreamRunner],
+) -> None:
+    runner = make_runner()
+    batch = Upstream([School("1", "A"), NotFoundError("no such student")])
+    await runner.run(call(resource="students"), batch.fetch)
+    await runner.run(call(resource="students"), batch.fetch)
+    assert batch.calls == 2
+    write = Upstream("done")
+    for _ in range(2):
+        await runner.run(call(resource="homework_done", idempotent=False), write.fetch)
+    assert write.calls == 2
+    assert runner.stats.hits == 0
+
+
+# -- retries, budget, breaker, bulkhead (memory only) ------------------------------------
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+def memory_runner(
+    clock: Clock | None = None, sleep: Sleeps | None = None, **overrides: Any
+) -> UpstreamRunner:
+    settings = UpstreamSettings(**{"swr": False, **overrides})
+    return UpstreamRunner(
+        build_cache("memory://", max_entries=1000),
+        settings,
+        clock=clock or Clock(),
+        sleep=sleep or Sleeps(),
+        random=lambda: 0.5,
+    )
+
+
+async def test_retries_honour_retry_after_and_jitter() -> None:
+    sleeps = Sleeps()
+    runner = memory_runner(sleep=sleeps)
+    upstream = Upstream("ok")
+    upstream.errors = [
+        ProviderUnavailableError("429", retry_after=1.5),
+        ProviderUnavailableError("503"),
+    ]
+    assert await runner.run(call(), upstream.fetch) == "ok"
+    assert upstream.calls == 3
+    assert sleeps.delays == [1.5, pytest.approx(0.5 * 0.1 * 2)]
+
+
+async def test_retries_are_bounded() -> None:
+    sleeps = Sleeps()
+    runner = memory_runner(sleep=sleeps)
+    upstream = Upstream()
+    with pytest.raises(ProviderUnavailableError):
+        await runner.run(call(), upstream.failing(ProviderUnavailableError("503")))
+    assert upstream.calls == 3
+    assert sleeps.delays == [pytest.approx(0.05), pytest.approx(0.1)]
+
+
+async def test_retry_after_beyond_budget_fails_at_once() -> None:
+    sleeps = Sleeps()
+    runner = memory_runner(sleep=sleeps)
+    upstream = Upstream()
+    with pytest.raises(ProviderUnavailableError) as info:
+        await runner.run(call(), upstream.failing(ProviderUnavailableError("429", retry_after=60)))
+    assert info.value.retry_after == 60
+    assert upstream.calls == 1 and sleeps.delays == []
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [AuthenticationError("expired"), NotFoundError("nope"), ProviderResponseError("bad")],
+)
+async def test_no_retry_for_other_errors(exc: Exception) -> None:
+    runner = memory_runner()
+    upstream = Upstream()
+    with pytest.raises(type(exc)):
+        await runner.run(call(), upstream.failing(exc))
+    assert upstream.calls == 1
+
+
+async def test_writes_are_never_retried() -> None:
+    sleeps = Sleeps()
+    runner = memory_runner(sleep=sleeps)
+    upstream = Upstream()
+    with pytest.raises(ProviderUnavailableError):
+        await runner.run(
+            call(resource="homework_done", idempotent=False),
+            upstream.failing(ProviderUnavailableError("503")),
+        )
+    assert upstream.calls == 1 and sleeps.delays == []
+
+
+async def test_call_budget_bounds_a_hanging_provider() -> None:
+    runner = memory_runner(call_budget=0.05)
+    upstream = Upstream("never")
+    upstream.delay = 5
+    with pytest.raises(ProviderUnavailableError, match="budget"):
+        await runner.run(call(), upstream.fetch)
+
+
+async def test_breaker_opens_fails_fast_and_half_open_probe_closes() -> None:
+    clock = Clock()
+    runner = memory_runner(clock=clock, max_retries=0, breaker_open_seconds=120)
+    upstream = Upstream("ok")
+    # cache one entry to be served stale while the circuit is open
+    await runner.run(call(key="cached"), upstream.fetch)
+    for n in range(8):
+        if n % 2 == 0:
+            upstream.errors.append(ProviderUnavailableError("503"))
+        try:
+            await runner.run(call(key=f"k{n}"), upstream.fetch)
+        except ProviderUnavailableError:
+            pass
+    assert runner.breaker_states() == {"77:moscow": "closed"}  # 4 of 9 outcomes failed
+    upstream.errors.append(ProviderUnavailableError("503"))
+    with pytest.raises(ProviderUnavailableError):
+        await runner.run(call(key="k8"), upstream.fetch)  # 5 of 10: 50 % opens it
+    assert runner.breaker_states() == {"77:moscow": "open"}
+    calls = upstream.calls
+    with pytest.raises(ProviderUnavailableError, match="circuit open") as info:
+        await runner.run(call(key="other"), upstream.fetch)
+    assert info.value.retry_after == pytest.approx(120)
+    clock.now += 100  # the cached entry (60 s TTL) is stale now; still served while open
+    assert await runner.run(call(key="cached"), upstream.fetch) == "ok"
+    assert upstream.calls == calls
+    assert runner.breaker_states() == {"77:moscow": "open"}
+    clock.now += 20  # open time is over: half-open lets one probe through; failure re-opens
+    assert runner.breaker_states() == {"77:moscow": "half_open"}
+    upstream.errors.append(ProviderUnavailableError("503"))
+    with pytest.raises(ProviderUnavailableError):
+        await runner.run(call(key="probe1"), upstream.fetch)
+    assert runner.breaker_states() == {"77:moscow": "open"}
+    clock.now += 120
+    # a concurrent call during the probe fails fast; the probe's success closes
+    upstream.delay = 0.02
+    probe = asyncio.create_task(runner.run(call(key="probe2"), upstream.fetch))
+    await asyncio.sleep(0)
+    with pytest.raises(ProviderUnavailableError, match="circuit open"):
+        await runner.run(call(key="during-probe"), upstream.fetch)
+    assert await probe == "ok"
+    assert runner.breaker_states() == {"77:moscow": "closed"}
+
+
+async def test_client_errors_do_not_open_the_breaker() -> None:
+    runner = memory_runner()
+    for n in range(20):
+        with pytest.raises(NotFoundError):
+            await runner.run(call(key=str(n)), Upstream().failing(NotFoundError("x")))
+    assert runner.breaker_states() == {"77:moscow": "closed"}
+
+
+async def test_bulkhead_limits_concurrency_per_provider() -> None:
+    runner = memory_runner(max_concurrency=3)
+    active = peak = 0
+
+    async def fetch() -> str:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.01)
+        active -= 1
+        return "v"
+
+    await asyncio.gather(*(runner.run(call(key=str(n)), fetch) for n in range(12)))
+    assert peak == 3
+
+
+async def test_memory_cache_is_bounded() -> None:
+    cache = build_cache("memory://", max_entries=1000)
+    assert isinstance(cache, BoundedMemoryCache)
+    runner = UpstreamRunner(cache, UpstreamSettings(swr=False))
+    upstream = Upstream("v")
+    for n in range(10_000):
+        await runner.run(call(key=str(n), student_ids=()), upstream.fetch)
+    assert len(cache) <= 1000
+    # the most recent entries survive
+    await runner.run(call(key="9999", student_ids=()), upstream.fetch)
+    assert upstream.calls == 10_000
+    await cache.close()
+
+
+async def test_unreachable_redis_degrades_to_uncached_calls() -> None:
+    cache = build_cache("redis://127.0.0.1:1/0", max_entries=10)
+    runner = UpstreamRunner(cache, UpstreamSettings(swr=False))
+    upstream = Upstream("v")
+    assert await runner.run(call(), upstream.fetch) == "v"
+    assert await runner.run(call(student_ids=()), upstream.fetch) == "v"
+    assert upstream.calls == 2
+    await cache.close()
