@@ -25,9 +25,18 @@ from .graphql import GatewayGraphQL
 from .identity import DevIssuer, IssuerConfig, TokenVerifier
 from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import Settings
+from .staleness import StaleReport
+from .upstream import DEFAULT_TTLS, UpstreamRunner, UpstreamSettings, build_cache
 from .wiring import build_http_client, build_registry
 
-__all__ = ["build_sessions", "create_app"]
+__all__ = ["build_runner", "build_sessions", "create_app"]
+
+
+def build_runner(settings: Settings) -> UpstreamRunner:
+    """The upstream runner over the configured cache (memory, or Redis shared by instances)."""
+    cache = build_cache(settings.cache.url, max_entries=settings.cache.max_entries)
+    ttl = {**DEFAULT_TTLS, **{k: float(v) for k, v in settings.cache.ttl.items()}}
+    return UpstreamRunner(cache, UpstreamSettings(ttl=ttl))
 
 
 def build_sessions(settings: Settings) -> SessionService:
@@ -66,6 +75,7 @@ def create_app(
     routes: Sequence[BaseRoute] = (),
     http: httpx.AsyncClient | None = None,
     registry: AdapterRegistry | None = None,
+    runner: UpstreamRunner | None = None,
 ) -> Starlette:
     """Build the gateway app.
 
@@ -76,9 +86,14 @@ def create_app(
         routes: extra routes (the demo mounts the Moscow emulator here).
         http: the shared httpx client (built if not given).
         registry: prebuilt adapters (built from settings if not given).
+        runner: the upstream runner the prebuilt adapters use (for invalidation).
     """
     client = http or build_http_client()
-    adapters = registry or build_registry(settings, client)
+    if registry is None:
+        runner = runner or build_runner(settings)
+        adapters = build_registry(settings, client, runner=runner)
+    else:
+        adapters = registry
     verifier = TokenVerifier(
         [
             IssuerConfig(
@@ -93,7 +108,7 @@ def create_app(
     )
     audit = AuditLog()
     sessions = build_sessions(settings)
-    extensions: list[Any] = []
+    extensions: list[Any] = [StaleReport]
     if not settings.server.introspection:
         extensions.append(DisableIntrospection)
     schema = build_schema(extensions=extensions)
@@ -108,6 +123,7 @@ def create_app(
             code: r.history_days for code, r in settings.regions.items() if r.history_days
         },
         graphiql=settings.server.graphiql,
+        on_mutation=runner.invalidate if runner is not None else None,
     )
 
     all_routes: list[BaseRoute] = [
@@ -132,6 +148,8 @@ def create_app(
         finally:
             await adapters.aclose()
             await sessions.aclose()
+            if runner is not None:
+                await runner.aclose()
             if http is None:
                 await client.aclose()
 
@@ -151,4 +169,5 @@ def create_app(
     app.state.settings = settings
     app.state.schema = schema
     app.state.http = client
+    app.state.runner = runner
     return app

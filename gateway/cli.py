@@ -26,12 +26,17 @@ def _demo(args: argparse.Namespace) -> int:
     for persona in PERSONAS:
         print(f"  {persona.name:28} {persona.description}")
         print(f"    {issuer.mint(persona.subject)}")
-    print("\nExample query (variables: "
-          f'{{"from": "{monday}", "to": "{monday + timedelta(days=6)}"}}):')
+    print(
+        "\nExample query (variables: "
+        f'{{"from": "{monday}", "to": "{monday + timedelta(days=6)}"}}):'
+    )
     print(EXAMPLE_QUERY)
-    print(f"\nOr: curl -s {url} -H 'Content-Type: application/json' "
-          "-H \"Authorization: Bearer $(diary-gateway token --persona parent)\" "
-          "-d '{\"query\": \"{ me { children { fullName } } }\"}'\n", flush=True)
+    print(
+        f"\nOr: curl -s {url} -H 'Content-Type: application/json' "
+        '-H "Authorization: Bearer $(diary-gateway token --persona parent)" '
+        '-d \'{"query": "{ me { children { fullName } } }"}\'\n',
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

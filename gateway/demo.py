@@ -13,8 +13,15 @@ from .app import create_app
 from .identity import DevIssuer
 from .settings import Settings, parse_settings
 
-__all__ = ["DEV_AUDIENCE", "DEV_ISSUER", "EXAMPLE_QUERY", "build_demo_app", "demo_settings",
-           "dev_issuer", "dev_key_path"]
+__all__ = [
+    "DEV_AUDIENCE",
+    "DEV_ISSUER",
+    "EXAMPLE_QUERY",
+    "build_demo_app",
+    "demo_settings",
+    "dev_issuer",
+    "dev_key_path",
+]
 
 DEV_ISSUER = "urn:diary-gateway:dev-sso"
 """The development national-SSO issuer (plays Госуслуги / ЕСИА in the demo)."""
@@ -58,7 +65,10 @@ def dev_issuer(path: Path | None = None) -> DevIssuer:
 
 
 def demo_settings(
-    *, host: str = "127.0.0.1", port: int = 8000, moscow_base_url: str | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    moscow_base_url: str | None = None,
     seed_today: str | None = None,
 ) -> Settings:
     """The demo configuration: regions 74, 11 and 77, the dev issuer, memory cache."""
@@ -111,7 +121,10 @@ def demo_settings(
 
 
 def build_demo_app(
-    *, host: str = "127.0.0.1", port: int = 8000, key_path: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    key_path: Path | None = None,
     seed_today: str | None = None,
 ) -> Starlette:
     """The demo app: the gateway plus the Moscow emulator mounted on the same server."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -33,6 +34,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         limits: Limits,
         history_days: dict[str, int],
         graphiql: bool,
+        on_mutation: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -46,6 +48,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.sessions = sessions
         self.limits = limits
         self.history_days = history_days
+        self.on_mutation = on_mutation
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -82,4 +85,5 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             limits=self.limits,
             audit=self.audit,
             history_days=self.history_days,
+            on_mutation=self.on_mutation,
         )

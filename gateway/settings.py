@@ -1,4 +1,4 @@
-"""Gateway settings from a TOML file: ``[server]``, ``[[issuers]]``, ``[regions.CODE]``, ``[cache]``.
+"""Gateway settings from TOML: ``[server]``, ``[[issuers]]``, ``[regions.CODE]``, ``[cache]``.
 
 Every table is checked key by key; a bad file fails with a :class:`SettingsError` that
 names the key and what was expected (``regions.77.base_url: expected a string (required)``).

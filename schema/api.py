@@ -64,7 +64,9 @@ async def _profile(info: Info, region: str) -> RegionProfile | None:
 class Query:
     @strawberry.field(description="Refetch any object that implements Node by its global id.")
     async def node(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
     ) -> Node | None:
         gid = decode_id(id, expected=("Region", "School", "Student"))
         if gid.region not in info.context.registry:
@@ -85,7 +87,9 @@ class Query:
 
     @strawberry.field(description="A student the viewer is related to.")
     async def student(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Student id.")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Student id.")],
     ) -> Student | None:
         return await load_student(info, id)
 
@@ -98,7 +102,7 @@ class Query:
         end: Annotated[date, strawberry.argument(name="to", description="Last day.")],
     ) -> Diary | None:
         student = await load_student(info, student_id)
-        return await student.diary(info, start, end)
+        return await student.read_diary(info, start, end)
 
     @strawberry.field(description="A group's journal over a date range (staff only).")
     async def journal(
@@ -213,10 +217,7 @@ class Mutation:
             raise from_adapter_error(exc, region=gid.region) from exc
         if info.context.on_mutation is not None:
             await info.context.on_mutation(gid.region, student_native)
-        return HomeworkDonePayload(
-            homework=Homework.from_model(model, gid.region, student.access)
-        )
-
+        return HomeworkDonePayload(homework=Homework.from_model(model, gid.region, student.access))
 
     @strawberry.mutation(
         description="Sign a student in with their school-issued login; returns a gateway "

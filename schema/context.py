@@ -58,9 +58,14 @@ class AuditSink(Protocol):
 class IssuedSessionLike(Protocol):
     """A gateway session handed to the client (no provider token in it)."""
 
-    token: str
-    expires_in: int
-    refresh_token: str
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def expires_in(self) -> int: ...
+
+    @property
+    def refresh_token(self) -> str: ...
 
 
 class SessionIssuer(Protocol):

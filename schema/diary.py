@@ -65,9 +65,7 @@ class Absence:
 
     @classmethod
     def from_model(cls, model: AbsenceModel, access: Access) -> Absence:
-        return restrict(
-            cls(date=model.date, reason=model.reason, excused=model.excused), access
-        )
+        return restrict(cls(date=model.date, reason=model.reason, excused=model.excused), access)
 
 
 @strawberry.type(description="One lesson of a student's day.")
@@ -78,7 +76,9 @@ class Lesson:
     starts_at: datetime = strawberry.field(description="Start, with the region's offset.")
     ends_at: datetime = strawberry.field(description="End, with the region's offset.")
     subject: Subject = strawberry.field(description="The subject.")
-    teacher: Teacher | None = strawberry.field(description="Who teaches it (the substitute if replaced).")
+    teacher: Teacher | None = strawberry.field(
+        description="Who teaches it (the substitute if replaced)."
+    )
     room: str | None = strawberry.field(description="Room, where known.")
     topic: str | None = strawberry.field(description="The lesson's topic.")
     cancelled: bool = strawberry.field(description="The lesson does not take place.")

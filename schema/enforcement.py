@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 
 @cache
-def plain_fields(cls: type) -> tuple[tuple[str, str], ...]:
+def plain_fields(cls: Any) -> tuple[tuple[str, str], ...]:
     """(GraphQL name, Python name) of a Strawberry type's fields without resolvers."""
     definition = get_object_definition(cls, strict=True)
     from strawberry.types.base import StrawberryObjectDefinition
@@ -44,14 +44,14 @@ def _camel(name: str) -> str:
 
 
 @cache
-def _graphql_name(cls: type) -> str:
+def _graphql_name(cls: Any) -> str:
     definition = get_object_definition(cls, strict=True)
     return definition.name
 
 
 def restrict(obj: T, access: Access) -> T:
     """Replace the values of ``obj``'s plain fields the viewer may not see with errors."""
-    cls = type(obj)
+    cls: Any = type(obj)
     fields = plain_fields(cls)
     type_name = _graphql_name(cls)
     denied = denied_fields(type_name, access.relations, tuple(g for g, _ in fields))

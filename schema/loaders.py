@@ -78,9 +78,7 @@ class Loaders:
         self.students: DataLoader[StudentKey, Student] = DataLoader(self._load_students)
         self.diary: DataLoader[RangeKey, list[Lesson]] = DataLoader(self._load_diaries)
         self.marks: DataLoader[RangeKey, list[Mark]] = DataLoader(self._load_marks)
-        self.progress: DataLoader[RangeKey, list[SubjectProgress]] = DataLoader(
-            self._load_progress
-        )
+        self.progress: DataLoader[RangeKey, list[SubjectProgress]] = DataLoader(self._load_progress)
         self.changes: DataLoader[tuple[str, str, datetime], list[Change]] = DataLoader(
             self._load_changes
         )

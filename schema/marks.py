@@ -106,9 +106,7 @@ class SubjectProgress:
     count: int = strawberry.field(description="How many marks count.")
     average_five: float | None = strawberry.field(description="Weighted mean, 5-point scale.")
     average_ten: float | None = strawberry.field(description="Weighted mean, 10-point scale.")
-    average_hundred: float | None = strawberry.field(
-        description="Weighted mean, 100-point scale."
-    )
+    average_hundred: float | None = strawberry.field(description="Weighted mean, 100-point scale.")
     trend: Trend = strawberry.field(description="Direction of the latest change.")
     series: list[ProgressPoint] = strawberry.field(
         description="Running average by day, for a progress chart."

@@ -164,6 +164,10 @@ class Student(Node):
         start: Annotated[date, strawberry.argument(name="from", description="First day.")],
         end: Annotated[date, strawberry.argument(name="to", description="Last day.")],
     ) -> Diary | None:
+        return await self.read_diary(info, start, end)
+
+    async def read_diary(self, info: Info, start: date, end: date) -> Diary:
+        """The diary over ``start``–``end``, checked against the policy and the data window."""
         days = self._open(info, "diary", start, end)
         lessons = await info.context.loaders.diary.load(
             (self.region_code, self.model.id, days.start, days.end)
@@ -239,10 +243,10 @@ class Student(Node):
             raise coded_error(ErrorCode.BAD_USER_INPUT, "days out of range", argument="days")
         note_read(info, self, "changes", allowed=True)
         since = datetime.combine(info.context.today - timedelta(days=days), time.min)
-        changes = await info.context.loaders.changes.load(
-            (self.region_code, self.model.id, since)
+        changes = await info.context.loaders.changes.load((self.region_code, self.model.id, since))
+        edges, info_ = page(
+            changes, first=first, after=after, max_page=info.context.limits.max_page
         )
-        edges, info_ = page(changes, first=first, after=after, max_page=info.context.limits.max_page)
         return ChangeConnection(
             edges=[
                 ChangeEdge(

@@ -42,6 +42,8 @@ def test_public_names_are_exported_and_sorted(package: str) -> None:
     module = importlib.import_module(package)
     names = list(module.__all__)
     # isort style: CONSTANTS, then Classes, then functions, each alphabetical
-    assert names == sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+    assert names == sorted(
+        names, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n)
+    )
     for name in names:
         assert hasattr(module, name), name

@@ -153,9 +153,7 @@ async def test_marks_and_progress_use_the_weighted_rule(harness: Any) -> None:
     assert isinstance(marks, list) and len(marks) == 6
     if not harness.adapter.supports(Capability.PROGRESS):
         pytest.skip("provider has no progress")
-    (progress,) = await harness.adapter.get_progress(
-        caller, [harness.canonical_student_id()], WEEK
-    )
+    (progress,) = await harness.adapter.get_progress(caller, [harness.canonical_student_id()], WEEK)
     assert isinstance(progress, list)
     algebra = next(p for p in progress if p.subject.name == "Алгебра")
     assert algebra.count == 3

@@ -14,6 +14,8 @@ from starlette.routing import Mount
 
 from adapters import AdapterRegistry, UpstreamCall
 from gateway import create_app
+from gateway.app import build_runner
+from gateway.upstream import UpstreamRunner
 from gateway.demo import DEV_AUDIENCE, EMULATOR_PATH, demo_settings, dev_issuer
 from gateway.identity import DevIssuer
 from gateway.personas import find_persona
@@ -24,14 +26,21 @@ T = TypeVar("T")
 
 
 class CountingRunner:
-    """Counts provider calls per (region, resource) as they reach the adapters' hooks."""
+    """The real upstream runner, counting the calls that reach a provider (cache misses)."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: UpstreamRunner) -> None:
+        self.inner = inner
         self.calls: Counter[tuple[str, str]] = Counter()
 
     async def run(self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]]) -> T:
-        self.calls[(call.region, call.resource)] += 1
-        return await fetch()
+        async def counted() -> T:
+            self.calls[(call.region, call.resource)] += 1
+            return await fetch()
+
+        return await self.inner.run(call, counted)
+
+    async def invalidate(self, region: str, student_id: str) -> None:
+        await self.inner.invalidate(region, student_id)
 
 
 @dataclass
@@ -76,7 +85,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoGateway]:
     issuer = dev_issuer(key)
     port = free_port()
     settings = demo_settings(port=port)
-    runner = CountingRunner()
+    runner = CountingRunner(build_runner(settings))
     http = build_http_client()
     registry = build_registry(settings, http, runner=runner)
     emulator = create_emulator(sso_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json")
@@ -86,6 +95,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoGateway]:
         routes=[Mount(EMULATOR_PATH, app=emulator)],
         http=http,
         registry=registry,
+        runner=runner,  # type: ignore[arg-type]
     )
     with serve_app(app, port=port) as url:
         yield DemoGateway(url=url, issuer=issuer, registry=registry, runner=runner, app=app)

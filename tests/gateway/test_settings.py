@@ -23,12 +23,24 @@ def test_example_config_loads() -> None:
     [
         ("[server]\nport = 'eighty'\n", "server.port", "an integer"),
         ("[server]\nprot = 80\n", "server.prot", "known keys"),
-        ("[regions.77]\nadapter = 'moscow'\nname = 'M'\ntimezone = 'Europe/Moscow'\n"
-         "diary_url = 'https://x'\n", "regions.77.base_url", "required"),
-        ("[regions.77]\nadapter = 'nosuch'\nname = 'M'\ntimezone = 'Europe/Moscow'\n"
-         "diary_url = 'https://x'\n", "regions.77.adapter", "unknown adapter"),
-        ("[regions.74]\nadapter = 'netcity'\nname = 'C'\ntimezone = 'Mars/Olympus'\n"
-         "diary_url = 'https://x'\n", "regions.74.timezone", "IANA"),
+        (
+            "[regions.77]\nadapter = 'moscow'\nname = 'M'\ntimezone = 'Europe/Moscow'\n"
+            "diary_url = 'https://x'\n",
+            "regions.77.base_url",
+            "required",
+        ),
+        (
+            "[regions.77]\nadapter = 'nosuch'\nname = 'M'\ntimezone = 'Europe/Moscow'\n"
+            "diary_url = 'https://x'\n",
+            "regions.77.adapter",
+            "unknown adapter",
+        ),
+        (
+            "[regions.74]\nadapter = 'netcity'\nname = 'C'\ntimezone = 'Mars/Olympus'\n"
+            "diary_url = 'https://x'\n",
+            "regions.74.timezone",
+            "IANA",
+        ),
         ("[[issuers]]\nissuer = 'x'\naudience = 'y'\n", "issuers[0].jwks_url", "required"),
         ("[cache]\nurl = 'memcached://x'\n", "cache.url", "redis://"),
         ("[caches]\n", "caches", "one of the tables"),

@@ -354,8 +354,10 @@ async def test_marks_and_progress(harness: Harness) -> None:
     (progress,) = await adapter.get_progress(harness.caller("parent"), [sid], WEEK)
     assert not isinstance(progress, Exception)
     algebra = next(p for p in progress if p.subject.name == "Алгебра")
-    # five-point: (5×2 + 4 + 2) / 4 = 4.0; ten-point: (10×2 + 8 + 4) / 4 = 8.0
+    # five: (5×2 + 4 + 2) / 4 = 4.0; ten: (10×2 + 8 + 4) / 4 = 8.0;
+    # hundred: (100×2 + 80 + 30) / 4 = 77.5 (the «4», a two, is 30)
     assert (algebra.count, algebra.average_five, algebra.average_ten) == (3, 4.0, 8.0)
+    assert algebra.average_hundred == 77.5
 
 
 async def test_one_getdiary_per_student_per_range(harness: Harness) -> None:

@@ -37,10 +37,10 @@ MSK = ZoneInfo("Europe/Moscow")
         ("7", 4.0, 70.0, 0.6667),
         ("6", 3.0, 60.0, 0.5556),
         ("5", 3.0, 50.0, 0.4444),
-        ("4", 2.0, 40.0, 0.3333),
-        ("3", 2.0, 30.0, 0.2222),
-        ("2", 1.0, 20.0, 0.1111),
-        ("1", 1.0, 10.0, 0.0),
+        ("4", 2.0, 30.0, 0.3333),  # a «2»: 30 on the hundred scale, as everywhere
+        ("3", 2.0, 20.0, 0.2222),
+        ("2", 1.0, 10.0, 0.1111),
+        ("1", 1.0, 0.0, 0.0),
     ],
 )
 def test_ten_point_table(value: str, five: float, hundred: float, normalized: float) -> None:
@@ -58,8 +58,13 @@ def test_pass_marks_have_no_numeric_meaning(value: str) -> None:
 def test_double_mark_counts_as_its_mean() -> None:
     scale, grade, norm = parsing.parse_grade("3/5")
     assert scale == TEN_POINT
-    assert grade == Grade(five=2.0, ten=4.0, hundred=40.0)
+    assert grade == Grade(five=2.0, ten=4.0, hundred=30.0)
     assert norm == 0.3333
+
+
+def test_fractional_values_interpolate_the_hundred_column() -> None:
+    _, grade, _ = parsing.parse_grade("4/5")  # 4.5: halfway between 30 and 50
+    assert grade == Grade(five=3.0, ten=4.5, hundred=40.0)
 
 
 @pytest.mark.parametrize("value", ["abc", "11", "0", ""])

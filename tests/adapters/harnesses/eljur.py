@@ -26,14 +26,8 @@ class Harness:
     slug: str = "eljur"
     region: str = "11"
 
-    def __init__(self) -> None:
-        self._adapter: ElJurAdapter | None = None
-
-    @property
-    def adapter(self) -> ElJurAdapter:
-        if self._adapter is None:
-            raise RuntimeError("call start() first")
-        return self._adapter
+    adapter: ElJurAdapter
+    """The adapter under test, set by :meth:`start`."""
 
     @property
     def backend(self) -> ElJurBackend:
@@ -44,18 +38,18 @@ class Harness:
         return self.backend.world
 
     async def start(self, today: datetime.date) -> DiaryAdapter:
-        self._adapter = ElJurAdapter(
+        self.adapter = ElJurAdapter(
             region=REGION,
             config=ElJurConfig(seed_today=today.isoformat()),
             deps=AdapterDeps(timeout=1.0),
         )
-        return self._adapter
+        return self.adapter
 
     async def stop(self) -> None:
-        if self._adapter is not None:
-            self._adapter.backend.faults.set(None)
-            await self._adapter.aclose()
-        self._adapter = None
+        adapter: ElJurAdapter | None = getattr(self, "adapter", None)
+        if adapter is not None:
+            adapter.backend.faults.set(None)
+            await adapter.aclose()
 
     def caller(self, persona: str) -> Caller:
         return Caller(person_id=national_id(persona, self.region), sso_token=f"sso-{persona}")
