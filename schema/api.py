@@ -138,6 +138,7 @@ class Query:
         journal, students = Journal.build(model, gid.region, profile, access)
         journal.start, journal.end = days.start, days.end
         for student in students:
+            context.students_read.add((gid.region, student.model.id))
             context.pending_audit.append(
                 AuditEvent(
                     at=_now(),

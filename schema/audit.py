@@ -29,6 +29,7 @@ def note_read(info: Info, student: Any, field: str, *, allowed: bool) -> None:
     """Record one read of ``student``'s ``field`` (skipped when the student reads their own)."""
     from .policy import Relation
 
+    info.context.students_read.add((student.region_code, student.model.id))
     access = student.access
     relation = access.relation
     if relation is Relation.SELF:

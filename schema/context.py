@@ -130,6 +130,10 @@ class GatewayContext:
     """Called with (region, student id) after a write, for cache invalidation."""
     _loaders: Loaders | None = None
     pending_audit: list[AuditEvent] = field(default_factory=list)
+    written_audit: list[AuditEvent] = field(default_factory=list)
+    """The audit events this operation wrote (the response cache replays them on hits)."""
+    students_read: set[tuple[str, str]] = field(default_factory=set)
+    """(region, student id) of every student whose records this operation read."""
 
     @property
     def loaders(self) -> Loaders:

@@ -51,6 +51,7 @@ class AuditTrail(SchemaExtension):
             return
         events = merge_events(context.pending_audit)
         context.pending_audit.clear()
+        context.written_audit.extend(events)
         if context.audit is not None:
             await context.audit.record(events)
 

@@ -138,7 +138,9 @@ class MoscowClient:
 
     async def marks(self, creds: Credentials, student_id: str, start: date, end: date) -> Any:
         params = {"student_id": student_id, **self._range(start, end)}
-        return await self._request("GET", f"{_FAMILY}/marks", creds=creds, family=True, params=params)
+        return await self._request(
+            "GET", f"{_FAMILY}/marks", creds=creds, family=True, params=params
+        )
 
     async def homeworks_short(
         self, creds: Credentials, student_id: str, start: date, end: date

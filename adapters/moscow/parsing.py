@@ -486,7 +486,8 @@ def parse_mark(
         table = convert_grade(number, scale)
         given = (_float(grade_item.get(k)) for k in ("five", "ten", "hundred"))
         five, ten, hundred = (
-            g if g is not None else t for g, t in zip(given, (table.five, table.ten, table.hundred), strict=True)
+            g if g is not None else t
+            for g, t in zip(given, (table.five, table.ten, table.hundred), strict=True)
         )
         grade = Grade(five=five, ten=ten, hundred=hundred)
         normalized = normalize(number, scale)
@@ -519,9 +520,7 @@ def parse_marks(document: Any, *, student_id: str, tz: ZoneInfo) -> list[Mark]:
     return marks
 
 
-def parse_teacher_marks(
-    document: Any, *, subject: Subject, tz: ZoneInfo
-) -> list[Mark]:
+def parse_teacher_marks(document: Any, *, subject: Subject, tz: ZoneInfo) -> list[Mark]:
     """``/api/ej/core/teacher/v1/marks``: a group's marks (each names its student)."""
     return [
         parse_mark(
@@ -590,7 +589,9 @@ def parse_attendance(document: Any) -> dict[str, int | None]:
             if item_id is None:
                 continue
             reason = lesson.get("reason_id", day_reason)
-            missed[item_id] = int(reason) if isinstance(reason, int | str) and str(reason).isdigit() else None
+            missed[item_id] = (
+                int(reason) if isinstance(reason, int | str) and str(reason).isdigit() else None
+            )
     return missed
 
 
@@ -715,7 +716,9 @@ def parse_events(document: Any, *, student_id: str, tz: ZoneInfo) -> list[EventL
                 replaced=item.get("replaced") is True,
                 remote=item.get("lesson_type") == "REMOTE",
                 missed=item.get("is_missed_lesson") is True,
-                absence_reason_id=int(reason) if isinstance(reason, int | str) and str(reason).isdigit() else None,
+                absence_reason_id=int(reason)
+                if isinstance(reason, int | str) and str(reason).isdigit()
+                else None,
                 marks=tuple(
                     parse_mark(
                         m,
@@ -746,7 +749,9 @@ def lesson_numbers(days_and_starts: Sequence[tuple[date, time]]) -> list[int]:
     numbers = [0] * len(days_and_starts)
     for indexes in by_day.values():
         ordered = sorted(indexes, key=lambda i: days_and_starts[i][1])
-        matched = [bells.get(days_and_starts[i][1].replace(second=0, microsecond=0)) for i in ordered]
+        matched = [
+            bells.get(days_and_starts[i][1].replace(second=0, microsecond=0)) for i in ordered
+        ]
         use_bells = all(n is not None for n in matched) and len(set(matched)) == len(matched)
         for position, i in enumerate(ordered, start=1):
             bell = matched[position - 1]
@@ -754,33 +759,39 @@ def lesson_numbers(days_and_starts: Sequence[tuple[date, time]]) -> list[int]:
     return numbers
 
 
+def _same_lesson(item: ShortHomework, lesson: EventLesson) -> bool:
+    hw = item.homework
+    return hw.subject.id == lesson.subject.id and hw.assigned_on == lesson.date
+
+
+def _rank(item: ShortHomework, hint: EventHomework, lesson: EventLesson) -> int | None:
+    """How surely a ``homeworks/short`` entry is the event's homework (lower: surer)."""
+    if hint.entry_id is not None and item.entry_id == hint.entry_id:
+        return 0
+    if hint.entry_student_id is not None and item.homework.id == hint.entry_student_id:
+        return 1
+    if _same_lesson(item, lesson):
+        return 2 if item.homework.text == hint.text else 3
+    return None
+
+
 def _match_homework(
     lesson: EventLesson, short: list[ShortHomework], used: set[str], student_id: str
 ) -> list[Homework]:
     """The student's homework set at ``lesson``: event entries joined to ``homeworks/short``."""
-
-    def take(predicate: Any) -> ShortHomework | None:
-        for item in short:
-            if item.homework.id not in used and predicate(item):
-                used.add(item.homework.id)
-                return item
-        return None
-
-    def same_lesson(item: ShortHomework) -> bool:
-        hw = item.homework
-        return hw.subject.id == lesson.subject.id and hw.assigned_on == lesson.date
-
     found: list[Homework] = []
     for hint in lesson.homework:
-        match = (
-            take(lambda i: hint.entry_id is not None and i.entry_id == hint.entry_id)
-            or take(lambda i: hint.entry_student_id is not None and i.homework.id == hint.entry_student_id)
-            or take(lambda i: same_lesson(i) and i.homework.text == hint.text)
-            or take(same_lesson)
-        )
-        if match is not None:
-            hw = match.homework
-            found.append(hw if hw.attachments else replace(hw, attachments=hint.attachments))
+        ranked = [
+            (rank, index)
+            for index, item in enumerate(short)
+            if item.homework.id not in used and (rank := _rank(item, hint, lesson)) is not None
+        ]
+        if ranked:
+            match = short[min(ranked)[1]].homework
+            used.add(match.id)
+            found.append(
+                match if match.attachments else replace(match, attachments=hint.attachments)
+            )
         elif hint.due_on is not None:
             # the event knows the homework but homeworks/short did not list it
             found.append(
@@ -796,8 +807,10 @@ def _match_homework(
                 )
             )
     if not lesson.homework:
-        while (match := take(same_lesson)) is not None:
-            found.append(match.homework)
+        for item in short:
+            if item.homework.id not in used and _same_lesson(item, lesson):
+                used.add(item.homework.id)
+                found.append(item.homework)
     return found
 
 
@@ -828,7 +841,9 @@ def build_lessons(
         if reason_id is None:
             reason_id = missed.get(event.id)
         if event.missed or event.id in missed or event.absence_reason_id is not None:
-            name, excused = reasons.get(reason_id, (None, None)) if reason_id is not None else (None, None)
+            name, excused = (
+                reasons.get(reason_id, (None, None)) if reason_id is not None else (None, None)
+            )
             absence = Absence(
                 student_id=student_id,
                 date=event.date,
@@ -865,7 +880,10 @@ def build_lessons(
 
 
 def parse_journal_lessons(
-    document: Any, *, student_ids: Iterable[str], tz: ZoneInfo,
+    document: Any,
+    *,
+    student_ids: Iterable[str],
+    tz: ZoneInfo,
     reasons: Mapping[int, tuple[str, bool | None]] | None = None,
 ) -> tuple[list[JournalLesson], list[Absence]]:
     """``schedule_items`` → the journal's columns, and absences where the server sends them."""
@@ -873,12 +891,17 @@ def parse_journal_lessons(
     parsed: list[tuple[JSON, date, time, time | None]] = []
     for item in items:
         day = parse_date(item.get("date"))
-        begin = _text(item.get("begin_time"))
-        if day is None or begin is None:
+        begin_text = _text(item.get("begin_time"))
+        if day is None or begin_text is None:
             raise ValueError("a schedule item without date or begin_time")
-        end = _text(item.get("end_time"))
+        end_text = _text(item.get("end_time"))
         parsed.append(
-            (item, day, time.fromisoformat(begin), time.fromisoformat(end) if end else None)
+            (
+                item,
+                day,
+                time.fromisoformat(begin_text),
+                time.fromisoformat(end_text) if end_text else None,
+            )
         )
     parsed.sort(key=lambda p: (p[1], p[2]))
     numbers = lesson_numbers([(day, begin) for _, day, begin, _ in parsed])
@@ -907,7 +930,9 @@ def parse_journal_lessons(
                 continue
             reason_id = entry.get("reason_id")
             name, excused = (
-                reasons.get(int(reason_id), (None, None)) if isinstance(reason_id, int) else (None, None)
+                reasons.get(int(reason_id), (None, None))
+                if isinstance(reason_id, int)
+                else (None, None)
             )
             absences.append(Absence(student, day, name or None, excused, lesson_id))
     lessons.sort(key=lambda le: (le.date, le.number))

@@ -63,8 +63,10 @@ class Sessions:
         if caller.session is not None and not caller.sso_token:
             # a school login: its token is the credential, kept by the gateway
             session = self._sessions.get(caller.scope)
-            if session is None or session.credentials is None or (
-                session.credentials.token != caller.session.token
+            if (
+                session is None
+                or session.credentials is None
+                or (session.credentials.token != caller.session.token)
             ):
                 session = _Session(
                     sso_token=None,

@@ -203,6 +203,10 @@ class UpstreamRunner:
         """Drop every cached entry whose call named ``student_id`` (in all instances)."""
         await self.cache.bump(self._gen_key(region, student_id))
 
+    async def generations(self, students: list[tuple[str, str]]) -> list[int] | None:
+        """The invalidation generations of (region, student id) pairs; ``None`` if unreadable."""
+        return await self.cache.generations([self._gen_key(r, s) for r, s in students])
+
     def breaker_states(self) -> dict[str, str]:
         """Each provider's circuit state, keyed ``"region:provider"``."""
         return {name: breaker.state for name, breaker in self._breakers.items()}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,6 +44,9 @@ class CountingRunner:
     async def invalidate(self, region: str, student_id: str) -> None:
         await self.inner.invalidate(region, student_id)
 
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
 
 @dataclass
 class DemoGateway:
@@ -77,14 +82,25 @@ class DemoGateway:
         return body
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoGateway]:
+@contextmanager
+def make_demo(key: Path, **overrides: Any) -> Iterator[DemoGateway]:
+    """Serve a demo gateway (regions 74, 11, 77 with the Moscow emulator) on a free port.
+
+    ``overrides`` are merged into the demo settings' tables (e.g. ``cache={"ttl": {…}}``).
+    """
     from adapters.moscow.emulator import create_emulator
 
-    key = Path(tmp_path_factory.mktemp("issuer")) / "key.json"
     issuer = dev_issuer(key)
     port = free_port()
     settings = demo_settings(port=port)
+    if overrides:
+        settings = dataclasses.replace(
+            settings,
+            **{
+                name: dataclasses.replace(getattr(settings, name), **values)
+                for name, values in overrides.items()
+            },
+        )
     runner = CountingRunner(build_runner(settings))
     http = build_http_client()
     registry = build_registry(settings, http, runner=runner)
@@ -99,3 +115,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoGateway]:
     )
     with serve_app(app, port=port) as url:
         yield DemoGateway(url=url, issuer=issuer, registry=registry, runner=runner, app=app)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoGateway]:
+    """One demo gateway shared by the whole session (its caches warm up as tests run)."""
+    with make_demo(Path(tmp_path_factory.mktemp("issuer")) / "key.json") as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def fresh_demo(tmp_path: Path) -> Iterator[DemoGateway]:
+    """A demo gateway of its own, with cold caches."""
+    with make_demo(tmp_path / "key.json") as gateway:
+        yield gateway

@@ -127,11 +127,11 @@ def test_public_directory_answers_without_a_token(demo: DemoGateway) -> None:
     assert all(r["isDemo"] for r in regions.values())
 
 
-def test_a_failing_provider_nulls_only_its_own_child(demo: DemoGateway) -> None:
-    backend = demo.registry["11"].backend  # type: ignore[attr-defined]
+def test_a_failing_provider_nulls_only_its_own_child(fresh_demo: DemoGateway) -> None:
+    backend = fresh_demo.registry["11"].backend  # type: ignore[attr-defined]
     backend.faults.set(Fault.SERVER_ERROR)
     try:
-        body = demo.query(
+        body = fresh_demo.query(
             "{ me { children { fullName school { region { code } } } } }", persona="parent"
         )
     finally:

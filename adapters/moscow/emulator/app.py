@@ -98,7 +98,9 @@ class Emulator:
         self.tokens[token] = _Token(profile.id, time.time() + TOKEN_LIFETIME, self.token_ttl_calls)
         return token
 
-    def _authenticate(self, request: Request, *, family: bool = False, role: bool = False) -> MesProfile:
+    def _authenticate(
+        self, request: Request, *, family: bool = False, role: bool = False
+    ) -> MesProfile:
         headers = request.headers
         token = headers.get("auth-token")
         if not token:
@@ -333,11 +335,17 @@ class Emulator:
                 raise _not_found("Класс")
             if not self.data.may_read_class(profile, class_id):
                 raise _forbidden()
-            chosen = [g for g in groups if g.class_id == class_id and self.data.may_read_group(profile, g)]
+            chosen = [
+                g for g in groups if g.class_id == class_id and self.data.may_read_group(profile, g)
+            ]
         elif school_id is not None:
             if profile.school_id != school_id:
                 raise _forbidden()
-            chosen = [g for g in groups if g.school_id == school_id and self.data.may_read_group(profile, g)]
+            chosen = [
+                g
+                for g in groups
+                if g.school_id == school_id and self.data.may_read_group(profile, g)
+            ]
         else:
             chosen = [g for g in groups if g.teacher_id == profile.teacher_id]
         return JSONResponse([self.data.group_json(g) for g in chosen])
@@ -535,4 +543,3 @@ def emulator_main(
         token_ttl_calls=token_ttl_calls,
     )
     uvicorn.run(app, host=host, port=port, log_level="info")
-

@@ -211,10 +211,14 @@ class MoscowData:
             )
         for i, key in enumerate(sorted(world.parents)):
             self._add(
-                MesProfile(world.base + _PARENT_OFFSET + i, "parent", world.parents[key], parent_key=key)
+                MesProfile(
+                    world.base + _PARENT_OFFSET + i, "parent", world.parents[key], parent_key=key
+                )
             )
         for teacher in world.teachers.values():
-            led = tuple(sorted(c.id for c in world.classes.values() if c.class_teacher_id == teacher.id))
+            led = tuple(
+                sorted(c.id for c in world.classes.values() if c.class_teacher_id == teacher.id)
+            )
             self._add(
                 MesProfile(
                     teacher.id,
@@ -297,9 +301,7 @@ class MoscowData:
     def homework_entry_student_id(self, lesson: SeedLesson, student_id: int) -> int:
         return self._lesson_key(lesson) * 100 + student_id % 100
 
-    def find_homework_entry(
-        self, entry_id: int
-    ) -> tuple[SeedStudent, SeedHomework] | None:
+    def find_homework_entry(self, entry_id: int) -> tuple[SeedStudent, SeedHomework] | None:
         """The (student, homework) behind a ``homework_entry_student_id``."""
         rest, student_index = divmod(entry_id, 100)
         rest, number = divmod(rest, 10)
@@ -512,7 +514,9 @@ class MoscowData:
                 phone, email = parent.phone, parent.email
             else:  # a parent who never signs in: contacts only
                 names = (student.person.last_name, "", "")
-                phone = f"+7 900 {student.id % 1000:03d}-{student.id % 97:02d}-{student.id % 89:02d}"
+                phone = (
+                    f"+7 900 {student.id % 1000:03d}-{student.id % 97:02d}-{student.id % 89:02d}"
+                )
                 email = f"{key}@example.test"
             found.append(
                 {
@@ -646,14 +650,22 @@ class MoscowData:
 
     def _attachments(self, homework: SeedHomework) -> list[JSON]:
         return [
-            {"file_name": name, "link": f"https://school.mos.ru/ej/attachments/{homework.id}/{name}"}
+            {
+                "file_name": name,
+                "link": f"https://school.mos.ru/ej/attachments/{homework.id}/{name}",
+            }
             for name in homework.attachments
         ]
 
     def _event_homework(self, homework: SeedHomework | None, student: SeedStudent) -> JSON:
         if homework is None:
-            return {"presence_status_id": 0, "total_count": 0, "execute_count": 0,
-                    "descriptions": [], "entries": []}
+            return {
+                "presence_status_id": 0,
+                "total_count": 0,
+                "execute_count": 0,
+                "descriptions": [],
+                "entries": [],
+            }
         lesson = self.world.find_lesson(homework.lesson_id)
         assert lesson is not None
         done = (student.id, homework.id) in self.world.homework_done
@@ -682,9 +694,13 @@ class MoscowData:
             lessons = world.lessons(student.class_id, day)
             if not lessons:
                 continue
-            marks = [m for m in self.class_marks(student.class_id, day) if m.student_id == student.id]
+            marks = [
+                m for m in self.class_marks(student.class_id, day) if m.student_id == student.id
+            ]
             absences = {
-                a.lesson_id: a for a in world.absences(student.class_id, day) if a.student_id == student.id
+                a.lesson_id: a
+                for a in world.absences(student.class_id, day)
+                if a.student_id == student.id
             }
             homework = {h.lesson_id: h for h in world.homework(student.class_id, day)}
             groups = {g.id: g for g in world.groups_of_class(student.class_id)}
@@ -712,7 +728,9 @@ class MoscowData:
                     "is_missed_lesson": absence is not None,
                     "nonattendance_reason_id": None,
                     "health_status": None,
-                    "link_to_join": f"https://my.mts-link.ru/j/{lesson.id}" if lesson.remote else None,
+                    "link_to_join": f"https://my.mts-link.ru/j/{lesson.id}"
+                    if lesson.remote
+                    else None,
                     "teacher": self._teacher_json(lesson.teacher_id),
                 }
                 if "absence_reason_id" in expand:
@@ -792,7 +810,9 @@ class MoscowData:
         world = self.world
         days: list[JSON] = []
         for day in world.days(start, end):
-            absences = [a for a in world.absences(student.class_id, day) if a.student_id == student.id]
+            absences = [
+                a for a in world.absences(student.class_id, day) if a.student_id == student.id
+            ]
             if not absences:
                 continue
             lessons = {le.id: le for le in world.lessons(student.class_id, day)}
@@ -824,8 +844,13 @@ class MoscowData:
     def nonattendance_reasons() -> list[JSON]:
         """Call 7: the reasons dictionary; parents may pick the excused ones."""
         return [
-            {"id": rid, "name": name, "is_parent_available": excused, "ae_only": False,
-             "attachment_needed": False}
+            {
+                "id": rid,
+                "name": name,
+                "is_parent_available": excused,
+                "ae_only": False,
+                "attachment_needed": False,
+            }
             for rid, (name, excused) in sorted(REASONS.items())
         ]
 
@@ -911,32 +936,44 @@ class MoscowData:
             }
             first = mark.previous_origin or mark.origin
             found.append(
-                (mark.created_at, {**base, "event_type": "create_mark", "new_mark_value": first,
-                                   "old_mark_value": None})
+                (
+                    mark.created_at,
+                    {
+                        **base,
+                        "event_type": "create_mark",
+                        "new_mark_value": first,
+                        "old_mark_value": None,
+                    },
+                )
             )
             if mark.previous_origin is not None:
                 found.append(
                     (
                         mark.updated_at,
-                        {**base, "event_type": "update_mark", "new_mark_value": mark.origin,
-                         "old_mark_value": mark.previous_origin, "old_mark_weight": mark.weight,
-                         "old_is_exam": mark.is_exam},
+                        {
+                            **base,
+                            "event_type": "update_mark",
+                            "new_mark_value": mark.origin,
+                            "old_mark_value": mark.previous_origin,
+                            "old_mark_weight": mark.weight,
+                            "old_is_exam": mark.is_exam,
+                        },
                     )
                 )
         for day in world.days(start, world.today):
             for homework in world.homework(student.class_id, day):
-                lesson = world.find_lesson(homework.lesson_id)
-                assert lesson is not None
-                at = datetime.combine(day, BELLS[lesson.number - 1][2]) + timedelta(minutes=10)
+                set_at = world.find_lesson(homework.lesson_id)
+                assert set_at is not None
+                at = datetime.combine(day, BELLS[set_at.number - 1][2]) + timedelta(minutes=10)
                 found.append(
                     (
                         at,
                         {
                             "event_type": "create_homework",
                             "student_profile_id": student.id,
-                            "author_profile_id": lesson.teacher_id,
-                            "teacher_name": _short_name(world.teachers[lesson.teacher_id].person),
-                            "subject_name": lesson.subject,
+                            "author_profile_id": set_at.teacher_id,
+                            "teacher_name": _short_name(world.teachers[set_at.teacher_id].person),
+                            "subject_name": set_at.subject,
                             "lesson_date": f"{homework.due_on.isoformat()} 00:00:00",
                             "new_hw_description": homework.text,
                             "new_date_assigned_on": homework.assigned_on.isoformat(),

@@ -20,6 +20,7 @@ __all__ = ["SsoVerifier"]
 
 _ALGORITHMS = ("ES256", "RS256")
 _LEEWAY_SECONDS = 30
+_KEY_TYPES: dict[str, type[ECKey] | type[RSAKey]] = {"EC": ECKey, "RSA": RSAKey}
 
 
 class SsoVerifier:
@@ -78,7 +79,7 @@ class SsoVerifier:
         for entry in document["keys"]:
             if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
                 continue
-            kind = {"EC": ECKey, "RSA": RSAKey}.get(entry.get("kty", ""))
+            kind = _KEY_TYPES.get(str(entry.get("kty", "")))
             if kind is not None:
                 try:
                     keys.append(kind.import_key(entry))

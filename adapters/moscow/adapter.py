@@ -1,0 +1,460 @@
+"""The Moscow-style (МЭШ) adapter: thin hooks over :mod:`.client` and :mod:`.parsing`.
+
+Who may see what is decided by the provider (403 answers) and the gateway; the adapter
+maps ids (a student's integer id for the family API, their GUID for the event calendar),
+keeps one МЭШ token per person (:mod:`.sessions`) and batches: a diary costs, per student,
+one events call, one homework call and one attendance call (plus the person's profile and
+the absence reasons, cached).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+
+from adapters.base import AdapterDeps, BatchResult, DiaryAdapter, RegionInfo
+from adapters.capabilities import Capability
+from adapters.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    NotFoundError,
+    ProviderResponseError,
+)
+from adapters.models import (
+    BellSchedule,
+    Caller,
+    Change,
+    Child,
+    DateRange,
+    Group,
+    Homework,
+    Journal,
+    Lesson,
+    LoginMethod,
+    Mark,
+    Person,
+    ProviderSession,
+    RegionProfile,
+    Role,
+    RoleGrant,
+    School,
+    Student,
+    SubjectProgress,
+    Teacher,
+)
+
+from .client import Credentials, MoscowClient
+from .config import MoscowConfig
+from .parsing import (
+    MOSCOW_BELLS,
+    FamilyProfile,
+    NativeStudent,
+    ShortHomework,
+    StaffProfile,
+    build_lessons,
+    build_progress,
+    parse_attendance,
+    parse_class_member,
+    parse_events,
+    parse_family_profile,
+    parse_groups,
+    parse_homework_short,
+    parse_journal_lessons,
+    parse_marks,
+    parse_notifications,
+    parse_profile_info,
+    parse_reasons,
+    parse_school_info,
+    parse_session_user,
+    parse_subject_marks_short,
+    parse_teacher_marks,
+)
+from .sessions import ExchangeRefused, Sessions
+
+__all__ = ["MoscowAdapter"]
+
+T = TypeVar("T")
+
+_PROFILE_TTL = 300.0
+_REASONS_TTL = 3600.0
+_HOMEWORK_LOOKAHEAD = timedelta(days=14)
+"""Homework set in a range may be due up to this long after it (homeworks/short filters
+on the due date)."""
+_HOMEWORK_SEARCH = (timedelta(days=120), timedelta(days=60))
+"""Where to look for a homework entry whose due date is unknown (before, after today)."""
+_REMEMBERED_HOMEWORK = 4096
+_FAMILY_ROLES = frozenset({"parent", "student"})
+
+
+class MoscowAdapter(DiaryAdapter):
+    """МЭШ and the systems that speak its family API (``moscow-protocol.md``)."""
+
+    slug: ClassVar[str] = "moscow"
+    diary_system: ClassVar[str] = "МЭШ (Московская электронная школа)"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
+    login_methods: ClassVar[tuple[LoginMethod, ...]] = (
+        LoginMethod.NATIONAL_SSO,
+        LoginMethod.SCHOOL_LOGIN,
+    )
+    config_model: ClassVar[type[Any]] = MoscowConfig
+
+    def __init__(self, *, region: RegionInfo, config: MoscowConfig, deps: AdapterDeps) -> None:
+        super().__init__(region=region, config=config, deps=deps)
+        if deps.http is None:
+            raise ValueError("the Moscow adapter needs deps.http (an httpx.AsyncClient)")
+        self._client = MoscowClient(deps.http, config, provider=self.slug)
+        self._sessions = Sessions(self._client, provider=self.slug)
+        self._schools: dict[str, School] = {}
+        self._homework_due: OrderedDict[str, date] = OrderedDict()
+
+    # -- shared look-ups ---------------------------------------------------------------
+
+    def _today(self) -> date:
+        return datetime.now(self.region.timezone).date()
+
+    async def _with(self, caller: Caller, fetch: Callable[[Credentials], Awaitable[T]]) -> T:
+        return await self._sessions.call(caller, fetch)
+
+    async def _family(self, caller: Caller) -> FamilyProfile:
+        async def fetch(creds: Credentials) -> FamilyProfile:
+            return parse_family_profile(await self._client.family_profile(creds))
+
+        profile = await self._sessions.cached(caller, "family", _PROFILE_TTL, fetch)
+        for child in profile.children:
+            if child.school is not None:
+                self._schools[child.school.id] = child.school
+        return profile
+
+    async def _reasons(self, caller: Caller) -> dict[int, tuple[str, bool | None]]:
+        async def fetch(creds: Credentials) -> dict[int, tuple[str, bool | None]]:
+            return parse_reasons(await self._client.nonattendance_reasons(creds))
+
+        return await self._sessions.cached(caller, "reasons", _REASONS_TTL, fetch)
+
+    async def _staff(self, caller: Caller) -> StaffProfile:
+        async def fetch(creds: Credentials) -> StaffProfile:
+            profiles = parse_profile_info(await self._client.profile_info(creds))
+            if not profiles:
+                raise ValueError("profile_info lists no profile")
+            return next((p for p in profiles if p.id == creds.profile_id), profiles[0])
+
+        return await self._sessions.cached(caller, "staff", _PROFILE_TTL, fetch)
+
+    async def _school_info(
+        self, caller: Caller, school_id: str
+    ) -> tuple[School, list[Teacher]] | None:
+        """The school and its teachers, or ``None`` where the provider will not say."""
+
+        async def fetch(creds: Credentials) -> tuple[School, list[Teacher]]:
+            return parse_school_info(await self._client.school_info(creds, school_id))
+
+        try:
+            school, teachers = await self._sessions.cached(
+                caller, f"school:{school_id}", _PROFILE_TTL, fetch
+            )
+        except (AccessDeniedError, NotFoundError):
+            return None
+        self._schools[school.id] = school
+        return school, teachers
+
+    async def _taught_groups(self, caller: Caller, staff: StaffProfile) -> list[Group]:
+        if staff.roles and "teacher" not in staff.roles:
+            return []
+
+        async def fetch(creds: Credentials) -> list[Group]:
+            document = await self._client.teacher_groups(creds)
+            return parse_groups(document, school_id=staff.school_id, teacher_id=staff.id)
+
+        return await self._sessions.cached(caller, "groups", _PROFILE_TTL, fetch)
+
+    async def _readable_groups(self, caller: Caller, staff: StaffProfile) -> list[Group]:
+        """Groups taught, plus those of the classes led and of the school administered."""
+
+        async def widen(creds: Credentials, **scope: str) -> list[Group]:
+            try:
+                document = await self._client.teacher_groups(creds, **scope)
+            except (AccessDeniedError, NotFoundError, ProviderResponseError):
+                return []  # a server that does not widen call 12
+            return parse_groups(document, school_id=staff.school_id)
+
+        async def fetch(creds: Credentials) -> list[Group]:
+            scopes: list[dict[str, str]] = [{"class_unit_id": c} for c in staff.class_unit_ids]
+            if "school_admin" in staff.roles and staff.school_id is not None:
+                scopes.append({"school_id": staff.school_id})
+            wider = await asyncio.gather(*(widen(creds, **scope) for scope in scopes))
+            return [g for found in wider for g in found]
+
+        taught = await self._taught_groups(caller, staff)
+        others = await self._sessions.cached(caller, "readable-groups", _PROFILE_TTL, fetch)
+        groups = {g.id: g for g in others}
+        groups.update((g.id, g) for g in taught)
+        return list(groups.values())
+
+    async def _directory(self, caller: Caller) -> dict[str, NativeStudent]:
+        """The students this caller can name: their children, themself, or their classes."""
+        creds = await self._sessions.credentials(caller)
+        if creds.role in _FAMILY_ROLES:
+            family = await self._family(caller)
+            return {c.student.id: c for c in family.children}
+        staff = await self._staff(caller)
+        groups = await self._readable_groups(caller, staff)
+
+        async def fetch(creds: Credentials) -> dict[str, NativeStudent]:
+            classes = sorted({g.class_unit_id for g in groups if g.class_unit_id})
+            classes += [c for c in staff.class_unit_ids if c not in classes]
+            lists = await asyncio.gather(
+                *(self._client.class_members(creds, class_id) for class_id in classes)
+            )
+            found: dict[str, NativeStudent] = {}
+            for members in lists:
+                for item in members:
+                    native = parse_class_member(item, school_id=staff.school_id)
+                    if not native.student.group_ids:
+                        ids = tuple(g.id for g in groups if native.student.id in g.student_ids)
+                        native = replace(native, student=replace(native.student, group_ids=ids))
+                    found[native.student.id] = native
+            return found
+
+        return await self._sessions.cached(caller, "directory", _PROFILE_TTL, fetch)
+
+    async def _student(self, caller: Caller, student_id: str) -> NativeStudent:
+        native = (await self._directory(caller)).get(student_id)
+        if native is None:
+            raise NotFoundError(f"no student {student_id} for this caller", provider=self.slug)
+        return native
+
+    async def _per_student(
+        self, student_ids: Iterable[str], fetch: Callable[[str], Awaitable[T]]
+    ) -> BatchResult[T]:
+        """Run ``fetch`` for each student concurrently; a refusal fails only its slot."""
+        results = await asyncio.gather(*(fetch(i) for i in student_ids), return_exceptions=True)
+        slots: BatchResult[T] = []
+        for result in results:
+            if isinstance(result, NotFoundError | AccessDeniedError):
+                slots.append(result)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                slots.append(result)
+        return slots
+
+    def _remember_homework(self, items: Iterable[ShortHomework]) -> None:
+        for item in items:
+            self._homework_due[item.homework.id] = item.homework.due_on
+            self._homework_due.move_to_end(item.homework.id)
+        while len(self._homework_due) > _REMEMBERED_HOMEWORK:
+            self._homework_due.popitem(last=False)
+
+    # -- hooks -------------------------------------------------------------------------
+
+    async def _list_schools(self) -> list[School]:
+        # The protocol has no public school directory: these are the schools seen so far.
+        return sorted(self._schools.values(), key=lambda s: s.id)
+
+    async def _fetch_profile(self, caller: Caller) -> RegionProfile | None:
+        try:
+            creds = await self._sessions.credentials(caller)
+        except ExchangeRefused:
+            return None  # the provider does not know this person
+        if creds.role in _FAMILY_ROLES:
+            family = await self._family(caller)
+            if creds.role == "parent":
+                return RegionProfile(
+                    person=family.person,
+                    roles=(RoleGrant(Role.PARENT),),
+                    children=tuple(
+                        Child(c.student, c.is_legal_representative) for c in family.children
+                    ),
+                )
+            me = next(
+                (c.student for c in family.children if c.student.id == creds.profile_id),
+                family.children[0].student if family.children else None,
+            )
+            if me is None:
+                raise ProviderResponseError(
+                    "a student profile without the student", provider=self.slug
+                )
+            grant = RoleGrant(Role.STUDENT, school_id=me.school_id, student_id=me.id)
+            return RegionProfile(person=me.person, roles=(grant,))
+        staff = await self._staff(caller)
+        groups = await self._taught_groups(caller, staff)
+        school = staff.school_id
+        info = await self._school_info(caller, school) if school is not None else None
+        person = staff.person
+        if person is None:
+            teacher = next((t for t in info[1] if t.id == staff.id), None) if info else None
+            person = teacher.person if teacher else Person(id=staff.id, last_name="", first_name="")
+        roles: list[RoleGrant] = []
+        if groups or "teacher" in staff.roles:
+            roles.append(RoleGrant(Role.TEACHER, school, group_ids=tuple(g.id for g in groups)))
+        if "class_teacher" in staff.roles:
+            roles.append(RoleGrant(Role.CLASS_TEACHER, school, class_unit_ids=staff.class_unit_ids))
+        if "school_admin" in staff.roles:
+            roles.append(RoleGrant(Role.SCHOOL_ADMIN, school))
+        return RegionProfile(person=person, roles=tuple(roles), groups=tuple(groups))
+
+    async def _fetch_students(self, caller: Caller, student_ids: list[str]) -> BatchResult[Student]:
+        directory = await self._directory(caller)
+        return [
+            directory[i].student
+            if i in directory
+            else NotFoundError(f"no student {i} for this caller", provider=self.slug)
+            for i in student_ids
+        ]
+
+    async def _fetch_diaries(
+        self, caller: Caller, student_ids: list[str], days: DateRange
+    ) -> BatchResult[list[Lesson]]:
+        tz = self.region.timezone
+        reasons = await self._reasons(caller)
+
+        async def diary(student_id: str) -> list[Lesson]:
+            native = await self._student(caller, student_id)
+            guid = native.guid
+            if guid is None:
+                raise ProviderResponseError(
+                    "the provider gave no contingent_guid", provider=self.slug
+                )
+            events, homework, attendance = await asyncio.gather(
+                self._with(caller, lambda c: self._client.events(c, guid, days.start, days.end)),
+                self._with(
+                    caller,
+                    lambda c: self._client.homeworks_short(
+                        c, student_id, days.start, days.end + _HOMEWORK_LOOKAHEAD
+                    ),
+                ),
+                self._with(
+                    caller, lambda c: self._client.attendance(c, student_id, days.start, days.end)
+                ),
+            )
+            short = [
+                h
+                for h in parse_homework_short(homework, student_id=student_id)
+                if (h.homework.assigned_on or h.homework.due_on) in days
+            ]
+            self._remember_homework(short)
+            return build_lessons(
+                parse_events(events, student_id=student_id, tz=tz),
+                student_id=student_id,
+                days=days,
+                homework=short,
+                missed=parse_attendance(attendance),
+                reasons=reasons,
+            )
+
+        return await self._per_student(student_ids, diary)
+
+    async def _marks(self, caller: Caller, student_id: str, days: DateRange) -> list[Mark]:
+        await self._student(caller, student_id)
+        document = await self._with(
+            caller, lambda c: self._client.marks(c, student_id, days.start, days.end)
+        )
+        marks = parse_marks(document, student_id=student_id, tz=self.region.timezone)
+        return [m for m in marks if m.lesson_date in days]
+
+    async def _fetch_marks(
+        self, caller: Caller, student_ids: list[str], days: DateRange
+    ) -> BatchResult[list[Mark]]:
+        return await self._per_student(student_ids, lambda i: self._marks(caller, i, days))
+
+    async def _fetch_progress(
+        self, caller: Caller, student_ids: list[str], days: DateRange
+    ) -> BatchResult[list[SubjectProgress]]:
+        async def progress(student_id: str) -> list[SubjectProgress]:
+            marks, summaries = await asyncio.gather(
+                self._marks(caller, student_id, days),
+                self._with(caller, lambda c: self._client.subject_marks_short(c, student_id)),
+            )
+            return build_progress(student_id, marks, parse_subject_marks_short(summaries), days)
+
+        return await self._per_student(student_ids, progress)
+
+    async def _fetch_changes(
+        self, caller: Caller, student_ids: list[str], since: datetime
+    ) -> BatchResult[list[Change]]:
+        tz = self.region.timezone
+        since = since.replace(tzinfo=tz) if since.tzinfo is None else since
+
+        async def changes(student_id: str) -> list[Change]:
+            await self._student(caller, student_id)
+            document = await self._with(caller, lambda c: self._client.notifications(c, student_id))
+            found = parse_notifications(document, student_id=student_id, tz=tz)
+            return [c for c in found if c.at > since]
+
+        return await self._per_student(student_ids, changes)
+
+    async def _fetch_journal(self, caller: Caller, group_id: str, days: DateRange) -> Journal:
+        tz = self.region.timezone
+        # The provider decides first: 403 for a group the caller may not read.
+        items, marks = await asyncio.gather(
+            self._with(
+                caller, lambda c: self._client.schedule_items(c, group_id, days.start, days.end)
+            ),
+            self._with(
+                caller, lambda c: self._client.teacher_marks(c, group_id, days.start, days.end)
+            ),
+        )
+        staff = await self._staff(caller)
+        groups = await self._readable_groups(caller, staff)
+        group = next((g for g in groups if g.id == group_id), None)
+        if group is None:
+            raise NotFoundError(f"group {group_id} is not among the caller's", provider=self.slug)
+        directory, reasons = await asyncio.gather(self._directory(caller), self._reasons(caller))
+        members = group.student_ids or tuple(
+            s.student.id
+            for s in directory.values()
+            if s.student.class_unit_id == group.class_unit_id
+        )
+        students = tuple(directory[i].student for i in members if i in directory)
+        lessons, absences = parse_journal_lessons(
+            items, student_ids=members, tz=tz, reasons=reasons
+        )
+        journal_marks = [
+            m
+            for m in parse_teacher_marks(marks, subject=group.subject, tz=tz)
+            if m.lesson_date in days
+        ]
+        return Journal(
+            group=group,
+            students=students,
+            lessons=tuple(le for le in lessons if le.date in days),
+            marks=tuple(journal_marks),
+            absences=tuple(absences),
+        )
+
+    async def _fetch_bell_schedule(self, school_id: str) -> BellSchedule:
+        # The protocol has no bells call; Moscow schools share this day (README).
+        return BellSchedule(school_id=school_id, bells=MOSCOW_BELLS)
+
+    async def _set_homework_done(
+        self, caller: Caller, student_id: str, homework_id: str, done: bool
+    ) -> Homework:
+        await self._student(caller, student_id)
+        await self._with(caller, lambda c: self._client.set_homework_done(c, homework_id, done))
+        due = self._homework_due.get(homework_id)
+        if due is not None:
+            start, end = due, due
+        else:
+            today = self._today()
+            start, end = today - _HOMEWORK_SEARCH[0], today + _HOMEWORK_SEARCH[1]
+        document = await self._with(
+            caller, lambda c: self._client.homeworks_short(c, student_id, start, end)
+        )
+        items = parse_homework_short(document, student_id=student_id)
+        self._remember_homework(items)
+        found = next((h.homework for h in items if h.homework.id == homework_id), None)
+        if found is None:
+            raise NotFoundError(f"homework {homework_id} not found", provider=self.slug)
+        return found
+
+    async def _login(self, school: str | None, login: str, password: str) -> ProviderSession:
+        # МЭШ logins are unique in the region: ``school`` is not needed.
+        try:
+            document = await self._client.login(login, password)
+        except AuthenticationError:
+            raise AuthenticationError("wrong login or password", provider=self.slug) from None
+        return parse_session_user(document)

@@ -1,0 +1,164 @@
+"""Contract-suite harness for the Moscow-style region (77): the adapter over real HTTP.
+
+``start()`` serves the МЭШ emulator and a JWKS endpoint for a dev SSO issuer, each on a
+real uvicorn server on 127.0.0.1, and builds :class:`~adapters.moscow.MoscowAdapter` over a
+real ``httpx.AsyncClient`` with ``deps.timeout=1.0``. Faults and the upstream call count go
+through the emulator's ``/__admin`` API.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from joserfc.jwk import ECKey
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from adapters import AdapterDeps, Caller, DiaryAdapter, Fault, RegionInfo
+from adapters.moscow import MoscowAdapter
+from adapters.moscow.config import MoscowConfig
+from adapters.moscow.emulator import EmulatorFaults, create_emulator
+from adapters.seed import World, national_id
+from gateway.identity import DevIssuer
+from tests.servers import free_port, serve_app
+
+_FAULTS: dict[Fault, dict[str, Any]] = {
+    Fault.UNAUTHORIZED: {"unauthorized_rate": 1.0},
+    Fault.NOT_FOUND: {"not_found_rate": 1.0},
+    Fault.RATE_LIMITED: {"rate_limit_rate": 1.0},
+    Fault.SERVER_ERROR: {"error_rate": 1.0},
+    Fault.TIMEOUT: {"timeout_rate": 1.0},
+    Fault.MALFORMED: {"malformed_rate": 1.0},
+}
+SSO_AUDIENCE = "diary-gateway"
+
+
+JWKS_PATH = "/.well-known/jwks.json"
+
+
+def with_jwks(app: ASGIApp, issuer: DevIssuer) -> ASGIApp:
+    """``app`` plus the SSO issuer's JWKS at :data:`JWKS_PATH` (one server for both)."""
+    jwks = JSONResponse(issuer.jwks())
+
+    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == JWKS_PATH:
+            await jwks(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return dispatch
+
+
+class Harness:
+    slug = "moscow"
+    region = "77"
+
+    def __init__(
+        self,
+        *,
+        token_ttl_calls: int | None = None,
+        faults: EmulatorFaults | None = None,
+        wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    ) -> None:
+        """``wrap`` puts something (e.g. a rewriting middleware) in front of the emulator."""
+        self.issuer = DevIssuer(
+            ECKey.generate_key("P-256", private=True), issuer="urn:test:moscow-sso"
+        )
+        self._token_ttl_calls = token_ttl_calls
+        self._faults = faults
+        self._wrap = wrap
+        self._stack = ExitStack()
+        self._world: World | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._admin: httpx.Client | None = None
+        self.base_url = ""
+        self.adapter: MoscowAdapter | None = None
+
+    @property
+    def world(self) -> World:
+        assert self._world is not None, "start() the harness first"
+        return self._world
+
+    @property
+    def admin(self) -> httpx.Client:
+        assert self._admin is not None, "start() the harness first"
+        return self._admin
+
+    async def start(self, today: datetime.date) -> DiaryAdapter:
+        self._world = World.build(self.region, today)
+        port = free_port()
+        app: ASGIApp = create_emulator(
+            world=self._world,
+            sso_jwks_url=f"http://127.0.0.1:{port}{JWKS_PATH}",
+            faults=self._faults,
+            token_ttl_calls=self._token_ttl_calls,
+        )
+        if self._wrap is not None:
+            app = self._wrap(app)
+        self.base_url = self._stack.enter_context(serve_app(with_jwks(app, self.issuer), port=port))
+        self._admin = self._stack.enter_context(httpx.Client(base_url=self.base_url, timeout=5.0))
+        self._http = httpx.AsyncClient()
+        self.adapter = MoscowAdapter(
+            region=RegionInfo(
+                code=self.region,
+                name="Москва",
+                timezone=ZoneInfo("Europe/Moscow"),
+                diary_url="https://school.mos.ru",
+            ),
+            config=MoscowConfig(base_url=self.base_url),
+            deps=AdapterDeps(http=self._http, timeout=1.0),
+        )
+        return self.adapter
+
+    async def stop(self) -> None:
+        if self.adapter is not None:
+            await self.adapter.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+        self._stack.close()
+
+    def caller(self, persona: str) -> Caller:
+        subject = national_id(persona, self.region)
+        return Caller(person_id=subject, sso_token=self.issuer.mint(subject, audience=SSO_AUDIENCE))
+
+    def canonical_student_id(self) -> str:
+        return str(self.world.canonical_student_id)
+
+    def teacher_group_id(self) -> str:
+        world = self.world
+        teacher = next(
+            t
+            for t in world.teachers.values()
+            if t.person.national_id == national_id("teacher", self.region)
+        )
+        canonical_class = world.students[world.canonical_student_id].class_id
+        group = next(
+            g for g in world.groups_of_teacher(teacher.id) if g.class_id == canonical_class
+        )
+        return str(group.id)
+
+    def set_fault(self, fault: Fault | None) -> None:
+        body = {} if fault is None else _FAULTS[fault]
+        self.admin.post("/__admin/faults", json=body).raise_for_status()
+
+    def upstream_calls(self) -> int:
+        response = self.admin.get("/__admin/stats")
+        response.raise_for_status()
+        total: int = response.json()["total"]
+        return total
+
+    def stats(self) -> dict[str, int]:
+        """Requests served per path."""
+        response = self.admin.get("/__admin/stats")
+        response.raise_for_status()
+        paths: dict[str, int] = response.json()["paths"]
+        return paths
+
+    def student_login(self) -> tuple[str | None, str, str]:
+        student = self.world.persona_student("student")
+        return None, student.login, student.password
