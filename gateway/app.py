@@ -150,8 +150,9 @@ def create_app(
             await sessions.aclose()
             if runner is not None:
                 await runner.aclose()
-            if http is None:
-                await client.aclose()
+                inner = getattr(runner, "inner", runner)  # a wrapping runner (tests)
+                await inner.cache.close()
+            await client.aclose()  # the app owns the client it was given
 
     middleware = []
     if settings.server.cors_origins:

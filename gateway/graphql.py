@@ -1,27 +1,162 @@
-"""The GraphQL endpoint: Strawberry's ASGI view with the gateway's request context."""
+"""The GraphQL endpoint: GraphQL over HTTP, the gateway's request context, and its guards.
+
+:class:`GatewayGraphQL` is Strawberry's ASGI view with its own HTTP handling, following the
+GraphQL over HTTP specification (https://graphql.github.io/graphql-over-http/):
+
+* **Methods.** ``POST`` runs queries and mutations; ``GET`` runs queries only (a mutation via
+  GET gets ``405`` with ``Allow: POST``); other methods get ``405`` with ``Allow: GET, POST``.
+* **Request media type.** A POST body must be ``application/json`` (UTF-8): anything else,
+  or no ``Content-Type`` at all, gets ``415`` — so no ``text/plain`` or form post, which a
+  browser could send cross-site without a preflight (CSRF), and no multipart.
+* **Response media type.** ``Accept: application/graphql-response+json`` is honoured:
+  the response has that type, and a request error (parse, validation, variable coercion) is
+  ``400`` without a ``data`` entry. With ``application/json`` (also for ``*/*`` or no
+  ``Accept``) every well-formed request gets ``200``, per the spec's legacy rules. An
+  ``Accept`` with no supported type gets ``406``.
+* **Parameters.** ``query`` a string, ``operationName`` a string, ``variables`` and
+  ``extensions`` objects (JSON-encoded in a GET's query string), each may be null. A missing
+  or empty query, a JSON array (batching is off) or malformed JSON gets ``400``.
+* **Persisted operations** (:mod:`gateway.persisted`) resolve the query from
+  ``extensions.persistedQuery``.
+* **Rate limits** (:mod:`gateway.ratelimit`): requests per client address (before the token
+  is verified), then per person, then the operation's cost; a refusal is ``429`` with
+  ``Retry-After`` and ``extensions.code = "RATE_LIMITED"``.
+
+Every error in a response has ``extensions.code``: parse, validation and other request
+errors without one get ``BAD_USER_INPUT``. Masked unexpected errors (``INTERNAL_SERVER_ERROR``)
+get ``extensions.requestId``, the id under which the real error was logged (see
+:mod:`gateway.middleware`). With introspection off, graphql-core's "Did you mean …?"
+suggestions are cut from error messages, so they cannot be used to rebuild the schema.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
 
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from adapters import AdapterRegistry, Caller
-from schema import GatewayContext, Limits
+from schema import ErrorCode, GatewayContext, Limits
 
 from .audit import AuditLog
 from .identity import AuthenticationFailed, TokenVerifier
+from .middleware import current_request_id, error_body
+from .persisted import PersistedOperations, PersistedQueryError, ResolvedQuery
+from .ratelimit import RateLimited, RateLimits, operation_cost
 from .sessions import SessionService, SessionStore
 
-__all__ = ["GatewayGraphQL"]
+__all__ = ["GRAPHQL_RESPONSE_JSON", "JSON", "GatewayGraphQL", "negotiate", "strip_suggestions"]
+
+logger = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
+"""The GraphQL over HTTP response media type (its status codes follow the outcome)."""
+JSON: Final = "application/json"
+"""The legacy response media type (200 for every well-formed request)."""
+
+_SUGGESTION = re.compile(r"\s*Did you mean\b.*$", re.DOTALL)
+_QUERY_TYPES = frozenset({StrawberryOperationType.QUERY})
+_ALL_TYPES = frozenset({StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION})
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an ``Accept`` header, or ``None`` (answer ``406``).
+
+    The highest ``q`` wins; at equal ``q``, ``application/graphql-response+json`` before
+    ``application/json`` before a wildcard (which means ``application/json``). No header, or
+    an empty one, means ``application/json``.
+    """
+    if accept is None or not accept.strip():
+        return JSON
+    best: str | None = None
+    best_key: tuple[float, int] = (0.0, 0)
+    for part in accept.split(","):
+        media, _, raw_params = part.partition(";")
+        media = media.strip().lower()
+        quality = 1.0
+        for param in raw_params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE_JSON:
+            candidate, rank = GRAPHQL_RESPONSE_JSON, 3
+        elif media == JSON:
+            candidate, rank = JSON, 2
+        elif media in ("application/*", "*/*"):
+            candidate, rank = JSON, 1
+        else:
+            continue
+        if (quality, rank) > best_key:
+            best, best_key = candidate, (quality, rank)
+    return best
+
+
+def strip_suggestions(message: str) -> str:
+    """``message`` without graphql-core's trailing "Did you mean …?" suggestion."""
+    return _SUGGESTION.sub("", message)
+
+
+class _Refusal(Exception):
+    """A request refused before (or instead of) execution, answered as a request error."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: ErrorCode = ErrorCode.BAD_USER_INPUT,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})
+
+
+def _rate_limited(refusal: RateLimited) -> _Refusal:
+    return _Refusal(
+        429,
+        f"too many requests: try again in {refusal.retry_after} s",
+        ErrorCode.RATE_LIMITED,
+        headers={"Retry-After": str(refusal.retry_after)},
+        extensions={"retryAfter": refusal.retry_after},
+    )
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
-    """Builds a :class:`GatewayContext` per request from the bearer token and app state."""
+    """Serves GraphQL over HTTP; builds a :class:`GatewayContext` per request.
+
+    Args:
+        schema: the Strawberry schema.
+        registry, verifier, audit, sessions, limits, history_days, on_mutation: what the
+            request context carries (see :class:`GatewayContext`).
+        graphiql: serve the GraphiQL IDE to browsers on ``GET`` without a query.
+        introspection: whether the schema answers introspection; when not, "Did you
+            mean …?" suggestions are removed from error messages.
+        persisted: automatic persisted queries and the allow-list (``None``: neither).
+        rate_limits: request and cost limits (``None``: no limits).
+    """
 
     def __init__(
         self,
@@ -35,12 +170,16 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         history_days: dict[str, int],
         graphiql: bool,
         on_mutation: Callable[[str, str], Awaitable[None]] | None = None,
+        introspection: bool = False,
+        persisted: PersistedOperations | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
+            subscription_protocols=(),
         )
         self.registry = registry
         self.verifier = verifier
@@ -49,6 +188,16 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.limits = limits
         self.history_days = history_days
         self.on_mutation = on_mutation
+        self.hide_suggestions = not introspection
+        self.persisted = persisted
+        self.rate_limits = rate_limits
+
+    async def aclose(self) -> None:
+        """Release the connections of the persisted-query store and the rate limiter."""
+        if self.persisted is not None:
+            await self.persisted.aclose()
+        if self.rate_limits is not None:
+            await self.rate_limits.close()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -75,6 +224,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                     auth_error = exc.message
                 else:
                     caller = Caller(person_id=identity.person_id, sso_token=identity.token)
+        extra: dict[str, Any] = {}
+        request_id = current_request_id()
+        if request_id is not None:
+            extra["request_id"] = request_id
         return GatewayContext(
             registry=self.registry,
             caller=caller,
@@ -86,4 +239,246 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             audit=self.audit,
             history_days=self.history_days,
             on_mutation=self.on_mutation,
+            **extra,
         )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one HTTP request to the GraphQL endpoint."""
+        if request.method not in ("GET", "POST"):
+            return self._refusal_response(
+                _Refusal(
+                    405,
+                    "GraphQL is served over GET (queries) and POST",
+                    headers={"Allow": "GET, POST"},
+                ),
+                JSON,
+            )
+        if (
+            request.method == "GET"
+            and self.graphql_ide
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        ):
+            return HTMLResponse(self.graphql_ide_html)
+        media = negotiate(request.headers.get("accept"))
+        if media is None:
+            refusal = _Refusal(
+                406,
+                f"accepted response types: {GRAPHQL_RESPONSE_JSON}, {JSON}",
+                ErrorCode.BAD_USER_INPUT,
+            )
+            return self._refusal_response(refusal, JSON)
+        try:
+            return await self._serve(request, media)
+        except _Refusal as refusal:
+            return self._refusal_response(refusal, media)
+        except PersistedQueryError as exc:
+            return self._refusal_response(
+                _Refusal(exc.status, exc.message, exc.code, extensions=exc.extensions), media
+            )
+
+    async def _serve(self, request: Request, media: str) -> Response:
+        address = request.client.host if request.client else None
+        if self.rate_limits is not None:
+            limited = await self.rate_limits.hit_request(person=None, address=address)
+            if limited is not None:
+                raise _rate_limited(limited)
+
+        params = await self._read_params(request)
+        query, operation_name, variables, extensions = self._checked_params(params)
+        resolved = ResolvedQuery(query)
+        if self.persisted is not None:
+            resolved = await self.persisted.resolve(query, extensions)
+        query = resolved.query
+        if query is None or not query.strip():
+            raise _Refusal(400, "no GraphQL query in the request (`query` is missing or empty)")
+
+        context = await self.get_context(request, Response())
+        person = self._person_key(context)
+        if self.rate_limits is not None and person is not None:
+            limited = await self.rate_limits.hit_request(person=person, address=None)
+            if limited is not None:
+                raise _rate_limited(limited)
+
+        cost = self._check_operation(request.method, query, operation_name)
+        if self.rate_limits is not None and cost:
+            budget = self.rate_limits.over_budget(cost, person=person)
+            if budget is not None:
+                raise _Refusal(
+                    400,
+                    f"the operation selects too many fields ({cost}) for the budget of "
+                    f"{budget} per window",
+                )
+            limited = await self.rate_limits.hit_cost(cost, person=person, address=address)
+            if limited is not None:
+                raise _rate_limited(limited)
+
+        try:
+            result = await self.schema.execute(
+                query,
+                variable_values=variables,
+                context_value=context,
+                root_value=None,
+                operation_name=operation_name,
+                allowed_operation_types=_QUERY_TYPES if request.method == "GET" else _ALL_TYPES,
+                operation_extensions=extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise _Refusal(400, exc.as_http_error_reason()) from None
+        except InvalidOperationTypeError:
+            raise _Refusal(
+                405, "only queries may be sent with GET", headers={"Allow": "POST"}
+            ) from None
+        except MissingQueryError:
+            raise _Refusal(400, "no GraphQL query in the request") from None
+
+        response = self._result_response(result, media, context.request_id)
+        if (
+            resolved.register is not None
+            and response.status_code == 200
+            and result.data is not None
+        ):
+            await self.persisted.register(resolved.register, query)  # type: ignore[union-attr]
+        return response
+
+    async def _read_params(self, request: Request) -> dict[str, Any]:
+        if request.method == "GET":
+            params: dict[str, Any] = dict(request.query_params)
+            for name in ("variables", "extensions"):
+                raw = params.get(name)
+                if raw is None or raw == "":
+                    params[name] = None
+                    continue
+                try:
+                    params[name] = json.loads(raw)
+                except (ValueError, RecursionError):
+                    raise _Refusal(400, f"`{name}` is not valid JSON") from None
+            return params
+        content_type = request.headers.get("content-type")
+        if content_type is None:
+            raise _Refusal(415, "send the operation as JSON: Content-Type: application/json")
+        media, _, raw_params = content_type.partition(";")
+        if media.strip().lower() != JSON:
+            raise _Refusal(415, "send the operation as JSON: Content-Type: application/json")
+        for param in raw_params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
+                "utf-8",
+                "utf8",
+            ):
+                raise _Refusal(415, "the request body must be UTF-8")
+        body = await request.body()
+        if not body.strip():
+            raise _Refusal(400, "the request body is empty")
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise _Refusal(400, "the request body is not valid JSON") from None
+        if isinstance(data, list):
+            raise _Refusal(400, "batched operations (a JSON array) are not supported")
+        if not isinstance(data, dict):
+            raise _Refusal(400, "the request body must be a JSON object")
+        return data
+
+    @staticmethod
+    def _checked_params(
+        params: Mapping[str, Any],
+    ) -> tuple[str | None, str | None, dict[str, Any] | None, dict[str, Any] | None]:
+        query = params.get("query")
+        if query is not None and not isinstance(query, str):
+            raise _Refusal(400, "`query` must be a string")
+        operation_name = params.get("operationName")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise _Refusal(400, "`operationName` must be a string")
+        variables = params.get("variables")
+        if variables is not None and not isinstance(variables, dict):
+            raise _Refusal(400, "`variables` must be an object")
+        extensions = params.get("extensions")
+        if extensions is not None and not isinstance(extensions, dict):
+            raise _Refusal(400, "`extensions` must be an object")
+        return query, operation_name, variables, extensions
+
+    @staticmethod
+    def _person_key(context: GatewayContext) -> str | None:
+        if context.caller is None:
+            return None
+        scope = context.caller.scope
+        if scope == "anonymous":
+            return None
+        return f"{scope}@{context.session_region}" if context.session_region else scope
+
+    @staticmethod
+    def _check_operation(method: str, query: str, operation_name: str | None) -> int:
+        """Refuse a non-query over GET; return the operation's cost (0 if it does not parse)."""
+        try:
+            document = parse(query)
+        except (GraphQLError, RecursionError):
+            return 0  # execution reports the syntax error
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            return 0  # execution reports the missing or ambiguous operation
+        if method == "GET" and operation.operation is not OperationType.QUERY:
+            raise _Refusal(
+                405,
+                f"a {operation.operation.value} cannot be sent with GET: use POST",
+                headers={"Allow": "POST"},
+            )
+        return operation_cost(document, operation)
+
+    def _format_error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
+        formatted: dict[str, Any] = dict(error.formatted)
+        extensions = dict(formatted.get("extensions") or {})
+        if self.hide_suggestions:
+            formatted["message"] = strip_suggestions(str(formatted.get("message", "")))
+        if "code" not in extensions:
+            code = (
+                ErrorCode.BAD_USER_INPUT if error.path is None else ErrorCode.INTERNAL_SERVER_ERROR
+            )
+            extensions["code"] = code.value
+        if extensions["code"] == ErrorCode.INTERNAL_SERVER_ERROR.value:
+            extensions["requestId"] = request_id
+        formatted["extensions"] = extensions
+        return formatted
+
+    def _result_response(self, result: ExecutionResult, media: str, request_id: str) -> Response:
+        errors = [self._format_error(e, request_id) for e in result.errors or ()]
+        request_error = (
+            result.data is None
+            and bool(result.errors)
+            and all(e.path is None for e in result.errors or ())
+        )
+        body: dict[str, Any] = {} if request_error else {"data": result.data}
+        if errors:
+            body["errors"] = errors
+        if result.extensions:
+            body["extensions"] = result.extensions
+        status = 200
+        if request_error and media == GRAPHQL_RESPONSE_JSON:
+            internal = any(
+                e["extensions"]["code"] == ErrorCode.INTERNAL_SERVER_ERROR.value for e in errors
+            )
+            status = 500 if internal else 400
+        return self._json_response(
+            json.dumps(body, ensure_ascii=False).encode("utf-8"), status, media
+        )
+
+    def _refusal_response(self, refusal: _Refusal, media: str) -> Response:
+        body = error_body(refusal.message, refusal.code, **refusal.extensions)
+        return self._json_response(body, refusal.status, media, refusal.headers)
+
+    @staticmethod
+    def _json_response(
+        body: bytes, status: int, media: str, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        response = Response(body, status_code=status, headers=dict(headers or {}))
+        response.headers["content-type"] = f"{media}; charset=utf-8"
+        response.headers["vary"] = "Accept"
+        return response

@@ -228,6 +228,10 @@ class SessionStore:
     def __repr__(self) -> str:
         return f"SessionStore(ttl={self._ttl}, refresh_ttl={self._refresh_ttl})"
 
+    async def close(self) -> None:
+        """Close the cache's connections."""
+        await self._cache.close()
+
     @staticmethod
     def is_session_token(token: str) -> bool:
         """Whether ``token`` claims to be a gateway session token (``iss`` only, not verified).
@@ -522,3 +526,4 @@ class SessionService:
 
     async def aclose(self) -> None:
         await self.throttle.close()
+        await self.store.close()

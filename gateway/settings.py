@@ -47,6 +47,24 @@ class ServerSettings:
     """Key that signs school-login session tokens (share it between instances)."""
     session_ttl_seconds: int = 900
     """Lifetime of a session token; refresh tokens live a week."""
+    rate_limits: bool = True
+    """Enforce the four request and cost limits below (HTTP 429 with ``Retry-After``)."""
+    rate_limit_person: str = "120/minute"
+    """Requests per signed-in person (SSO subject or school-login student); ``""``: none."""
+    rate_limit_address: str = "300/minute"
+    """Requests per client address; ``""``: none."""
+    cost_limit_person: str = "5000/minute"
+    """Query cost (fields selected, fragments expanded) per signed-in person; ``""``: none."""
+    cost_limit_address: str = "12000/minute"
+    """Query cost per client address; ``""``: none."""
+    persisted_queries: bool = True
+    """Accept automatic persisted queries (``extensions.persistedQuery``, sha256 hashes)."""
+    persisted_queries_max_entries: int = 1000
+    """Bound of the in-memory store of persisted queries (Redis entries expire in a week)."""
+    persisted_only: bool = False
+    """Run only the operations of ``persisted_operations`` (an allow-list); refuse others."""
+    persisted_operations: str = ""
+    """A manifest of registered operations (JSON, Apollo's format or ``{sha256: query}``)."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from adapters import AdapterError, AuthenticationError, Caller, Capability, RegionProfile
 
@@ -315,14 +314,25 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class GatewaySchema(strawberry.Schema):
+    """Strawberry's schema, minus its logging of every error with a traceback.
+
+    Coded errors are expected outcomes (a forbidden field, a provider down) and must not
+    flood the log; unexpected ones are logged once by the error-masking extension.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: Any = None
+    ) -> None:
+        return None
+
+
 def build_schema(*, extensions: Iterable[Any] = ()) -> strawberry.Schema:
     """The gateway's schema with its standard extensions plus ``extensions``."""
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[Student, Region, School],
         extensions=[AuditTrail, masked_errors, *extensions],
     )
 
-
-_ = (GraphQLError, SchemaExtension)

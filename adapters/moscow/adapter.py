@@ -126,7 +126,7 @@ class MoscowAdapter(DiaryAdapter):
         profile = await self._sessions.cached(caller, "family", _PROFILE_TTL, fetch)
         for child in profile.children:
             if child.school is not None:
-                self._schools[child.school.id] = child.school
+                self._remember_school(child.school)
         return profile
 
     async def _reasons(self, caller: Caller) -> dict[int, tuple[str, bool | None]]:
@@ -158,7 +158,7 @@ class MoscowAdapter(DiaryAdapter):
             )
         except (AccessDeniedError, NotFoundError):
             return None
-        self._schools[school.id] = school
+        self._remember_school(school)
         return school, teachers
 
     async def _taught_groups(self, caller: Caller, staff: StaffProfile) -> list[Group]:
@@ -221,8 +221,8 @@ class MoscowAdapter(DiaryAdapter):
 
         return await self._sessions.cached(caller, "directory", _PROFILE_TTL, fetch)
 
-    async def _student(self, caller: Caller, student_id: str) -> NativeStudent:
-        native = (await self._directory(caller)).get(student_id)
+    def _known(self, directory: dict[str, NativeStudent], student_id: str) -> NativeStudent:
+        native = directory.get(student_id)
         if native is None:
             raise NotFoundError(f"no student {student_id} for this caller", provider=self.slug)
         return native
@@ -241,6 +241,11 @@ class MoscowAdapter(DiaryAdapter):
             else:
                 slots.append(result)
         return slots
+
+    def _remember_school(self, school: School) -> None:
+        known = self._schools.get(school.id)
+        if known is None or (school.address and not known.address):
+            self._schools[school.id] = school
 
     def _remember_homework(self, items: Iterable[ShortHomework]) -> None:
         for item in items:
@@ -310,11 +315,10 @@ class MoscowAdapter(DiaryAdapter):
         self, caller: Caller, student_ids: list[str], days: DateRange
     ) -> BatchResult[list[Lesson]]:
         tz = self.region.timezone
-        reasons = await self._reasons(caller)
+        directory, reasons = await asyncio.gather(self._directory(caller), self._reasons(caller))
 
         async def diary(student_id: str) -> list[Lesson]:
-            native = await self._student(caller, student_id)
-            guid = native.guid
+            guid = self._known(directory, student_id).guid
             if guid is None:
                 raise ProviderResponseError(
                     "the provider gave no contingent_guid", provider=self.slug
@@ -349,7 +353,6 @@ class MoscowAdapter(DiaryAdapter):
         return await self._per_student(student_ids, diary)
 
     async def _marks(self, caller: Caller, student_id: str, days: DateRange) -> list[Mark]:
-        await self._student(caller, student_id)
         document = await self._with(
             caller, lambda c: self._client.marks(c, student_id, days.start, days.end)
         )
@@ -359,12 +362,21 @@ class MoscowAdapter(DiaryAdapter):
     async def _fetch_marks(
         self, caller: Caller, student_ids: list[str], days: DateRange
     ) -> BatchResult[list[Mark]]:
-        return await self._per_student(student_ids, lambda i: self._marks(caller, i, days))
+        directory = await self._directory(caller)
+
+        async def marks(student_id: str) -> list[Mark]:
+            self._known(directory, student_id)
+            return await self._marks(caller, student_id, days)
+
+        return await self._per_student(student_ids, marks)
 
     async def _fetch_progress(
         self, caller: Caller, student_ids: list[str], days: DateRange
     ) -> BatchResult[list[SubjectProgress]]:
+        directory = await self._directory(caller)
+
         async def progress(student_id: str) -> list[SubjectProgress]:
+            self._known(directory, student_id)
             marks, summaries = await asyncio.gather(
                 self._marks(caller, student_id, days),
                 self._with(caller, lambda c: self._client.subject_marks_short(c, student_id)),
@@ -379,8 +391,10 @@ class MoscowAdapter(DiaryAdapter):
         tz = self.region.timezone
         since = since.replace(tzinfo=tz) if since.tzinfo is None else since
 
+        directory = await self._directory(caller)
+
         async def changes(student_id: str) -> list[Change]:
-            await self._student(caller, student_id)
+            self._known(directory, student_id)
             document = await self._with(caller, lambda c: self._client.notifications(c, student_id))
             found = parse_notifications(document, student_id=student_id, tz=tz)
             return [c for c in found if c.at > since]
@@ -433,7 +447,7 @@ class MoscowAdapter(DiaryAdapter):
     async def _set_homework_done(
         self, caller: Caller, student_id: str, homework_id: str, done: bool
     ) -> Homework:
-        await self._student(caller, student_id)
+        self._known(await self._directory(caller), student_id)
         await self._with(caller, lambda c: self._client.set_homework_done(c, homework_id, done))
         due = self._homework_due.get(homework_id)
         if due is not None:

@@ -46,6 +46,7 @@ class _Session:
     expires_at: float | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    filling: dict[str, asyncio.Lock] = field(default_factory=dict)
 
 
 class Sessions:
@@ -141,12 +142,17 @@ class Sessions:
         ttl: float,
         fetch: Callable[[Credentials], Awaitable[T]],
     ) -> T:
-        """Like :meth:`call`, remembering the result in the person's session for ``ttl`` s."""
+        """Like :meth:`call`, remembering the result in the person's session for ``ttl`` s.
+
+        Concurrent calls for the same key wait for one fetch.
+        """
         session = self._session(caller)
-        hit = session.cache.get(key)
-        if hit is not None and hit[0] > self._clock():
-            value: T = hit[1]
-            return value
-        result = await self.call(caller, fetch)
-        session.cache[key] = (self._clock() + ttl, result)
-        return result
+        lock = session.filling.setdefault(key, asyncio.Lock())
+        async with lock:
+            hit = session.cache.get(key)
+            if hit is not None and hit[0] > self._clock():
+                value: T = hit[1]
+                return value
+            result = await self.call(caller, fetch)
+            session.cache[key] = (self._clock() + ttl, result)
+            return result

@@ -83,16 +83,19 @@ class DemoGateway:
 
 
 @contextmanager
-def make_demo(key: Path, **overrides: Any) -> Iterator[DemoGateway]:
+def make_demo(
+    key: Path, *, moscow_url: str | None = None, **overrides: Any
+) -> Iterator[DemoGateway]:
     """Serve a demo gateway (regions 74, 11, 77 with the Moscow emulator) on a free port.
 
-    ``overrides`` are merged into the demo settings' tables (e.g. ``cache={"ttl": {…}}``).
+    ``overrides`` are merged into the demo settings' tables (e.g. ``cache={"ttl": {…}}``);
+    ``moscow_url`` points region 77 at another gateway's emulator instead of its own.
     """
     from adapters.moscow.emulator import create_emulator
 
     issuer = dev_issuer(key)
     port = free_port()
-    settings = demo_settings(port=port)
+    settings = demo_settings(port=port, moscow_base_url=moscow_url)
     if overrides:
         settings = dataclasses.replace(
             settings,
@@ -108,7 +111,7 @@ def make_demo(key: Path, **overrides: Any) -> Iterator[DemoGateway]:
     app = create_app(
         settings,
         dev_issuer=issuer,
-        routes=[Mount(EMULATOR_PATH, app=emulator)],
+        routes=[] if moscow_url else [Mount(EMULATOR_PATH, app=emulator)],
         http=http,
         registry=registry,
         runner=runner,  # type: ignore[arg-type]

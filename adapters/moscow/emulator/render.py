@@ -39,6 +39,7 @@ __all__ = [
     "MesProfile",
     "MoscowData",
     "NativeMark",
+    "average_text",
     "grade_of",
 ]
 
@@ -115,7 +116,7 @@ def _zoned(day: date, at: time) -> str:
     return datetime.combine(day, at, tzinfo=MOSCOW).isoformat()
 
 
-def _average(pairs: list[tuple[float, int]]) -> str | None:
+def average_text(pairs: list[tuple[float, int]]) -> str | None:
     """A weighted mean with two decimals, half up, as a string (МЭШ's averages)."""
     weights = sum(w for _, w in pairs)
     if not weights:
@@ -872,7 +873,7 @@ class MoscowData:
         for subject_id, subject_marks in sorted(by_subject.items()):
             graded = [(m.grade(), m.weight) for m in subject_marks]
             numeric = [(g, w) for g, w in graded if g is not None]
-            averages = [_average([(g[i], w) for g, w in numeric]) for i in range(3)]
+            averages = [average_text([(g[i], w) for g, w in numeric]) for i in range(3)]
             found.append(
                 {
                     "subject_id": subject_id,
@@ -912,7 +913,7 @@ class MoscowData:
 
         def until(day: date) -> Decimal:
             pairs = [(g[0], m.weight) for m in marks if m.lesson.day <= day and (g := m.grade())]
-            return Decimal(_average(pairs) or "0")
+            return Decimal(average_text(pairs) or "0")
 
         delta = until(days[-1]) - until(days[-2])
         return "UP" if delta > 0 else "DOWN" if delta < 0 else "NONE"

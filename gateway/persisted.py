@@ -1,0 +1,324 @@
+"""Persisted operations: automatic persisted queries (APQ) and an optional allow-list.
+
+**Automatic persisted queries** follow Apollo's protocol. A client sends
+``extensions.persistedQuery = {"version": 1, "sha256Hash": "<hex>"}``, on POST or GET:
+
+* with the hash alone: the gateway runs the query it stored under that hash; an unknown
+  hash is answered with HTTP 200 and one error whose **message is
+  ``PersistedQueryNotFound``** and whose ``extensions`` are ``{"code": "BAD_USER_INPUT",
+  "persistedQuery": "PERSISTED_QUERY_NOT_FOUND"}``. Apollo Client recognises the message
+  (it checks the message *or* the code) and retries with the full query; the code stays in
+  our catalogue. The status is 200 even for ``application/graphql-response+json``, because
+  Apollo Client turns persisted queries off for good after a 400 or 500;
+* with the hash and the query: the hash must be the SHA-256 of the query (else **400**,
+  ``persistedQuery = "PERSISTED_QUERY_HASH_MISMATCH"``); the query runs and, once it parsed
+  and validated, is stored under the hash.
+
+Stored queries live in a bounded in-memory LRU, or in Redis (``diary-gateway:apq:<hash>``,
+kept a week) when ``[cache] url`` is Redis, so that all instances share them.
+
+**Allow-list mode** (``[server] persisted_only = true`` with ``persisted_operations =
+"manifest.json"``): only the manifest's operations run, sent by hash (APQ style) or as their
+exact text. Anything else is refused with **400** and ``extensions.code = "FORBIDDEN"``
+(``persistedQuery = "PERSISTED_QUERY_NOT_ALLOWED"``); nothing new is ever stored. Without
+``persisted_only``, a manifest's operations are simply known in advance.
+
+A manifest is JSON: Apollo's persisted query manifest (``{"format":
+"apollo-persisted-query-manifest", "version": 1, "operations": [{"id", "name", "type",
+"body"}]}``) or a plain object ``{"<sha256>": "<query>"}``. Every id must be the SHA-256 (hex)
+of its body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+import redis.asyncio as redis
+
+from adapters import SettingsError
+from schema import ErrorCode
+
+from .settings import Settings
+
+__all__ = [
+    "PERSISTED_QUERY_NOT_FOUND",
+    "REDIS_TTL_SECONDS",
+    "MemoryQueryStore",
+    "PersistedOperations",
+    "PersistedQueryError",
+    "QueryStore",
+    "RedisQueryStore",
+    "ResolvedQuery",
+    "load_manifest",
+    "sha256_hex",
+]
+
+PERSISTED_QUERY_NOT_FOUND: Final = "PersistedQueryNotFound"
+"""The error message Apollo Client waits for before it sends the full query."""
+
+REDIS_TTL_SECONDS: Final = 7 * 24 * 3600
+"""How long Redis keeps an automatically persisted query."""
+
+_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def sha256_hex(query: str) -> str:
+    """The APQ hash of a query: SHA-256 of its UTF-8 text, lower-case hex."""
+    return hashlib.sha256(query.encode("utf-8")).hexdigest()
+
+
+class PersistedQueryError(Exception):
+    """A persisted-query request that cannot run: HTTP status, code, message, extensions."""
+
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode,
+        message: str,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extensions = dict(extensions or {})
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedQuery:
+    """The query to run and, if it should be stored once it validates, its hash."""
+
+    query: str | None
+    register: str | None = None
+
+
+class QueryStore(Protocol):
+    """Where automatically persisted queries are kept."""
+
+    async def get(self, sha256: str) -> str | None:
+        """The query stored under ``sha256``."""
+        ...
+
+    async def set(self, sha256: str, query: str) -> None:
+        """Store ``query`` under ``sha256``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+class MemoryQueryStore:
+    """A bounded least-recently-used store in this process."""
+
+    def __init__(self, max_entries: int = 1000) -> None:
+        self.max_entries = max(1, max_entries)
+        self._entries: OrderedDict[str, str] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get(self, sha256: str) -> str | None:
+        """The query stored under ``sha256`` (now the most recently used)."""
+        query = self._entries.get(sha256)
+        if query is not None:
+            self._entries.move_to_end(sha256)
+        return query
+
+    async def set(self, sha256: str, query: str) -> None:
+        """Store ``query``, dropping the least recently used entries over the bound."""
+        self._entries[sha256] = query
+        self._entries.move_to_end(sha256)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class RedisQueryStore:
+    """Queries in Redis under ``<prefix><sha256>``, shared by instances, with a TTL."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "diary-gateway:apq:",
+        ttl_seconds: int = REDIS_TTL_SECONDS,
+    ) -> None:
+        self._client: redis.Redis = redis.Redis.from_url(url)
+        self.prefix = prefix
+        self.ttl_seconds = ttl_seconds
+
+    async def get(self, sha256: str) -> str | None:
+        """The stored query, or ``None``."""
+        value = await self._client.get(self.prefix + sha256)
+        if value is None:
+            return None
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+    async def set(self, sha256: str, query: str) -> None:
+        """Store ``query`` for :attr:`ttl_seconds`."""
+        await self._client.set(self.prefix + sha256, query.encode("utf-8"), ex=self.ttl_seconds)
+
+    async def aclose(self) -> None:
+        """Close the Redis client."""
+        await self._client.aclose()
+
+
+def load_manifest(path: str | Path, *, key: str = "server.persisted_operations") -> dict[str, str]:
+    """Read a manifest of operations: ``{sha256: query}``.
+
+    Raises:
+        SettingsError: the file is unreadable, not a manifest, or an id is not the SHA-256
+            of its body.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(key, f"a readable file ({exc.strerror})", str(path)) from None
+    except ValueError as exc:
+        raise SettingsError(key, f"a JSON manifest ({exc})", str(path)) from None
+    pairs: list[tuple[object, object]]
+    if isinstance(data, dict) and data.get("format") == "apollo-persisted-query-manifest":
+        operations = data.get("operations")
+        if not isinstance(operations, list) or not all(isinstance(o, dict) for o in operations):
+            raise SettingsError(key, "an operations list of {id, body} objects", str(path))
+        pairs = [(o.get("id"), o.get("body")) for o in operations]
+    elif isinstance(data, dict):
+        pairs = list(data.items())
+    else:
+        raise SettingsError(key, "a manifest object", str(path))
+    manifest: dict[str, str] = {}
+    for op_id, body in pairs:
+        if not isinstance(op_id, str) or not isinstance(body, str):
+            raise SettingsError(key, "string ids and bodies", str(path))
+        if op_id.lower() != sha256_hex(body):
+            raise SettingsError(key, "ids that are the SHA-256 of their body", op_id)
+        manifest[op_id.lower()] = body
+    return manifest
+
+
+def _not_allowed(message: str) -> PersistedQueryError:
+    return PersistedQueryError(
+        400, ErrorCode.FORBIDDEN, message, {"persistedQuery": "PERSISTED_QUERY_NOT_ALLOWED"}
+    )
+
+
+class PersistedOperations:
+    """Resolves the query of a request from its text and ``extensions.persistedQuery``.
+
+    Args:
+        store: where automatic persisted queries go; ``None`` turns APQ off (a hash-only
+            request is then answered ``PersistedQueryNotSupported``).
+        manifest: operations known in advance, ``{sha256: query}``.
+        only: the allow-list mode: only ``manifest`` operations run.
+    """
+
+    def __init__(
+        self,
+        store: QueryStore | None,
+        *,
+        manifest: dict[str, str] | None = None,
+        only: bool = False,
+    ) -> None:
+        if only and not manifest:
+            raise SettingsError(
+                "server.persisted_operations", "a manifest with operations when persisted_only"
+            )
+        self.store = store if not only else None
+        self.manifest = dict(manifest or {})
+        self.only = only
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PersistedOperations:
+        """Built from ``[server]`` (and ``[cache] url`` for the Redis store)."""
+        server = settings.server
+        manifest = load_manifest(server.persisted_operations) if server.persisted_operations else {}
+        store: QueryStore | None = None
+        if server.persisted_queries and not server.persisted_only:
+            url = settings.cache.url
+            if url.startswith(("redis://", "rediss://")):
+                store = RedisQueryStore(url)
+            else:
+                store = MemoryQueryStore(server.persisted_queries_max_entries)
+        return cls(store, manifest=manifest, only=server.persisted_only)
+
+    async def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> ResolvedQuery:
+        """The query to run for this request.
+
+        Raises:
+            PersistedQueryError: unknown hash, hash mismatch, malformed ``persistedQuery``,
+                or (allow-list mode) an operation that is not registered.
+        """
+        persisted = (extensions or {}).get("persistedQuery")
+        if persisted is None:
+            if self.only and query is not None and sha256_hex(query) not in self.manifest:
+                raise _not_allowed("only registered (persisted) operations may run")
+            return ResolvedQuery(query)
+        sha = self._checked_hash(persisted)
+        if query is not None:
+            if sha256_hex(query) != sha:
+                raise PersistedQueryError(
+                    400,
+                    ErrorCode.BAD_USER_INPUT,
+                    "the persisted query hash is not the SHA-256 of the query",
+                    {"persistedQuery": "PERSISTED_QUERY_HASH_MISMATCH"},
+                )
+            if self.only and sha not in self.manifest:
+                raise _not_allowed("only registered (persisted) operations may run")
+            register = sha if self.store is not None and sha not in self.manifest else None
+            return ResolvedQuery(query, register=register)
+        known = self.manifest.get(sha)
+        if known is not None:
+            return ResolvedQuery(known)
+        if self.only:
+            raise _not_allowed("no registered operation has this hash")
+        if self.store is None:
+            raise PersistedQueryError(
+                200,
+                ErrorCode.BAD_USER_INPUT,
+                "PersistedQueryNotSupported",
+                {"persistedQuery": "PERSISTED_QUERY_NOT_SUPPORTED"},
+            )
+        stored = await self.store.get(sha)
+        if stored is None:
+            raise PersistedQueryError(
+                200,
+                ErrorCode.BAD_USER_INPUT,
+                PERSISTED_QUERY_NOT_FOUND,
+                {"persistedQuery": "PERSISTED_QUERY_NOT_FOUND"},
+            )
+        return ResolvedQuery(stored)
+
+    async def register(self, sha256: str, query: str) -> None:
+        """Store a query that ran (a no-op without a store)."""
+        if self.store is not None:
+            await self.store.set(sha256, query)
+
+    async def aclose(self) -> None:
+        """Release the store's connections."""
+        if self.store is not None:
+            await self.store.aclose()
+
+    @staticmethod
+    def _checked_hash(persisted: object) -> str:
+        if (
+            not isinstance(persisted, dict)
+            or persisted.get("version") != 1
+            or not isinstance(persisted.get("sha256Hash"), str)
+            or not _HASH.match(persisted["sha256Hash"])
+        ):
+            raise PersistedQueryError(
+                400,
+                ErrorCode.BAD_USER_INPUT,
+                "extensions.persistedQuery must be {version: 1, sha256Hash: <64 hex digits>}",
+                {"persistedQuery": "PERSISTED_QUERY_INVALID"},
+            )
+        return str(persisted["sha256Hash"]).lower()

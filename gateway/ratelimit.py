@@ -1,0 +1,254 @@
+"""Rate limits on the GraphQL endpoint: requests and query cost, per person and per address.
+
+Four limits, each in the ``limits`` notation (``"120/minute"``) and each optional:
+
+* **requests per person** — the signed-in caller: the verified SSO subject, or the student of
+  a school-login session (in its region);
+* **requests per address** — the client address, signed in or not;
+* **cost per person** and **cost per address** — the cost of the operations run, a coarse
+  measure: the number of fields selected, with fragments expanded (so alias batching and
+  fragment fan-out count in full; see :func:`operation_cost`).
+
+The counters use the *sliding window counter* strategy of ``limits`` (cheap, no burst at
+window edges) on memory storage, or on Redis when the cache is Redis, so that all gateway
+instances share them. Storage keys are SHA-256 digests: no subject or address is stored in
+clear. An operation whose cost alone is over a per-minute budget can never run; the view
+refuses it with 400 instead of 429 (see :meth:`RateLimits.over_budget`).
+
+The stricter limits on failed school logins are :class:`gateway.sessions.LoginThrottle`'s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import redis.asyncio as redis
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from limits import RateLimitItem, parse
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
+
+from adapters import SettingsError
+
+from .settings import Settings
+
+__all__ = ["COST_CAP", "RateLimited", "RateLimits", "operation_cost"]
+
+COST_CAP: Final = 1_000_000_000
+"""Costs are counted up to this; fragment fan-out can otherwise grow exponentially."""
+
+Scope = Literal["person", "address"]
+Kind = Literal["requests", "cost"]
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    """A refused request: which limit, and how many seconds until it may be tried again."""
+
+    scope: Scope
+    kind: Kind
+    retry_after: int
+    limit: str
+    """The limit, as configured (``"120 per 1 minute"``)."""
+
+
+def _item(text: str, key: str, namespace: str) -> RateLimitItem | None:
+    if not text.strip():
+        return None
+    try:
+        item = parse(text)
+    except ValueError:
+        raise SettingsError(
+            f"server.{key}", 'a rate such as "120/minute" (or "" for none)', text
+        ) from None
+    if item.amount < 1:
+        raise SettingsError(f"server.{key}", "a positive amount", text)
+    return type(item)(item.amount, item.multiples, namespace=f"{namespace}/{key}")
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+class RateLimits:
+    """Request and cost limits per person and per client address.
+
+    Args:
+        storage: a ``limits`` storage URI (``"async+memory://"``, ``"async+redis://…"``)
+            or an async ``limits`` storage object.
+        person, address: requests per person / per address (``""``: no limit).
+        cost_person, cost_address: operation cost per person / per address (``""``: none).
+        namespace: keeps the keys of different deployments (or tests) apart.
+
+    Raises:
+        SettingsError: a limit is not in the ``limits`` notation.
+    """
+
+    def __init__(
+        self,
+        storage: str | Any = "async+memory://",
+        *,
+        person: str = "120/minute",
+        address: str = "300/minute",
+        cost_person: str = "5000/minute",
+        cost_address: str = "12000/minute",
+        namespace: str = "diary-gateway-rate",
+    ) -> None:
+        self._pool: redis.ConnectionPool | None = None
+        if isinstance(storage, str):
+            options: dict[str, Any] = {}
+            if storage.startswith(("async+redis://", "async+rediss://")):
+                # redis-py (not coredis), on a pool of ours so that close() can release it.
+                self._pool = redis.ConnectionPool.from_url(storage.removeprefix("async+"))
+                options = {"implementation": "redispy", "connection_pool": self._pool}
+            storage = storage_from_string(storage, **options)
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
+        self._requests: dict[Scope, RateLimitItem | None] = {
+            "person": _item(person, "rate_limit_person", namespace),
+            "address": _item(address, "rate_limit_address", namespace),
+        }
+        self._cost: dict[Scope, RateLimitItem | None] = {
+            "person": _item(cost_person, "cost_limit_person", namespace),
+            "address": _item(cost_address, "cost_limit_address", namespace),
+        }
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimits | None:
+        """The configured limits (``None`` when ``[server] rate_limits`` is off).
+
+        Redis storage when ``[cache] url`` is Redis, so that every instance counts together.
+        """
+        server = settings.server
+        if not server.rate_limits:
+            return None
+        url = settings.cache.url
+        storage = f"async+{url}" if url.startswith(("redis://", "rediss://")) else "async+memory://"
+        return cls(
+            storage,
+            person=server.rate_limit_person,
+            address=server.rate_limit_address,
+            cost_person=server.cost_limit_person,
+            cost_address=server.cost_limit_address,
+        )
+
+    async def hit_request(self, *, person: str | None, address: str | None) -> RateLimited | None:
+        """Count one request; the limit it went over, if any (then it is not counted)."""
+        return await self._hit(self._requests, 1, "requests", person=person, address=address)
+
+    async def hit_cost(
+        self, cost: int, *, person: str | None, address: str | None
+    ) -> RateLimited | None:
+        """Count an operation's cost; the limit it went over, if any."""
+        if cost <= 0:
+            return None
+        return await self._hit(self._cost, cost, "cost", person=person, address=address)
+
+    def over_budget(self, cost: int, *, person: str | None) -> int | None:
+        """The smallest cost budget ``cost`` exceeds on its own (it could never run), or None."""
+        budgets = [
+            item.amount
+            for scope, item in self._cost.items()
+            if item is not None and (scope == "address" or person is not None)
+        ]
+        over = [amount for amount in budgets if cost > amount]
+        return min(over) if over else None
+
+    async def close(self) -> None:
+        """Release the Redis connections opened for a storage URI."""
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    async def _hit(
+        self,
+        items: dict[Scope, RateLimitItem | None],
+        cost: int,
+        kind: Kind,
+        *,
+        person: str | None,
+        address: str | None,
+    ) -> RateLimited | None:
+        keys: dict[Scope, str | None] = {"person": person, "address": address}
+        for scope in ("address", "person"):
+            item, key = items[scope], keys[scope]
+            if item is None or key is None:
+                continue
+            digest = _digest(key)
+            if not await self._limiter.hit(item, digest, cost=cost):
+                stats = await self._limiter.get_window_stats(item, digest)
+                wait = max(1, math.ceil(float(stats.reset_time) - time.time()))
+                return RateLimited(scope=scope, kind=kind, retry_after=wait, limit=str(item))
+        return None
+
+
+def operation_cost(document: DocumentNode, operation: OperationDefinitionNode) -> int:
+    """The number of fields ``operation`` selects, every fragment spread counted in full.
+
+    Fields under aliases count once per alias; a fragment spread twice counts twice. Spreads
+    that form a cycle count nothing (validation rejects them anyway). The walk is iterative,
+    so deeply nested documents cannot exhaust the stack, and the result is capped at
+    :data:`COST_CAP`.
+    """
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    costs: dict[str, int] = {}
+
+    def own_cost(selection_set: SelectionSetNode) -> tuple[int, list[str]]:
+        total = 0
+        spreads: list[str] = []
+        stack = [selection_set]
+        while stack:
+            current = stack.pop()
+            for selection in current.selections:
+                if isinstance(selection, FieldNode):
+                    total += 1
+                    if selection.selection_set is not None:
+                        stack.append(selection.selection_set)
+                elif isinstance(selection, InlineFragmentNode):
+                    stack.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    spreads.append(selection.name.value)
+        return total, spreads
+
+    def fragment_cost(root: str) -> int:
+        # Post-order over the fragment graph with an explicit stack; a back edge costs 0.
+        if root in costs:
+            return costs[root]
+        on_path: set[str] = set()
+        stack: list[tuple[str, bool]] = [(root, False)]
+        parts: dict[str, tuple[int, list[str]]] = {}
+        while stack:
+            name, expanded = stack.pop()
+            if name in costs or name not in fragments:
+                continue
+            if expanded:
+                own, spreads = parts[name]
+                total = own + sum(costs.get(spread, 0) for spread in spreads)
+                costs[name] = min(total, COST_CAP)
+                on_path.discard(name)
+                continue
+            if name in on_path:
+                continue
+            on_path.add(name)
+            parts[name] = own_cost(fragments[name].selection_set)
+            stack.append((name, True))
+            for spread in parts[name][1]:
+                if spread not in costs and spread not in on_path:
+                    stack.append((spread, False))
+        return costs.get(root, 0)
+
+    own, spreads = own_cost(operation.selection_set)
+    total = own + sum(fragment_cost(spread) for spread in spreads)
+    return min(total, COST_CAP)

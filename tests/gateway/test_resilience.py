@@ -1,0 +1,221 @@
+"""Fast and dependable: stale-if-error, breakers, coalescing, shared Redis, invalidation.
+
+Every test serves real gateways with uvicorn over the Moscow emulator (real HTTP on
+loopback) and, where said, a real Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import DemoGateway, make_demo
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+MOSCOW_WEEK = """
+query ($from: Date!, $to: Date!) {
+  me { children { school { region { code } } diary(from: $from, to: $to) {
+    days { lessons { subject { name } marks { value } homework { id text done } } }
+  } } }
+}
+"""
+
+
+def _week(offset_weeks: int = 0) -> dict[str, str]:
+    monday = date.today() - timedelta(days=date.today().weekday() + 7 * offset_weeks)
+    return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+
+
+def _moscow_child(body: dict[str, Any]) -> dict[str, Any] | None:
+    for child in body["data"]["me"]["children"]:
+        if child and child["school"]["region"]["code"] == "77":
+            return child
+    return None
+
+
+def _emulator(gateway: DemoGateway) -> str:
+    return f"{gateway.url}/__emulators/moscow"
+
+
+def _set_faults(gateway: DemoGateway, **faults: Any) -> None:
+    response = httpx.post(f"{_emulator(gateway)}/__admin/faults", json=faults, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def _emulator_requests(gateway: DemoGateway) -> int:
+    stats = httpx.get(f"{_emulator(gateway)}/__admin/stats", timeout=10).json()
+    return int(stats["total"])
+
+
+def _redis_or_skip() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but Redis at {REDIS_URL} does not answer: {exc}")
+        pytest.skip(f"Redis at {REDIS_URL} does not answer ({type(exc).__name__})")
+    return REDIS_URL
+
+
+@pytest.fixture
+def short_ttl_demo(tmp_path: Path) -> Iterator[DemoGateway]:
+    """Diary data fresh for one second, then stale (served only if the provider fails)."""
+    ttl = {"diary": 1, "profile": 1, "schools": 1}
+    with make_demo(tmp_path / "key.json", cache={"ttl": ttl}) as gateway:
+        gateway.runner.inner.settings = _no_swr(gateway)
+        yield gateway
+
+
+def _no_swr(gateway: DemoGateway) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(gateway.runner.inner.settings, swr=False)
+
+
+def test_stale_diary_served_when_the_provider_fails_completely(
+    short_ttl_demo: DemoGateway,
+) -> None:
+    demo = short_ttl_demo
+    fresh = demo.query(MOSCOW_WEEK, _week(), persona="parent")
+    assert "errors" not in fresh
+    time.sleep(1.2)
+    _set_faults(demo, error_rate=1.0)
+    try:
+        stale = demo.query(MOSCOW_WEEK, _week(), persona="parent")
+    finally:
+        _set_faults(demo)
+    assert _moscow_child(stale) == _moscow_child(fresh)
+    notices = stale["extensions"]["stale"]
+    moscow = [n for n in notices if n["provider"] == "moscow"]
+    assert moscow and all(n["ageSeconds"] >= 1.0 for n in moscow)
+    assert "errors" not in stale
+
+
+def test_nothing_cached_and_provider_down_gives_coded_null(fresh_demo: DemoGateway) -> None:
+    _set_faults(fresh_demo, error_rate=1.0)
+    try:
+        body = fresh_demo.query(MOSCOW_WEEK, _week(), persona="parent")
+    finally:
+        _set_faults(fresh_demo)
+    assert _moscow_child(body) is None
+    codes = {(e["extensions"]["code"], e["extensions"].get("provider")) for e in body["errors"]}
+    assert codes == {("PROVIDER_UNAVAILABLE", "moscow")}
+    regions = [c["school"]["region"]["code"] for c in body["data"]["me"]["children"] if c]
+    assert sorted(regions) == ["11", "74"]
+
+
+def test_breaker_opens_at_half_failures_and_bounds_upstream_traffic(
+    fresh_demo: DemoGateway,
+) -> None:
+    demo = fresh_demo
+    demo.query("{ me { children { id } } }", persona="parent")  # tokens and profile
+    _set_faults(demo, error_rate=0.5, seed=7)
+    before = _emulator_requests(demo)
+    weeks = 40
+    try:
+        for offset in range(weeks):
+            demo.query(MOSCOW_WEEK, _week(offset + 1), persona="parent")
+    finally:
+        _set_faults(demo)
+    sent = _emulator_requests(demo) - before
+    states = demo.runner.inner.breaker_states()
+    assert states.get("77:moscow") in ("open", "half_open")
+    # Without a breaker: 40 diaries × (events, marks, homework, attendance) × up to 3 tries.
+    assert sent < weeks * 4, sent
+
+
+def test_identical_concurrent_cold_queries_call_upstream_once(fresh_demo: DemoGateway) -> None:
+    demo = fresh_demo
+    token = demo.token("parent")
+    demo.query("{ me { children { id } } }", token=token)  # sign in to the emulator first
+    before = httpx.get(f"{_emulator(demo)}/__admin/stats", timeout=10).json()["paths"]
+
+    async def burst() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(timeout=60) as client:
+            requests = [
+                client.post(
+                    f"{demo.url}/graphql",
+                    json={"query": MOSCOW_WEEK, "variables": _week(3)},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                for _ in range(200)
+            ]
+            return [r.json() for r in await asyncio.gather(*requests)]
+
+    bodies = asyncio.run(burst())
+    assert all("errors" not in b for b in bodies)
+    assert all(b == bodies[0] for b in bodies)
+    after = httpx.get(f"{_emulator(demo)}/__admin/stats", timeout=10).json()["paths"]
+    diary_paths = [p for p in after if "events" in p or "marks" in p or "homeworks" in p]
+    assert diary_paths
+    for path in diary_paths:
+        assert after[path] - before.get(path, 0) == 1, path
+
+
+def test_two_instances_share_redis_entries_and_invalidations(tmp_path: Path) -> None:
+    url = _redis_or_skip()
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    cache = {"url": url}
+    key = tmp_path / "key.json"
+    with make_demo(key, cache=cache) as a, make_demo(
+        key, cache=cache, moscow_url=_emulator(a)
+    ) as b:
+        for gateway in (a, b):
+            gateway.runner.inner.settings = _namespaced(gateway, namespace)
+        week = _week(2)
+        first = a.query(MOSCOW_WEEK, week, persona="parent")
+        assert "errors" not in first
+        b.runner.calls.clear()
+        second = b.query(MOSCOW_WEEK, week, persona="parent")
+        assert second["data"] == first["data"]
+        assert b.runner.calls[("77", "diary")] == 0, "B must be served A's cached diary"
+        # B marks a Moscow homework done: A sees it at once (the shared invalidation).
+        child = _moscow_child(second)
+        assert child is not None
+        homework = next(
+            h for d in child["diary"]["days"] for le in d["lessons"] for h in le["homework"]
+        )
+        done = b.query(
+            "mutation ($id: ID!) { setHomeworkDone(homeworkId: $id, done: true) "
+            "{ homework { done } } }",
+            {"id": homework["id"]},
+            persona="parent",
+        )
+        assert done["data"]["setHomeworkDone"]["homework"]["done"] is True
+        a.runner.calls.clear()
+        third = a.query(MOSCOW_WEEK, week, persona="parent")
+        assert a.runner.calls[("77", "diary")] == 1
+        child = _moscow_child(third)
+        assert child is not None
+        again = next(
+            h
+            for d in child["diary"]["days"]
+            for le in d["lessons"]
+            for h in le["homework"]
+            if h["id"] == homework["id"]
+        )
+        assert again["done"] is True
+        b.query(
+            "mutation ($id: ID!) { setHomeworkDone(homeworkId: $id, done: false) "
+            "{ homework { done } } }",
+            {"id": homework["id"]},
+            persona="parent",
+        )
+
+
+def _namespaced(gateway: DemoGateway, namespace: str) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(gateway.runner.inner.settings, namespace=namespace)
