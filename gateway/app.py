@@ -23,6 +23,9 @@ from .audit import AuditLog
 from .directory import go_to_region
 from .graphql import GatewayGraphQL
 from .identity import DevIssuer, IssuerConfig, TokenVerifier
+from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from .persisted import PersistedOperations
+from .ratelimit import PersonResolver, RateLimitMiddleware, RateLimits
 from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import Settings
 from .staleness import StaleReport
@@ -112,6 +115,7 @@ def create_app(
     if not settings.server.introspection:
         extensions.append(DisableIntrospection)
     schema = build_schema(extensions=extensions)
+    rate_limits = RateLimits.from_settings(settings)
     graphql = GatewayGraphQL(
         schema,
         registry=adapters,
@@ -124,10 +128,13 @@ def create_app(
         },
         graphiql=settings.server.graphiql,
         on_mutation=runner.invalidate if runner is not None else None,
+        introspection=settings.server.introspection,
+        persisted=PersistedOperations.from_settings(settings),
+        rate_limits=rate_limits,
     )
 
     all_routes: list[BaseRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql),  # the view answers 405 itself (GraphQL over HTTP)
         Route("/healthz", _healthz),
         Route("/go/{region}", go_to_region),
         Route("/go/{region}/{school}", go_to_region),
@@ -148,13 +155,15 @@ def create_app(
         finally:
             await adapters.aclose()
             await sessions.aclose()
+            await graphql.aclose()
             if runner is not None:
                 await runner.aclose()
                 inner = getattr(runner, "inner", runner)  # a wrapping runner (tests)
                 await inner.cache.close()
             await client.aclose()  # the app owns the client it was given
 
-    middleware = []
+    # Outermost first: request id, CORS, request-count limits, body-size limit.
+    middleware = [Middleware(RequestIdMiddleware)]
     if settings.server.cors_origins:
         middleware.append(
             Middleware(
@@ -162,8 +171,20 @@ def create_app(
                 allow_origins=settings.server.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type"],
+                expose_headers=["Retry-After", "X-Request-ID"],
             )
         )
+    if rate_limits is not None:
+        middleware.append(
+            Middleware(
+                RateLimitMiddleware,
+                limits=rate_limits,
+                identify=PersonResolver(verifier, sessions),
+            )
+        )
+    middleware.append(
+        Middleware(BodySizeLimitMiddleware, max_body_bytes=settings.server.max_body_bytes)
+    )
     app = Starlette(routes=all_routes, middleware=middleware, lifespan=lifespan)
     app.state.registry = adapters
     app.state.audit = audit

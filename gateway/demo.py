@@ -81,6 +81,7 @@ def demo_settings(
                 "port": port,
                 "graphiql": True,
                 "introspection": True,
+                "rate_limits": False,  # one developer (and the test suite) on loopback
                 "session_key_file": str(dev_key_path().parent / "session.key"),
             },
             "issuers": [

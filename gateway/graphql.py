@@ -18,9 +18,10 @@ GraphQL over HTTP specification (https://graphql.github.io/graphql-over-http/):
   or empty query, a JSON array (batching is off) or malformed JSON gets ``400``.
 * **Persisted operations** (:mod:`gateway.persisted`) resolve the query from
   ``extensions.persistedQuery``.
-* **Rate limits** (:mod:`gateway.ratelimit`): requests per client address (before the token
-  is verified), then per person, then the operation's cost; a refusal is ``429`` with
-  ``Retry-After`` and ``extensions.code = "RATE_LIMITED"``.
+* **Cost limits** (:mod:`gateway.ratelimit`): the operation's cost (fields selected) per
+  person and per address; a refusal is ``429`` with ``Retry-After`` and
+  ``extensions.code = "RATE_LIMITED"``. Request counts are limited by
+  :class:`gateway.ratelimit.RateLimitMiddleware`, in front of the view.
 
 Every error in a response has ``extensions.code``: parse, validation and other request
 errors without one get ``BAD_USER_INPUT``. Masked unexpected errors (``INTERNAL_SERVER_ERROR``)
@@ -35,7 +36,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
@@ -53,60 +54,18 @@ from schema import ErrorCode, GatewayContext, Limits
 
 from .audit import AuditLog
 from .identity import AuthenticationFailed, TokenVerifier
-from .middleware import current_request_id, error_body
+from .middleware import GRAPHQL_RESPONSE_JSON, JSON, current_request_id, error_body, negotiate
 from .persisted import PersistedOperations, PersistedQueryError, ResolvedQuery
-from .ratelimit import RateLimited, RateLimits, operation_cost
+from .ratelimit import RateLimited, RateLimits, operation_cost, person_key
 from .sessions import SessionService, SessionStore
 
-__all__ = ["GRAPHQL_RESPONSE_JSON", "JSON", "GatewayGraphQL", "negotiate", "strip_suggestions"]
+__all__ = ["GatewayGraphQL", "strip_suggestions"]
 
 logger = logging.getLogger(__name__)
-
-GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
-"""The GraphQL over HTTP response media type (its status codes follow the outcome)."""
-JSON: Final = "application/json"
-"""The legacy response media type (200 for every well-formed request)."""
 
 _SUGGESTION = re.compile(r"\s*Did you mean\b.*$", re.DOTALL)
 _QUERY_TYPES = frozenset({StrawberryOperationType.QUERY})
 _ALL_TYPES = frozenset({StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION})
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The response media type for an ``Accept`` header, or ``None`` (answer ``406``).
-
-    The highest ``q`` wins; at equal ``q``, ``application/graphql-response+json`` before
-    ``application/json`` before a wildcard (which means ``application/json``). No header, or
-    an empty one, means ``application/json``.
-    """
-    if accept is None or not accept.strip():
-        return JSON
-    best: str | None = None
-    best_key: tuple[float, int] = (0.0, 0)
-    for part in accept.split(","):
-        media, _, raw_params = part.partition(";")
-        media = media.strip().lower()
-        quality = 1.0
-        for param in raw_params.split(";"):
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value.strip())
-                except ValueError:
-                    quality = 0.0
-        if quality <= 0:
-            continue
-        if media == GRAPHQL_RESPONSE_JSON:
-            candidate, rank = GRAPHQL_RESPONSE_JSON, 3
-        elif media == JSON:
-            candidate, rank = JSON, 2
-        elif media in ("application/*", "*/*"):
-            candidate, rank = JSON, 1
-        else:
-            continue
-        if (quality, rank) > best_key:
-            best, best_key = candidate, (quality, rank)
-    return best
 
 
 def strip_suggestions(message: str) -> str:
@@ -144,6 +103,12 @@ def _rate_limited(refusal: RateLimited) -> _Refusal:
     )
 
 
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Errors raised before execution (parse, validation, variables): no ``data`` at all."""
+    errors = result.errors or ()
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+
+
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
     """Serves GraphQL over HTTP; builds a :class:`GatewayContext` per request.
 
@@ -155,7 +120,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         introspection: whether the schema answers introspection; when not, "Did you
             mean …?" suggestions are removed from error messages.
         persisted: automatic persisted queries and the allow-list (``None``: neither).
-        rate_limits: request and cost limits (``None``: no limits).
+        rate_limits: the limits whose cost budgets the view enforces (``None``: none).
     """
 
     def __init__(
@@ -286,12 +251,6 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             )
 
     async def _serve(self, request: Request, media: str) -> Response:
-        address = request.client.host if request.client else None
-        if self.rate_limits is not None:
-            limited = await self.rate_limits.hit_request(person=None, address=address)
-            if limited is not None:
-                raise _rate_limited(limited)
-
         params = await self._read_params(request)
         query, operation_name, variables, extensions = self._checked_params(params)
         resolved = ResolvedQuery(query)
@@ -302,14 +261,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             raise _Refusal(400, "no GraphQL query in the request (`query` is missing or empty)")
 
         context = await self.get_context(request, Response())
-        person = self._person_key(context)
-        if self.rate_limits is not None and person is not None:
-            limited = await self.rate_limits.hit_request(person=person, address=None)
-            if limited is not None:
-                raise _rate_limited(limited)
-
         cost = self._check_operation(request.method, query, operation_name)
         if self.rate_limits is not None and cost:
+            person = person_key(context.caller, context.session_region)
             budget = self.rate_limits.over_budget(cost, person=person)
             if budget is not None:
                 raise _Refusal(
@@ -317,7 +271,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                     f"the operation selects too many fields ({cost}) for the budget of "
                     f"{budget} per window",
                 )
-            limited = await self.rate_limits.hit_cost(cost, person=person, address=address)
+            limited = await self.rate_limits.hit_cost(
+                cost, person=person, address=context.client_address
+            )
             if limited is not None:
                 raise _rate_limited(limited)
 
@@ -342,11 +298,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
 
         response = self._result_response(result, media, context.request_id)
         if (
-            resolved.register is not None
-            and response.status_code == 200
-            and result.data is not None
+            self.persisted is not None
+            and resolved.register is not None
+            and not _is_request_error(result)
         ):
-            await self.persisted.register(resolved.register, query)  # type: ignore[union-attr]
+            await self.persisted.register(resolved.register, query)
         return response
 
     async def _read_params(self, request: Request) -> dict[str, Any]:
@@ -407,15 +363,6 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         return query, operation_name, variables, extensions
 
     @staticmethod
-    def _person_key(context: GatewayContext) -> str | None:
-        if context.caller is None:
-            return None
-        scope = context.caller.scope
-        if scope == "anonymous":
-            return None
-        return f"{scope}@{context.session_region}" if context.session_region else scope
-
-    @staticmethod
     def _check_operation(method: str, query: str, operation_name: str | None) -> int:
         """Refuse a non-query over GET; return the operation's cost (0 if it does not parse)."""
         try:
@@ -450,11 +397,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
 
     def _result_response(self, result: ExecutionResult, media: str, request_id: str) -> Response:
         errors = [self._format_error(e, request_id) for e in result.errors or ()]
-        request_error = (
-            result.data is None
-            and bool(result.errors)
-            and all(e.path is None for e in result.errors or ())
-        )
+        request_error = _is_request_error(result)
         body: dict[str, Any] = {} if request_error else {"data": result.data}
         if errors:
             body["errors"] = errors

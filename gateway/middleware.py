@@ -26,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schema import ErrorCode
 
 __all__ = [
+    "GRAPHQL_RESPONSE_JSON",
+    "JSON",
     "REQUEST_ID_HEADER",
     "BodySizeLimitMiddleware",
     "RequestIdLogFilter",
@@ -33,11 +35,16 @@ __all__ = [
     "current_request_id",
     "error_body",
     "install_request_id_logging",
+    "negotiate",
     "new_request_id",
 ]
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 """The response header carrying the request id."""
+GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
+"""The GraphQL over HTTP response media type (its status codes follow the outcome)."""
+JSON: Final = "application/json"
+"""The legacy response media type (200 for every well-formed request)."""
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "diary_gateway_request_id", default=None
@@ -52,6 +59,43 @@ def current_request_id() -> str | None:
 def new_request_id() -> str:
     """A fresh random request id (16 hex digits)."""
     return uuid.uuid4().hex[:16]
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an ``Accept`` header, or ``None`` (answer ``406``).
+
+    The highest ``q`` wins; at equal ``q``, ``application/graphql-response+json`` before
+    ``application/json`` before a wildcard (which means ``application/json``). No header, or
+    an empty one, means ``application/json``.
+    """
+    if accept is None or not accept.strip():
+        return JSON
+    best: str | None = None
+    best_key: tuple[float, int] = (0.0, 0)
+    for part in accept.split(","):
+        media, _, raw_params = part.partition(";")
+        media = media.strip().lower()
+        quality = 1.0
+        for param in raw_params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE_JSON:
+            candidate, rank = GRAPHQL_RESPONSE_JSON, 3
+        elif media == JSON:
+            candidate, rank = JSON, 2
+        elif media in ("application/*", "*/*"):
+            candidate, rank = JSON, 1
+        else:
+            continue
+        if (quality, rank) > best_key:
+            best, best_key = candidate, (quality, rank)
+    return best
 
 
 def error_body(message: str, code: ErrorCode, **extensions: object) -> bytes:
@@ -70,7 +114,11 @@ class RequestIdLogFilter(logging.Filter):
         request_id = current_request_id()
         record.request_id = request_id
         if request_id is not None and not getattr(record, "_request_id_stamped", False):
-            record.msg = f"{record.getMessage()} [request_id={request_id}]"
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):  # a malformed call: the handler reports it
+                return True
+            record.msg = f"{message} [request_id={request_id}]"
             record.args = ()
             record._request_id_stamped = True
         return True

@@ -15,7 +15,8 @@
   and validated, is stored under the hash.
 
 Stored queries live in a bounded in-memory LRU, or in Redis (``diary-gateway:apq:<hash>``,
-kept a week) when ``[cache] url`` is Redis, so that all instances share them.
+kept a week) when ``[cache] url`` is Redis, so that all instances share them. A store outage
+is logged and treated as a miss (the client then sends the full query).
 
 **Allow-list mode** (``[server] persisted_only = true`` with ``persisted_operations =
 "manifest.json"``): only the manifest's operations run, sent by hash (APQ style) or as their
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -58,6 +60,8 @@ __all__ = [
     "load_manifest",
     "sha256_hex",
 ]
+
+logger = logging.getLogger(__name__)
 
 PERSISTED_QUERY_NOT_FOUND: Final = "PersistedQueryNotFound"
 """The error message Apollo Client waits for before it sends the full query."""
@@ -287,7 +291,11 @@ class PersistedOperations:
                 "PersistedQueryNotSupported",
                 {"persistedQuery": "PERSISTED_QUERY_NOT_SUPPORTED"},
             )
-        stored = await self.store.get(sha)
+        try:
+            stored = await self.store.get(sha)
+        except Exception as exc:  # noqa: BLE001 - a store outage: the client sends the query
+            logger.warning("persisted-query store failed (%s)", type(exc).__name__)
+            stored = None
         if stored is None:
             raise PersistedQueryError(
                 200,
@@ -299,8 +307,12 @@ class PersistedOperations:
 
     async def register(self, sha256: str, query: str) -> None:
         """Store a query that ran (a no-op without a store)."""
-        if self.store is not None:
+        if self.store is None:
+            return
+        try:
             await self.store.set(sha256, query)
+        except Exception as exc:  # noqa: BLE001 - the query ran; storing it is best effort
+            logger.warning("persisted-query store failed (%s)", type(exc).__name__)
 
     async def aclose(self) -> None:
         """Release the store's connections."""

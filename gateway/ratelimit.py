@@ -15,14 +15,24 @@ instances share them. Storage keys are SHA-256 digests: no subject or address is
 clear. An operation whose cost alone is over a per-minute budget can never run; the view
 refuses it with 400 instead of 429 (see :meth:`RateLimits.over_budget`).
 
+Request counts are taken by :class:`RateLimitMiddleware`, in front of everything else that
+serves ``/graphql`` (the whole-response cache included, so cache hits count too): per address
+before any token is verified, then per person, the bearer token verified once and remembered
+until it expires (:class:`PersonResolver`). Costs are counted by the GraphQL view, which parses
+the operation. Refusals are ``429`` with ``Retry-After`` and a GraphQL error whose
+``extensions.code`` is ``RATE_LIMITED``.
+
 The stricter limits on failed school logins are :class:`gateway.sessions.LoginThrottle`'s.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -39,12 +49,29 @@ from graphql import (
 from limits import RateLimitItem, parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as ASGIScope
 
-from adapters import SettingsError
+from adapters import Caller, SettingsError
+from schema import ErrorCode
 
+from .identity import AuthenticationFailed, TokenVerifier
+from .middleware import JSON, error_body, negotiate
+from .sessions import SessionService, SessionStore
 from .settings import Settings
 
-__all__ = ["COST_CAP", "RateLimited", "RateLimits", "operation_cost"]
+__all__ = [
+    "COST_CAP",
+    "PersonResolver",
+    "RateLimitMiddleware",
+    "RateLimited",
+    "RateLimits",
+    "operation_cost",
+    "person_key",
+]
+
+logger = logging.getLogger(__name__)
 
 COST_CAP: Final = 1_000_000_000
 """Costs are counted up to this; fragment fan-out can otherwise grow exponentially."""
@@ -185,11 +212,148 @@ class RateLimits:
             if item is None or key is None:
                 continue
             digest = _digest(key)
-            if not await self._limiter.hit(item, digest, cost=cost):
+            try:
+                if await self._limiter.hit(item, digest, cost=cost):
+                    continue
                 stats = await self._limiter.get_window_stats(item, digest)
-                wait = max(1, math.ceil(float(stats.reset_time) - time.time()))
-                return RateLimited(scope=scope, kind=kind, retry_after=wait, limit=str(item))
+            except Exception as exc:  # noqa: BLE001 - a storage outage must not stop the API
+                logger.warning("rate-limit storage failed (%s); not limiting", type(exc).__name__)
+                return None
+            wait = max(1, math.ceil(float(stats.reset_time) - time.time()))
+            return RateLimited(scope=scope, kind=kind, retry_after=wait, limit=str(item))
         return None
+
+
+def person_key(caller: Caller | None, session_region: str | None) -> str | None:
+    """The rate-limit identity of a caller: the SSO subject, or a session's student in its region.
+
+    ``None`` for anonymous callers (only their address is limited).
+    """
+    if caller is None:
+        return None
+    scope = caller.scope
+    if scope == "anonymous":
+        return None
+    return f"{scope}@{session_region}" if session_region else scope
+
+
+class PersonResolver:
+    """Turns an ``Authorization`` header into a :func:`person_key` (``None``: not signed in).
+
+    A token is verified once (SSO tokens: signature and claims; session tokens: the session
+    store) and remembered by its SHA-256 digest until it expires (sessions: a minute), in a
+    bounded LRU. Invalid tokens give ``None``: such a request is limited by address only.
+    """
+
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        sessions: SessionService | None,
+        *,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._verifier = verifier
+        self._sessions = sessions
+        self._max_entries = max_entries
+        self._clock = clock
+        self._known: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    async def __call__(self, authorization: str | None) -> str | None:
+        if not authorization:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        digest = _digest(token)
+        now = self._clock()
+        known = self._known.get(digest)
+        if known is not None and known[1] > now:
+            self._known.move_to_end(digest)
+            return known[0]
+        resolved = await self._resolve(token, now)
+        if resolved is None:
+            return None
+        self._known[digest] = resolved
+        self._known.move_to_end(digest)
+        while len(self._known) > self._max_entries:
+            self._known.popitem(last=False)
+        return resolved[0]
+
+    async def _resolve(self, token: str, now: float) -> tuple[str, float] | None:
+        if self._sessions is not None and SessionStore.is_session_token(token):
+            found = await self._sessions.resolve(token)
+            if found is None:
+                return None
+            region, session = found
+            key = person_key(Caller(person_id=None, session=session), region)
+            return (key, now + 60.0) if key is not None else None
+        try:
+            identity = await self._verifier.verify(token)
+        except AuthenticationFailed:
+            return None
+        key = person_key(Caller(person_id=identity.person_id), None)
+        return (key, float(identity.expires_at)) if key is not None else None
+
+
+class RateLimitMiddleware:
+    """Counts requests to ``path`` per client address and per person; ``429`` past a limit.
+
+    Args:
+        app: the wrapped application.
+        limits: the configured :class:`RateLimits`.
+        identify: the person behind an ``Authorization`` header (e.g. a
+            :class:`PersonResolver`); ``None``: addresses only.
+        path: the limited path (other paths pass through).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limits: RateLimits,
+        identify: Callable[[str | None], Awaitable[str | None]] | None = None,
+        path: str = "/graphql",
+    ) -> None:
+        self.app = app
+        self.limits = limits
+        self.identify = identify
+        self.path = path
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = str(client[0]) if client else None
+        headers = Headers(scope=scope)
+        refused = await self.limits.hit_request(person=None, address=address)
+        if refused is None and self.identify is not None:
+            person = await self.identify(headers.get("authorization"))
+            if person is not None:
+                refused = await self.limits.hit_request(person=person, address=None)
+        if refused is None:
+            await self.app(scope, receive, send)
+            return
+        media = negotiate(headers.get("accept")) or JSON
+        body = error_body(
+            f"too many requests: try again in {refused.retry_after} s",
+            ErrorCode.RATE_LIMITED,
+            retryAfter=refused.retry_after,
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", f"{media}; charset=utf-8".encode("latin-1")),
+                    (b"content-length", str(len(body)).encode("latin-1")),
+                    (b"retry-after", str(refused.retry_after).encode("latin-1")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
 
 def operation_cost(document: DocumentNode, operation: OperationDefinitionNode) -> int:

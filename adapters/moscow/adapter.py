@@ -69,6 +69,7 @@ from .parsing import (
     parse_profile_info,
     parse_reasons,
     parse_school_info,
+    parse_schools,
     parse_session_user,
     parse_subject_marks_short,
     parse_teacher_marks,
@@ -257,7 +258,13 @@ class MoscowAdapter(DiaryAdapter):
     # -- hooks -------------------------------------------------------------------------
 
     async def _list_schools(self) -> list[School]:
-        # The protocol has no public school directory: these are the schools seen so far.
+        # Not on the protocol page: a server may publish GET /core/api/schools; without
+        # it, the schools seen in profiles so far.
+        try:
+            for school in parse_schools(await self._client.schools()):
+                self._remember_school(school)
+        except (AuthenticationError, AccessDeniedError, NotFoundError):
+            pass
         return sorted(self._schools.values(), key=lambda s: s.id)
 
     async def _fetch_profile(self, caller: Caller) -> RegionProfile | None:
@@ -288,7 +295,8 @@ class MoscowAdapter(DiaryAdapter):
         staff = await self._staff(caller)
         groups = await self._taught_groups(caller, staff)
         school = staff.school_id
-        info = await self._school_info(caller, school) if school is not None else None
+        learn = school is not None and (staff.person is None or school not in self._schools)
+        info = await self._school_info(caller, school) if learn and school is not None else None
         person = staff.person
         if person is None:
             teacher = next((t for t in info[1] if t.id == staff.id), None) if info else None

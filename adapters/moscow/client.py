@@ -128,6 +128,10 @@ class MoscowClient:
         """``POST /v3/auth/sudir/auth``: a national SSO token for an МЭШ token."""
         return await self._request("POST", "/v3/auth/sudir/auth", bearer=sso_token)
 
+    async def schools(self) -> Any:
+        """``GET /core/api/schools``: the public school directory, where a server has one."""
+        return await self._request("GET", "/core/api/schools")
+
     async def profile_info(self, creds: Credentials) -> Any:
         return await self._request("GET", "/acl/api/users/profile_info", creds=creds)
 

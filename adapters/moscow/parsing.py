@@ -83,7 +83,9 @@ __all__ = [
     "parse_notifications",
     "parse_profile_info",
     "parse_reasons",
+    "parse_school",
     "parse_school_info",
+    "parse_schools",
     "parse_session_user",
     "parse_subject_marks_short",
     "parse_teacher_marks",
@@ -397,6 +399,21 @@ def parse_groups(
     return found
 
 
+def parse_school(item: JSON) -> School:
+    """A school: ``{id, name, short_name, address}``."""
+    return School(
+        id=_id(item.get("id")),
+        name=_text(item.get("name")) or _text(item.get("short_name")) or "",
+        short_name=_text(item.get("short_name")),
+        address=_text(item.get("address")),
+    )
+
+
+def parse_schools(document: Any) -> list[School]:
+    """The public school directory (a bare array or ``{"payload": [...]}``)."""
+    return [parse_school(item) for item in _payload(document)]
+
+
 def parse_school_info(document: JSON) -> tuple[School, list[Teacher]]:
     """``school_info``: the school and its teachers."""
     school = document.get("school")
@@ -413,15 +430,7 @@ def parse_school_info(document: JSON) -> tuple[School, list[Teacher]]:
                 subject_names=tuple(str(n) for n in names) if isinstance(names, list) else (),
             )
         )
-    return (
-        School(
-            id=_id(school.get("id")),
-            name=_text(school.get("name")) or _text(school.get("short_name")) or "",
-            short_name=_text(school.get("short_name")),
-            address=_text(school.get("address")),
-        ),
-        teachers,
-    )
+    return parse_school(school), teachers
 
 
 # -- marks -------------------------------------------------------------------------------
@@ -588,11 +597,22 @@ def parse_attendance(document: Any) -> dict[str, int | None]:
             item_id = _opt_id(lesson.get("schedule_item_id"))
             if item_id is None:
                 continue
-            reason = lesson.get("reason_id", day_reason)
-            missed[item_id] = (
-                int(reason) if isinstance(reason, int | str) and str(reason).isdigit() else None
-            )
+            missed[item_id] = _reason_id(lesson.get("reason_id", day_reason))
     return missed
+
+
+def _reason_id(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    return int(value) if str(value).isdigit() else None
+
+
+def _reason(
+    reasons: Mapping[int, tuple[str, bool | None]], reason_id: int | None
+) -> tuple[str | None, bool | None]:
+    """(name, excused) of an absence reason; unknown parts are ``None``."""
+    name, excused = reasons.get(reason_id, ("", None)) if reason_id is not None else ("", None)
+    return name or None, excused
 
 
 def parse_reasons(document: Any) -> dict[int, tuple[str, bool | None]]:
@@ -700,7 +720,6 @@ def parse_events(document: Any, *, student_id: str, tz: ZoneInfo) -> list[EventL
             raise ValueError("an event without start_at")
         subject = _subject(item)
         lesson_id = _id(item.get("id"))
-        reason = item.get("absence_reason_id")
         lessons.append(
             EventLesson(
                 id=lesson_id,
@@ -716,9 +735,7 @@ def parse_events(document: Any, *, student_id: str, tz: ZoneInfo) -> list[EventL
                 replaced=item.get("replaced") is True,
                 remote=item.get("lesson_type") == "REMOTE",
                 missed=item.get("is_missed_lesson") is True,
-                absence_reason_id=int(reason)
-                if isinstance(reason, int | str) and str(reason).isdigit()
-                else None,
+                absence_reason_id=_reason_id(item.get("absence_reason_id")),
                 marks=tuple(
                     parse_mark(
                         m,
@@ -841,13 +858,11 @@ def build_lessons(
         if reason_id is None:
             reason_id = missed.get(event.id)
         if event.missed or event.id in missed or event.absence_reason_id is not None:
-            name, excused = (
-                reasons.get(reason_id, (None, None)) if reason_id is not None else (None, None)
-            )
+            name, excused = _reason(reasons, reason_id)
             absence = Absence(
                 student_id=student_id,
                 date=event.date,
-                reason=name or None,
+                reason=name,
                 excused=excused,
                 lesson_id=event.id,
             )
@@ -928,13 +943,8 @@ def parse_journal_lessons(
             student = _opt_id(entry.get("student_profile_id"))
             if student is None or student not in wanted:
                 continue
-            reason_id = entry.get("reason_id")
-            name, excused = (
-                reasons.get(int(reason_id), (None, None))
-                if isinstance(reason_id, int)
-                else (None, None)
-            )
-            absences.append(Absence(student, day, name or None, excused, lesson_id))
+            name, excused = _reason(reasons, _reason_id(entry.get("reason_id")))
+            absences.append(Absence(student, day, name, excused, lesson_id))
     lessons.sort(key=lambda le: (le.date, le.number))
     return lessons, absences
 

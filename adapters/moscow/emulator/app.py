@@ -39,6 +39,7 @@ REGION = "77"
 TOKEN_LIFETIME = 24 * 3600
 """Seconds a token lives (``expires_in``), unless ``token_ttl_calls`` ends it sooner."""
 MAX_RANGE_DAYS = 400
+MAX_TOKENS = 10_000
 _SCALES = {system_id: system for system, (system_id, _, _) in GRADE_SYSTEMS.items()}
 _SCALE_BOUNDS = {"five": (1, 5), "ten": (1, 10), "hundred": (0, 100)}
 
@@ -63,7 +64,7 @@ def _forbidden() -> MesError:
 
 
 def _not_found(what: str) -> MesError:
-    return MesError(404, "not_found", f"{what} не найден")
+    return MesError(404, "not_found", f"Не найдено: {what}")
 
 
 @dataclass
@@ -94,6 +95,13 @@ class Emulator:
     # -- helpers -----------------------------------------------------------------------
 
     def _issue(self, profile: MesProfile) -> str:
+        if len(self.tokens) >= MAX_TOKENS:
+            now = time.time()
+            self.tokens = {
+                t: r for t, r in self.tokens.items() if r.expires_at > now and r.calls_left != 0
+            }
+            while len(self.tokens) >= MAX_TOKENS:  # still full: forget the oldest
+                del self.tokens[next(iter(self.tokens))]
         token = secrets.token_urlsafe(24)
         self.tokens[token] = _Token(profile.id, time.time() + TOKEN_LIFETIME, self.token_ttl_calls)
         return token
@@ -163,7 +171,7 @@ class Emulator:
     def _student(self, request: Request, profile: MesProfile) -> SeedStudent:
         student = self.world.students.get(self._required_int(request, "student_id"))
         if student is None:
-            raise _not_found("Ученик")
+            raise _not_found("ученик")
         if not self.data.may_read_student(profile, student):
             raise _forbidden()
         return student
@@ -171,7 +179,7 @@ class Emulator:
     def _group(self, request: Request, profile: MesProfile) -> SeedGroup:
         group = self.world.groups.get(self._required_int(request, "group_id"))
         if group is None:
-            raise _not_found("Группа")
+            raise _not_found("группа")
         if not self.data.may_read_group(profile, group):
             raise _forbidden()
         return group
@@ -185,7 +193,9 @@ class Emulator:
             raise _bad_request("Нужны login и password_plain")
         student = self.data.student_by_login(login)
         # the same answer for a wrong login and a wrong password
-        if student is None or not secrets.compare_digest(student.password, password):
+        if student is None or not secrets.compare_digest(
+            student.password.encode(), password.encode()
+        ):
             raise MesError(401, "authentication_error", "Неверный логин или пароль")
         token = self._issue(self.data.profiles[student.id])
         return JSONResponse(self.data.session_user(student, token))
@@ -210,6 +220,10 @@ class Emulator:
                 "profile_type": profile.type,
             }
         )
+
+    async def schools(self, request: Request) -> Response:
+        """The public school directory (no token): not on the protocol page, see README."""
+        return JSONResponse(self.data.schools())
 
     async def profile_info(self, request: Request) -> Response:
         return JSONResponse(self.data.profile_info(self._authenticate(request)))
@@ -237,12 +251,10 @@ class Emulator:
         profile = self._authenticate(request, family=True)
         found = self.data.find_homework_entry(int(request.path_params["entry_id"]))
         if found is None:
-            raise _not_found("Домашнее задание")
+            raise _not_found("домашнее задание")
         student, homework = found
-        if not self.data.may_read_student(profile, student):
-            raise _forbidden()
         if not self.data.may_write_homework(profile, student):
-            raise _forbidden()
+            raise _forbidden()  # the student themself or a legal representative only
         if request.method == "POST":
             self.world.homework_done.add((student.id, homework.id))
         else:
@@ -269,7 +281,7 @@ class Emulator:
         for guid in guids:
             student = self.data.student_by_guid(guid)
             if student is None:
-                raise _not_found("Ученик")
+                raise _not_found("ученик")
             if not self.data.may_read_student(profile, student):
                 raise _forbidden()
             students.append(student)
@@ -302,7 +314,7 @@ class Emulator:
         school_id = self._required_int(request, "school_id")
         info = self.data.school_info(school_id, self._int(request, "class_unit_id", required=False))
         if info is None:
-            raise _not_found("Школа")
+            raise _not_found("школа")
         return JSONResponse(info)
 
     # -- teacher API -------------------------------------------------------------------
@@ -311,7 +323,7 @@ class Emulator:
         profile = self._authenticate(request)
         class_id = self._required_int(request, "class_unit_id")
         if class_id not in self.world.classes:
-            raise _not_found("Класс")
+            raise _not_found("класс")
         if not (
             self.data.may_read_class(profile, class_id) or self.data.is_classmate(profile, class_id)
         ):
@@ -332,7 +344,7 @@ class Emulator:
         groups = list(self.world.groups.values())
         if class_id is not None:
             if class_id not in self.world.classes:
-                raise _not_found("Класс")
+                raise _not_found("класс")
             if not self.data.may_read_class(profile, class_id):
                 raise _forbidden()
             chosen = [
@@ -377,14 +389,17 @@ class Emulator:
             weight = int(body.get("weight") or 1)
         except (KeyError, TypeError, ValueError):
             raise _bad_request("Неверное тело запроса") from None
-        lesson = self.world.find_lesson(lesson_id)
+        try:
+            lesson = self.world.find_lesson(lesson_id)
+        except (OverflowError, ValueError):
+            lesson = None
         if lesson is None:
-            raise _not_found("Урок")
+            raise _not_found("урок")
         if not self.data.may_write_group(profile, self.world.groups[lesson.group_id]):
             raise _forbidden()
         student = self.world.students.get(student_id)
         if student is None or student.class_id != lesson.class_id:
-            raise _not_found("Ученик")
+            raise _not_found("ученик")
         low, high = _SCALE_BOUNDS[system]
         if not origin.isdigit() or not low <= int(origin) <= high or not 1 <= weight <= 10:
             raise _bad_request("Неверная отметка")
@@ -427,6 +442,7 @@ class Emulator:
         return [
             Route("/lms/api/sessions", self.sessions, methods=["POST"]),
             Route("/v3/auth/sudir/auth", self.sudir_auth, methods=["POST"]),
+            Route("/core/api/schools", self.schools),
             Route("/acl/api/users/profile_info", self.profile_info),
             Route(f"{family}/profile", self.family_profile),
             Route(f"{family}/marks", self.marks),

@@ -500,6 +500,13 @@ class MoscowData:
             "global_school_id": school.id + 1_000_000,
         }
 
+    def schools(self) -> list[JSON]:
+        """The region's schools (a public directory)."""
+        return [
+            {"id": s.id, "name": s.name, "short_name": s.short_name, "address": s.address}
+            for s in self.world.schools
+        ]
+
     def _groups_brief(self, class_id: int) -> list[JSON]:
         return [
             {"id": g.id, "name": g.name, "subject_id": g.subject_id, "is_fake": False}

@@ -22,6 +22,7 @@ from tests.adapters.harnesses.moscow import Harness
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = date(2025, 10, 18)
+Params = dict[str, str | int]
 WEEK = {"from": "2025-10-13", "to": "2025-10-19"}
 
 
@@ -81,6 +82,7 @@ def _record(harness: Harness) -> None:
         "sudir_auth_POST_401",
         http.post("/v3/auth/sudir/auth", headers={"Authorization": f"Bearer {stranger}"}),
     )
+    _save("schools_GET", http.get("/core/api/schools"))
     _, login, password = harness.student_login()
     _save(
         "sessions_POST",
@@ -188,9 +190,9 @@ def _record(harness: Harness) -> None:
 
     # error answers
     expired = {**parent, "Auth-Token": "an-expired-token"}
-    params = {"student_id": canonical.id, **WEEK}
+    params: Params = {"student_id": canonical.id, **WEEK}
     _save("marks_GET_401", http.get(f"{family}/marks", headers=expired, params=params))
-    foreign = {"student_id": other.id, **WEEK}
+    foreign: Params = {"student_id": other.id, **WEEK}
     _save("marks_GET_403", http.get(f"{family}/marks", headers=parent, params=foreign))
     for name, faults, path, query in (
         ("marks_GET_429", {"rate_limit_rate": 1.0}, f"{family}/marks", params),

@@ -14,15 +14,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters import (
     AccessDeniedError,
+    AdapterError,
     AuthenticationError,
     Caller,
     ChangeKind,
     DateRange,
     Lesson,
+    NotFoundError,
+    ProviderResponseError,
     ProviderUnavailableError,
     Role,
 )
@@ -337,18 +341,68 @@ async def test_changes_since(mes: tuple[Harness, MoscowAdapter]) -> None:
     assert marks == ["2", "4"]  # Алгебра, Thursday
 
 
+async def test_school_directory(mes: tuple[Harness, MoscowAdapter]) -> None:
+    harness, adapter = mes
+    schools = await adapter.list_schools()
+    assert [(s.id, s.name) for s in schools] == [
+        ("7700001", "Школа № 37"),
+        ("7700002", "Школа № 44"),
+    ]
+    assert harness.stats() == {"/core/api/schools": 1}  # public: no token needed
+
+
+async def test_without_a_school_directory_the_schools_seen_so_far() -> None:
+    def no_directory(app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and scope["path"] == "/core/api/schools":
+                await JSONResponse({"type": "not_found"}, status_code=404)(scope, receive, send)
+            else:
+                await app(scope, receive, send)
+
+        return wrapped
+
+    harness, adapter = await started(Harness(wrap=no_directory))
+    try:
+        assert await adapter.list_schools() == []
+        await adapter.get_profile(harness.caller("parent"))
+        assert [s.id for s in await adapter.list_schools()] == ["7700001"]
+    finally:
+        await harness.stop()
+
+
 # -- faults ------------------------------------------------------------------------------
 
 
-async def test_html_403_from_a_gateway_is_unavailability(
-    mes: tuple[Harness, MoscowAdapter],
-) -> None:
+FAULTS: list[tuple[dict[str, Any], type[AdapterError]]] = [
+    ({"error_rate": 1.0}, ProviderUnavailableError),
+    ({"rate_limit_rate": 1.0}, ProviderUnavailableError),
+    ({"html_rate": 1.0}, ProviderUnavailableError),  # a gateway's HTML 403 is not a refusal
+    ({"malformed_rate": 1.0}, ProviderResponseError),
+    ({"unauthorized_rate": 1.0}, AuthenticationError),  # renewed once, refused again
+    ({"not_found_rate": 1.0}, NotFoundError),
+    ({"timeout_rate": 1.0}, ProviderUnavailableError),
+]
+
+
+async def test_each_fault_maps_onto_the_error_tree(mes: tuple[Harness, MoscowAdapter]) -> None:
     harness, adapter = mes
     caller = harness.caller("parent")
+    student = harness.canonical_student_id()
     await adapter.get_profile(caller)
-    harness.admin.post("/__admin/faults", json={"html_rate": 1.0}).raise_for_status()
-    with pytest.raises(ProviderUnavailableError):
-        await adapter.get_marks(caller, [harness.canonical_student_id()], WEEK)
+    for faults, error in FAULTS:
+        harness.admin.post("/__admin/faults", json=faults).raise_for_status()
+        with pytest.raises(AdapterError) as info:
+            (slot,) = await adapter.get_marks(caller, [student], WEEK)
+            if isinstance(slot, AdapterError):
+                raise slot  # a 404 fails only the student's slot
+        assert type(info.value) is error, (faults, info.value)
+        assert info.value.provider == "moscow"
+        if "rate_limit_rate" in faults:
+            assert isinstance(info.value, ProviderUnavailableError)
+            assert info.value.retry_after == 2.0
+        harness.set_fault(None)
+        (marks,) = await adapter.get_marks(caller, [student], WEEK)
+        assert isinstance(marks, list) and len(marks) == 6, faults
 
 
 async def test_slow_answers_hit_the_deadline(mes: tuple[Harness, MoscowAdapter]) -> None:

@@ -16,7 +16,9 @@ import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
+from starlette.applications import Starlette
 from starlette.responses import JSONResponse
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.moscow.emulator import EmulatorFaults, create_emulator
@@ -30,6 +32,7 @@ EXPIRED = "Предыдущая сессия работы в ЭЖД заверш
 FAMILY = "/api/family/mobile/v1"
 TEACHER = "/api/ej/core/teacher/v1"
 EVENTS = "/api/eventcalendar/v1/api/events"
+Params = dict[str, str | int]
 WEEK = {"from": "2025-10-13", "to": "2025-10-19"}
 
 
@@ -118,7 +121,7 @@ def test_tokens_and_subsystem_are_required(
     http: httpx.Client, issuers: Issuers, world: World
 ) -> None:
     headers = sign_in(http, issuers, "parent")
-    params = {"student_id": world.canonical_student_id, **WEEK}
+    params: Params = {"student_id": world.canonical_student_id, **WEEK}
     assert http.get(f"{FAMILY}/marks", params=params, headers=headers).status_code == 200
     no_token = {k: v for k, v in headers.items() if k != "Auth-Token"}
     assert http.get(f"{FAMILY}/marks", params=params, headers=no_token).status_code == 401
@@ -151,7 +154,11 @@ def test_event_calendar_takes_the_guid_and_a_role(
 ) -> None:
     headers = sign_in(http, issuers, "parent")
     student = world.students[world.canonical_student_id]
-    params = {"person_ids": student.guid, "begin_date": "2025-10-13", "end_date": "2025-10-17"}
+    params: Params = {
+        "person_ids": student.guid,
+        "begin_date": "2025-10-13",
+        "end_date": "2025-10-17",
+    }
     no_role = {k: v for k, v in headers.items() if k != "X-Mes-Role"}
     assert http.get(EVENTS, params=params, headers=no_role).status_code == 400
     wrong_role = {**headers, "X-Mes-Role": "student"}
@@ -180,9 +187,9 @@ def test_a_profile_sees_only_its_students(
         http.get(f"{FAMILY}/marks", params={"student_id": 1, **WEEK}, headers=parent)
     ).status_code == 404
     student = sign_in(http, issuers, "student")
-    canonical = {"student_id": world.canonical_student_id, **WEEK}
+    canonical: Params = {"student_id": world.canonical_student_id, **WEEK}
     assert http.get(f"{FAMILY}/marks", params=canonical, headers=student).status_code == 403
-    own = {"student_id": other.id, **WEEK}
+    own: Params = {"student_id": other.id, **WEEK}
     assert http.get(f"{FAMILY}/marks", params=own, headers=student).status_code == 200
 
 
@@ -254,7 +261,7 @@ def test_tokens_expire_after_n_calls(issuers: Issuers, world: World) -> None:
 def test_marks_native_shape(http: httpx.Client, issuers: Issuers, world: World) -> None:
     student = world.persona_student("student")
     headers = sign_in(http, issuers, "student")
-    params = {"student_id": student.id, "from": "2025-09-01", "to": "2025-10-18"}
+    params: Params = {"student_id": student.id, "from": "2025-09-01", "to": "2025-10-18"}
     marks = http.get(f"{FAMILY}/marks", params=params, headers=headers).json()["payload"]
     assert marks and all(len(m["created_at"]) == 19 for m in marks)  # no zone
     assert all("2025-09-01" <= m["date"] <= "2025-10-18" for m in marks)
@@ -278,7 +285,7 @@ def test_subject_averages_are_weighted_per_scale(
 ) -> None:
     student = world.persona_student("student")
     headers = sign_in(http, issuers, "student")
-    params = {"student_id": student.id, "from": "2025-09-01", "to": "2025-10-18"}
+    params: Params = {"student_id": student.id, "from": "2025-09-01", "to": "2025-10-18"}
     marks = http.get(f"{FAMILY}/marks", params=params, headers=headers).json()["payload"]
     short = http.get(
         f"{FAMILY}/subject_marks/short", params={"student_id": student.id}, headers=headers
@@ -315,7 +322,7 @@ def test_homework_done_by_the_legal_representative_only(
 ) -> None:
     parent = sign_in(http, issuers, "parent")
     other = sign_in(http, issuers, "parent-not-representative")
-    params = {"student_id": world.canonical_student_id, **WEEK}
+    params: Params = {"student_id": world.canonical_student_id, **WEEK}
     (entry,) = [
         h
         for h in http.get(f"{FAMILY}/homeworks/short", params=params, headers=parent).json()[
@@ -343,7 +350,7 @@ def test_journal_access(http: httpx.Client, issuers: Issuers, world: World) -> N
     canonical_class = world.students[world.canonical_student_id].class_id
     group = next(g for g in world.groups_of_teacher(teacher_id) if g.class_id == canonical_class)
     elsewhere = next(g for g in world.groups.values() if g.school_id != group.school_id)
-    params = {"group_id": group.id, **WEEK}
+    params: Params = {"group_id": group.id, **WEEK}
     for persona in ("teacher", "class-teacher", "school-admin"):
         headers = sign_in(http, issuers, persona)
         items = http.get(f"{TEACHER}/schedule_items", params=params, headers=headers)
@@ -353,7 +360,7 @@ def test_journal_access(http: httpx.Client, issuers: Issuers, world: World) -> N
     assert [g["id"] for g in http.get(f"{TEACHER}/groups", headers=teacher).json()] == [
         g.id for g in world.groups_of_teacher(teacher_id)
     ]
-    foreign = {"group_id": elsewhere.id, **WEEK}
+    foreign: Params = {"group_id": elsewhere.id, **WEEK}
     assert http.get(f"{TEACHER}/marks", params=foreign, headers=teacher).status_code == 403
     parent = sign_in(http, issuers, "parent")
     assert http.get(f"{TEACHER}/marks", params=params, headers=parent).status_code == 403
@@ -397,7 +404,11 @@ def test_teacher_creates_a_mark(http: httpx.Client, issuers: Issuers, world: Wor
     bad = {**mark, "grade_origins": [{"grade_origin": "7", "grade_system_id": 4140000}]}
     assert http.post(f"{TEACHER}/marks", json=bad, headers=teacher).status_code == 400
     parent = sign_in(http, issuers, "parent")
-    params = {"student_id": world.canonical_student_id, "from": "2025-10-14", "to": "2025-10-14"}
+    params: Params = {
+        "student_id": world.canonical_student_id,
+        "from": "2025-10-14",
+        "to": "2025-10-14",
+    }
     family = http.get(f"{FAMILY}/marks", params=params, headers=parent).json()["payload"]
     assert [(m["value"], m["comment"]) for m in family if m["subject_name"] == "Алгебра"] == [
         ("3", "Пересдача")
@@ -498,3 +509,18 @@ def test_unknown_paths_answer_json(http: httpx.Client) -> None:
     answer = http.get("/api/family/mobile/v1/nothing")
     assert answer.status_code == 404 and error_of(answer)["type"] == "not_found"
     assert http.get("/lms/api/sessions").status_code == 405
+
+
+def test_mounted_under_a_prefix(issuers: Issuers) -> None:
+    """The demo mounts the emulator inside the gateway app; paths are relative to the mount."""
+    app = Starlette(
+        routes=[Mount("/__emulators/moscow", app=create_emulator(world=World.build("77", TODAY)))]
+    )
+    with serve_app(app) as url, httpx.Client(base_url=f"{url}/__emulators/moscow") as http:
+        assert http.get("/acl/api/users/profile_info").status_code == 401
+        http.post("/__admin/faults", json={"not_found_rate": 1.0}).raise_for_status()
+        assert http.get("/acl/api/users/profile_info").status_code == 404
+        assert http.get("/__admin/stats").json() == {
+            "total": 2,
+            "paths": {"/acl/api/users/profile_info": 2},
+        }

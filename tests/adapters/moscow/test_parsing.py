@@ -48,6 +48,7 @@ from adapters.moscow.parsing import (
     parse_profile_info,
     parse_reasons,
     parse_school_info,
+    parse_schools,
     parse_session_user,
     parse_subject_marks_short,
     parse_teacher_marks,
@@ -402,7 +403,7 @@ def test_provider_string_averages_are_used_when_they_cover_the_marks() -> None:
     algebra = summaries["7700100"]
     assert (algebra.average_five, algebra.average_ten, algebra.average_hundred) == (4.0, 8.0, 78.33)
     assert algebra.trend is Trend.DOWN and algebra.start == date(2025, 9, 1)
-    assert algebra.mark_ids == {"93973010", "94171010", "94201010", "94201011"}
+    assert algebra.mark_ids == frozenset({"93973010", "94171010", "94201010", "94201011"})
     period = DateRange(date(2025, 9, 1), date(2025, 10, 18))
     # the marks the summary covers (ids from the recorded summary, values by hand)
     marks = [
@@ -488,6 +489,15 @@ def test_notifications_become_changes_newest_first() -> None:
     assert len({c.id for c in changes}) == 50
     unknown = parse_notifications([{"event_type": "something_new"}], student_id="1", tz=MSK)
     assert unknown == []
+
+
+def test_public_school_directory() -> None:
+    schools = parse_schools(body("schools_GET"))
+    assert [(s.id, s.name, s.short_name) for s in schools] == [
+        ("7700001", "Школа № 37", "ГБОУ Школа № 37"),
+        ("7700002", "Школа № 44", "ГБОУ Школа № 44"),
+    ]
+    assert parse_schools({"payload": [{"id": 1, "short_name": "Лицей"}]})[0].name == "Лицей"
 
 
 def test_school_info_groups_and_class_list() -> None:

@@ -1,0 +1,374 @@
+"""``scripts/bench``: the gateway against its baselines, measured in one run, as ratios.
+
+(a) a repeated diary-week query for one persona, memory cache, against a plain Starlette
+    endpoint returning the same JSON bytes (target ≥ 0.5×);
+(b) the same query with the response cache off but provider data cached, against an
+    unmodified Strawberry schema resolving the same data (target ≥ 0.8×);
+(c) cold-cache latency over the Moscow emulator with 100 ms of provider latency, against
+    the same provider calls made directly in the same order and concurrency (target: the
+    gateway adds ≤ 10 ms at the median);
+(d) memory: 10,000 distinct cached diaries stay under the in-memory cache's bound.
+
+Load comes from ``wrk`` where installed, else from a bundled asyncio client; each server
+runs in its own process on loopback. Results go to stdout and ``.bench/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERY = """query Week($from: Date!, $to: Date!) {
+  me { children {
+    fullName school { name region { code } }
+    diary(from: $from, to: $to) { days { date lessons {
+      number subject { name }
+      marks { value scale { name } fivePoint weight comment }
+      homework { text }
+    } } }
+  } }
+}"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _server(kind: str, *args: str) -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.serve", kind, "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"{kind} server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _week(offset: int = 0) -> dict[str, str]:
+    monday = date.today() - timedelta(days=date.today().weekday() + 7 * offset)
+    return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+
+
+def _payload(variables: dict[str, str]) -> bytes:
+    return json.dumps({"query": QUERY, "variables": variables}).encode()
+
+
+def _wrk(url: str, body: bytes, token: str | None, seconds: int, connections: int) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        headers = 'wrk.headers["Content-Type"] = "application/json"\n'
+        if token:
+            headers += f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+        script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body.decode())}\n{headers}')
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script.name, f"{url}/graphql"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} failed responses under load")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+async def _bundled(
+    url: str, body: bytes, token: str | None, seconds: int, connections: int
+) -> float:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    done = 0
+    stop = time.monotonic() + seconds
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def worker() -> None:
+            nonlocal done
+            while time.monotonic() < stop:
+                response = await client.post(f"{url}/graphql", content=body, headers=headers)
+                response.raise_for_status()
+                done += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        return done / (time.monotonic() - started)
+
+
+def _rps(url: str, body: bytes, token: str | None, seconds: int) -> float:
+    connections = 16
+    if shutil.which("wrk"):
+        return _wrk(url, body, token, seconds, connections)
+    return asyncio.run(_bundled(url, body, token, seconds, connections))
+
+
+def _post(url: str, body: bytes, token: str | None) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    response = httpx.post(f"{url}/graphql", content=body, headers=headers, timeout=60)
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    if result.get("errors"):
+        raise RuntimeError(f"benchmark query failed: {result['errors']}")
+    return result
+
+
+def throughput(seconds: int, key: Path, token: str) -> dict[str, Any]:
+    """(a) and (b)."""
+    body = _payload(_week())
+    results: dict[str, Any] = {}
+    with _server("gateway", "--key", str(key)) as full:
+        answer = _post(full, body, token)
+        raw = httpx.post(
+            f"{full}/graphql",
+            content=body,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        ).content
+        fields = _count_fields(answer["data"])
+        with tempfile.TemporaryDirectory() as tmp:
+            bytes_file = Path(tmp) / "body.json"
+            bytes_file.write_bytes(raw)
+            data_file = Path(tmp) / "data.json"
+            data_file.write_text(json.dumps(answer["data"]), encoding="utf-8")
+            with (
+                _server("starlette", "--file", str(bytes_file)) as starlette,
+                _server("strawberry", "--file", str(data_file)) as plain,
+                _server("gateway", "--key", str(key), "--no-response-cache") as entity,
+            ):
+                _post(entity, body, token)  # warm the entity cache
+                assert _post(plain, body, None)["data"] == answer["data"]
+                runs: dict[str, list[float]] = {k: [] for k in ("a", "a0", "b", "b0")}
+                for _ in range(2):  # interleaved, best of two, so drift hits both sides
+                    runs["a"].append(_rps(full, body, token, seconds))
+                    runs["a0"].append(_rps(starlette, body, None, seconds))
+                    runs["b"].append(_rps(entity, body, token, seconds))
+                    runs["b0"].append(_rps(plain, body, None, seconds))
+    best = {k: max(v) for k, v in runs.items()}
+    results["fields"] = fields
+    results["a"] = {
+        "gateway_rps": round(best["a"]),
+        "starlette_rps": round(best["a0"]),
+        "ratio": round(best["a"] / best["a0"], 3),
+        "target": 0.5,
+    }
+    results["b"] = {
+        "gateway_rps": round(best["b"]),
+        "strawberry_rps": round(best["b0"]),
+        "ratio": round(best["b"] / best["b0"], 3),
+        "target": 0.8,
+    }
+    return results
+
+
+def _count_fields(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(1 + _count_fields(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_fields(v) for v in value)
+    return 0
+
+
+def cold_latency(samples: int, key: Path, token: str) -> dict[str, Any]:
+    """(c): cold diary reads through the gateway vs the same provider calls made directly."""
+    from adapters.moscow.client import Credentials, MoscowClient
+    from adapters.moscow.config import MoscowConfig
+
+    gateway_port = _free_port()
+    jwks = f"http://127.0.0.1:{gateway_port}/.well-known/jwks.json"
+    with _server("emulator", "--latency-ms", "100", "--jwks", jwks) as emulator:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "benchmarks.serve", "gateway", "--port", str(gateway_port),
+                "--key", str(key), "--moscow-url", emulator, "--no-response-cache",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        gateway = f"http://127.0.0.1:{gateway_port}"
+        try:
+            _wait(gateway)
+            children = _post(
+                gateway,
+                json.dumps({"query": "{ me { children { id school { region { code } } } } }"})
+                .encode(),
+                token,
+            )["data"]["me"]["children"]
+            moscow_id = next(c["id"] for c in children if c["school"]["region"]["code"] == "77")
+            query = (
+                "query ($id: ID!, $from: Date!, $to: Date!) { diary(studentId: $id, from: $from,"
+                " to: $to) { days { lessons { subject { name } marks { value fivePoint }"
+                " homework { text } attendance { reason } } } } }"
+            )
+            through: list[float] = []
+            for i in range(samples):
+                body = json.dumps(
+                    {"query": query, "variables": {"id": moscow_id, **_week(i + 5)}}
+                ).encode()
+                started = time.perf_counter()
+                _post(gateway, body, token)
+                through.append((time.perf_counter() - started) * 1000)
+            direct = asyncio.run(_direct(emulator, token, samples, Credentials, MoscowClient,
+                                         MoscowConfig))
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    median_gateway = statistics.median(through)
+    median_direct = statistics.median(direct)
+    return {
+        "gateway_median_ms": round(median_gateway, 1),
+        "provider_median_ms": round(median_direct, 1),
+        "added_ms": round(median_gateway - median_direct, 1),
+        "target_added_ms": 10,
+        "samples": samples,
+    }
+
+
+def _wait(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+async def _direct(
+    emulator: str, token: str, samples: int, credentials: Any, client_cls: Any, config_cls: Any
+) -> list[float]:
+    """The diary's provider calls alone: events, homework and attendance, concurrently."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = client_cls(http, config_cls(base_url=emulator), provider="moscow")
+        session = await client.exchange(token)
+        creds = credentials(
+            token=session["token"], profile_id=str(session["profile_id"]), role="parent"
+        )
+        profile = await client.family_profile(creds)
+        child = profile["children"][0]
+        student_id, guid = str(child["id"]), child["contingent_guid"]
+        timings = []
+        for i in range(samples):
+            week = _week(i + 5 + samples)
+            start, end = date.fromisoformat(week["from"]), date.fromisoformat(week["to"])
+            started = time.perf_counter()
+            await asyncio.gather(
+                client.events(creds, guid, start, end),
+                client.homeworks_short(creds, student_id, start, end + timedelta(days=14)),
+                client.attendance(creds, student_id, start, end),
+            )
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings
+
+
+def memory_bound(entries: int) -> dict[str, Any]:
+    """(d): fill a bounded memory cache with distinct diaries; it keeps to its bound."""
+    import tracemalloc
+
+    from adapters import DateRange
+    from gateway.upstream import build_cache
+    from adapters.seed import World
+    from adapters.netcity import NetCityAdapter  # noqa: F401 - the world is provider-neutral
+
+    bound = 1000
+    cache = build_cache("memory://", max_entries=bound)
+    world = World.build("74")
+    student = world.students[world.canonical_student_id]
+
+    async def fill() -> int:
+        for i in range(entries):
+            monday = date.today() - timedelta(days=7 * (i % 40))
+            days = DateRange(monday, monday + timedelta(days=6))
+            lessons = [world.lessons(student.class_id, d) for d in days.dates()]
+            await cache.set(f"diary:{i}", (lessons, time.time()))
+        return len(cache)
+
+    tracemalloc.start()
+    kept = asyncio.run(fill())
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"inserted": entries, "bound": bound, "kept": kept, "peak_mib": round(peak / 2**20, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=8, help="load duration per measurement")
+    parser.add_argument("--samples", type=int, default=30, help="cold-latency samples")
+    args = parser.parse_args()
+
+    from gateway.demo import DEV_AUDIENCE
+    from gateway.identity import DevIssuer
+    from gateway.personas import find_persona
+
+    with tempfile.TemporaryDirectory() as tmp:
+        key = Path(tmp) / "key.json"
+        issuer = DevIssuer.load_or_create(key, issuer="urn:diary-gateway:dev-sso")
+        token = issuer.mint(find_persona("parent").subject, audience=DEV_AUDIENCE)
+        report: dict[str, Any] = {
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}",
+            "load_tool": "wrk" if shutil.which("wrk") else "bundled asyncio client",
+            "date": date.today().isoformat(),
+        }
+        report.update(throughput(args.seconds, key, token))
+        report["c"] = cold_latency(args.samples, key, token)
+        report["d"] = memory_bound(10_000)
+    out = ROOT / ".bench" / "latest.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    a, b, c, d = report["a"], report["b"], report["c"], report["d"]
+    print(f"machine: {report['machine']}; load: {report['load_tool']}; "
+          f"query: {report['fields']} fields")
+    print(f"(a) response cache: gateway {a['gateway_rps']} rps vs plain Starlette "
+          f"{a['starlette_rps']} rps → ratio {a['ratio']} (target ≥ {a['target']})")
+    print(f"(b) entity cache:   gateway {b['gateway_rps']} rps vs plain Strawberry "
+          f"{b['strawberry_rps']} rps → ratio {b['ratio']} (target ≥ {b['target']})")
+    print(f"(c) cold latency:   gateway {c['gateway_median_ms']} ms vs provider calls "
+          f"{c['provider_median_ms']} ms at the median → adds {c['added_ms']} ms "
+          f"(target ≤ {c['target_added_ms']} ms)")
+    print(f"(d) memory cache:   {d['inserted']} diaries inserted, {d['kept']} kept "
+          f"(bound {d['bound']}), peak {d['peak_mib']} MiB")
+
+
+if __name__ == "__main__":
+    main()
