@@ -217,8 +217,17 @@ def cold_latency(samples: int, key: Path, token: str) -> dict[str, Any]:
     with _server("emulator", "--latency-ms", "100", "--jwks", jwks) as emulator:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "benchmarks.serve", "gateway", "--port", str(gateway_port),
-                "--key", str(key), "--moscow-url", emulator, "--no-response-cache",
+                sys.executable,
+                "-m",
+                "benchmarks.serve",
+                "gateway",
+                "--port",
+                str(gateway_port),
+                "--key",
+                str(key),
+                "--moscow-url",
+                emulator,
+                "--no-response-cache",
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -228,8 +237,9 @@ def cold_latency(samples: int, key: Path, token: str) -> dict[str, Any]:
             _wait(gateway)
             children = _post(
                 gateway,
-                json.dumps({"query": "{ me { children { id school { region { code } } } } }"})
-                .encode(),
+                json.dumps(
+                    {"query": "{ me { children { id school { region { code } } } } }"}
+                ).encode(),
                 token,
             )["data"]["me"]["children"]
             moscow_id = next(c["id"] for c in children if c["school"]["region"]["code"] == "77")
@@ -246,8 +256,9 @@ def cold_latency(samples: int, key: Path, token: str) -> dict[str, Any]:
                 started = time.perf_counter()
                 _post(gateway, body, token)
                 through.append((time.perf_counter() - started) * 1000)
-            direct = asyncio.run(_direct(emulator, token, samples, Credentials, MoscowClient,
-                                         MoscowConfig))
+            direct = asyncio.run(
+                _direct(emulator, token, samples, Credentials, MoscowClient, MoscowConfig)
+            )
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -306,9 +317,8 @@ def memory_bound(entries: int) -> dict[str, Any]:
     import tracemalloc
 
     from adapters import DateRange
-    from gateway.upstream import build_cache
     from adapters.seed import World
-    from adapters.netcity import NetCityAdapter  # noqa: F401 - the world is provider-neutral
+    from gateway.upstream import build_cache
 
     bound = 1000
     cache = build_cache("memory://", max_entries=bound)
@@ -357,17 +367,27 @@ def main() -> None:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     a, b, c, d = report["a"], report["b"], report["c"], report["d"]
-    print(f"machine: {report['machine']}; load: {report['load_tool']}; "
-          f"query: {report['fields']} fields")
-    print(f"(a) response cache: gateway {a['gateway_rps']} rps vs plain Starlette "
-          f"{a['starlette_rps']} rps → ratio {a['ratio']} (target ≥ {a['target']})")
-    print(f"(b) entity cache:   gateway {b['gateway_rps']} rps vs plain Strawberry "
-          f"{b['strawberry_rps']} rps → ratio {b['ratio']} (target ≥ {b['target']})")
-    print(f"(c) cold latency:   gateway {c['gateway_median_ms']} ms vs provider calls "
-          f"{c['provider_median_ms']} ms at the median → adds {c['added_ms']} ms "
-          f"(target ≤ {c['target_added_ms']} ms)")
-    print(f"(d) memory cache:   {d['inserted']} diaries inserted, {d['kept']} kept "
-          f"(bound {d['bound']}), peak {d['peak_mib']} MiB")
+    print(
+        f"machine: {report['machine']}; load: {report['load_tool']}; "
+        f"query: {report['fields']} fields"
+    )
+    print(
+        f"(a) response cache: gateway {a['gateway_rps']} rps vs plain Starlette "
+        f"{a['starlette_rps']} rps → ratio {a['ratio']} (target ≥ {a['target']})"
+    )
+    print(
+        f"(b) entity cache:   gateway {b['gateway_rps']} rps vs plain Strawberry "
+        f"{b['strawberry_rps']} rps → ratio {b['ratio']} (target ≥ {b['target']})"
+    )
+    print(
+        f"(c) cold latency:   gateway {c['gateway_median_ms']} ms vs provider calls "
+        f"{c['provider_median_ms']} ms at the median → adds {c['added_ms']} ms "
+        f"(target ≤ {c['target_added_ms']} ms)"
+    )
+    print(
+        f"(d) memory cache:   {d['inserted']} diaries inserted, {d['kept']} kept "
+        f"(bound {d['bound']}), peak {d['peak_mib']} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from graphql import OperationType, parse
+from graphql import OperationDefinitionNode, OperationType, parse
 from graphql.error import GraphQLError
 
 from adapters import AdapterError, AdapterRegistry, Caller
@@ -153,7 +153,9 @@ class ScopeResolver:
                 f"{','.join(g.group_ids)}/{g.student_id}"
                 for g in profile.roles
             )
-            children = sorted(f"{c.student.id}/{int(c.is_legal_representative)}" for c in profile.children)
+            children = sorted(
+                f"{c.student.id}/{int(c.is_legal_representative)}" for c in profile.children
+            )
             groups = sorted(f"{g.id}/{','.join(sorted(g.student_ids))}" for g in profile.groups)
             parts.append(f"{code}:{roles}:{children}:{groups}")
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
@@ -209,11 +211,7 @@ class ResponseCacheMiddleware:
         self.misses = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or scope["path"] != self.path
-        ):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -300,13 +298,13 @@ class ResponseCacheMiddleware:
             except GraphQLError:
                 parsed = None
             if parsed is not None:
-                ops = [d for d in parsed.definitions if hasattr(d, "operation")]
+                ops = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
                 chosen = [
                     d
                     for d in ops
-                    if operation is None or (d.name is not None and d.name.value == operation)  # type: ignore[attr-defined]
+                    if operation is None or (d.name is not None and d.name.value == operation)
                 ]
-                known = len(chosen) == 1 and chosen[0].operation is OperationType.QUERY  # type: ignore[attr-defined]
+                known = len(chosen) == 1 and chosen[0].operation is OperationType.QUERY
             self._operations.put(digest, known)
         return bool(known)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -17,7 +17,7 @@ from .diary import Diary, Homework
 from .directory import Region, School
 from .errors import ErrorCode, coded_error, from_adapter_error
 from .extensions import AuditTrail, masked_errors
-from .ids import decode_id
+from .ids import decode_id, encode_id
 from .journal import Journal, staff_relation
 from .policy import FAMILY, Access, Relation, relations_to_student
 from .relay import Node
@@ -121,7 +121,7 @@ class Query:
             g.role.value in ("teacher", "class_teacher", "school_admin") for g in profile.roles
         ):
             raise coded_error(ErrorCode.FORBIDDEN, "the journal is for school staff only")
-        days = check_range(info, start, end, region=gid.region, access=staff_relation_dummy())
+        days = check_range(info, start, end, region=gid.region, access=STAFF_ACCESS)
         adapter = context.registry[gid.region]
         try:
             model = await adapter.get_journal(caller, gid.native, days)
@@ -194,8 +194,6 @@ class Mutation:
         student_native, _, homework_native = gid.native.partition("/")
         if not homework_native:
             raise coded_error(ErrorCode.BAD_USER_INPUT, "malformed homework id")
-        from .ids import encode_id
-
         student = await load_student(info, encode_id("Student", gid.region, student_native))
         if not student.access.relations & FAMILY:
             raise coded_error(
@@ -302,15 +300,11 @@ class Mutation:
         )
 
 
-def staff_relation_dummy() -> Any:
-    from .policy import Access
-
-    return Access(frozenset({Relation.SIGNED_IN}))
+STAFF_ACCESS = Access(frozenset({Relation.SIGNED_IN}))
+"""Staff reading a journal: no parental data window applies."""
 
 
 def _now() -> str:
-    from datetime import UTC, datetime
-
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -321,9 +315,7 @@ class GatewaySchema(strawberry.Schema):
     flood the log; unexpected ones are logged once by the error-masking extension.
     """
 
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: Any = None
-    ) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
 
 
@@ -335,4 +327,3 @@ def build_schema(*, extensions: Iterable[Any] = ()) -> strawberry.Schema:
         types=[Student, Region, School],
         extensions=[AuditTrail, masked_errors, *extensions],
     )
-

@@ -26,9 +26,6 @@ T = TypeVar("T")
 def plain_fields(cls: Any) -> tuple[tuple[str, str], ...]:
     """(GraphQL name, Python name) of a Strawberry type's fields without resolvers."""
     definition = get_object_definition(cls, strict=True)
-    from strawberry.types.base import StrawberryObjectDefinition
-
-    assert isinstance(definition, StrawberryObjectDefinition)
     result = []
     for f in definition.fields:
         if f.base_resolver is not None:
@@ -67,8 +64,3 @@ def require(access: Access, type_name: str, field_name: str) -> None:
     rule = rule_for(type_name, field_name)
     if rule is None or not access.allows(rule):
         raise coded_error(ErrorCode.FORBIDDEN, f"not allowed to see {type_name}.{field_name}")
-
-
-def denied_value() -> Any:
-    """A FORBIDDEN error usable as a field value."""
-    return forbidden("this field")

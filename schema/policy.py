@@ -15,7 +15,6 @@ hot path pays one cached lookup per object, not a permission check per field.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -199,9 +198,6 @@ class Access:
         return self.subject_ids is not None and subject_id in self.subject_ids
 
 
-NO_ACCESS = Access(frozenset({R.PUBLIC}))
-
-
 def relations_to_student(
     student: Student,
     profile: RegionProfile | None,
@@ -246,11 +242,3 @@ def relations_to_student(
         frozenset(relations),
         frozenset(subject_ids) if R.GROUP_TEACHER in relations else None,
     )
-
-
-def union(rules: Iterable[frozenset[Relation]]) -> frozenset[Relation]:
-    """The union of several rules."""
-    result: frozenset[Relation] = frozenset()
-    for rule in rules:
-        result |= rule
-    return result

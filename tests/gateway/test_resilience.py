@@ -169,9 +169,10 @@ def test_two_instances_share_redis_entries_and_invalidations(tmp_path: Path) -> 
     namespace = f"test-{uuid.uuid4().hex[:8]}"
     cache = {"url": url}
     key = tmp_path / "key.json"
-    with make_demo(key, cache=cache) as a, make_demo(
-        key, cache=cache, moscow_url=_emulator(a)
-    ) as b:
+    with (
+        make_demo(key, cache=cache) as a,
+        make_demo(key, cache=cache, moscow_url=_emulator(a)) as b,
+    ):
         for gateway in (a, b):
             gateway.runner.inner.settings = _namespaced(gateway, namespace)
         week = _week(2)
