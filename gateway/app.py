@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -26,6 +26,7 @@ from .identity import DevIssuer, IssuerConfig, TokenVerifier
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from .persisted import PersistedOperations
 from .ratelimit import PersonResolver, RateLimitMiddleware, RateLimits
+from .responses import ResponseCache, ScopeVersions
 from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import Settings
 from .staleness import StaleReport
@@ -116,6 +117,19 @@ def create_app(
         extensions.append(DisableIntrospection)
     schema = build_schema(extensions=extensions)
     rate_limits = RateLimits.from_settings(settings)
+    closers: list[Callable[[], Awaitable[Any]]] = []
+    upstream = getattr(runner, "inner", runner)  # a wrapping runner (tests) keeps the real one
+    response_cache: ResponseCache | None = None
+    if settings.cache.responses and isinstance(upstream, UpstreamRunner):
+        responses_store = build_cache(settings.cache.url, max_entries=settings.cache.max_entries)
+        closers.append(responses_store.close)
+        response_cache = ResponseCache(
+            cache=responses_store,
+            runner=upstream,
+            versions=ScopeVersions(adapters),
+            audit=audit,
+            ttl=settings.cache.response_ttl,
+        )
     graphql = GatewayGraphQL(
         schema,
         registry=adapters,
@@ -131,6 +145,7 @@ def create_app(
         introspection=settings.server.introspection,
         persisted=PersistedOperations.from_settings(settings),
         rate_limits=rate_limits,
+        responses=response_cache,
     )
 
     all_routes: list[BaseRoute] = [
@@ -160,6 +175,8 @@ def create_app(
                 await runner.aclose()
                 inner = getattr(runner, "inner", runner)  # a wrapping runner (tests)
                 await inner.cache.close()
+            for close in closers:
+                await close()
             await client.aclose()  # the app owns the client it was given
 
     # Outermost first: request id, CORS, request-count limits, body-size limit.
@@ -192,4 +209,5 @@ def create_app(
     app.state.schema = schema
     app.state.http = client
     app.state.runner = runner
+    app.state.response_cache = response_cache
     return app

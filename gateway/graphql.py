@@ -36,6 +36,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
@@ -57,6 +58,7 @@ from .identity import AuthenticationFailed, TokenVerifier
 from .middleware import GRAPHQL_RESPONSE_JSON, JSON, current_request_id, error_body, negotiate
 from .persisted import PersistedOperations, PersistedQueryError, ResolvedQuery
 from .ratelimit import RateLimited, RateLimits, operation_cost, person_key
+from .responses import ResponseCache
 from .sessions import SessionService, SessionStore
 
 __all__ = ["GatewayGraphQL", "strip_suggestions"]
@@ -103,6 +105,19 @@ def _rate_limited(refusal: RateLimited) -> _Refusal:
     )
 
 
+@lru_cache(maxsize=2_000)
+def _operation_shape(query: str, operation_name: str | None) -> tuple[OperationType, int] | None:
+    """The type and cost of a document's operation, memoised (repeated queries parse once)."""
+    try:
+        document = parse(query)
+    except (GraphQLError, RecursionError):
+        return None
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return None
+    return operation.operation, operation_cost(document, operation)
+
+
 def _is_request_error(result: ExecutionResult) -> bool:
     """Errors raised before execution (parse, validation, variables): no ``data`` at all."""
     errors = result.errors or ()
@@ -121,6 +136,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             mean …?" suggestions are removed from error messages.
         persisted: automatic persisted queries and the allow-list (``None``: neither).
         rate_limits: the limits whose cost budgets the view enforces (``None``: none).
+        responses: the whole-response cache for repeated queries (``None``: off).
     """
 
     def __init__(
@@ -138,6 +154,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         introspection: bool = False,
         persisted: PersistedOperations | None = None,
         rate_limits: RateLimits | None = None,
+        responses: ResponseCache | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -156,6 +173,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.hide_suggestions = not introspection
         self.persisted = persisted
         self.rate_limits = rate_limits
+        self.responses = responses
 
     async def aclose(self) -> None:
         """Release the connections of the persisted-query store and the rate limiter."""
@@ -193,7 +211,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         request_id = current_request_id()
         if request_id is not None:
             extra["request_id"] = request_id
-        return GatewayContext(
+        context = GatewayContext(
             registry=self.registry,
             caller=caller,
             auth_error=auth_error,
@@ -206,6 +224,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             on_mutation=self.on_mutation,
             **extra,
         )
+        if isinstance(request, Request):
+            request.state.gateway_context = context  # the response cache reads what was read
+        return context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -261,7 +282,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             raise _Refusal(400, "no GraphQL query in the request (`query` is missing or empty)")
 
         context = await self.get_context(request, Response())
-        cost = self._check_operation(request.method, query, operation_name)
+        cost, is_query = self._check_operation(request.method, query, operation_name)
         if self.rate_limits is not None and cost:
             person = person_key(context.caller, context.session_region)
             budget = self.rate_limits.over_budget(cost, person=person)
@@ -277,6 +298,35 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             if limited is not None:
                 raise _rate_limited(limited)
 
+        async def execute() -> Response:
+            assert query is not None
+            return await self._execute(
+                request, media, query, operation_name, variables, extensions, context, resolved
+            )
+
+        if self.responses is not None and is_query:
+            key = await self.responses.key(
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                media=media,
+                context=context,
+            )
+            if key is not None:
+                return await self.responses.serve(key, context, execute)
+        return await execute()
+
+    async def _execute(
+        self,
+        request: Request,
+        media: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        extensions: dict[str, Any] | None,
+        context: GatewayContext,
+        resolved: ResolvedQuery,
+    ) -> Response:
         try:
             result = await self.schema.execute(
                 query,
@@ -363,22 +413,23 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         return query, operation_name, variables, extensions
 
     @staticmethod
-    def _check_operation(method: str, query: str, operation_name: str | None) -> int:
-        """Refuse a non-query over GET; return the operation's cost (0 if it does not parse)."""
-        try:
-            document = parse(query)
-        except (GraphQLError, RecursionError):
-            return 0  # execution reports the syntax error
-        operation = get_operation_ast(document, operation_name)
-        if operation is None:
-            return 0  # execution reports the missing or ambiguous operation
-        if method == "GET" and operation.operation is not OperationType.QUERY:
+    def _check_operation(method: str, query: str, operation_name: str | None) -> tuple[int, bool]:
+        """Refuse a non-query over GET; return the operation's cost and whether it is a query.
+
+        A document that does not parse, or names no single operation, costs 0 and is not a
+        query here: execution reports the error.
+        """
+        shape = _operation_shape(query, operation_name)
+        if shape is None:
+            return 0, False
+        operation_type, cost = shape
+        if method == "GET" and operation_type is not OperationType.QUERY:
             raise _Refusal(
                 405,
-                f"a {operation.operation.value} cannot be sent with GET: use POST",
+                f"a {operation_type.value} cannot be sent with GET: use POST",
                 headers={"Allow": "POST"},
             )
-        return operation_cost(document, operation)
+        return cost, operation_type is OperationType.QUERY
 
     def _format_error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
         formatted: dict[str, Any] = dict(error.formatted)

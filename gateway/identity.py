@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import logging
 import math
@@ -36,6 +37,7 @@ import re
 import secrets
 import stat
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +164,9 @@ class _IssuerState:
     last_fetch: float | None = None
 
 
+_VERIFIED_MEMO = 10_000
+
+
 class TokenVerifier:
     """Verifies access tokens of the configured issuers against their JWKS.
 
@@ -185,11 +190,32 @@ class TokenVerifier:
                 raise ValueError(f"issuer {config.issuer!r} is configured twice")
             self._states[config.issuer] = _IssuerState(config)
         self._http = http
+        self._verified: OrderedDict[bytes, tuple[Identity, int]] = OrderedDict()
         self._refetch_interval = refetch_interval
         self._clock = clock
 
     async def verify(self, token: str) -> Identity:
-        """Return the identity carried by ``token`` or raise :class:`AuthenticationFailed`."""
+        """Return the identity carried by ``token`` or raise :class:`AuthenticationFailed`.
+
+        A token verified once is remembered (by its SHA-256, at most 10,000 of them) until it
+        expires, so a client repeating requests pays for one signature check, not one each.
+        """
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        known = self._verified.get(digest)
+        if known is not None:
+            identity, leeway = known
+            if self._clock() <= identity.expires_at + leeway:
+                self._verified.move_to_end(digest)
+                return identity
+            del self._verified[digest]
+        identity = await self._verify(token)
+        leeway = self._states[identity.issuer].config.leeway_seconds
+        self._verified[digest] = (identity, leeway)
+        if len(self._verified) > _VERIFIED_MEMO:
+            self._verified.popitem(last=False)
+        return identity
+
+    async def _verify(self, token: str) -> Identity:
         header, unverified = _peek(token)
 
         alg = header.get("alg")

@@ -1,19 +1,19 @@
 """The whole-response cache: repeated GraphQL queries answered from stored bytes.
 
-An ASGI middleware in front of ``/graphql``. A cacheable request is a JSON ``POST`` of a
-query (never a mutation). Its key is a hash of the document, the operation name, the
-variables, the ``Accept`` header, today's date (data windows move with it) and the
-**authorization scope**: the person (or school-login session) plus a *scope version* — a
-hash of their roles, children and groups in every region, so that the key changes as soon
-as the regions report a change in relationships.
+The GraphQL view consults it for queries (never mutations) after the request passed every
+check that applies to it: the token was verified (an invalid one is never served from
+cache), request-count and cost rate limits were charged, the parameters were validated.
+The key is a hash of the document, the operation name, the variables, the response media
+type, today's date (data windows move with it) and the **authorization scope**: the person
+(or school-login session) plus a *scope version* — a hash of their roles, children and
+groups in every region, so the key changes as soon as the regions report a change in
+relationships.
 
-A hit skips parsing, validation and execution and returns the stored bytes; the token is
-still verified (an invalid one is never served from cache), rate limits (outer middleware)
-still count, and the operation's audit events are written again for this request. An entry
-also remembers which students' data it holds and their invalidation generations at store
-time: a mutation that invalidates one of them (in any instance sharing the cache) makes the
-entry a miss. Responses with errors are never stored. Identical concurrent misses within
-one scope share one execution.
+A hit skips validation and execution and returns the stored bytes, and the operation's
+audit events are written again for this request. An entry remembers which students' data it
+holds and their invalidation generations at store time: a mutation that invalidates one of
+them (in any instance sharing the cache) makes the entry a miss. Responses with errors are
+never stored. Identical concurrent misses within one scope share one execution.
 """
 
 from __future__ import annotations
@@ -29,22 +29,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from graphql import OperationDefinitionNode, OperationType, parse
-from graphql.error import GraphQLError
+from starlette.responses import Response
 
 from adapters import AdapterError, AdapterRegistry, Caller
-from schema import AuditEvent
+from schema import AuditEvent, GatewayContext
 
 from .audit import AuditLog
-from .identity import AuthenticationFailed, TokenVerifier
-from .sessions import SessionService, SessionStore
 from .upstream import UpstreamRunner
 
-__all__ = ["ResponseCacheMiddleware", "ScopeKey", "ScopeResolver"]
+__all__ = ["ResponseCache", "ScopeKey", "ScopeVersions", "StoredResponse"]
 
 logger = logging.getLogger(__name__)
-
-ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,73 +62,39 @@ class _Lru(OrderedDict[str, Any]):
             self.popitem(last=False)
 
 
-class ScopeResolver:
-    """Turns an ``Authorization`` header into a :class:`ScopeKey` (or ``None``: don't cache).
+class ScopeVersions:
+    """The scope version of a signed-in person: a hash of what the regions say of them.
 
-    Verified tokens are remembered until they expire and scope versions for a few seconds,
-    so a cache hit costs no signature check and no profile lookup in the common case.
+    Computed from the profiles (entity-cached) and remembered for a few seconds.
     """
 
     def __init__(
         self,
-        *,
-        verifier: TokenVerifier,
-        sessions: SessionService | None,
         registry: AdapterRegistry,
-        version_ttl: float = 5.0,
+        *,
+        ttl: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._verifier = verifier
-        self._sessions = sessions
         self._registry = registry
-        self._version_ttl = version_ttl
+        self._ttl = ttl
         self._clock = clock
-        self._tokens = _Lru(10_000)
         self._versions = _Lru(10_000)
 
-    async def resolve(self, authorization: str | None) -> ScopeKey | None:
+    async def scope_of(self, caller: Caller | None, session_region: str | None) -> ScopeKey | None:
         """The scope key of a request, or ``None`` when it must not be served from cache."""
-        if not authorization:
+        if caller is None:
             return ScopeKey("anonymous", "0")
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return None
-        digest = hashlib.sha256(token.encode()).hexdigest()
-        now = self._clock()
-        known = self._tokens.get(digest)
-        if known is not None and known[1] > now:
-            caller, session_region = known[0], known[2]
-        else:
-            resolved = await self._caller(token)
-            if resolved is None:
-                return None
-            caller, expires, session_region = resolved
-            self._tokens.put(digest, (caller, expires, session_region))
         if caller.person_id is None:
             return ScopeKey(f"{caller.scope}@{session_region}", "session")
+        now = self._clock()
         cached = self._versions.get(caller.scope)
         if cached is not None and cached[1] > now:
             return ScopeKey(caller.scope, cached[0])
         version = await self._version(caller)
         if version is None:
             return None
-        self._versions.put(caller.scope, (version, now + self._version_ttl))
+        self._versions.put(caller.scope, (version, now + self._ttl))
         return ScopeKey(caller.scope, version)
-
-    async def _caller(self, token: str) -> tuple[Caller, float, str | None] | None:
-        if self._sessions is not None and SessionStore.is_session_token(token):
-            found = await self._sessions.resolve(token)
-            if found is None:
-                return None
-            region, session = found
-            return Caller(person_id=None, session=session), self._clock() + 60.0, region
-        try:
-            identity = await self._verifier.verify(token)
-        except AuthenticationFailed:
-            return None
-        caller = Caller(person_id=identity.person_id, sso_token=identity.token)
-        return caller, float(identity.expires_at), None
 
     async def _version(self, caller: Caller) -> str | None:
         codes = sorted(self._registry)
@@ -162,123 +123,62 @@ class ScopeResolver:
 
 
 @dataclass(frozen=True, slots=True)
-class _Stored:
+class StoredResponse:
+    """A response as stored: bytes, media type, the students it holds, their generations."""
+
     body: bytes
-    content_type: bytes
+    media_type: str
     students: tuple[tuple[str, str], ...]
     generations: tuple[int, ...]
     audit: tuple[AuditEvent, ...]
 
 
-@dataclass(slots=True)
-class _Captured:
-    status: int = 0
-    headers: list[tuple[bytes, bytes]] | None = None
-    body: bytearray | None = None
-    context: Any = None
-
-
-class ResponseCacheMiddleware:
-    """Serves repeated queries from cache; see the module docstring."""
+class ResponseCache:
+    """Stored responses of repeated queries, per authorization scope; see the module doc."""
 
     def __init__(
         self,
-        app: ASGIApp,
         *,
         cache: Any,
         runner: UpstreamRunner,
-        resolver: ScopeResolver,
+        versions: ScopeVersions,
         audit: AuditLog,
         ttl: float = 60.0,
-        path: str = "/graphql",
-        max_body: int = 65_536,
         today: Callable[[], date] = date.today,
         namespace: str = "dg:resp",
     ) -> None:
-        self.app = app
         self.cache = cache
         self.runner = runner
-        self.resolver = resolver
+        self.versions = versions
         self.audit = audit
         self.ttl = ttl
-        self.path = path
-        self.max_body = max_body
         self.today = today
         self.namespace = namespace
-        self._operations = _Lru(2_000)
-        self._inflight: dict[str, asyncio.Future[_Captured]] = {}
+        self._inflight: dict[str, asyncio.Future[tuple[Response, GatewayContext]]] = {}
         self.hits = 0
         self.misses = 0
+        self.executions = 0
+        """Operations actually executed (misses minus those that joined another's flight)."""
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        body, complete = await _read_body(receive, self.max_body)
-        replay = _replay(body, complete, receive)
-        key = None
-        if complete and headers.get(b"content-type", b"").startswith(b"application/json"):
-            key = await self._key(body, headers)
-        if key is None:
-            await self.app(scope, replay, send)
-            return
-        stored = await self._lookup(key)
-        if stored is not None:
-            self.hits += 1
-            await self._replay_audit(stored.audit)
-            await _send(send, 200, [(b"content-type", stored.content_type)], stored.body, hit=True)
-            return
-        self.misses += 1
-        leader = key not in self._inflight
-        if leader:
-            future: asyncio.Future[_Captured] = asyncio.get_running_loop().create_future()
-            self._inflight[key] = future
-            try:
-                captured = await self._execute(scope, replay)
-                future.set_result(captured)
-            except BaseException as exc:
-                future.set_exception(exc)
-                raise
-            finally:
-                self._inflight.pop(key, None)
-            await self._store(key, captured)
-        else:
-            captured = await asyncio.shield(self._inflight[key])
-            context = captured.context
-            if context is not None:
-                await self._replay_audit(tuple(context.written_audit))
-        await _send(
-            send, captured.status, captured.headers or [], bytes(captured.body or b""), hit=False
-        )
-
-    async def _key(self, body: bytes, headers: dict[bytes, bytes]) -> str | None:
-        try:
-            request = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(request, dict):
-            return None
-        query = request.get("query")
-        variables = request.get("variables") or {}
-        operation = request.get("operationName")
-        if not isinstance(query, str) or not isinstance(variables, dict):
-            return None
-        if operation is not None and not isinstance(operation, str):
-            return None
-        if not self._is_query(query, operation):
-            return None
-        who = await self.resolver.resolve(
-            headers.get(b"authorization", b"").decode("latin-1") or None
-        )
+    async def key(
+        self,
+        *,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        media: str,
+        context: GatewayContext,
+    ) -> str | None:
+        """The cache key of a query for this viewer, or ``None``: do not cache it."""
+        who = await self.versions.scope_of(context.caller, context.session_region)
         if who is None:
             return None
         material = json.dumps(
             [
                 query,
-                operation,
-                variables,
-                headers.get(b"accept", b"").decode("latin-1"),
+                operation_name,
+                variables or {},
+                media,
                 self.today().isoformat(),
                 who.scope,
                 who.version,
@@ -288,33 +188,55 @@ class ResponseCacheMiddleware:
         )
         return f"{self.namespace}:{hashlib.sha256(material.encode()).hexdigest()}"
 
-    def _is_query(self, document: str, operation: str | None) -> bool:
-        digest = hashlib.sha256(f"{operation}\0{document}".encode()).hexdigest()
-        known = self._operations.get(digest)
-        if known is None:
-            known = False
-            try:
-                parsed = parse(document, no_location=True, max_tokens=2_000)
-            except GraphQLError:
-                parsed = None
-            if parsed is not None:
-                ops = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
-                chosen = [
-                    d
-                    for d in ops
-                    if operation is None or (d.name is not None and d.name.value == operation)
-                ]
-                known = len(chosen) == 1 and chosen[0].operation is OperationType.QUERY
-            self._operations.put(digest, known)
-        return bool(known)
+    async def serve(
+        self,
+        key: str,
+        context: GatewayContext,
+        execute: Callable[[], Awaitable[Response]],
+    ) -> Response:
+        """The stored response for ``key``, or ``execute()``'s (stored when it had no errors)."""
+        stored = await self._lookup(key)
+        if stored is not None:
+            self.hits += 1
+            await self._replay_audit(stored.audit)
+            return _response(stored.body, 200, stored.media_type, hit=True)
+        self.misses += 1
+        flight = self._inflight.get(key)
+        if flight is not None:
+            response, leader = await asyncio.shield(flight)
+            await self._replay_audit(tuple(leader.written_audit))
+            return _response(
+                bytes(response.body),
+                response.status_code,
+                response.headers.get("content-type", ""),
+                hit=False,
+            )
+        future: asyncio.Future[tuple[Response, GatewayContext]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._inflight[key] = future
+        self.executions += 1
+        try:
+            response = await execute()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # followers see it; nobody else needs to retrieve it
+            raise
+        else:
+            future.set_result((response, context))
+        finally:
+            self._inflight.pop(key, None)
+        await self._store(key, response, context)
+        response.headers["x-cache"] = "miss"
+        return response
 
-    async def _lookup(self, key: str) -> _Stored | None:
+    async def _lookup(self, key: str) -> StoredResponse | None:
         try:
             stored = await self.cache.get(key)
         except Exception as exc:  # noqa: BLE001 - a cache failure is a miss
             logger.warning("response cache get failed (%s)", type(exc).__name__)
             return None
-        if not isinstance(stored, _Stored):
+        if not isinstance(stored, StoredResponse):
             return None
         if stored.students:
             now = await self.runner.generations(list(stored.students))
@@ -322,43 +244,25 @@ class ResponseCacheMiddleware:
                 return None
         return stored
 
-    async def _execute(self, scope: Any, receive: Any) -> _Captured:
-        captured = _Captured(headers=[], body=bytearray())
-
-        async def capture(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                captured.status = message["status"]
-                captured.headers = list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                assert captured.body is not None
-                captured.body.extend(message.get("body", b""))
-
-        await self.app(scope, receive, capture)
-        captured.context = scope.get("state", {}).get("gateway_context")
-        return captured
-
-    async def _store(self, key: str, captured: _Captured) -> None:
-        context = captured.context
-        body = bytes(captured.body or b"")
-        if captured.status != 200 or context is None or b'"errors"' in body:
+    async def _store(self, key: str, response: Response, context: GatewayContext) -> None:
+        body = bytes(response.body)
+        if response.status_code != 200 or b'"errors"' in body:
             return
+        if b'"stale"' in body and json.loads(body).get("extensions", {}).get("stale"):
+            return  # served from stale provider data: ask again next time
         students = tuple(sorted(context.students_read))
         generations = await self.runner.generations(list(students)) if students else []
         if generations is None:
             return
-        content_type = next(
-            (v for k, v in captured.headers or [] if k.lower() == b"content-type"),
-            b"application/json",
-        )
-        stored = _Stored(
+        stored = StoredResponse(
             body=body,
-            content_type=content_type,
+            media_type=response.headers.get("content-type", "application/json"),
             students=students,
             generations=tuple(generations),
             audit=tuple(context.written_audit),
         )
         try:
-            await self.cache.set(key, stored, ttl=int(self.ttl))
+            await self.cache.set(key, stored, ttl=max(1, int(self.ttl)))
         except Exception as exc:  # noqa: BLE001
             logger.warning("response cache set failed (%s)", type(exc).__name__)
 
@@ -366,43 +270,12 @@ class ResponseCacheMiddleware:
         if not events:
             return
         at = datetime.now(UTC).isoformat(timespec="seconds")
-        await self.audit.record([replace(e, at=at, request_id="cached") for e in events])
+        await self.audit.record([replace(e, at=at) for e in events])
 
 
-async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        chunks.append(chunk)
-        if size > limit:
-            return b"".join(chunks), False
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, complete: bool, receive: Any) -> Any:
-    sent = False
-
-    async def replayed() -> Any:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": not complete}
-        return await receive()
-
-    return replayed
-
-
-async def _send(
-    send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *, hit: bool
-) -> None:
-    out = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"x-cache")]
-    out.append((b"content-length", str(len(body)).encode()))
-    out.append((b"x-cache", b"hit" if hit else b"miss"))
-    await send({"type": "http.response.start", "status": status, "headers": out})
-    await send({"type": "http.response.body", "body": body})
+def _response(body: bytes, status: int, media_type: str, *, hit: bool) -> Response:
+    response = Response(body, status_code=status)
+    response.headers["content-type"] = media_type
+    response.headers["vary"] = "Accept"
+    response.headers["x-cache"] = "hit" if hit else "miss"
+    return response

@@ -87,6 +87,10 @@ class CacheSettings:
     """Bound of the in-memory cache."""
     ttl: dict[str, int] = field(default_factory=dict)
     """Seconds per resource: profile, schools, students, diary, marks, progress, changes…"""
+    responses: bool = True
+    """Cache whole GraphQL responses of repeated queries (per authorization scope)."""
+    response_ttl: int = 60
+    """Seconds a cached response is served (mutations invalidate it at once)."""
 
 
 _GATEWAY_REGION_KEYS = ("adapter", "name", "timezone", "diary_url", "demo", "history_days")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 import dataclasses
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,10 +17,10 @@ from starlette.routing import Mount
 from adapters import AdapterRegistry, UpstreamCall
 from gateway import create_app
 from gateway.app import build_runner
-from gateway.upstream import UpstreamRunner
 from gateway.demo import DEV_AUDIENCE, EMULATOR_PATH, demo_settings, dev_issuer
 from gateway.identity import DevIssuer
 from gateway.personas import find_persona
+from gateway.upstream import UpstreamRunner
 from gateway.wiring import build_http_client, build_registry
 from tests.servers import free_port, serve_app
 

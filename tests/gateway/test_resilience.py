@@ -73,7 +73,7 @@ def _redis_or_skip() -> str:
 def short_ttl_demo(tmp_path: Path) -> Iterator[DemoGateway]:
     """Diary data fresh for one second, then stale (served only if the provider fails)."""
     ttl = {"diary": 1, "profile": 1, "schools": 1}
-    with make_demo(tmp_path / "key.json", cache={"ttl": ttl}) as gateway:
+    with make_demo(tmp_path / "key.json", cache={"ttl": ttl, "responses": False}) as gateway:
         gateway.runner.inner.settings = _no_swr(gateway)
         yield gateway
 

@@ -73,7 +73,10 @@ def test_invalid_token_is_never_served_from_cache(cached: DemoGateway) -> None:
 
 
 def test_responses_with_errors_are_not_stored(cached: DemoGateway) -> None:
-    query = 'query { diary(studentId: "bm90LWFuLWlk", from: "2025-01-01", to: "2025-01-02") { days { date } } }'
+    query = (
+        'query { diary(studentId: "bm90LWFuLWlk", from: "2025-01-01", to: "2025-01-02") '
+        "{ days { date } } }"
+    )
     token = cached.token("parent")
     for _ in range(2):
         response = _post(cached, query, {}, token)
@@ -92,7 +95,8 @@ def test_mutation_invalidates_cached_responses(cached: DemoGateway) -> None:
     assert _post(cached, WEEK_QUERY, week, token).headers["x-cache"] == "hit"
     changed = _post(
         cached,
-        "mutation ($id: ID!) { setHomeworkDone(homeworkId: $id, done: true) { homework { done } } }",
+        "mutation ($id: ID!) { setHomeworkDone(homeworkId: $id, done: true) "
+        "{ homework { done } } }",
         {"id": homework["id"]},
         token,
     )
@@ -160,7 +164,7 @@ QUERIES = [
 
 def test_randomized_personas_never_see_each_others_cached_answers(tmp_path: Path) -> None:
     """Zero cross-scope hits: every answer equals that persona's own uncached answer."""
-    with make_demo(tmp_path / "truth.json", response_cache_enabled=False) as truth_gateway:
+    with make_demo(tmp_path / "truth.json", cache={"responses": False}) as truth_gateway:
         truth = {
             (persona, i): _post(truth_gateway, q, v, truth_gateway.token(persona)).json()
             for persona in PERSONAS
