@@ -315,7 +315,12 @@ class DiaryAdapter(abc.ABC):
     async def get_changes(
         self, caller: Caller, student_ids: Sequence[str], since: datetime
     ) -> BatchResult[list[Change]]:
-        """Each student's recent changes (new or updated marks and homework) since ``since``."""
+        """Each student's recent changes (new or updated marks and homework) since ``since``.
+
+        A naive ``since`` is taken as the region's local time.
+        """
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=self.region.timezone)
         ids = list(student_ids)
         result = await self._call(
             Capability.CHANGES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -121,7 +122,9 @@ def create_app(
     upstream = getattr(runner, "inner", runner)  # a wrapping runner (tests) keeps the real one
     response_cache: ResponseCache | None = None
     if settings.cache.responses and isinstance(upstream, UpstreamRunner):
-        responses_store = build_cache(settings.cache.url, max_entries=settings.cache.max_entries)
+        responses_store = build_cache(
+            settings.cache.url, max_entries=settings.cache.max_entries, immutable_values=True
+        )
         closers.append(responses_store.close)
         response_cache = ResponseCache(
             cache=responses_store,
@@ -165,6 +168,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Everything built so far lives as long as the process: keep it out of the
+        # garbage collector's full passes, which otherwise walk it on every request burst.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -34,7 +34,8 @@ class AuditLog:
         for event in events:
             self._history[(event.region, event.student)].append(event)
             self.written += 1
-            logger.info(json.dumps({"audit": dataclasses.asdict(event)}, ensure_ascii=False))
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(json.dumps({"audit": dataclasses.asdict(event)}, ensure_ascii=False))
 
     async def history(self, region: str, student: str, limit: int) -> list[AuditEvent]:
         """The newest ``limit`` events about one student, newest first."""

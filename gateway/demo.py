@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -127,16 +128,32 @@ def build_demo_app(
     port: int = 8000,
     key_path: Path | None = None,
     seed_today: str | None = None,
+    moscow_url: str | None = None,
+    response_cache: bool = True,
 ) -> Starlette:
-    """The demo app: the gateway plus the Moscow emulator mounted on the same server."""
+    """The demo app: the gateway plus the Moscow emulator mounted on the same server.
+
+    Args:
+        moscow_url: use this Moscow-protocol server instead of the in-process emulator.
+        response_cache: cache whole responses (off: provider data is still cached).
+    """
     from datetime import date
 
     from adapters.moscow.emulator import create_emulator
 
     issuer = dev_issuer(key_path)
-    settings = demo_settings(host=host, port=port, seed_today=seed_today)
-    emulator = create_emulator(
-        today=date.fromisoformat(seed_today) if seed_today else None,
-        sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json",
+    settings = demo_settings(
+        host=host, port=port, seed_today=seed_today, moscow_base_url=moscow_url
     )
-    return create_app(settings, dev_issuer=issuer, routes=[Mount(EMULATOR_PATH, app=emulator)])
+    if not response_cache:
+        settings = dataclasses.replace(
+            settings, cache=dataclasses.replace(settings.cache, responses=False)
+        )
+    routes = []
+    if moscow_url is None:
+        emulator = create_emulator(
+            today=date.fromisoformat(seed_today) if seed_today else None,
+            sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json",
+        )
+        routes.append(Mount(EMULATOR_PATH, app=emulator))
+    return create_app(settings, dev_issuer=issuer, routes=routes)

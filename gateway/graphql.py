@@ -191,7 +191,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         header = request.headers.get("authorization", "")
         if header:
             scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+            bearer = scheme.lower() == "bearer" and token.strip()
+            remembered = self.verifier.remembered(token.strip()) if bearer else None
+            if remembered is not None:  # verified before: skip the session check and parse
+                caller = Caller(person_id=remembered.person_id, sso_token=remembered.token)
+            elif scheme.lower() != "bearer" or not token.strip():
                 auth_error = "malformed Authorization header"
             elif self.sessions is not None and SessionStore.is_session_token(token.strip()):
                 resolved = await self.sessions.resolve(token.strip())

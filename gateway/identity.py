@@ -200,20 +200,29 @@ class TokenVerifier:
         A token verified once is remembered (by its SHA-256, at most 10,000 of them) until it
         expires, so a client repeating requests pays for one signature check, not one each.
         """
-        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
-        known = self._verified.get(digest)
+        known = self.remembered(token)
         if known is not None:
-            identity, leeway = known
-            if self._clock() <= identity.expires_at + leeway:
-                self._verified.move_to_end(digest)
-                return identity
-            del self._verified[digest]
+            return known
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         identity = await self._verify(token)
         leeway = self._states[identity.issuer].config.leeway_seconds
         self._verified[digest] = (identity, leeway)
         if len(self._verified) > _VERIFIED_MEMO:
             self._verified.popitem(last=False)
         return identity
+
+    def remembered(self, token: str) -> Identity | None:
+        """The identity of a token verified before and not expired since, else ``None``."""
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        known = self._verified.get(digest)
+        if known is None:
+            return None
+        identity, leeway = known
+        if self._clock() <= identity.expires_at + leeway:
+            self._verified.move_to_end(digest)
+            return identity
+        del self._verified[digest]
+        return None
 
     async def _verify(self, token: str) -> Identity:
         header, unverified = _peek(token)

@@ -25,7 +25,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -270,7 +270,22 @@ class ResponseCache:
         if not events:
             return
         at = datetime.now(UTC).isoformat(timespec="seconds")
-        await self.audit.record([replace(e, at=at) for e in events])
+        await self.audit.record(
+            [
+                AuditEvent(
+                    at,
+                    e.viewer,
+                    e.role,
+                    e.relation,
+                    e.region,
+                    e.student,
+                    e.fields,
+                    e.allowed,
+                    e.request_id,
+                )
+                for e in events
+            ]
+        )
 
 
 def _response(body: bytes, status: int, media_type: str, *, hit: bool) -> Response:

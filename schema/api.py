@@ -39,13 +39,16 @@ async def load_student(info: Info, student_id: str) -> Student:
         raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
     if context.session_region is not None and gid.region != context.session_region:
         raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
-    model = await context.loaders.students.load((gid.region, gid.native))
-    profile = await _profile(info, gid.region)
     session_student = (
         context.caller.session.student_id
         if context.caller is not None and context.caller.session is not None
         else None
     )
+    profile = await _profile(info, gid.region)
+    if profile is None and session_student is None:
+        # the region's system does not know this person: no relationship to anyone there
+        raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
+    model = await context.loaders.students.load((gid.region, gid.native))
     access = relations_to_student(model, profile, session_student_id=session_student)
     if not access.relations - {Relation.PUBLIC, Relation.SIGNED_IN}:
         raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")

@@ -242,7 +242,8 @@ class Student(Node):
         if not 1 <= days <= info.context.limits.max_range_days:
             raise coded_error(ErrorCode.BAD_USER_INPUT, "days out of range", argument="days")
         note_read(info, self, "changes", allowed=True)
-        since = datetime.combine(info.context.today - timedelta(days=days), time.min)
+        zone = info.context.registry[self.region_code].region.timezone
+        since = datetime.combine(info.context.today - timedelta(days=days), time.min, zone)
         changes = await info.context.loaders.changes.load((self.region_code, self.model.id, since))
         edges, info_ = page(
             changes, first=first, after=after, max_page=info.context.limits.max_page

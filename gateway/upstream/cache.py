@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from aiocache import RedisCache, SimpleMemoryCache
-from aiocache.serializers import PickleSerializer
+from aiocache.serializers import NullSerializer, PickleSerializer
 from redis.asyncio import BlockingConnectionPool
 
 __all__ = [
@@ -94,16 +94,22 @@ class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]
         return result
 
 
-def build_cache(url: str, *, max_entries: int, redis_pool_size: int = 50) -> Any:
+def build_cache(
+    url: str, *, max_entries: int, redis_pool_size: int = 50, immutable_values: bool = False
+) -> Any:
     """An aiocache cache for ``url``: ``memory://`` (bounded LRU) or ``redis://host:port/db``.
 
-    Values are pickled. ``max_entries`` bounds the memory backend; Redis is bounded by its
-    own ``maxmemory`` policy and the entries' TTLs. Redis callers wait for one of
-    ``redis_pool_size`` connections instead of failing when all are busy.
+    Values are pickled — in memory too, so no caller can change what another reads — except
+    in memory when ``immutable_values`` says they cannot be changed (frozen, bytes, tuples).
+    ``max_entries`` bounds the memory backend; Redis is bounded by its own ``maxmemory``
+    policy and the entries' TTLs. Redis callers wait for one of ``redis_pool_size``
+    connections instead of failing when all are busy. The memory backend runs without
+    aiocache's per-call ``wait_for`` timeout (it never blocks); Redis keeps it.
     """
     parts = urlsplit(url)
     if parts.scheme == "memory":
-        return BoundedMemoryCache(max_entries=max_entries, serializer=PickleSerializer())
+        serializer = NullSerializer() if immutable_values else PickleSerializer()
+        return BoundedMemoryCache(max_entries=max_entries, serializer=serializer, timeout=None)
     if parts.scheme in ("redis", "rediss"):
         path = parts.path.strip("/")
         return RedisCache(

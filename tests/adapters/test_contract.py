@@ -13,7 +13,7 @@ provider that translates wrongly fails here.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from adapters import (
     AdapterError,
     AuthenticationError,
     Capability,
+    ChangeKind,
     DateRange,
     Fault,
     Lesson,
@@ -283,3 +284,19 @@ async def test_results_hold_only_unified_models(harness: Any) -> None:
 async def test_aclose_twice(harness: Any) -> None:
     await harness.adapter.aclose()
     await harness.adapter.aclose()
+
+
+async def test_changes_feed_lists_the_weeks_new_marks_newest_first(harness: Any) -> None:
+    if not harness.adapter.supports(Capability.CHANGES):
+        pytest.skip("provider has no changes feed")
+    since = datetime.combine(MONDAY, time.min)  # naive: the region's local time
+    (changes,) = await harness.adapter.get_changes(
+        harness.caller("parent"), [harness.canonical_student_id()], since
+    )
+    assert isinstance(changes, list), changes
+    assert all(c.at.tzinfo is not None for c in changes)
+    assert [c.at for c in changes] == sorted((c.at for c in changes), reverse=True)
+    marks = [c for c in changes if c.kind is ChangeKind.MARK_CREATED]
+    week_marks = [c for c in marks if c.lesson_date is not None and c.lesson_date in WEEK]
+    assert len(week_marks) == 6
+    assert sorted(c.subject_name for c in week_marks).count("Алгебра") == 3
