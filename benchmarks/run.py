@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -49,8 +50,6 @@ QUERY = """query Week($from: Date!, $to: Date!) {
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -249,13 +248,29 @@ def cold_latency(samples: int, key: Path, token: str) -> dict[str, Any]:
                 " homework { text } attendance { reason } } } } }"
             )
             through: list[float] = []
-            for i in range(samples):
-                body = json.dumps(
-                    {"query": query, "variables": {"id": moscow_id, **_week(i + 5)}}
-                ).encode()
-                started = time.perf_counter()
-                _post(gateway, body, token)
-                through.append((time.perf_counter() - started) * 1000)
+            # One kept-alive connection with TCP_NODELAY, like the direct calls below: a
+            # client whose POST body waits for Nagle's algorithm would measure the kernel's
+            # 40 ms delayed ACK, not the gateway.
+            nodelay = httpx.HTTPTransport(
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+            )
+            with httpx.Client(transport=nodelay, timeout=60) as client:
+                for i in range(samples):
+                    body = json.dumps(
+                        {"query": query, "variables": {"id": moscow_id, **_week(i + 5)}}
+                    ).encode()
+                    started = time.perf_counter()
+                    response = client.post(
+                        f"{gateway}/graphql",
+                        content=body,
+                        headers={
+                            "Content-Type": "application/json",
+                            "Authorization": f"Bearer {token}",
+                        },
+                    )
+                    through.append((time.perf_counter() - started) * 1000)
+                    if response.json().get("errors"):
+                        raise RuntimeError(f"cold query failed: {response.text[:300]}")
             direct = asyncio.run(
                 _direct(emulator, token, samples, Credentials, MoscowClient, MoscowConfig)
             )
@@ -264,6 +279,8 @@ def cold_latency(samples: int, key: Path, token: str) -> dict[str, Any]:
             process.wait(timeout=10)
     median_gateway = statistics.median(through)
     median_direct = statistics.median(direct)
+    if os.environ.get("BENCH_VERBOSE"):
+        print("gateway", [round(x, 1) for x in through], "direct", [round(x, 1) for x in direct])
     return {
         "gateway_median_ms": round(median_gateway, 1),
         "provider_median_ms": round(median_direct, 1),
@@ -289,7 +306,8 @@ async def _direct(
     emulator: str, token: str, samples: int, credentials: Any, client_cls: Any, config_cls: Any
 ) -> list[float]:
     """The diary's provider calls alone: events, homework and attendance, concurrently."""
-    async with httpx.AsyncClient(timeout=30) as http:
+    nodelay = httpx.AsyncHTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+    async with httpx.AsyncClient(timeout=30, transport=nodelay) as http:
         client = client_cls(http, config_cls(base_url=emulator), provider="moscow")
         session = await client.exchange(token)
         creds = credentials(
@@ -344,6 +362,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=8, help="load duration per measurement")
     parser.add_argument("--samples", type=int, default=30, help="cold-latency samples")
+    parser.add_argument(
+        "--only", choices=["ab", "c", "d"], help="run one part (does not update .bench/latest.json)"
+    )
     args = parser.parse_args()
 
     from gateway.demo import DEV_AUDIENCE
@@ -360,9 +381,15 @@ def main() -> None:
             "load_tool": "wrk" if shutil.which("wrk") else "bundled asyncio client",
             "date": date.today().isoformat(),
         }
-        report.update(throughput(args.seconds, key, token))
-        report["c"] = cold_latency(args.samples, key, token)
-        report["d"] = memory_bound(10_000)
+        if args.only in (None, "ab"):
+            report.update(throughput(args.seconds, key, token))
+        if args.only in (None, "c"):
+            report["c"] = cold_latency(args.samples, key, token)
+        if args.only in (None, "d"):
+            report["d"] = memory_bound(10_000)
+    if args.only is not None:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return
     out = ROOT / ".bench" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import httpx
@@ -21,7 +22,16 @@ __all__ = ["build_http_client", "build_registry"]
 
 
 def build_http_client(*, transport: Any = None) -> httpx.AsyncClient:
-    """The one shared httpx client for providers and JWKS fetches."""
+    """The one shared httpx client for providers and JWKS fetches.
+
+    Sockets get ``TCP_NODELAY``: a request body must not wait for Nagle's algorithm (and
+    the peer's delayed ACK, 40 ms on Linux) before it leaves.
+    """
+    if transport is None:
+        transport = httpx.AsyncHTTPTransport(
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
     return httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),

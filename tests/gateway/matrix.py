@@ -16,7 +16,7 @@ error, an allowed field that is ``null`` or carries an error, and any error nobo
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -369,12 +369,14 @@ class _Walk:
         self.explained: set[tuple[str | int, ...]] = set()
         self.problems: list[Problem] = []
         self.denied_code = "FORBIDDEN" if expect.persona is not None else "UNAUTHENTICATED"
+        self.counts: Counter[str] = Counter()
 
     def problem(self, path: tuple[str | int, ...], what: str) -> None:
         self.problems.append(Problem(self.expect.persona, path, what))
 
     def denied(self, path: tuple[str | int, ...], value: Any, code: str | None = None) -> None:
         code = code or self.denied_code
+        self.counts["denied"] += 1
         if value is not None:
             self.problem(path, f"LEAK: excluded by the policy but returned {str(value)[:80]!r}")
         if code not in self.errors.get(path, []):
@@ -382,6 +384,7 @@ class _Walk:
         self.explained.add(path)
 
     def allowed(self, path: tuple[str | int, ...], value: Any, nullable: bool) -> bool:
+        self.counts["allowed"] += 1
         if path in self.errors:
             self.problem(path, f"allowed by the policy but errors {self.errors[path]}")
             self.explained.add(path)
@@ -422,9 +425,17 @@ class _Walk:
                 self.walk(value[name], sub[0], sub[1], here, relations)
 
 
-def check_response(expect: Expectations, body: Mapping[str, Any]) -> list[Problem]:
-    """Every difference between ``body`` and what the policy lets ``expect.persona`` see."""
+def check_response(
+    expect: Expectations, body: Mapping[str, Any], counts: Counter[str] | None = None
+) -> list[Problem]:
+    """Every difference between ``body`` and what the policy lets ``expect.persona`` see.
+
+    ``counts``, when given, is increased by the number of fields checked as allowed and as
+    denied (to show that a run checked something).
+    """
     walk = _Walk(expect, body)
+    if counts is not None:
+        walk.counts = counts
     data = body.get("data")
     if data is None:
         codes = sorted({c for cs in walk.errors.values() for c in cs})
