@@ -246,7 +246,7 @@ class ResponseCache:
 
     async def _store(self, key: str, response: Response, context: GatewayContext) -> None:
         body = bytes(response.body)
-        if response.status_code != 200 or b'"errors"' in body:
+        if response.status_code != 200 or b'"errors"' in body or not context.cacheable:
             return
         if b'"stale"' in body and json.loads(body).get("extensions", {}).get("stale"):
             return  # served from stale provider data: ask again next time

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import strawberry
 from graphql import GraphQLError
 
-from adapters import AdapterError, AuthenticationError, Caller, Capability, RegionProfile
+from adapters import (
+    AccessDeniedError,
+    AdapterError,
+    AuthenticationError,
+    Caller,
+    Capability,
+    NotFoundError,
+    RegionProfile,
+)
 
-from .audit import viewer_label
+from .audit import note_read, viewer_label
 from .context import AuditEvent, Info
 from .diary import Diary, Homework
 from .directory import Region, School
@@ -47,12 +55,41 @@ async def load_student(info: Info, student_id: str) -> Student:
     profile = await _profile(info, gid.region)
     if profile is None and session_student is None:
         # the region's system does not know this person: no relationship to anyone there
-        raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
-    model = await context.loaders.students.load((gid.region, gid.native))
+        _refused(info, gid.region, student_id)
+    try:
+        model = await context.loaders.students.load((gid.region, gid.native))
+    except GraphQLError as error:
+        # A signed-in viewer learns nothing from the provider's "no such student" or
+        # "not yours": both are the same refusal, so ids cannot be probed.
+        if (error.extensions or {}).get("code") in (
+            ErrorCode.NOT_FOUND.value,
+            ErrorCode.FORBIDDEN.value,
+        ):
+            _refused(info, gid.region, student_id)
+        raise
     access = relations_to_student(model, profile, session_student_id=session_student)
     if not access.relations - {Relation.PUBLIC, Relation.SIGNED_IN}:
-        raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
+        _refused(info, gid.region, student_id)
     return Student.build(model, gid.region, access)
+
+
+def _refused(info: Info, region: str, student_id: str) -> NoReturn:
+    """Record a refused attempt at a student's records in the audit trail, then refuse."""
+    context = info.context
+    context.pending_audit.append(
+        AuditEvent(
+            at=_now(),
+            viewer=viewer_label(info),
+            role="none",
+            relation="none",
+            region=region,
+            student=student_id,
+            fields=("student",),
+            allowed=False,
+            request_id=context.request_id,
+        )
+    )
+    raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
 
 
 async def _profile(info: Info, region: str) -> RegionProfile | None:
@@ -84,7 +121,7 @@ class Query:
         return await load_student(info, id)
 
     @strawberry.field(description="The signed-in viewer: person, roles per region, children.")
-    def me(self, info: Info) -> Viewer:
+    def me(self, info: Info) -> Viewer | None:
         return Viewer.for_context(info)
 
     @strawberry.field(description="A student the viewer is related to.")
@@ -128,6 +165,10 @@ class Query:
         adapter = context.registry[gid.region]
         try:
             model = await adapter.get_journal(caller, gid.native, days)
+        except (NotFoundError, AccessDeniedError):
+            raise coded_error(
+                ErrorCode.FORBIDDEN, "not allowed to see this group's journal"
+            ) from None
         except AdapterError as exc:
             raise from_adapter_error(exc, region=gid.region) from exc
         access = staff_relation(model, profile)
@@ -140,20 +181,7 @@ class Query:
         journal, students = Journal.build(model, gid.region, profile, access)
         journal.start, journal.end = days.start, days.end
         for student in students:
-            context.students_read.add((gid.region, student.model.id))
-            context.pending_audit.append(
-                AuditEvent(
-                    at=_now(),
-                    viewer=viewer_label(info),
-                    role="staff",
-                    relation=(student.access.relation or Relation.PUBLIC).value,
-                    region=gid.region,
-                    student=str(student.id),
-                    fields=("journal",),
-                    allowed=True,
-                    request_id=context.request_id,
-                )
-            )
+            note_read(info, student, "journal", allowed=True)
         return journal
 
     @strawberry.field(description="Every region the gateway serves (public).")

@@ -132,6 +132,8 @@ class GatewayContext:
     pending_audit: list[AuditEvent] = field(default_factory=list)
     written_audit: list[AuditEvent] = field(default_factory=list)
     """The audit events this operation wrote (the response cache replays them on hits)."""
+    cacheable: bool = True
+    """False when the answer must not be served from the response cache (the access log)."""
     students_read: set[tuple[str, str]] = field(default_factory=set)
     """(region, student id) of every student whose records this operation read."""
 

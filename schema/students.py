@@ -205,7 +205,11 @@ class Student(Node):
             date(today.year if today.month >= 9 else today.year - 1, 9, 1),
             end - timedelta(days=info.context.limits.max_range_days * 3 - 1),
         )
-        require(self.access, "Student", "progress")
+        try:
+            require(self.access, "Student", "progress")
+        except Exception:
+            note_read(info, self, "progress", allowed=False)
+            raise
         if end < start:
             raise coded_error(ErrorCode.BAD_USER_INPUT, "`to` is before `from`", argument="to")
         if (end - start).days + 1 > info.context.limits.max_range_days * 3:
@@ -273,6 +277,7 @@ class Student(Node):
         info: Info,
         first: Annotated[int, strawberry.argument(description="How many events.")] = 50,
     ) -> AccessEventConnection | None:
+        info.context.cacheable = False  # the log changes with every read: never cache it
         require(self.access, "Student", "accessLog")
         if not 0 <= first <= info.context.limits.max_page:
             raise coded_error(ErrorCode.BAD_USER_INPUT, "first out of range", argument="first")

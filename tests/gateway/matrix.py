@@ -28,14 +28,13 @@ from schema.ids import decode_id
 from schema.policy import RULES, Relation
 
 __all__ = [
-    "CHILD_RECORD_OPEN",
     "FULL_MARKS",
     "JOURNAL_SELECTION",
     "ME_SELECTION",
     "REGIONS",
     "REGIONS_SELECTION",
-    "STAFF_RELATIONS",
     "STUDENT_SELECTION",
+    "UNLINKED",
     "Cast",
     "Expectations",
     "Problem",
@@ -53,11 +52,10 @@ __all__ = [
 
 R = Relation
 REGIONS = ("74", "11", "77")
-STAFF_RELATIONS = frozenset({R.GROUP_TEACHER, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
 FULL_MARKS = frozenset({R.SELF, R.LEGAL_REPRESENTATIVE, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
 """Relationships that see the marks of every subject (a group teacher sees their own)."""
-CHILD_RECORD_OPEN = frozenset({R.PUBLIC, R.SIGNED_IN})
-"""Relationships that do not make a student reachable at all."""
+UNLINKED = frozenset({R.PUBLIC, R.SIGNED_IN})
+"""Relationships that link the viewer to no student: ``student(id)`` is refused outright."""
 
 # -- the selections (a field name → its value's type and sub-selection, or None: a leaf) --
 
@@ -289,7 +287,9 @@ def expected_roles(worlds: Mapping[str, World], persona: str) -> set[tuple[str, 
     return roles
 
 
-def expected_marks(world: World, student: SeedStudent, start: date, end: date) -> dict[Any, Any]:
+def expected_marks(
+    world: World, student: SeedStudent, start: date, end: date
+) -> dict[tuple[date, int], tuple[str, int]]:
     """(day, lesson number) → (subject, number of the student's marks), from the world."""
     found: dict[tuple[date, int], tuple[str, int]] = {}
     for day in world.days(start, end):
@@ -446,7 +446,7 @@ def check_response(
     for alias, (_, student) in expect.students.items():
         value = data.get(alias)
         relations = _relations(expect, student)
-        if not signed_in or not relations - CHILD_RECORD_OPEN:
+        if not signed_in or not relations - UNLINKED:
             walk.denied((alias,), value)
         elif walk.allowed((alias,), value, nullable=False):
             walk.walk(value, "Student", STUDENT_SELECTION, (alias,), relations)

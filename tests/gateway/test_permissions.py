@@ -186,6 +186,19 @@ def test_every_field_answers_as_the_policy_says(
         if r == region:
             problems += check_response(outcome.expect, outcome.body, counts)
     assert not problems, "\n".join(map(str, problems[:60]))
+    # The answers are about the right students.
+    for (r, _), outcome in matrix.items():
+        for alias, (_, student) in outcome.expect.students.items() if r == region else ():
+            found = outcome.body["data"][alias]
+            if found is not None:
+                person = student.person
+                name = f"{person.last_name} {person.first_name} {person.middle_name}"
+                assert (found["fullName"], found["className"]) == (
+                    name,
+                    outcome.expect.worlds[decode_id(found["id"]).region]
+                    .classes[student.class_id]
+                    .name,
+                )
     # Thousands of field outcomes were compared, both ways (the diaries hold many lessons).
     assert counts["allowed"] > 5000 and counts["denied"] > 100, counts
 
