@@ -37,7 +37,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
@@ -118,6 +118,12 @@ def _operation_shape(query: str, operation_name: str | None) -> tuple[OperationT
     return operation.operation, operation_cost(document, operation)
 
 
+class _Identity(NamedTuple):
+    caller: Caller | None
+    auth_error: str | None
+    session_region: str | None
+
+
 def _is_request_error(result: ExecutionResult) -> bool:
     """Errors raised before execution (parse, validation, variables): no ``data`` at all."""
     errors = result.errors or ()
@@ -185,6 +191,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GatewayContext:
+        return self._context(request, await self._identify(request))
+
+    async def _identify(self, request: Request | WebSocket) -> _Identity:
+        """Who is asking: the verified bearer token, a school-login session, or nobody."""
         caller: Caller | None = None
         auth_error: str | None = None
         session_region: str | None = None
@@ -211,6 +221,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                     auth_error = exc.message
                 else:
                     caller = Caller(person_id=identity.person_id, sso_token=identity.token)
+        return _Identity(caller, auth_error, session_region)
+
+    def _context(self, request: Request | WebSocket, identity: _Identity) -> GatewayContext:
+        caller, auth_error, session_region = identity
         extra: dict[str, Any] = {}
         request_id = current_request_id()
         if request_id is not None:
@@ -285,10 +299,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         if query is None or not query.strip():
             raise _Refusal(400, "no GraphQL query in the request (`query` is missing or empty)")
 
-        context = await self.get_context(request, Response())
+        identity = await self._identify(request)
         cost, is_query = self._check_operation(request.method, query, operation_name)
         if self.rate_limits is not None and cost:
-            person = person_key(context.caller, context.session_region)
+            person = person_key(identity.caller, identity.session_region)
             budget = self.rate_limits.over_budget(cost, person=person)
             if budget is not None:
                 raise _Refusal(
@@ -297,10 +311,26 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                     f"{budget} per window",
                 )
             limited = await self.rate_limits.hit_cost(
-                cost, person=person, address=context.client_address
+                cost, person=person, address=request.client.host if request.client else None
             )
             if limited is not None:
                 raise _rate_limited(limited)
+
+        key = None
+        if self.responses is not None and is_query and identity.auth_error is None:
+            key = await self.responses.key(
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                media=media,
+                caller=identity.caller,
+                session_region=identity.session_region,
+            )
+            if key is not None:
+                hit = await self.responses.lookup(key)
+                if hit is not None:  # served from stored bytes: no context, no execution
+                    return hit
+        context = self._context(request, identity)
 
         async def execute() -> Response:
             assert query is not None
@@ -308,16 +338,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 request, media, query, operation_name, variables, extensions, context, resolved
             )
 
-        if self.responses is not None and is_query:
-            key = await self.responses.key(
-                query=query,
-                operation_name=operation_name,
-                variables=variables,
-                media=media,
-                context=context,
-            )
-            if key is not None:
-                return await self.responses.serve(key, context, execute)
+        if self.responses is not None and key is not None:
+            return await self.responses.serve(key, context, execute)
         return await execute()
 
     async def _execute(

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import logging
 import math
@@ -190,38 +189,36 @@ class TokenVerifier:
                 raise ValueError(f"issuer {config.issuer!r} is configured twice")
             self._states[config.issuer] = _IssuerState(config)
         self._http = http
-        self._verified: OrderedDict[bytes, tuple[Identity, int]] = OrderedDict()
+        self._verified: OrderedDict[str, tuple[Identity, int]] = OrderedDict()
         self._refetch_interval = refetch_interval
         self._clock = clock
 
     async def verify(self, token: str) -> Identity:
         """Return the identity carried by ``token`` or raise :class:`AuthenticationFailed`.
 
-        A token verified once is remembered (by its SHA-256, at most 10,000 of them) until it
-        expires, so a client repeating requests pays for one signature check, not one each.
+        A token verified once is remembered (at most 10,000 of them) until it expires, so
+        a client repeating requests pays for one signature check, not one each.
         """
         known = self.remembered(token)
         if known is not None:
             return known
-        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         identity = await self._verify(token)
         leeway = self._states[identity.issuer].config.leeway_seconds
-        self._verified[digest] = (identity, leeway)
+        self._verified[token] = (identity, leeway)
         if len(self._verified) > _VERIFIED_MEMO:
             self._verified.popitem(last=False)
         return identity
 
     def remembered(self, token: str) -> Identity | None:
         """The identity of a token verified before and not expired since, else ``None``."""
-        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
-        known = self._verified.get(digest)
+        known = self._verified.get(token)
         if known is None:
             return None
         identity, leeway = known
         if self._clock() <= identity.expires_at + leeway:
-            self._verified.move_to_end(digest)
+            self._verified.move_to_end(token)
             return identity
-        del self._verified[digest]
+        del self._verified[token]
         return None
 
     async def _verify(self, token: str) -> Identity:

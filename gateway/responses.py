@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from starlette.responses import Response
@@ -167,26 +168,34 @@ class ResponseCache:
         operation_name: str | None,
         variables: dict[str, Any] | None,
         media: str,
-        context: GatewayContext,
+        caller: Caller | None,
+        session_region: str | None,
     ) -> str | None:
         """The cache key of a query for this viewer, or ``None``: do not cache it."""
-        who = await self.versions.scope_of(context.caller, context.session_region)
+        who = await self.versions.scope_of(caller, session_region)
         if who is None:
             return None
-        material = json.dumps(
-            [
-                query,
-                operation_name,
-                variables or {},
-                media,
-                self.today().isoformat(),
-                who.scope,
-                who.version,
-            ],
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        return f"{self.namespace}:{hashlib.sha256(material.encode()).hexdigest()}"
+        digest = hashlib.sha256(_document_digest(query))
+        for part in (
+            operation_name or "",
+            json.dumps(variables, sort_keys=True, ensure_ascii=False) if variables else "{}",
+            media,
+            self.today().isoformat(),
+            who.scope,
+            who.version,
+        ):
+            digest.update(b"\0")
+            digest.update(part.encode("utf-8", "surrogatepass"))
+        return f"{self.namespace}:{digest.hexdigest()}"
+
+    async def lookup(self, key: str) -> Response | None:
+        """The stored response for ``key`` (its audit events written again), or ``None``."""
+        stored = await self._lookup(key)
+        if stored is None:
+            return None
+        self.hits += 1
+        await self._replay_audit(stored.audit)
+        return _response(stored.body, 200, stored.media_type, hit=True)
 
     async def serve(
         self,
@@ -194,12 +203,11 @@ class ResponseCache:
         context: GatewayContext,
         execute: Callable[[], Awaitable[Response]],
     ) -> Response:
-        """The stored response for ``key``, or ``execute()``'s (stored when it had no errors)."""
-        stored = await self._lookup(key)
+        """``execute()``'s response after a missed :meth:`lookup`, shared with identical
+        concurrent misses and stored when it had no errors."""
+        stored = await self.lookup(key)  # a flight may have finished since the first look
         if stored is not None:
-            self.hits += 1
-            await self._replay_audit(stored.audit)
-            return _response(stored.body, 200, stored.media_type, hit=True)
+            return stored
         self.misses += 1
         flight = self._inflight.get(key)
         if flight is not None:
@@ -269,28 +277,18 @@ class ResponseCache:
     async def _replay_audit(self, events: tuple[AuditEvent, ...]) -> None:
         if not events:
             return
-        at = datetime.now(UTC).isoformat(timespec="seconds")
-        await self.audit.record(
-            [
-                AuditEvent(
-                    at,
-                    e.viewer,
-                    e.role,
-                    e.relation,
-                    e.region,
-                    e.student,
-                    e.fields,
-                    e.allowed,
-                    e.request_id,
-                )
-                for e in events
-            ]
-        )
+        await self.audit.record(list(events), at=datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+@lru_cache(maxsize=2_000)
+def _document_digest(document: str) -> bytes:
+    """SHA-256 of a GraphQL document (memoised: clients repeat the same few documents)."""
+    return hashlib.sha256(document.encode("utf-8", "surrogatepass")).digest()
 
 
 def _response(body: bytes, status: int, media_type: str, *, hit: bool) -> Response:
-    response = Response(body, status_code=status)
-    response.headers["content-type"] = media_type
-    response.headers["vary"] = "Accept"
-    response.headers["x-cache"] = "hit" if hit else "miss"
-    return response
+    return Response(
+        body,
+        status_code=status,
+        headers={"content-type": media_type, "vary": "Accept", "x-cache": "hit" if hit else "miss"},
+    )

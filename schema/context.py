@@ -50,7 +50,9 @@ class AuditEvent:
 class AuditSink(Protocol):
     """Where audit events go (the gateway's audit log)."""
 
-    async def record(self, events: list[AuditEvent]) -> None: ...
+    async def record(self, events: list[AuditEvent], *, at: str | None = None) -> None:
+        """Write events; ``at`` overrides their time (replays of cached answers)."""
+        ...
 
     async def history(self, region: str, student: str, limit: int) -> list[AuditEvent]: ...
 
