@@ -19,7 +19,7 @@ from adapters.base import UpstreamCall
 from adapters.errors import ProviderResponseError, ProviderUnavailableError
 
 from .breaker import CircuitBreaker
-from .cache import Entry, EntryCache, contains_error, digest
+from .cache import BoundedMemoryCache, Entry, EntryCache, contains_error, digest
 from .flight import SingleFlight
 
 __all__ = [
@@ -166,6 +166,8 @@ class UpstreamRunner:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._bulkheads: dict[str, asyncio.Semaphore] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self.local_epoch = 0
+        """Bumped by every invalidation made through this runner."""
 
     # -- public API ----------------------------------------------------------------------
 
@@ -201,7 +203,13 @@ class UpstreamRunner:
 
     async def invalidate(self, region: str, student_id: str) -> None:
         """Drop every cached entry whose call named ``student_id`` (in all instances)."""
+        self.local_epoch += 1
         await self.cache.bump(self._gen_key(region, student_id))
+
+    @property
+    def process_local(self) -> bool:
+        """Whether the cache lives in this process only (no other instance can invalidate)."""
+        return isinstance(self.cache.cache, BoundedMemoryCache)
 
     async def generations(self, students: list[tuple[str, str]]) -> list[int] | None:
         """The invalidation generations of (region, student id) pairs; ``None`` if unreadable."""
