@@ -31,7 +31,6 @@ import base64
 import json
 import logging
 import math
-import os
 import re
 import secrets
 import stat
@@ -58,6 +57,8 @@ from joserfc.errors import (
 )
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 from joserfc.jws import JWSRegistry
+
+from .secrets_file import create_secret_file
 
 __all__ = [
     "AuthenticationFailed",
@@ -459,26 +460,10 @@ class DevIssuer:
 
     @staticmethod
     def _create_key_file(path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = ECKey.generate_key("P-256", private=True)
         document = key.as_dict(private=True, kid=key.thumbprint(), alg="ES256", use="sig")
         content = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                os.fchmod(stream.fileno(), 0o600)
-                stream.write(content)
-                stream.flush()
-                os.fsync(stream.fileno())
-            try:
-                # A hard link never replaces an existing file: if another process created the
-                # key meanwhile, its key wins and is loaded by the caller.
-                os.link(temporary, path)
-            except FileExistsError:
-                pass
-        finally:
-            temporary.unlink(missing_ok=True)
+        create_secret_file(path, content)
 
     @property
     def issuer(self) -> str:

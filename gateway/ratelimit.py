@@ -48,7 +48,6 @@ from graphql import (
 )
 from limits import RateLimitItem, parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.storage import storage_from_string
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
@@ -57,6 +56,7 @@ from adapters import Caller, SettingsError
 from schema import ErrorCode
 
 from .identity import AuthenticationFailed, TokenVerifier
+from .limiter import open_storage
 from .middleware import JSON, error_body, negotiate
 from .sessions import SessionService, SessionStore
 from .settings import Settings
@@ -135,12 +135,7 @@ class RateLimits:
     ) -> None:
         self._pool: redis.ConnectionPool | None = None
         if isinstance(storage, str):
-            options: dict[str, Any] = {}
-            if storage.startswith(("async+redis://", "async+rediss://")):
-                # redis-py (not coredis), on a pool of ours so that close() can release it.
-                self._pool = redis.ConnectionPool.from_url(storage.removeprefix("async+"))
-                options = {"implementation": "redispy", "connection_pool": self._pool}
-            storage = storage_from_string(storage, **options)
+            storage, self._pool = open_storage(storage)
         self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._requests: dict[Scope, RateLimitItem | None] = {
             "person": _item(person, "rate_limit_person", namespace),

@@ -64,9 +64,11 @@ from joserfc.jwk import OctKey
 from joserfc.jwt import JWTClaimsRegistry
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 
 from adapters.models import ProviderSession
+
+from .limiter import open_storage
+from .secrets_file import create_secret_file
 
 __all__ = [
     "ISSUER",
@@ -129,24 +131,8 @@ def load_or_create_key(path: str | os.PathLike[str]) -> OctKey:
 
 
 def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     content = base64.urlsafe_b64encode(secrets.token_bytes(_KEY_BYTES)).rstrip(b"=") + b"\n"
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            os.fchmod(stream.fileno(), 0o600)
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        try:
-            # A hard link never replaces an existing file: if another process created the key
-            # meanwhile, its key wins and is the one loaded.
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-    finally:
-        temporary.unlink(missing_ok=True)
+    create_secret_file(path, content)
 
 
 def _import_key(raw: bytes, *, origin: str) -> OctKey:
@@ -441,12 +427,7 @@ class LoginThrottle:
     ) -> None:
         self._pool: redis.ConnectionPool | None = None
         if isinstance(storage, str):
-            options: dict[str, Any] = {}
-            if storage.startswith(("async+redis://", "async+rediss://")):
-                # redis-py (not coredis), on a pool of ours so that close() can release it.
-                self._pool = redis.ConnectionPool.from_url(storage.removeprefix("async+"))
-                options = {"implementation": "redispy", "connection_pool": self._pool}
-            storage = storage_from_string(storage, **options)
+            storage, self._pool = open_storage(storage)
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
         self._login_limit = self._item(login_limit, f"{namespace}/login")
