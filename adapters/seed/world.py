@@ -383,7 +383,13 @@ class World:
         else:
             middle, first = middle + "ич", rng.choice(_FIRST_M)
         birth = date(self.today.year - age, rng.randint(1, 12), rng.randint(1, 28))
-        phone = f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"
+        digits = [
+            rng.randint(10, 99),
+            rng.randint(100, 999),
+            rng.randint(10, 99),
+            rng.randint(10, 99),
+        ]
+        phone = "+7 9{} {}-{}-{}".format(*digits)
         return SeedPerson(
             key,
             last,
@@ -519,6 +525,16 @@ class World:
         if persona == "student":
             return next(s for s in self.students.values() if s.person.national_id)
         return self.students[self.canonical_student_id]
+
+    def teacher_persona_group(self) -> SeedGroup:
+        """The group the ``teacher`` persona teaches in the canonical student's class."""
+        teacher = next(
+            t
+            for t in self.teachers.values()
+            if t.person.national_id == national_id("teacher", self.region)
+        )
+        canonical_class = self.students[self.canonical_student_id].class_id
+        return next(g for g in self.groups_of_teacher(teacher.id) if g.class_id == canonical_class)
 
     def people_by_national_id(self) -> dict[str, SeedPerson]:
         """Every person of this world who can sign in through the national SSO."""

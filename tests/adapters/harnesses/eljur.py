@@ -58,10 +58,7 @@ class Harness:
         return str(self.world.canonical_student_id)
 
     def teacher_group_id(self) -> str:
-        person = self.world.people_by_national_id()[national_id("teacher", self.region)]
-        teacher = self.world.teacher_by_person_key(person.key)
-        assert teacher is not None
-        return str(min(g.id for g in self.world.groups_of_teacher(teacher.id)))
+        return str(self.world.teacher_persona_group().id)
 
     def set_fault(self, fault: Fault | None) -> None:
         self.backend.faults.set(fault)

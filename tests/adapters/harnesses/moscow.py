@@ -130,17 +130,7 @@ class Harness:
         return str(self.world.canonical_student_id)
 
     def teacher_group_id(self) -> str:
-        world = self.world
-        teacher = next(
-            t
-            for t in world.teachers.values()
-            if t.person.national_id == national_id("teacher", self.region)
-        )
-        canonical_class = world.students[world.canonical_student_id].class_id
-        group = next(
-            g for g in world.groups_of_teacher(teacher.id) if g.class_id == canonical_class
-        )
-        return str(group.id)
+        return str(self.world.teacher_persona_group().id)
 
     def set_fault(self, fault: Fault | None) -> None:
         body = {} if fault is None else _FAULTS[fault]
