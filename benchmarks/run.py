@@ -357,7 +357,7 @@ def memory_bound(diaries: int) -> dict[str, Any]:
     async def fill() -> tuple[int, int, int, int]:
         profile = await adapter.get_profile(caller)
         assert profile is not None
-        world = adapter.backend.world  # type: ignore[attr-defined]
+        world = adapter.backend.world
         admin_school = next(g.school_id for g in profile.roles if g.school_id)
         classes = [c for c in world.classes.values() if str(c.school_id) == admin_school]
         monday = school_year_start(date.today())

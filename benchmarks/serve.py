@@ -52,7 +52,7 @@ def main() -> None:
             sso_jwks_url=args.jwks, faults=EmulatorFaults(latency_ms=args.latency_ms)
         )
     uvicorn.run(
-        app,  # type: ignore[arg-type]
+        app,
         host="127.0.0.1",
         port=args.port,
         log_level="error",
