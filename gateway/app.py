@@ -149,6 +149,7 @@ def create_app(
         persisted=PersistedOperations.from_settings(settings),
         rate_limits=rate_limits,
         responses=response_cache,
+        operation_budget=settings.server.operation_budget_seconds,
     )
 
     all_routes: list[BaseRoute] = [

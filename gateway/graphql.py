@@ -60,6 +60,7 @@ from .persisted import PersistedOperations, PersistedQueryError, ResolvedQuery
 from .ratelimit import RateLimited, RateLimits, operation_cost, person_key
 from .responses import ResponseCache
 from .sessions import SessionService, SessionStore
+from .upstream import operation_budget
 
 __all__ = ["GatewayGraphQL", "strip_suggestions"]
 
@@ -143,6 +144,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         persisted: automatic persisted queries and the allow-list (``None``: neither).
         rate_limits: the limits whose cost budgets the view enforces (``None``: none).
         responses: the whole-response cache for repeated queries (``None``: off).
+        operation_budget: seconds one operation may wait for providers in all.
     """
 
     def __init__(
@@ -161,6 +163,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         persisted: PersistedOperations | None = None,
         rate_limits: RateLimits | None = None,
         responses: ResponseCache | None = None,
+        operation_budget: float = 15.0,
     ) -> None:
         super().__init__(
             schema,
@@ -180,6 +183,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.persisted = persisted
         self.rate_limits = rate_limits
         self.responses = responses
+        self.operation_budget = operation_budget
 
     async def aclose(self) -> None:
         """Release the connections of the persisted-query store and the rate limiter."""
@@ -281,7 +285,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             )
             return self._refusal_response(refusal, JSON)
         try:
-            return await self._serve(request, media)
+            with operation_budget(self.operation_budget):
+                return await self._serve(request, media)
         except _Refusal as refusal:
             return self._refusal_response(refusal, media)
         except PersistedQueryError as exc:

@@ -43,6 +43,8 @@ class ServerSettings:
     """The longest date range one diary or journal query may ask for."""
     max_body_bytes: int = 65_536
     """Larger request bodies are refused with 413."""
+    operation_budget_seconds: float = 15.0
+    """Time one GraphQL operation may spend waiting for providers, all calls together."""
     session_key_file: str = ".sessions/key"
     """Key that signs school-login session tokens (share it between instances)."""
     session_ttl_seconds: int = 900

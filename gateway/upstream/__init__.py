@@ -18,6 +18,7 @@ from .runner import (
     UpstreamSettings,
     collect_notices,
     current_notices,
+    operation_budget,
     stale_notices,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "UpstreamSettings",
     "build_cache",
     "collect_notices",
+    "operation_budget",
     "current_notices",
     "stale_notices",
 ]

@@ -30,6 +30,7 @@ __all__ = [
     "UpstreamSettings",
     "collect_notices",
     "current_notices",
+    "operation_budget",
     "stale_notices",
 ]
 
@@ -108,6 +109,26 @@ class RunnerStats:
 _notices: contextvars.ContextVar[list[StaleNotice] | None] = contextvars.ContextVar(
     "upstream_stale_notices", default=None
 )
+
+
+_operation_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "upstream_operation_deadline", default=None
+)
+
+
+@contextmanager
+def operation_budget(seconds: float) -> Iterator[None]:
+    """Bound every upstream call made inside the block by one shared deadline.
+
+    A GraphQL operation gets ``seconds`` in all: each provider call's own budget is cut to
+    what is left, so a slow region makes its fields ``null`` (with a coded error) in time
+    instead of holding the whole answer back.
+    """
+    token = _operation_deadline.set(asyncio.get_running_loop().time() + seconds)
+    try:
+        yield
+    finally:
+        _operation_deadline.reset(token)
 
 
 @contextmanager
@@ -338,7 +359,11 @@ class UpstreamRunner:
         attempt = 0
         probe: bool | None = None
         try:
-            async with asyncio.timeout(self.settings.call_budget) as budget:
+            budget_seconds = self.settings.call_budget
+            operation_deadline = _operation_deadline.get()
+            if operation_deadline is not None:
+                budget_seconds = min(budget_seconds, max(0.0, operation_deadline - loop.time()))
+            async with asyncio.timeout(budget_seconds) as budget:
                 while True:
                     probe = breaker.acquire()
                     try:

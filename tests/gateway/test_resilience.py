@@ -220,3 +220,24 @@ def _namespaced(gateway: DemoGateway, namespace: str) -> Any:
     import dataclasses
 
     return dataclasses.replace(gateway.runner.inner.settings, namespace=namespace)
+
+
+def test_operation_budget_bounds_a_slow_region(tmp_path: Path) -> None:
+    """A region slower than the operation's budget is null with a code; the rest answers."""
+    with make_demo(tmp_path / "key.json", server={"operation_budget_seconds": 0.8}) as demo:
+        demo.query("{ regions { code } }")
+        _set_faults(demo, latency_ms=3000)
+        try:
+            started = time.monotonic()
+            body = demo.query(
+                "{ me { children { fullName school { region { code } } } } }", persona="parent"
+            )
+            elapsed = time.monotonic() - started
+        finally:
+            _set_faults(demo)
+    assert elapsed < 2.5, elapsed
+    children = body["data"]["me"]["children"]
+    assert sorted(c["school"]["region"]["code"] for c in children if c) == ["11", "74"]
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "PROVIDER_UNAVAILABLE"
+    assert error["extensions"]["provider"] == "moscow"
