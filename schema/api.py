@@ -8,6 +8,7 @@ from typing import Annotated, Any, NoReturn
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 
 from adapters import (
     AccessDeniedError,
@@ -350,11 +351,25 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
+PARSE_CACHE_SIZE = 1_000
+"""Distinct documents whose parse (and validation) results are kept; least recent dropped."""
+
+
 def build_schema(*, extensions: Iterable[Any] = ()) -> strawberry.Schema:
-    """The gateway's schema with its standard extensions plus ``extensions``."""
+    """The gateway's schema with its standard extensions plus ``extensions``.
+
+    Parsing and validation are cached per document (bounded LRU of
+    :data:`PARSE_CACHE_SIZE`), so a client repeating its operations pays for them once.
+    """
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[Student, Region, School],
-        extensions=[AuditTrail, masked_errors, *extensions],
+        extensions=[
+            lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
+            lambda: ValidationCache(maxsize=PARSE_CACHE_SIZE),
+            AuditTrail,
+            masked_errors,
+            *extensions,
+        ],
     )
