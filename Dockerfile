@@ -7,4 +7,6 @@ COPY schema ./schema
 RUN pip install --no-cache-dir .
 EXPOSE 8000
 ENTRYPOINT ["diary-gateway"]
-CMD ["serve", "--config", "/etc/diary-gateway/gateway.toml"]
+# `serve --config /etc/diary-gateway/gateway.toml` in production (mount the config);
+# docker-compose.yml runs the demo instead.
+CMD ["demo", "--host", "0.0.0.0", "--port", "8000"]

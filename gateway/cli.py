@@ -17,7 +17,7 @@ def _demo(args: argparse.Namespace) -> int:
     from .demo import EXAMPLE_QUERY, build_demo_app, dev_issuer
     from .personas import PERSONAS
 
-    app = build_demo_app(host=args.host, port=args.port)
+    app = build_demo_app(host=args.host, port=args.port, cache_url=args.cache_url)
     issuer = dev_issuer()
     url = f"http://{args.host}:{args.port}/graphql"
     monday = date.today() - timedelta(days=date.today().weekday())
@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="serve the demo (mock regions, Moscow emulator, dev SSO)")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument(
+        "--cache-url",
+        default="memory://",
+        help="memory:// (default) or redis://host:port/db to share caches between instances",
+    )
     demo.set_defaults(func=_demo)
 
     serve = sub.add_parser("serve", help="serve from a TOML config")

@@ -130,12 +130,14 @@ def build_demo_app(
     seed_today: str | None = None,
     moscow_url: str | None = None,
     response_cache: bool = True,
+    cache_url: str = "memory://",
 ) -> Starlette:
     """The demo app: the gateway plus the Moscow emulator mounted on the same server.
 
     Args:
         moscow_url: use this Moscow-protocol server instead of the in-process emulator.
         response_cache: cache whole responses (off: provider data is still cached).
+        cache_url: ``memory://`` or ``redis://…`` (instances sharing it share caches).
     """
     from datetime import date
 
@@ -145,10 +147,10 @@ def build_demo_app(
     settings = demo_settings(
         host=host, port=port, seed_today=seed_today, moscow_base_url=moscow_url
     )
-    if not response_cache:
-        settings = dataclasses.replace(
-            settings, cache=dataclasses.replace(settings.cache, responses=False)
-        )
+    settings = dataclasses.replace(
+        settings,
+        cache=dataclasses.replace(settings.cache, responses=response_cache, url=cache_url),
+    )
     routes = []
     if moscow_url is None:
         emulator = create_emulator(

@@ -169,3 +169,11 @@ def test_too_long_a_range_is_bad_user_input(demo: DemoGateway) -> None:
         persona="parent",
     )
     assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_graphiql_is_served_to_browsers_in_the_demo(demo: DemoGateway) -> None:
+    import httpx
+
+    response = httpx.get(f"{demo.url}/graphql", headers={"Accept": "text/html"}, timeout=10)
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
