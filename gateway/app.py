@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from strawberry.extensions import DisableIntrospection
 
 from adapters import AdapterRegistry
-from schema import Limits, build_schema
+from schema import Limits, QueryLimits, build_schema
 
 from .audit import AuditLog
 from .directory import go_to_region
@@ -116,7 +116,8 @@ def create_app(
     extensions: list[Any] = [StaleReport]
     if not settings.server.introspection:
         extensions.append(DisableIntrospection)
-    schema = build_schema(extensions=extensions)
+    query_limits = QueryLimits(max_range_days=settings.server.max_range_days, regions=len(adapters))
+    schema = build_schema(extensions=extensions, limits=query_limits)
     rate_limits = RateLimits.from_settings(settings)
     closers: list[Callable[[], Awaitable[Any]]] = []
     upstream = getattr(runner, "inner", runner)  # a wrapping runner (tests) keeps the real one
@@ -150,6 +151,7 @@ def create_app(
         rate_limits=rate_limits,
         responses=response_cache,
         operation_budget=settings.server.operation_budget_seconds,
+        query_limits=query_limits,
     )
 
     all_routes: list[BaseRoute] = [

@@ -35,11 +35,19 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from functools import lru_cache
 from typing import Any, NamedTuple
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationType,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -51,7 +59,14 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from adapters import AdapterRegistry, Caller
-from schema import ErrorCode, GatewayContext, Limits
+from schema import (
+    ErrorCode,
+    GatewayContext,
+    Limits,
+    QueryLimits,
+    argument_error,
+    validation_rules,
+)
 
 from .audit import AuditLog
 from .identity import AuthenticationFailed, TokenVerifier
@@ -106,17 +121,13 @@ def _rate_limited(refusal: RateLimited) -> _Refusal:
     )
 
 
-@lru_cache(maxsize=2_000)
-def _operation_shape(query: str, operation_name: str | None) -> tuple[OperationType, int] | None:
-    """The type and cost of a document's operation, memoised (repeated queries parse once)."""
-    try:
-        document = parse(query)
-    except (GraphQLError, RecursionError):
-        return None
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return None
-    return operation.operation, operation_cost(document, operation)
+class _Shape(NamedTuple):
+    """What the view needs to know of a document before executing it (memoised)."""
+
+    operation: OperationType
+    cost: int
+    valid: bool
+    document: DocumentNode
 
 
 class _Identity(NamedTuple):
@@ -145,6 +156,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         rate_limits: the limits whose cost budgets the view enforces (``None``: none).
         responses: the whole-response cache for repeated queries (``None``: off).
         operation_budget: seconds one operation may wait for providers in all.
+        query_limits: the limits the schema enforces (the view checks them before caching).
     """
 
     def __init__(
@@ -164,6 +176,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         rate_limits: RateLimits | None = None,
         responses: ResponseCache | None = None,
         operation_budget: float = 15.0,
+        query_limits: QueryLimits | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -184,6 +197,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.rate_limits = rate_limits
         self.responses = responses
         self.operation_budget = operation_budget
+        self.query_limits = query_limits or QueryLimits()
+        self._shapes: OrderedDict[tuple[str, str | None], _Shape | None] = OrderedDict()
 
     async def aclose(self) -> None:
         """Release the connections of the persisted-query store and the rate limiter."""
@@ -322,7 +337,13 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 raise _rate_limited(limited)
 
         key = None
-        if self.responses is not None and is_query and identity.auth_error is None:
+        cacheable = (
+            self.responses is not None
+            and is_query
+            and identity.auth_error is None
+            and self._passes_limits(query, operation_name, variables)
+        )
+        if self.responses is not None and cacheable:
             key = await self.responses.key(
                 query=query,
                 operation_name=operation_name,
@@ -346,6 +367,21 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         if self.responses is not None and key is not None:
             return await self.responses.serve(key, context, execute)
         return await execute()
+
+    def _passes_limits(
+        self, query: str, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> bool:
+        """Whether the operation is valid and within the argument caps.
+
+        Only such operations go through the response cache: a hostile one goes straight to
+        execution, which refuses it before anything (not even a scope version) reaches a
+        provider.
+        """
+        shape = self._shape(query, operation_name)
+        if shape is None or not shape.valid:
+            return False
+        error = argument_error(shape.document, operation_name, variables or {}, self.query_limits)
+        return error is None
 
     async def _execute(
         self,
@@ -443,17 +479,42 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             raise _Refusal(400, "`extensions` must be an object")
         return query, operation_name, variables, extensions
 
-    @staticmethod
-    def _check_operation(method: str, query: str, operation_name: str | None) -> tuple[int, bool]:
+    def _shape(self, query: str, operation_name: str | None) -> _Shape | None:
+        """Parse, validate (with the query limits) and cost a document, once per document."""
+        memo_key = (query, operation_name)
+        if memo_key in self._shapes:
+            self._shapes.move_to_end(memo_key)
+            return self._shapes[memo_key]
+        shape: _Shape | None = None
+        try:
+            document = parse(query, max_tokens=self.query_limits.tokens)
+        except (GraphQLError, RecursionError):
+            document = None
+        operation = get_operation_ast(document, operation_name) if document else None
+        if document is not None and operation is not None:
+            rules = [*specified_rules, *validation_rules(self.query_limits)]
+            graphql_schema = self.schema._schema  # type: ignore[attr-defined]
+            errors = validate(graphql_schema, document, rules)
+            shape = _Shape(
+                operation.operation, operation_cost(document, operation), not errors, document
+            )
+        self._shapes[memo_key] = shape
+        if len(self._shapes) > 2_000:
+            self._shapes.popitem(last=False)
+        return shape
+
+    def _check_operation(
+        self, method: str, query: str, operation_name: str | None
+    ) -> tuple[int, bool]:
         """Refuse a non-query over GET; return the operation's cost and whether it is a query.
 
         A document that does not parse, or names no single operation, costs 0 and is not a
         query here: execution reports the error.
         """
-        shape = _operation_shape(query, operation_name)
+        shape = self._shape(query, operation_name)
         if shape is None:
             return 0, False
-        operation_type, cost = shape
+        operation_type, cost = shape.operation, shape.cost
         if method == "GET" and operation_type is not OperationType.QUERY:
             raise _Refusal(
                 405,

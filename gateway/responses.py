@@ -51,7 +51,7 @@ class ScopeKey:
     version: str
 
 
-class _Lru(OrderedDict[str, Any]):
+class _Lru(OrderedDict[Any, Any]):
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
@@ -161,6 +161,7 @@ class ResponseCache:
         # With a cache that lives in this process only, validated entries are kept at hand
         # with the invalidation epoch they were checked at: a hit then needs no cache call.
         self._near: _Lru | None = _Lru(2_000) if runner.process_local else None
+        self._known_documents = _Lru(2_000)
         self.hits = 0
         self.misses = 0
         self.executions = 0

@@ -10,6 +10,13 @@ from .context import AuditEvent, AuditSink, GatewayContext, Info, Limits, Sessio
 from .errors import ErrorCode, coded_error, from_adapter_error
 from .extensions import merge_events
 from .ids import GlobalId, decode_id, encode_id
+from .limits import (
+    QueryLimits,
+    argument_error,
+    limit_extensions,
+    planned_calls,
+    validation_rules,
+)
 from .policy import RULES, Access, Relation, rule_for
 
 __all__ = [
@@ -24,13 +31,18 @@ __all__ = [
     "Limits",
     "Mutation",
     "Query",
+    "QueryLimits",
     "Relation",
     "SessionIssuer",
+    "argument_error",
     "build_schema",
     "coded_error",
     "decode_id",
     "encode_id",
     "from_adapter_error",
+    "limit_extensions",
     "merge_events",
+    "planned_calls",
     "rule_for",
+    "validation_rules",
 ]

@@ -28,6 +28,7 @@ from .errors import ErrorCode, coded_error, from_adapter_error
 from .extensions import AuditTrail, masked_errors
 from .ids import decode_id, encode_id
 from .journal import Journal, staff_relation
+from .limits import QueryLimits, limit_extensions
 from .policy import FAMILY, Access, Relation, relations_to_student
 from .relay import Node
 from .students import Student, check_range
@@ -355,11 +356,15 @@ PARSE_CACHE_SIZE = 1_000
 """Distinct documents whose parse (and validation) results are kept; least recent dropped."""
 
 
-def build_schema(*, extensions: Iterable[Any] = ()) -> strawberry.Schema:
+def build_schema(
+    *, extensions: Iterable[Any] = (), limits: QueryLimits | None = None
+) -> strawberry.Schema:
     """The gateway's schema with its standard extensions plus ``extensions``.
 
-    Parsing and validation are cached per document (bounded LRU of
-    :data:`PARSE_CACHE_SIZE`), so a client repeating its operations pays for them once.
+    Query limits (:mod:`schema.limits`, defaults when ``limits`` is ``None``) refuse hostile
+    operations before any provider call. Parsing and validation are cached per document
+    (bounded LRU of :data:`PARSE_CACHE_SIZE`), so a client repeating its operations pays for
+    them once.
     """
     return GatewaySchema(
         query=Query,
@@ -368,6 +373,7 @@ def build_schema(*, extensions: Iterable[Any] = ()) -> strawberry.Schema:
         extensions=[
             lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
             lambda: ValidationCache(maxsize=PARSE_CACHE_SIZE),
+            *limit_extensions(limits),
             AuditTrail,
             masked_errors,
             *extensions,
