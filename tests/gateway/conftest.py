@@ -33,8 +33,13 @@ class CountingRunner:
     def __init__(self, inner: UpstreamRunner) -> None:
         self.inner = inner
         self.calls: Counter[tuple[str, str]] = Counter()
+        """Calls that reached a provider (cache misses)."""
+        self.asked: Counter[tuple[str, str]] = Counter()
+        """Every call an adapter made, served from cache or not."""
 
     async def run(self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]]) -> T:
+        self.asked[(call.region, call.resource)] += 1
+
         async def counted() -> T:
             self.calls[(call.region, call.resource)] += 1
             return await fetch()
