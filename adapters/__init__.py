@@ -61,7 +61,13 @@ from .models import (
     Trend,
 )
 from .progress import compute_progress, weighted_mean
-from .registry import ADAPTERS, AdapterRegistry, available_adapters, get_adapter_class
+from .registry import (
+    ADAPTERS,
+    AdapterRegistry,
+    UnknownRegionError,
+    available_adapters,
+    get_adapter_class,
+)
 from .scales import FIVE_POINT, HUNDRED_POINT, NO_GRADE, PASS_FAIL, TEN_POINT, normalize
 from .settings import SettingsError, load_settings
 
@@ -122,6 +128,7 @@ __all__ = [
     "SubjectProgress",
     "Teacher",
     "Trend",
+    "UnknownRegionError",
     "UpstreamCall",
     "available_adapters",
     "compute_progress",

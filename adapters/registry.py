@@ -14,7 +14,13 @@ from importlib.metadata import entry_points
 from .base import DiaryAdapter
 from .errors import NotFoundError
 
-__all__ = ["ADAPTERS", "AdapterRegistry", "available_adapters", "get_adapter_class"]
+__all__ = [
+    "ADAPTERS",
+    "AdapterRegistry",
+    "UnknownRegionError",
+    "available_adapters",
+    "get_adapter_class",
+]
 
 ADAPTERS: dict[str, str] = {
     "moscow": "adapters.moscow:MoscowAdapter",
@@ -53,6 +59,13 @@ def get_adapter_class(slug: str) -> type[DiaryAdapter]:
     return cls
 
 
+class UnknownRegionError(NotFoundError, KeyError):
+    """No adapter serves that region (a ``KeyError`` too, as a mapping's lookup should be)."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class AdapterRegistry(Mapping[str, DiaryAdapter]):
     """The configured adapters by region code (read-only once built)."""
 
@@ -63,7 +76,10 @@ class AdapterRegistry(Mapping[str, DiaryAdapter]):
         try:
             return self._adapters[region]
         except KeyError:
-            raise NotFoundError(f"unknown region {region!r}") from None
+            raise UnknownRegionError(f"unknown region {region!r}") from None
+
+    def __contains__(self, region: object) -> bool:
+        return region in self._adapters
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._adapters)

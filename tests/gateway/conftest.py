@@ -60,6 +60,7 @@ class DemoGateway:
     registry: AdapterRegistry
     runner: CountingRunner
     app: Any
+    key_path: Path
 
     def token(self, persona: str) -> str:
         return self.issuer.mint(find_persona(persona).subject, audience=DEV_AUDIENCE)
@@ -89,18 +90,28 @@ class DemoGateway:
 
 @contextmanager
 def make_demo(
-    key: Path, *, moscow_url: str | None = None, **overrides: Any
+    key: Path,
+    *,
+    moscow_url: str | None = None,
+    port: int | None = None,
+    region_overrides: dict[str, dict[str, Any]] | None = None,
+    **overrides: Any,
 ) -> Iterator[DemoGateway]:
     """Serve a demo gateway (regions 74, 11, 77 with the Moscow emulator) on a free port.
 
     ``overrides`` are merged into the demo settings' tables (e.g. ``cache={"ttl": {…}}``);
-    ``moscow_url`` points region 77 at another gateway's emulator instead of its own.
+    ``moscow_url`` points region 77 at another Moscow-protocol server instead of its own
+    emulator; ``region_overrides`` changes regions' settings (e.g. ``history_days``).
     """
     from adapters.moscow.emulator import create_emulator
 
     issuer = dev_issuer(key)
-    port = free_port()
+    port = port or free_port()
     settings = demo_settings(port=port, moscow_base_url=moscow_url)
+    for code, values in (region_overrides or {}).items():
+        regions = dict(settings.regions)
+        regions[code] = dataclasses.replace(regions[code], **values)
+        settings = dataclasses.replace(settings, regions=regions)
     if overrides:
         settings = dataclasses.replace(
             settings,
@@ -122,7 +133,9 @@ def make_demo(
         runner=runner,  # type: ignore[arg-type]
     )
     with serve_app(app, port=port) as url:
-        yield DemoGateway(url=url, issuer=issuer, registry=registry, runner=runner, app=app)
+        yield DemoGateway(
+            url=url, issuer=issuer, registry=registry, runner=runner, app=app, key_path=key
+        )
 
 
 @pytest.fixture(scope="session")
