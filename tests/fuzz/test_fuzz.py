@@ -1,0 +1,297 @@
+"""Fuzzing the gateway over real HTTP, as every persona (hypothesis-graphql).
+
+Valid operations are generated from the schema (with real ids and dates some of the time,
+so resolvers are reached, not only validation), invalid ones by hypothesis-graphql's
+negative mode and by mangling requests (bodies, content types, methods). Every answer must:
+
+* never be a 5xx;
+* be GraphQL JSON: an object with ``data`` and/or ``errors``, every error with a message
+  and an ``extensions.code`` from the catalogue — and never ``INTERNAL_SERVER_ERROR``,
+  which would be an unexpected exception;
+* carry no exception text (tracebacks, Python exception names);
+* return no child's record to a persona the policy keeps from it: a ``Student`` object
+  with a non-null ``birthDate``, ``parentContacts``, ``diary``, ``progress``, ``changes`` or
+  ``accessLog`` is checked against the demo world's relationships.
+
+CI runs a bounded number of examples (``FUZZ_EXAMPLES``, default 60 per test);
+``scripts/fuzz`` runs thousands.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import graphql
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import Mode, from_schema
+
+from adapters.seed import World, national_id
+from schema import Relation, rule_for
+from tests.gateway.conftest import DemoGateway, make_demo
+
+pytestmark = pytest.mark.fuzz
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+SDL = (Path(__file__).resolve().parents[2] / "schema" / "schema.graphql").read_text("utf-8")
+CODES = {
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "NOT_SUPPORTED",
+    "PROVIDER_UNAVAILABLE",
+    "BAD_USER_INPUT",
+    "RATE_LIMITED",
+}
+LEAKS = ("Traceback", "KeyError", "TypeError", "AttributeError", "ValueError", 'File "')
+PERSONAS = [
+    None,
+    "parent",
+    "parent-not-representative",
+    "student@74",
+    "teacher@11",
+    "class-teacher@77",
+    "school-admin@74",
+]
+SENSITIVE = ("birthDate", "parentContacts", "diary", "progress", "changes", "accessLog")
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=os.environ.get("FUZZ_RANDOM") != "1",
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    database=None,
+)
+
+
+def _gid(kind: str, region: str, native: object) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{region}:{native}".encode()).rstrip(b"=").decode()
+
+
+class Worlds:
+    """The demo worlds: real ids for the generator, relationships for the leak check."""
+
+    def __init__(self) -> None:
+        self.worlds = {code: World.build(code) for code in ("74", "11", "77")}
+
+    def student_ids(self) -> list[str]:
+        ids = []
+        for code, world in self.worlds.items():
+            canonical = world.students[world.canonical_student_id]
+            classmates = world.class_students(canonical.class_id)[:3]
+            ids += [_gid("Student", code, s.id) for s in classmates]
+        return ids
+
+    def group_ids(self) -> list[str]:
+        return [
+            _gid("Group", code, g.id)
+            for code, world in self.worlds.items()
+            for g in list(world.groups.values())[:4]
+        ]
+
+    def relations(self, persona: str | None, student_gid: str) -> set[Relation]:
+        """How ``persona`` relates to a student, from the demo world (not from the gateway)."""
+        if persona is None:
+            return {Relation.PUBLIC}
+        text = base64.urlsafe_b64decode(student_gid + "=" * (-len(student_gid) % 4)).decode()
+        _, region, native = text.split(":", 2)
+        world = self.worlds.get(region)
+        student = world.students.get(int(native)) if world and native.isdigit() else None
+        found = {Relation.PUBLIC, Relation.SIGNED_IN}
+        if world is None or student is None:
+            return found
+        name, _, persona_region = persona.partition("@")
+        if name in ("parent", "parent-not-representative"):
+            for key, legal in student.parents:
+                if key == name:
+                    found.add(Relation.LEGAL_REPRESENTATIVE if legal else Relation.PARENT)
+            return found
+        if persona_region != region:
+            return found
+        person = world.people_by_national_id().get(national_id(name, region))
+        if person is None:
+            return found
+        if name == "student" and student.person.key == person.key:
+            found.add(Relation.SELF)
+        if world.admins.get(student.school_id) == person:
+            found.add(Relation.SCHOOL_ADMIN)
+        teacher = world.teacher_by_person_key(person.key)
+        if teacher is not None:
+            if world.classes[student.class_id].class_teacher_id == teacher.id:
+                found.add(Relation.CLASS_TEACHER)
+            if any(g.class_id == student.class_id for g in world.groups_of_teacher(teacher.id)):
+                found.add(Relation.GROUP_TEACHER)
+        return found
+
+
+WORLDS = Worlds()
+
+
+def _scalars() -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
+    monday = date.today() - timedelta(days=date.today().weekday())
+    dates = st.one_of(
+        st.integers(-70, 14).map(lambda n: monday + timedelta(days=n)),
+        st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)),
+    )
+    ids = st.one_of(
+        st.sampled_from(WORLDS.student_ids() + WORLDS.group_ids()),
+        st.text(max_size=40),
+    )
+    return {
+        "Date": dates.map(lambda d: graphql.StringValueNode(value=d.isoformat())),
+        "ID": ids.map(lambda text: graphql.StringValueNode(value=text)),
+    }
+
+
+SEEN: Counter[str] = Counter()
+"""What the run saw: statuses, error codes, answers with data (printed with ``-s``)."""
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoGateway]:
+    with make_demo(Path(tmp_path_factory.mktemp("fuzz")) / "key.json") as demo:
+        yield demo
+    print("\nfuzz summary:", dict(sorted(SEEN.items())))
+
+
+def _post(
+    demo: DemoGateway,
+    persona: str | None,
+    body: bytes | str,
+    *,
+    content_type: str = "application/json",
+    method: str = "POST",
+) -> httpx.Response:
+    headers = {"Content-Type": content_type}
+    if persona is not None:
+        headers["Authorization"] = f"Bearer {demo.token(persona)}"
+    if method == "GET":
+        return httpx.get(f"{demo.url}/graphql", params={"query": body}, headers=headers, timeout=60)
+    return httpx.request(method, f"{demo.url}/graphql", content=body, headers=headers, timeout=60)
+
+
+def _check(response: httpx.Response, persona: str | None) -> dict[str, Any] | None:
+    SEEN["requests"] += 1
+    SEEN[f"status {response.status_code}"] += 1
+    assert response.status_code < 500, (response.status_code, response.text[:500])
+    for leak in LEAKS:
+        assert leak not in response.text, response.text[:500]
+    if not response.headers.get("content-type", "").startswith(
+        ("application/json", "application/graphql-response+json")
+    ):
+        return None
+    body = response.json()
+    assert isinstance(body, dict) and ("data" in body or "errors" in body), body
+    for error in body.get("errors") or []:
+        assert isinstance(error.get("message"), str)
+        code = (error.get("extensions") or {}).get("code")
+        SEEN[f"code {code}"] += 1
+        assert code in CODES, error
+    if body.get("data"):
+        SEEN["answers with data"] += 1
+    if isinstance(body.get("data"), dict):
+        _no_leaks(body["data"], persona)
+    return body
+
+
+def _no_leaks(value: Any, persona: str | None) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _no_leaks(item, persona)
+        return
+    if not isinstance(value, dict):
+        return
+    student_id = value.get("id")
+    if isinstance(student_id, str) and any(value.get(f) not in (None, []) for f in SENSITIVE):
+        try:
+            kind = base64.urlsafe_b64decode(student_id + "=" * (-len(student_id) % 4))
+        except ValueError:
+            kind = b""
+        if kind.startswith(b"Student:"):
+            relations = WORLDS.relations(persona, student_id)
+            for name in SENSITIVE:
+                if value.get(name) not in (None, []):
+                    rule = rule_for("Student", name) or frozenset()
+                    assert rule & relations, (persona, student_id, name, relations)
+    for item in value.values():
+        _no_leaks(item, persona)
+
+
+@FUZZ_SETTINGS
+@given(query=from_schema(SDL, custom_scalars=_scalars()), persona=st.sampled_from(PERSONAS))
+def test_valid_operations(gateway: DemoGateway, query: str, persona: str | None) -> None:
+    _check(_post(gateway, persona, json.dumps({"query": query})), persona)
+
+
+@FUZZ_SETTINGS
+@given(
+    query=from_schema(SDL, custom_scalars=_scalars(), mode=Mode.NEGATIVE),
+    persona=st.sampled_from(PERSONAS),
+)
+def test_invalid_operations(gateway: DemoGateway, query: str, persona: str | None) -> None:
+    body = _check(_post(gateway, persona, json.dumps({"query": query})), persona)
+    assert body is None or body.get("errors"), body
+
+
+MANGLED = st.one_of(
+    st.text(max_size=300),
+    st.binary(max_size=300),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(["query", "variables", "operationName", "extensions", "x"]),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=12,
+    ).map(json.dumps),
+)
+
+
+@FUZZ_SETTINGS
+@given(
+    body=MANGLED,
+    persona=st.sampled_from(PERSONAS),
+    content_type=st.sampled_from(
+        [
+            "application/json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/json; charset=latin-1",
+            "",
+        ]
+    ),
+    method=st.sampled_from(["POST", "GET", "PUT", "DELETE"]),
+)
+def test_mangled_requests(
+    gateway: DemoGateway, body: str | bytes, persona: str | None, content_type: str, method: str
+) -> None:
+    if method == "GET" and isinstance(body, bytes):
+        body = body.decode("latin-1")
+    _check(_post(gateway, persona, body, content_type=content_type, method=method), persona)
+
+
+@FUZZ_SETTINGS
+@given(
+    query=from_schema(SDL, custom_scalars=_scalars(), mode=Mode.POSITIVE),
+    persona=st.sampled_from(PERSONAS),
+)
+def test_mutations_via_get_are_refused(
+    gateway: DemoGateway, query: str, persona: str | None
+) -> None:
+    mutation = 'mutation { setHomeworkDone(homeworkId: "x", done: true) { homework { id } } }'
+    response = _post(gateway, persona, mutation, method="GET")
+    assert response.status_code == 405
+    _check(_post(gateway, persona, query, method="GET"), persona)
