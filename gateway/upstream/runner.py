@@ -257,9 +257,10 @@ class UpstreamRunner:
         return f"{self.settings.namespace}:gen:{region}:{student_id}"
 
     async def _cache_key(self, call: UpstreamCall) -> str | None:
+        # the scope is hashed: a shared Redis must not list who reads whose diary
         base = (
             f"{self.settings.namespace}:{call.provider}:{call.region}:{call.resource}:"
-            f"{call.scope}:{digest(call.key)}"
+            f"{digest(call.scope)[:32]}:{digest(call.key)}"
         )
         if not call.student_ids:
             return base

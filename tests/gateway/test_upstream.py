@@ -171,7 +171,8 @@ async def test_key_layout_uses_scope_and_hashed_args(
 ) -> None:
     runner = make_runner()
     await runner.run(call(resource="profile", student_ids=(), key="me"), Upstream("v").fetch)
-    key = f"{namespace}:moscow:77:profile:p:1:{hashlib.sha256(b'me').hexdigest()}"
+    scope = hashlib.sha256(b"p:1").hexdigest()[:32]  # no person id in plain text
+    key = f"{namespace}:moscow:77:profile:{scope}:{hashlib.sha256(b'me').hexdigest()}"
     assert await runner.cache.get(key) is not None
 
 
