@@ -44,5 +44,9 @@ __all__ = [
     "merge_events",
     "planned_calls",
     "rule_for",
+    "schema",
     "validation_rules",
 ]
+
+schema = build_schema()
+"""The schema with its default limits (the gateway builds its own with the configured ones)."""
