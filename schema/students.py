@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
@@ -30,7 +31,13 @@ __all__ = [
     "ChangeKind",
     "Student",
     "check_range",
+    "pseudonym",
 ]
+
+
+def pseudonym(viewer: str) -> str:
+    """What a family sees of who read their child's records: a hash, not the national id."""
+    return "reader-" + hashlib.sha256(viewer.encode()).hexdigest()[:12]
 
 
 def check_range(info: Info, start: date, end: date, *, region: str, access: Access) -> DateRange:
@@ -95,7 +102,10 @@ class ChangeConnection:
 @strawberry.type(description="One read of (or refused attempt at) this student's records.")
 class AccessEvent:
     at: datetime = strawberry.field(description="When.")
-    viewer: str = strawberry.field(description="The reader's national person id or session.")
+    viewer: str = strawberry.field(
+        description="A stable pseudonym of the reader (the same reader, the same pseudonym); "
+        "never their national id."
+    )
     role: str = strawberry.field(description="The reader's role in the region.")
     relation: str = strawberry.field(description="The relationship that allowed the read.")
     fields: list[str] = strawberry.field(description="Which records were read.")
@@ -287,7 +297,7 @@ class Student(Node):
             nodes=[
                 AccessEvent(
                     at=datetime.fromisoformat(e.at),
-                    viewer=e.viewer,
+                    viewer=pseudonym(e.viewer),
                     role=e.role,
                     relation=e.relation,
                     fields=list(e.fields),
