@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from .calendar import Break, SchoolCalendar, Term, last_school_week, school_year_of
 from .canonical import (
-    CANONICAL_STUDENT,
     CANONICAL_WEEK,
     CanonicalAbsence,
     CanonicalHomework,
@@ -11,10 +11,11 @@ from .canonical import (
     CanonicalMark,
 )
 from .world import (
-    BELLS,
+    DEMO_ZONES,
     PERSONA_KEYS,
     REASONS,
     SUBJECTS,
+    Bells,
     SeedAbsence,
     SeedClass,
     SeedGroup,
@@ -26,21 +27,24 @@ from .world import (
     SeedStudent,
     SeedTeacher,
     World,
+    Worlds,
     national_id,
     school_year_start,
 )
 
 __all__ = [
-    "BELLS",
-    "CANONICAL_STUDENT",
     "CANONICAL_WEEK",
+    "DEMO_ZONES",
     "PERSONA_KEYS",
     "REASONS",
     "SUBJECTS",
+    "Bells",
+    "Break",
     "CanonicalAbsence",
     "CanonicalHomework",
     "CanonicalLesson",
     "CanonicalMark",
+    "SchoolCalendar",
     "SeedAbsence",
     "SeedClass",
     "SeedGroup",
@@ -51,7 +55,11 @@ __all__ = [
     "SeedSchool",
     "SeedStudent",
     "SeedTeacher",
+    "Term",
     "World",
+    "Worlds",
+    "last_school_week",
     "national_id",
+    "school_year_of",
     "school_year_start",
 ]
