@@ -41,12 +41,13 @@ def build_runner(settings: Settings) -> UpstreamRunner:
     """The upstream runner over the configured cache (memory, or Redis shared by instances)."""
     cache = build_cache(settings.cache.url, max_entries=settings.cache.max_entries)
     ttl = {**DEFAULT_TTLS, **{k: float(v) for k, v in settings.cache.ttl.items()}}
-    return UpstreamRunner(cache, UpstreamSettings(ttl=ttl))
+    return UpstreamRunner(cache, UpstreamSettings(ttl=ttl, key_prefix=settings.cache.key_prefix))
 
 
 def build_sessions(settings: Settings) -> SessionService:
     """Sessions for school logins on the configured cache (Redis shares them)."""
     url = settings.cache.url
+    prefix = settings.cache.key_prefix
     if url.startswith(("redis://", "rediss://")):
         from urllib.parse import urlparse
 
@@ -55,11 +56,11 @@ def build_sessions(settings: Settings) -> SessionService:
             endpoint=parsed.hostname or "127.0.0.1",
             port=parsed.port or 6379,
             db=int((parsed.path or "/0").lstrip("/") or 0),
-            namespace="diary-gateway:sessions",
+            namespace=f"{prefix}sessions",  # aiocache adds the colon: <prefix>sessions:<key>
         )
-        throttle = LoginThrottle(f"async+{url}")
+        throttle = LoginThrottle(f"async+{url}", key_prefix=prefix)
     else:
-        cache = SimpleMemoryCache(namespace="diary-gateway:sessions")
+        cache = SimpleMemoryCache(namespace=f"{prefix}sessions:")
         throttle = LoginThrottle("async+memory://")
     store = SessionStore(
         cache,
@@ -133,6 +134,7 @@ def create_app(
             versions=ScopeVersions(adapters),
             audit=audit,
             ttl=settings.cache.response_ttl,
+            namespace=f"{settings.cache.key_prefix}resp",
         )
     graphql = GatewayGraphQL(
         schema,

@@ -14,7 +14,7 @@
   ``persistedQuery = "PERSISTED_QUERY_HASH_MISMATCH"``); the query runs and, once it parsed
   and validated, is stored under the hash.
 
-Stored queries live in a bounded in-memory LRU, or in Redis (``diary-gateway:apq:<hash>``,
+Stored queries live in a bounded in-memory LRU, or in Redis (``<[cache] key_prefix>apq:<hash>``,
 kept a week) when ``[cache] url`` is Redis, so that all instances share them. A store outage
 is logged and treated as a miss (the client then sends the full query).
 
@@ -46,7 +46,7 @@ import redis.asyncio as redis
 from adapters import SettingsError
 from schema import ErrorCode
 
-from .settings import Settings
+from .settings import DEFAULT_KEY_PREFIX, Settings
 
 __all__ = [
     "PERSISTED_QUERY_NOT_FOUND",
@@ -153,7 +153,7 @@ class RedisQueryStore:
         self,
         url: str,
         *,
-        prefix: str = "diary-gateway:apq:",
+        prefix: str = f"{DEFAULT_KEY_PREFIX}apq:",
         ttl_seconds: int = REDIS_TTL_SECONDS,
     ) -> None:
         self._client: redis.Redis = redis.Redis.from_url(url)
@@ -249,7 +249,7 @@ class PersistedOperations:
         if server.persisted_queries and not server.persisted_only:
             url = settings.cache.url
             if url.startswith(("redis://", "rediss://")):
-                store = RedisQueryStore(url)
+                store = RedisQueryStore(url, prefix=f"{settings.cache.key_prefix}apq:")
             else:
                 store = MemoryQueryStore(server.persisted_queries_max_entries)
         return cls(store, manifest=manifest, only=server.persisted_only)

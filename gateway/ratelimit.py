@@ -59,7 +59,7 @@ from .identity import AuthenticationFailed, TokenVerifier
 from .limiter import open_storage
 from .middleware import JSON, error_body, negotiate
 from .sessions import SessionService, SessionStore
-from .settings import Settings
+from .settings import DEFAULT_KEY_PREFIX, Settings
 
 __all__ = [
     "COST_CAP",
@@ -117,7 +117,9 @@ class RateLimits:
             or an async ``limits`` storage object.
         person, address: requests per person / per address (``""``: no limit).
         cost_person, cost_address: operation cost per person / per address (``""``: none).
-        namespace: keeps the keys of different deployments (or tests) apart.
+        namespace: names the limits inside the storage (``<namespace>/rate_limit_person``).
+        key_prefix: start of the Redis keys (``[cache] key_prefix``); they are
+            ``<key_prefix>limits:…``.
 
     Raises:
         SettingsError: a limit is not in the ``limits`` notation.
@@ -132,10 +134,11 @@ class RateLimits:
         cost_person: str = "5000/minute",
         cost_address: str = "12000/minute",
         namespace: str = "diary-gateway-rate",
+        key_prefix: str = DEFAULT_KEY_PREFIX,
     ) -> None:
         self._pool: redis.ConnectionPool | None = None
         if isinstance(storage, str):
-            storage, self._pool = open_storage(storage)
+            storage, self._pool = open_storage(storage, key_prefix=key_prefix)
         self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._requests: dict[Scope, RateLimitItem | None] = {
             "person": _item(person, "rate_limit_person", namespace),
@@ -163,6 +166,7 @@ class RateLimits:
             address=server.rate_limit_address,
             cost_person=server.cost_limit_person,
             cost_address=server.cost_limit_address,
+            key_prefix=settings.cache.key_prefix,
         )
 
     async def hit_request(self, *, person: str | None, address: str | None) -> RateLimited | None:

@@ -15,7 +15,8 @@ own instead:
   digest is stored. Refreshing rotates it: each refresh token works once, and concurrent uses of
   the same one yield at most one new pair (the cache's atomic delete decides the winner).
 
-Cache layout (keys are relative to the cache's own namespace):
+Cache layout (keys are relative to the cache's own namespace, ``<[cache] key_prefix>sessions:``
+when the gateway builds it):
 
 * ``session:<sid>`` → the region and provider session, with the current refresh digest;
   TTL = the refresh TTL (it slides on every refresh);
@@ -69,6 +70,7 @@ from adapters.models import ProviderSession
 
 from .limiter import open_storage
 from .secrets_file import create_secret_file
+from .settings import DEFAULT_KEY_PREFIX
 
 __all__ = [
     "ISSUER",
@@ -411,7 +413,8 @@ class LoginThrottle:
     ``storage`` is a ``limits`` storage URI (``"async+memory://"``,
     ``"async+redis://host:port/db"``) or an async ``limits`` storage object; Redis lets several
     gateway instances share the counts. Limits use the ``limits`` notation (``"5 per 15
-    minutes"``). ``namespace`` keeps the keys of different deployments (or tests) apart.
+    minutes"``). ``namespace`` names the limits inside the storage; Redis keys are
+    ``<key_prefix>limits:…`` (``[cache] key_prefix``).
 
     Typical use: ``await check(...)`` before asking the provider — refuse with the returned
     wait if it is not ``None`` — then ``failed(...)`` or ``succeeded(...)`` after.
@@ -424,10 +427,11 @@ class LoginThrottle:
         login_limit: str = "5 per 15 minutes",
         address_limit: str = "20 per 15 minutes",
         namespace: str = "diary-gateway-login",
+        key_prefix: str = DEFAULT_KEY_PREFIX,
     ) -> None:
         self._pool: redis.ConnectionPool | None = None
         if isinstance(storage, str):
-            storage, self._pool = open_storage(storage)
+            storage, self._pool = open_storage(storage, key_prefix=key_prefix)
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
         self._login_limit = self._item(login_limit, f"{namespace}/login")

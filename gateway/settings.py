@@ -6,6 +6,7 @@ names the key and what was expected (``regions.77.base_url: expected a string (r
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from adapters import SettingsError, get_adapter_class, load_settings
 
 __all__ = [
+    "DEFAULT_KEY_PREFIX",
     "CacheSettings",
     "IssuerSettings",
     "RegionSettings",
@@ -79,6 +81,12 @@ class IssuerSettings:
     leeway_seconds: int = 30
 
 
+DEFAULT_KEY_PREFIX = "dg:"
+"""What every Redis key of the gateway starts with unless ``[cache] key_prefix`` says otherwise."""
+
+_KEY_PREFIX = re.compile(r"[A-Za-z0-9:_-]{1,64}")
+
+
 @dataclass(frozen=True)
 class CacheSettings:
     """``[cache]``: where provider data and responses are cached."""
@@ -93,6 +101,10 @@ class CacheSettings:
     """Cache whole GraphQL responses of repeated queries (per authorization scope)."""
     response_ttl: int = 60
     """Seconds a cached response is served (mutations invalidate it at once)."""
+    key_prefix: str = DEFAULT_KEY_PREFIX
+    """Start of every key the gateway writes to Redis: entities, generation counters,
+    responses, sessions, persisted queries, rate-limit and sign-in counters (lets several
+    deployments, or test runs, share one Redis)."""
 
 
 _GATEWAY_REGION_KEYS = ("adapter", "name", "timezone", "diary_url", "demo", "history_days")
@@ -186,6 +198,10 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     cache = load_settings(CacheSettings, data.get("cache", {}), where="cache")
     if not cache.url.startswith(("memory://", "redis://", "rediss://")):
         raise SettingsError("cache.url", "memory:// or redis://host:port/db", cache.url)
+    if not _KEY_PREFIX.fullmatch(cache.key_prefix):
+        raise SettingsError(
+            "cache.key_prefix", "1 to 64 characters of A-Z a-z 0-9 : _ -", cache.key_prefix
+        )
     return Settings(server=server, issuers=issuers, regions=regions, cache=cache)
 
 

@@ -77,8 +77,8 @@ class UpstreamSettings:
     breaker_open_seconds: float = 10.0
     max_concurrency: int = 20
     """Concurrent upstream calls per provider and region."""
-    namespace: str = "dg"
-    """Prefix of every cache key (lets deployments or tests share one Redis)."""
+    key_prefix: str = "dg:"
+    """Start of every cache key, entries and generation counters (``[cache] key_prefix``)."""
 
     def ttl_for(self, resource: str) -> float | None:
         value = self.ttl.get(resource)
@@ -254,12 +254,12 @@ class UpstreamRunner:
     # -- cache ---------------------------------------------------------------------------
 
     def _gen_key(self, region: str, student_id: str) -> str:
-        return f"{self.settings.namespace}:gen:{region}:{student_id}"
+        return f"{self.settings.key_prefix}gen:{region}:{student_id}"
 
     async def _cache_key(self, call: UpstreamCall) -> str | None:
         # the scope is hashed: a shared Redis must not list who reads whose diary
         base = (
-            f"{self.settings.namespace}:{call.provider}:{call.region}:{call.resource}:"
+            f"{self.settings.key_prefix}{call.provider}:{call.region}:{call.resource}:"
             f"{digest(call.scope)[:32]}:{digest(call.key)}"
         )
         if not call.student_ids:

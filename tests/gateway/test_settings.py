@@ -44,6 +44,10 @@ def test_example_config_loads() -> None:
         ("[[issuers]]\nissuer = 'x'\naudience = 'y'\n", "issuers[0].jwks_url", "required"),
         ("[cache]\nurl = 'memcached://x'\n", "cache.url", "redis://"),
         ("[caches]\n", "caches", "one of the tables"),
+        ("[cache]\nkey_prefix = 'dg prod'\n", "cache.key_prefix", "A-Z a-z 0-9 : _ -"),
+        ("[cache]\nkey_prefix = 'dg*'\n", "cache.key_prefix", "A-Z a-z 0-9 : _ -"),
+        ("[cache]\nkey_prefix = ''\n", "cache.key_prefix", "1 to 64"),
+        ("[cache]\nkey_prefix = 7\n", "cache.key_prefix", "a string"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml: str, key: str, expected: str) -> None:
@@ -53,6 +57,14 @@ def test_bad_config_names_the_key(tmp_path: Path, toml: str, key: str, expected:
         load_settings_file(path)
     assert info.value.key == key
     assert expected in str(info.value)
+
+
+def test_cache_key_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "cache.toml"
+    path.write_text("[cache]\nurl = 'redis://127.0.0.1:6379/0'\n", encoding="utf-8")
+    assert load_settings_file(path).cache.key_prefix == "dg:"  # what the keys always began with
+    path.write_text("[cache]\nkey_prefix = 'school-42:diary_gw-'\n", encoding="utf-8")
+    assert load_settings_file(path).cache.key_prefix == "school-42:diary_gw-"
 
 
 def test_invalid_toml_is_reported(tmp_path: Path) -> None:
