@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,13 +37,12 @@ from gateway.personas import find_persona
 from gateway.ratelimit import COST_CAP, RateLimits, operation_cost
 from gateway.settings import Settings
 from gateway.wiring import build_http_client, build_registry
+from tests.redis import REDIS_URL, delete_keys, require_redis, run_keys, sub_prefix
 from tests.servers import free_port, serve_app
 
 from .conftest import DemoGateway
 
 GQL = "application/graphql-response+json"
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
 REGIONS = "{ regions { code name } }"
 REGIONS_COST = 3  # regions, code, name
 
@@ -82,13 +80,15 @@ class Gateway:
         return httpx.get(self.endpoint, params=params, headers=headers, timeout=10)
 
 
-def _settings(port: int, *, cache_url: str = "memory://", **server: Any) -> Settings:
+def _settings(
+    port: int, *, cache_url: str = "memory://", key_prefix: str | None = None, **server: Any
+) -> Settings:
     base = demo_settings(port=port)
     return replace(
         base,
         server=replace(base.server, **server),
         regions={code: r for code, r in base.regions.items() if code in ("74", "11")},
-        cache=replace(base.cache, url=cache_url),
+        cache=replace(base.cache, url=cache_url, key_prefix=key_prefix or base.cache.key_prefix),
     )
 
 
@@ -98,7 +98,8 @@ def _serve(key_dir: Path, *, registry_hook: Any = None, **server: Any) -> Iterat
     issuer = dev_issuer(key_dir / "issuer.json")
     port = free_port()
     cache_url = server.pop("cache_url", "memory://")
-    settings = _settings(port, cache_url=cache_url, **server)
+    key_prefix = server.pop("key_prefix", None)
+    settings = _settings(port, cache_url=cache_url, key_prefix=key_prefix, **server)
     registry = None
     runner = None
     http = None
@@ -654,31 +655,17 @@ def test_operation_cost_counts_fields_aliases_and_fragments() -> None:
 # -- shared through Redis ------------------------------------------------------------------------
 
 
-def _require_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
-        message = f"Redis at {REDIS_URL} unreachable ({type(error).__name__})"
-        if REQUIRE_REDIS:
-            pytest.fail(f"{message} and REQUIRE_REDIS=1")
-        pytest.skip(message)
-    else:
-        for key in client.scan_iter(match="*diary-gateway-rate*"):
-            client.delete(key)
-    finally:
-        client.close()
-
-
 @pytest.mark.redis
-def test_instances_share_rate_limits_and_persisted_queries_through_redis(tmp_path: Path) -> None:
-    _require_redis()
+def test_instances_share_rate_limits_and_persisted_queries_through_redis(
+    tmp_path: Path, redis_prefix: str
+) -> None:
+    require_redis()
+    prefix = sub_prefix(redis_prefix, "http")  # counters of this test only: nothing to reset
     options = {
         **PRODUCTION,
         "rate_limits": True,
         "cache_url": REDIS_URL,
+        "key_prefix": prefix,
         "rate_limit_person": UNLIMITED,
         "rate_limit_address": "4/day",
         "cost_limit_person": UNLIMITED,
@@ -693,11 +680,12 @@ def test_instances_share_rate_limits_and_persisted_queries_through_redis(tmp_pat
         assert second.post({"query": REGIONS}).status_code == 200
         assert first.post({"query": REGIONS}).status_code == 429  # 4 in all, on two instances
         assert second.post({"query": REGIONS}).status_code == 429
-    _require_redis()  # leaves no counters behind
-    import redis
-
-    with redis.Redis.from_url(REDIS_URL) as client:
-        client.delete(f"diary-gateway:apq:{_sha(query)}")
+    # every key the gateways wrote starts with [cache] key_prefix
+    keys = run_keys(prefix)
+    assert f"{prefix}apq:{_sha(query)}" in keys
+    assert any(k.startswith(f"{prefix}limits:") for k in keys), keys
+    assert any(k.startswith(f"{prefix}resp:") for k in keys), keys
+    delete_keys(prefix)
 
 
 class _BrokenLimitsStorage(MemoryStorage):

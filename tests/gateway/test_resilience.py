@@ -7,9 +7,7 @@ loopback) and, where said, a real Redis.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import DemoGateway, make_demo
+from tests.redis import delete_keys, require_redis, run_keys, sub_prefix
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+from .conftest import DemoGateway, make_demo
 
 MOSCOW_WEEK = """
 query ($from: Date!, $to: Date!) {
@@ -55,18 +53,6 @@ def _set_faults(gateway: DemoGateway, **faults: Any) -> None:
 def _emulator_requests(gateway: DemoGateway) -> int:
     stats = httpx.get(f"{_emulator(gateway)}/__admin/stats", timeout=10).json()
     return int(stats["total"])
-
-
-def _redis_or_skip() -> str:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(f"REQUIRE_REDIS=1 but Redis at {REDIS_URL} does not answer: {exc}")
-        pytest.skip(f"Redis at {REDIS_URL} does not answer ({type(exc).__name__})")
-    return REDIS_URL
 
 
 @pytest.fixture
@@ -164,17 +150,18 @@ def test_identical_concurrent_cold_queries_call_upstream_once(fresh_demo: DemoGa
         assert after[path] - before.get(path, 0) == 1, path
 
 
-def test_two_instances_share_redis_entries_and_invalidations(tmp_path: Path) -> None:
-    url = _redis_or_skip()
-    namespace = f"test-{uuid.uuid4().hex[:8]}"
-    cache = {"url": url}
+@pytest.mark.redis
+def test_two_instances_share_redis_entries_and_invalidations(
+    tmp_path: Path, redis_prefix: str
+) -> None:
+    url = require_redis()
+    prefix = sub_prefix(redis_prefix, "resilience")
+    cache = {"url": url, "key_prefix": prefix}
     key = tmp_path / "key.json"
     with (
         make_demo(key, cache=cache) as a,
         make_demo(key, cache=cache, moscow_url=_emulator(a)) as b,
     ):
-        for gateway in (a, b):
-            gateway.runner.inner.settings = _namespaced(gateway, namespace)
         week = _week(2)
         first = a.query(MOSCOW_WEEK, week, persona="parent")
         assert "errors" not in first
@@ -214,12 +201,10 @@ def test_two_instances_share_redis_entries_and_invalidations(tmp_path: Path) -> 
             {"id": homework["id"]},
             persona="parent",
         )
-
-
-def _namespaced(gateway: DemoGateway, namespace: str) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(gateway.runner.inner.settings, namespace=namespace)
+    keys = run_keys(prefix)  # entries, generation counters and responses: all under the prefix
+    assert any(k.startswith(f"{prefix}gen:77:") for k in keys), keys
+    assert any(k.startswith(f"{prefix}moscow:77:") for k in keys), keys
+    delete_keys(prefix)
 
 
 def test_operation_budget_bounds_a_slow_region(tmp_path: Path) -> None:

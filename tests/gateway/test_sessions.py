@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import secrets
 import stat
 from collections.abc import AsyncIterator, Callable
@@ -19,9 +18,7 @@ from joserfc.jwk import OctKey
 
 from adapters.models import ProviderSession
 from gateway.sessions import ISSUER, IssuedSession, LoginThrottle, SessionStore
-
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
+from tests.redis import REDIS_URL, delete_keys, require_redis, run_keys
 
 PROVIDER = ProviderSession(
     student_id="st-42",
@@ -44,27 +41,9 @@ def _redis_parts() -> tuple[str, int, int]:
     return url.hostname or "127.0.0.1", url.port or 6379, db
 
 
-async def _redis_reachable() -> str | None:
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
-        return f"{type(error).__name__}: {error}"
-    finally:
-        await client.aclose()
-    return None
-
-
-async def _require_redis() -> None:
-    problem = await _redis_reachable()
-    if problem is None:
-        return
-    message = f"Redis at {REDIS_URL} unreachable ({problem})"
-    if REQUIRE_REDIS:
-        pytest.fail(f"{message} and REQUIRE_REDIS=1")
-    pytest.skip(message)
+def _namespace(redis_prefix: str, label: str = "sessions") -> str:
+    """An aiocache namespace inside the run's prefix (aiocache puts a colon after it)."""
+    return f"{redis_prefix}{label}-{secrets.token_hex(6)}"
 
 
 def _make_redis_cache(namespace: str) -> Any:
@@ -72,21 +51,25 @@ def _make_redis_cache(namespace: str) -> Any:
     return RedisCache(endpoint=host, port=port, db=db, namespace=namespace)
 
 
+# Never ``RedisCache.clear()`` here: without an explicit namespace, aiocache 0.12 runs FLUSHDB
+# (every key of every run sharing the server). Keys go with ``delete_keys`` instead.
+
+
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    namespace = f"test-sessions-{secrets.token_hex(6)}"
+async def cache(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[Any]:
+    namespace = _namespace(redis_prefix)
     if request.param == "memory":
         memory = SimpleMemoryCache(namespace=namespace)
         yield memory
         await memory.clear()
         return
-    await _require_redis()
+    require_redis()
     redis_cache = _make_redis_cache(namespace)
     try:
         yield redis_cache
     finally:
-        await redis_cache.clear()
         await redis_cache.close()
+        delete_keys(f"{namespace}:")
 
 
 @pytest.fixture
@@ -270,9 +253,9 @@ def test_short_keys_are_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.redis
-async def test_two_instances_sharing_redis_and_key_file(tmp_path: Path) -> None:
-    await _require_redis()
-    namespace = f"test-sessions-{secrets.token_hex(6)}"
+async def test_two_instances_sharing_redis_and_key_file(tmp_path: Path, redis_prefix: str) -> None:
+    require_redis()
+    namespace = _namespace(redis_prefix)
     key_path = tmp_path / "session.key"
     cache_a, cache_b = _make_redis_cache(namespace), _make_redis_cache(namespace)
     try:
@@ -289,27 +272,27 @@ async def test_two_instances_sharing_redis_and_key_file(tmp_path: Path) -> None:
         assert await b.resolve(rotated.token) is None
         assert await b.resolve(issued.token) is None
     finally:
-        await cache_a.clear()
         await cache_a.close()
         await cache_b.close()
+        delete_keys(f"{namespace}:")
 
 
 @pytest.mark.redis
-async def test_provider_secret_is_not_in_redis_keys(key: OctKey) -> None:
-    await _require_redis()
-    namespace = f"test-sessions-{secrets.token_hex(6)}"
+async def test_provider_secret_is_not_in_redis_keys(key: OctKey, redis_prefix: str) -> None:
+    require_redis()
+    namespace = _namespace(redis_prefix)
     cache = _make_redis_cache(namespace)
     try:
         store = SessionStore(cache, secret_key_path_or_key=key)
         issued = await store.open("moscow", PROVIDER)
-        keys = await cache.raw("keys", f"{namespace}*")
-        names = " ".join(k.decode() if isinstance(k, bytes) else k for k in keys)
+        keys = run_keys(f"{namespace}:")
+        names = " ".join(keys)
         assert issued.refresh_token not in names
         assert PROVIDER.token not in names
         assert len(keys) == 2
     finally:
-        await cache.clear()
         await cache.close()
+        delete_keys(f"{namespace}:")
 
 
 # --- throttling ------------------------------------------------------------------------------
@@ -319,23 +302,27 @@ ThrottleFactory = Callable[..., LoginThrottle]
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def make_throttle(request: pytest.FixtureRequest) -> AsyncIterator[ThrottleFactory]:
+async def make_throttle(
+    request: pytest.FixtureRequest, redis_prefix: str
+) -> AsyncIterator[ThrottleFactory]:
     uri = "async+memory://"
     if request.param == "redis":
-        await _require_redis()
+        require_redis()
         uri = "async+" + REDIS_URL
-    namespace = f"test-throttle-{secrets.token_hex(6)}"
+    key_prefix = f"{_namespace(redis_prefix, 'throttle')}:"  # keys: <key_prefix>limits:…
 
     created: list[LoginThrottle] = []
 
     def factory(**options: Any) -> LoginThrottle:
-        throttle = LoginThrottle(uri, namespace=namespace, **options)
+        throttle = LoginThrottle(uri, key_prefix=key_prefix, **options)
         created.append(throttle)
         return throttle
 
     yield factory
     for throttle in created:
         await throttle.close()
+    if request.param == "redis":
+        delete_keys(key_prefix)
 
 
 async def test_five_failures_then_wait(make_throttle: ThrottleFactory) -> None:

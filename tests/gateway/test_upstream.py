@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import random
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from adapters.base import UpstreamCall
 from adapters.errors import (
@@ -30,8 +27,7 @@ from gateway.upstream import (
     build_cache,
     collect_notices,
 )
-
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.redis import delete_keys, require_redis, run_keys, sub_prefix
 
 
 class Clock:
@@ -90,37 +86,21 @@ def call(
     )
 
 
-async def _redis_answers(url: str) -> str | None:
-    client = aioredis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        await client.ping()
-    except Exception as exc:  # noqa: BLE001
-        return f"{type(exc).__name__}: {exc}"
-    finally:
-        await client.aclose()
-    return None
-
-
 @pytest.fixture(params=["memory", "redis"])
 async def cache_url(request: pytest.FixtureRequest) -> str:
     if request.param == "memory":
         return "memory://"
-    problem = await _redis_answers(REDIS_URL)
-    if problem is not None:
-        message = f"Redis at {REDIS_URL} does not answer ({problem})"
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(message + " and REQUIRE_REDIS=1")
-        pytest.skip(message)
-    return REDIS_URL
+    return require_redis()
 
 
 @pytest.fixture
-def namespace() -> str:
-    return f"test-{uuid.uuid4().hex}"
+def key_prefix(redis_prefix: str) -> str:
+    """This test's keys: inside the run's prefix (deleted after the test and after the run)."""
+    return sub_prefix(redis_prefix, "upstream")
 
 
 @pytest.fixture
-async def make_cache(cache_url: str, namespace: str) -> AsyncIterator[Callable[[], Any]]:
+async def make_cache(cache_url: str, key_prefix: str) -> AsyncIterator[Callable[[], Any]]:
     """Caches on ``cache_url``: new Redis connections, or the one shared memory cache."""
     made: list[Any] = []
 
@@ -133,8 +113,9 @@ async def make_cache(cache_url: str, namespace: str) -> AsyncIterator[Callable[[
 
     yield make
     for cache in made:
-        await cache.clear(namespace=namespace)
         await cache.close()
+    if cache_url.startswith("redis"):
+        delete_keys(key_prefix, cache_url)
 
 
 @pytest.fixture
@@ -144,10 +125,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 def make_runner(
-    make_cache: Callable[[], Any], namespace: str, clock: Clock
+    make_cache: Callable[[], Any], key_prefix: str, clock: Clock
 ) -> Callable[..., UpstreamRunner]:
     def make(**overrides: Any) -> UpstreamRunner:
-        settings = UpstreamSettings(namespace=namespace, **{"swr": False, **overrides})
+        settings = UpstreamSettings(key_prefix=key_prefix, **{"swr": False, **overrides})
         return UpstreamRunner(make_cache(), settings, clock=clock)
 
     return make
@@ -167,13 +148,19 @@ async def test_hit_after_miss(make_runner: Callable[..., UpstreamRunner]) -> Non
 
 
 async def test_key_layout_uses_scope_and_hashed_args(
-    make_runner: Callable[..., UpstreamRunner], namespace: str
+    make_runner: Callable[..., UpstreamRunner], key_prefix: str, cache_url: str
 ) -> None:
     runner = make_runner()
     await runner.run(call(resource="profile", student_ids=(), key="me"), Upstream("v").fetch)
+    await runner.run(call(key="marks"), Upstream("v").fetch)
+    await runner.invalidate("77", "s1")
     scope = hashlib.sha256(b"p:1").hexdigest()[:32]  # no person id in plain text
-    key = f"{namespace}:moscow:77:profile:{scope}:{hashlib.sha256(b'me').hexdigest()}"
+    key = f"{key_prefix}moscow:77:profile:{scope}:{hashlib.sha256(b'me').hexdigest()}"
     assert await runner.cache.get(key) is not None
+    if cache_url.startswith("redis"):  # entries and generation counters, all under the prefix
+        keys = run_keys(key_prefix, cache_url)
+        assert key in keys and f"{key_prefix}gen:77:s1" in keys
+        assert len(keys) == 3, keys
 
 
 async def test_ttl_expiry_refetches(
@@ -313,14 +300,36 @@ async def test_invalidate_drops_only_that_students_entries(
 async def test_concurrent_identical_calls_share_one_fetch(
     make_runner: Callable[..., UpstreamRunner],
 ) -> None:
+    """200 callers, one fetch: the fetch is held until every caller has missed and joined it.
+
+    Without the gate, how many callers find the stored entry instead of the flight (and, with
+    Redis, whether a caller that read a miss just before the entry was stored comes back after
+    the flight ended and fetches again) depends on scheduling; with it, each caller's cache
+    read happens while the fetch is in flight and nothing can be stored yet, whatever the load.
+    """
     runner = make_runner()
-    upstream = Upstream("v")
-    upstream.delay = 0.05
-    results = await asyncio.gather(*(runner.run(call(), upstream.fetch) for _ in range(200)))
+    release = asyncio.Event()
+    fetches = 0
+
+    async def fetch() -> str:
+        nonlocal fetches
+        fetches += 1
+        await release.wait()
+        return "v"
+
+    callers = asyncio.gather(*(runner.run(call(), fetch) for _ in range(200)))
+    try:
+        async with asyncio.timeout(30):
+            while runner.stats.misses < 200:  # a miss joins (or starts) the flight at once
+                await asyncio.sleep(0.005)
+    finally:
+        release.set()
+    results = await callers
     assert results == ["v"] * 200
-    assert upstream.calls == 1
-    assert runner.stats.upstream_calls == 1
-    assert runner.stats.coalesced == 199
+    assert fetches == 1 and runner.stats.upstream_calls == 1
+    assert (runner.stats.misses, runner.stats.coalesced, runner.stats.hits) == (200, 199, 0)
+    assert await runner.run(call(), fetch) == "v"  # stored once the flight ended
+    assert fetches == 1
 
 
 async def test_errors_and_writes_are_never_cached(
