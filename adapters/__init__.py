@@ -68,11 +68,21 @@ from .registry import (
     available_adapters,
     get_adapter_class,
 )
-from .scales import FIVE_POINT, HUNDRED_POINT, NO_GRADE, PASS_FAIL, TEN_POINT, normalize
+from .scales import (
+    COMMON_TABLE,
+    FIVE_POINT,
+    HUNDRED_POINT,
+    NO_GRADE,
+    PASS_FAIL,
+    TEN_POINT,
+    MarkTable,
+    normalize,
+)
 from .settings import SettingsError, load_settings
 
 __all__ = [
     "ADAPTERS",
+    "COMMON_TABLE",
     "FIVE_POINT",
     "HUNDRED_POINT",
     "NO_GRADE",
@@ -109,6 +119,7 @@ __all__ = [
     "LoginMethod",
     "Mark",
     "MarkScale",
+    "MarkTable",
     "NotFoundError",
     "NotSupportedError",
     "Person",

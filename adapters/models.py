@@ -247,7 +247,7 @@ class RegionProfile:
 
 @dataclass(frozen=True, slots=True)
 class MarkScale:
-    """A grading scale: «five» (2–5), «ten» (1–10), «hundred» (0–100) or «pass» (зачёт)."""
+    """A grading scale: «five» (1–5), «ten» (1–10), «hundred» (0–100) or «pass» (зачёт)."""
 
     name: str
     min: float
@@ -256,7 +256,10 @@ class MarkScale:
 
 @dataclass(frozen=True, slots=True)
 class Grade:
-    """One mark's value on the three numeric scales, where it has a numeric meaning."""
+    """One mark's value on the three numeric scales, where it has a numeric meaning.
+
+    The provider's own conversion where it gives one, else :data:`adapters.scales.COMMON_TABLE`.
+    """
 
     five: float | None
     ten: float | None
@@ -269,7 +272,8 @@ class Mark:
 
     ``value`` is the original string («5», «9», «87», «зачёт»). ``grade`` holds the
     adapter's conversion (``None`` members where the mark has no numeric meaning) and
-    ``normalized`` the value on 0–1 (``None`` likewise).
+    ``normalized`` is always ``grade.hundred / 100`` (:func:`adapters.scales.normalize`;
+    ``None`` when there is no hundred-point value).
     """
 
     id: str
@@ -361,7 +365,10 @@ class ProgressPoint:
 
 @dataclass(frozen=True, slots=True)
 class SubjectProgress:
-    """Weighted averages of one subject's marks over a period, per scale."""
+    """Weighted averages of one subject's marks over a period, per scale.
+
+    The normalized average is ``average_hundred / 100``, the rule of ``Mark.normalized``.
+    """
 
     student_id: str
     subject: Subject

@@ -36,22 +36,44 @@ class MarkScale:
 _SCALES: dict[str, MarkScale] = {}
 
 
-@strawberry.type(description="A mark as the teacher gave it, with its common-scale equivalents.")
+@strawberry.type(
+    description=(
+        "A mark as the teacher gave it, with its equivalents on the 5-, 10- and 100-point "
+        "scales. The provider's own conversion wins; where it gives none, one common table "
+        "applies (5-point 5/4/3/2/1 = 10-point 10/8/6/4/2 = 100-point 100/80/60/30/10). "
+        "normalized is always hundredPoint / 100."
+    )
+)
 class Mark:
     id: strawberry.ID = strawberry.field(description="Opaque id of the mark.")
     value: str = strawberry.field(description="The mark as given: «5», «9», «87», «зачёт».")
     scale: MarkScale = strawberry.field(description="The scale the mark was given on.")
     five_point: float | None = strawberry.field(
-        description="Value on the 5-point scale; null where the mark has no numeric meaning."
+        description=(
+            "Value on the 5-point scale: the provider's conversion, else the common table "
+            "(10-point: ⌈ten / 2⌉; 100-point: ≥90 → 5, ≥70 → 4, ≥50 → 3, ≥20 → 2, else 1). "
+            "Null where the mark has no numeric meaning (зачёт)."
+        )
     )
     ten_point: float | None = strawberry.field(
-        description="Value on the 10-point scale; null where unknown or non-numeric."
+        description=(
+            "Value on the 10-point scale: the provider's conversion, else the common table "
+            "(5-point: five × 2; 100-point: the highest 10-point mark it reaches). "
+            "Null where unknown or non-numeric."
+        )
     )
     hundred_point: float | None = strawberry.field(
-        description="Value on the 100-point scale; null where unknown or non-numeric."
+        description=(
+            "Value on the 100-point scale: the provider's conversion, else the common table "
+            "(5-point 5/4/3/2/1 → 100/80/60/30/10; 10-point 10…5 → ten × 10, 4/3/2/1 → "
+            "30/20/10/0). Null where unknown or non-numeric."
+        )
     )
     normalized: float | None = strawberry.field(
-        description="The value mapped onto 0–1 from its own scale; null when non-numeric."
+        description=(
+            "hundredPoint / 100 (so a 10-point 8 is 0.8 and a 5-point 2 is 0.3); null when "
+            "hundredPoint is null (зачёт and other non-numeric marks)."
+        )
     )
     weight: float = strawberry.field(description="Weight in averages (1 when not given).")
     is_exam: bool = strawberry.field(description="True for exam or term-test marks.")
@@ -97,16 +119,31 @@ class Trend(enum.Enum):
 @strawberry.type(description="One point of a progress chart.")
 class ProgressPoint:
     date: date = strawberry.field(description="The day.")
-    average: float = strawberry.field(description="Weighted 5-point average after that day.")
+    average: float = strawberry.field(
+        description="Weighted mean of fivePoint values of the marks up to that day."
+    )
 
 
-@strawberry.type(description="A subject's weighted averages, trend and chart series.")
+@strawberry.type(
+    description=(
+        "A subject's weighted averages, trend and chart series. Each average is the mean of "
+        "the marks' values on that scale, weighted by weight (marks without a value there, "
+        "such as зачёт, do not count); the normalized average is averageHundred / 100, by "
+        "the same rule as Mark.normalized."
+    )
+)
 class SubjectProgress:
     subject: Subject = strawberry.field(description="The subject.")
     count: int = strawberry.field(description="How many marks count.")
-    average_five: float | None = strawberry.field(description="Weighted mean, 5-point scale.")
-    average_ten: float | None = strawberry.field(description="Weighted mean, 10-point scale.")
-    average_hundred: float | None = strawberry.field(description="Weighted mean, 100-point scale.")
+    average_five: float | None = strawberry.field(
+        description="Weighted mean of the marks' fivePoint values."
+    )
+    average_ten: float | None = strawberry.field(
+        description="Weighted mean of the marks' tenPoint values."
+    )
+    average_hundred: float | None = strawberry.field(
+        description="Weighted mean of the marks' hundredPoint values (/ 100: normalized)."
+    )
     trend: Trend = strawberry.field(description="Direction of the latest change.")
     series: list[ProgressPoint] = strawberry.field(
         description="Running average by day, for a progress chart."

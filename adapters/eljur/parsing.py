@@ -5,17 +5,18 @@ No I/O here. Inputs are the ``result`` objects of ЭлЖур's ``{"response": {"
 times ``HH:MM:SS`` local to the region, timestamps ``YYYY-MM-DD hh:mm:ss`` local too;
 every datetime returned is made aware in the zone passed in.
 
-Marks are on the ten-point scale; :func:`parse_grade` holds the region's conversion table
-(see the README). Absences sit in the same ``assessments`` list as marks: ``н`` is an
-absence without a valid reason, ``Н`` one with a valid reason (the reason text is in
-``comment``); ``оп``/``ОП`` (опоздание, late) is not an absence and is skipped.
+Marks are on the ten-point scale; :func:`parse_grade` reads them and converts them with
+the common table (:data:`adapters.scales.COMMON_TABLE`: ЭлЖур sends no hundred-point
+conversion of its own), so ``normalized`` is hundred / 100 (see the README). Absences
+sit in the same ``assessments`` list as marks: ``н`` is an absence without a valid
+reason, ``Н`` one with a valid reason (the reason text is in ``comment``); ``оп``/``ОП``
+(опоздание, late) is not an absence and is skipped.
 
 PHP encodes an empty object as ``[]``; every mapping read here accepts either.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,11 +49,10 @@ from adapters.models import (
     Subject,
     Teacher,
 )
-from adapters.scales import NO_GRADE, PASS_FAIL, TEN_POINT, normalize
+from adapters.scales import COMMON_TABLE, NO_GRADE, PASS_FAIL, TEN_POINT, normalize
 
 __all__ = [
     "ABSENCE_VALUES",
-    "HUNDRED",
     "LATE_VALUES",
     "PASS_VALUES",
     "Rules",
@@ -161,52 +161,23 @@ def parse_ten(value: str) -> float | None:
     return sum(numbers) / len(numbers) if numbers else None
 
 
-HUNDRED: Mapping[int, float] = {
-    10: 100.0,
-    9: 90.0,
-    8: 80.0,
-    7: 70.0,
-    6: 60.0,
-    5: 50.0,
-    4: 30.0,
-    3: 20.0,
-    2: 10.0,
-    1: 0.0,
-}
-"""Ten-point value → hundred-point value.
-
-Passing marks (5–10) are ten × 10. Failing marks follow the common table's bottom, where a
-«2» of the five-point scale (ten-point 4) is 30 on the hundred scale (МЭШ's lookup, see the
-reference §1.6), not 40.
-"""
-
-
-def _hundred(ten: float) -> float:
-    low = max(1, min(10, math.floor(ten)))
-    high = min(10, low + 1)
-    if low == high or ten == low:
-        return HUNDRED[low]
-    share = ten - low
-    return round(HUNDRED[low] + (HUNDRED[high] - HUNDRED[low]) * share, 2)
-
-
 def parse_grade(value: str) -> tuple[MarkScale, Grade, float | None]:
-    """The region's conversion table: native value → (scale, grade, normalized).
+    """A native value → (scale, grade, normalized), by the common table.
 
-    ================  ======  =======  ===============
+    ================  ======  =======  ==========
     ten-point value   five    hundred  normalized
-    ================  ======  =======  ===============
-    10, 9             5       100, 90  (ten − 1) / 9
-    8, 7              4       80, 70   (ten − 1) / 9
-    6, 5              3       60, 50   (ten − 1) / 9
-    4, 3              2       30, 20   (ten − 1) / 9
-    2, 1              1       10, 0    (ten − 1) / 9
+    ================  ======  =======  ==========
+    10, 9             5       100, 90  1.0, 0.9
+    8, 7              4       80, 70   0.8, 0.7
+    6, 5              3       60, 50   0.6, 0.5
+    4, 3              2       30, 20   0.3, 0.2
+    2, 1              1       10, 0    0.1, 0.0
     «зч» (зачёт)      —       —        —  (PASS_FAIL)
-    ================  ======  =======  ===============
+    ================  ======  =======  ==========
 
-    In general five = ⌈ten / 2⌉, which also places double marks («3/5» counts as 4);
-    fractional values interpolate the hundred column. A value with no known meaning keeps
-    the ten-point scale and no grade.
+    five = ⌈ten / 2⌉, which also places double marks («3/5» counts as 4); fractional
+    values interpolate the hundred column; normalized = hundred / 100. A value with no
+    known meaning keeps the ten-point scale and no grade.
     """
     text = value.strip()
     if text.lower() in PASS_VALUES:
@@ -214,9 +185,8 @@ def parse_grade(value: str) -> tuple[MarkScale, Grade, float | None]:
     ten = parse_ten(text)
     if ten is None:
         return TEN_POINT, NO_GRADE, None
-    five = float(min(5, max(1, math.ceil(ten / 2 - 1e-9))))
-    grade = Grade(five=five, ten=ten, hundred=_hundred(ten))
-    return TEN_POINT, grade, normalize(ten, TEN_POINT)
+    grade = COMMON_TABLE.from_ten(ten)  # NO_GRADE for a value below 1
+    return TEN_POINT, grade, normalize(grade)
 
 
 def _weight(entry: Mapping[str, Any]) -> float:

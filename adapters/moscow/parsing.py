@@ -7,8 +7,9 @@ time, i.e. the region's zone). A payload that lacks what cannot be guessed (an i
 raises ``KeyError``/``ValueError``/``TypeError``, which the adapter base turns into
 :class:`~adapters.errors.ProviderResponseError`.
 
-The mark conversion table lives here (see :data:`FIVE_POINT_TABLE`): the provider's own
-``values[].grade`` wins where it is given, the table fills what is missing.
+Marks: the provider's own ``values[].grade`` wins where it is given; the common table
+(:data:`adapters.scales.COMMON_TABLE`, whose five-point column is МЭШ's own lookup,
+2 → 30) fills what is missing, and ``normalized`` is the hundred-point value / 100.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from adapters.models import (
 )
 from adapters.progress import compute_progress
 from adapters.scales import (
+    COMMON_TABLE,
     FIVE_POINT,
     HUNDRED_POINT,
     NO_GRADE,
@@ -55,7 +57,6 @@ from adapters.scales import (
 )
 
 __all__ = [
-    "FIVE_POINT_TABLE",
     "MOSCOW_BELLS",
     "EventHomework",
     "EventLesson",
@@ -67,7 +68,6 @@ __all__ = [
     "TokenGrant",
     "build_lessons",
     "build_progress",
-    "convert_grade",
     "lesson_numbers",
     "parse_attendance",
     "parse_class_member",
@@ -93,15 +93,6 @@ __all__ = [
 ]
 
 JSON = Mapping[str, Any]
-
-FIVE_POINT_TABLE: dict[int, Grade] = {
-    5: Grade(five=5.0, ten=10.0, hundred=100.0),
-    4: Grade(five=4.0, ten=8.0, hundred=80.0),
-    3: Grade(five=3.0, ten=6.0, hundred=60.0),
-    2: Grade(five=2.0, ten=4.0, hundred=30.0),
-    1: Grade(five=1.0, ten=2.0, hundred=10.0),
-}
-"""МЭШ's five-point conversion, from real data: a lookup, not a formula (2 → 30, not 40)."""
 
 MOSCOW_BELLS: tuple[Bell, ...] = tuple(
     Bell(number, time.fromisoformat(starts), time.fromisoformat(ends))
@@ -436,26 +427,6 @@ def parse_school_info(document: JSON) -> tuple[School, list[Teacher]]:
 # -- marks -------------------------------------------------------------------------------
 
 
-def convert_grade(value: float, scale: MarkScale) -> Grade:
-    """A numeric mark on its scale → its five-, ten- and hundred-point equivalents.
-
-    Five-point marks go through :data:`FIVE_POINT_TABLE`. Ten-point marks: 9–10 → 5,
-    7–8 → 4, 5–6 → 3, lower → 2 on the five scale, ×10 on the hundred scale. Hundred-point
-    marks: 90+ → 5, 70+ → 4, 50+ → 3, lower → 2; tens rounded half up (min 1).
-    """
-    if scale is FIVE_POINT:
-        if value.is_integer() and int(value) in FIVE_POINT_TABLE:
-            return FIVE_POINT_TABLE[int(value)]
-        return Grade(five=value, ten=None, hundred=None)
-    if scale is TEN_POINT:
-        five = 5.0 if value >= 9 else 4.0 if value >= 7 else 3.0 if value >= 5 else 2.0
-        return Grade(five=five, ten=value, hundred=value * 10)
-    if scale is HUNDRED_POINT:
-        five = 5.0 if value >= 90 else 4.0 if value >= 70 else 3.0 if value >= 50 else 2.0
-        return Grade(five=five, ten=float(max(1, min(10, int(value + 5) // 10))), hundred=value)
-    return NO_GRADE
-
-
 def _guess_scale(value: float) -> MarkScale:
     if value <= 5:
         return FIVE_POINT
@@ -492,14 +463,15 @@ def parse_mark(
             item.get("original_grade_system_type")
         )
         scale = _SCALES.get(system or "") or _guess_scale(number)
-        table = convert_grade(number, scale)
+        # МЭШ's own figures win member by member; the common table fills the gaps
+        table = COMMON_TABLE.convert(number, scale)
         given = (_float(grade_item.get(k)) for k in ("five", "ten", "hundred"))
         five, ten, hundred = (
             g if g is not None else t
             for g, t in zip(given, (table.five, table.ten, table.hundred), strict=True)
         )
         grade = Grade(five=five, ten=ten, hundred=hundred)
-        normalized = normalize(number, scale)
+        normalized = normalize(grade)
     weight = _float(item.get("weight"))
     day = parse_date(item.get("date")) or lesson_date
     if day is None:

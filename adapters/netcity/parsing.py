@@ -6,9 +6,10 @@ which the base class turns into :class:`~adapters.errors.ProviderResponseError`.
 
 Dates come as naive ``"YYYY-MM-DDT00:00:00"`` strings and lesson times as ``"HH:MM"`` on
 the lesson's ``day``; both are local time of the region and become aware datetimes in the
-zone passed in. Marks are integers on the five-point scale, converted with
-:data:`FIVE_POINT_GRADES` (the README's table); a ``markText`` such as «зачёт» is a mark
-with no numeric meaning.
+zone passed in. Marks are integers on the five-point scale. «Сетевой город» sends no
+conversion of its own, so the common table (:data:`adapters.scales.COMMON_TABLE`) gives
+their ten- and hundred-point values and ``normalized`` is hundred / 100; a ``markText``
+such as «зачёт» is a mark with no numeric meaning.
 """
 
 from __future__ import annotations
@@ -44,11 +45,10 @@ from ..models import (
     Subject,
     Teacher,
 )
-from ..scales import FIVE_POINT, NO_GRADE, PASS_FAIL, normalize
+from ..scales import COMMON_TABLE, FIVE_POINT, NO_GRADE, PASS_FAIL, normalize
 
 __all__ = [
     "ATTENDANCE_REASONS",
-    "FIVE_POINT_GRADES",
     "HOMEWORK_TYPE_NAME",
     "AssignmentTypes",
     "parse_assignment_types",
@@ -77,15 +77,6 @@ Json = dict[str, Any]
 
 HOMEWORK_TYPE_NAME = "Домашнее задание"
 """The assignment type whose assignments are homework (the others are graded work)."""
-
-FIVE_POINT_GRADES: dict[int, Grade] = {
-    5: Grade(five=5.0, ten=10.0, hundred=100.0),
-    4: Grade(five=4.0, ten=8.0, hundred=80.0),
-    3: Grade(five=3.0, ten=6.0, hundred=60.0),
-    2: Grade(five=2.0, ten=4.0, hundred=30.0),
-    1: Grade(five=1.0, ten=2.0, hundred=10.0),
-}
-"""A native mark → its grade on the common scales (the README's conversion table)."""
 
 ATTENDANCE_REASONS: dict[str, tuple[str, bool]] = {
     "Б": ("Болезнь", True),
@@ -276,8 +267,10 @@ def parse_mark_value(native: Json) -> tuple[str, MarkScale, Grade, float | None]
     value = native.get("mark")
     if value is not None:
         five = int(value)
-        grade = FIVE_POINT_GRADES[five]
-        return str(five), FIVE_POINT, grade, normalize(float(five), FIVE_POINT)
+        if not FIVE_POINT.min <= five <= FIVE_POINT.max:
+            raise ValueError(f"mark {five} is off the five-point scale")
+        grade = COMMON_TABLE.from_five(float(five))
+        return str(five), FIVE_POINT, grade, normalize(grade)
     text = native.get("markText")
     if text:
         return str(text), PASS_FAIL, NO_GRADE, None

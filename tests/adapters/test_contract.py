@@ -128,8 +128,12 @@ async def test_canonical_week_marks_normalized(harness: Any) -> None:
     assert geometry.grade.five == 3.0 and geometry.comment == "Повторить доказательство"
     assert sorted(m.grade.five for m in _lesson(lessons, 3, 1).marks) == [2.0, 4.0]
     two = min(_lesson(lessons, 3, 1).marks, key=lambda m: m.grade.five or 0)
-    # each region owns its table above the five-point scale (МЭШ: 2 → 30; ЭлЖур: 4/10 → 40)
-    assert two.grade.hundred is not None and 0 < two.grade.hundred < 60
+    # МЭШ's own lookup and the common table agree: a five-point «2» is 30, not 40
+    assert two.grade.hundred == 30.0 and two.normalized == 0.3
+    for mark in (m for le in lessons for m in le.marks):
+        # normalized = hundredPoint / 100 for every mark of every provider
+        hundred = mark.grade.hundred
+        assert mark.normalized == (None if hundred is None else hundred / 100)
     total = sum(len(le.marks) for le in lessons)
     assert total == 6
 

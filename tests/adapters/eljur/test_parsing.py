@@ -32,14 +32,14 @@ MSK = ZoneInfo("Europe/Moscow")
     ("value", "five", "hundred", "normalized"),
     [
         ("10", 5.0, 100.0, 1.0),
-        ("9", 5.0, 90.0, 0.8889),
-        ("8", 4.0, 80.0, 0.7778),
-        ("7", 4.0, 70.0, 0.6667),
-        ("6", 3.0, 60.0, 0.5556),
-        ("5", 3.0, 50.0, 0.4444),
-        ("4", 2.0, 30.0, 0.3333),  # a «2»: 30 on the hundred scale, as everywhere
-        ("3", 2.0, 20.0, 0.2222),
-        ("2", 1.0, 10.0, 0.1111),
+        ("9", 5.0, 90.0, 0.9),
+        ("8", 4.0, 80.0, 0.8),
+        ("7", 4.0, 70.0, 0.7),
+        ("6", 3.0, 60.0, 0.6),
+        ("5", 3.0, 50.0, 0.5),
+        ("4", 2.0, 30.0, 0.3),  # a «2»: 30 on the hundred scale, as everywhere
+        ("3", 2.0, 20.0, 0.2),
+        ("2", 1.0, 10.0, 0.1),
         ("1", 1.0, 0.0, 0.0),
     ],
 )
@@ -59,7 +59,7 @@ def test_double_mark_counts_as_its_mean() -> None:
     scale, grade, norm = parsing.parse_grade("3/5")
     assert scale == TEN_POINT
     assert grade == Grade(five=2.0, ten=4.0, hundred=30.0)
-    assert norm == 0.3333
+    assert norm == 0.3
 
 
 def test_fractional_values_interpolate_the_hundred_column() -> None:

@@ -179,7 +179,7 @@ def test_marks_on_every_scale() -> None:
     ten = _by_value(marks, "8")  # Информатика, ten-point
     assert ten.scale is TEN_POINT
     assert (ten.grade.five, ten.grade.ten, ten.grade.hundred) == (4.0, 8.0, 80.0)
-    assert ten.normalized == round(7 / 9, 4)
+    assert ten.normalized == 0.8  # hundredPoint / 100, not (8 − 1) / 9
     assert ten.comment == "Молодец!"
     not_graded = _by_value(marks, "н/а")  # "values" absent altogether
     assert not_graded.scale is PASS_FAIL and not_graded.grade == NO_GRADE
@@ -204,7 +204,7 @@ def test_five_point_table_is_a_lookup_not_a_formula() -> None:
         assert (mark.grade.five, mark.grade.ten, mark.grade.hundred) == (five, ten, hundred)
         assert mark.scale is FIVE_POINT
     two = parse_mark({**a_mark("2"), "values": None}, student_id="1", tz=MSK)
-    assert two.normalized == 0.25
+    assert two.normalized == 0.3  # 30 / 100
 
 
 def test_provider_grades_win_and_the_table_fills_gaps() -> None:
@@ -212,6 +212,7 @@ def test_provider_grades_win_and_the_table_fills_gaps() -> None:
     item["values"][0]["grade"] = {"origin": "3", "five": 3.0, "ten": None, "hundred": 61.0}
     mark = parse_mark(item, student_id="1", tz=MSK)
     assert (mark.grade.five, mark.grade.ten, mark.grade.hundred) == (3.0, 6.0, 61.0)
+    assert mark.normalized == 0.61  # the provider's hundred / 100
 
 
 def test_mark_quirks() -> None:

@@ -100,8 +100,8 @@ def test_pass_mark_has_no_numeric_meaning(week: list[Lesson]) -> None:
 
 def test_thursday_two_is_thirty_on_the_hundred_scale(week: list[Lesson]) -> None:
     four, two = sorted(lesson(week, 3, 1).marks, key=lambda m: m.value, reverse=True)
-    assert (four.value, four.grade, four.normalized) == ("4", Grade(4.0, 8.0, 80.0), 0.75)
-    assert (two.value, two.grade, two.normalized) == ("2", Grade(2.0, 4.0, 30.0), 0.25)
+    assert (four.value, four.grade, four.normalized) == ("4", Grade(4.0, 8.0, 80.0), 0.8)
+    assert (two.value, two.grade, two.normalized) == ("2", Grade(2.0, 4.0, 30.0), 0.3)
     assert two.control_form == "Самостоятельная работа"
     assert four.control_form == "Ответ на уроке"
 
@@ -177,7 +177,7 @@ def test_edge_marks(types: parsing.AssignmentTypes) -> None:
     one = parse(_assignment())
     assert (one.grade, one.normalized, one.weight, one.created_at) == (
         Grade(1.0, 2.0, 10.0),
-        0.0,
+        0.1,
         3.0,
         None,
     )
@@ -187,7 +187,7 @@ def test_edge_marks(types: parsing.AssignmentTypes) -> None:
     assert parse(_assignment(mark=dot)) is None
     fail = {"assignmentId": 10, "studentId": 5, "mark": None, "markText": "незачёт"}
     assert parse(_assignment(mark=fail)).value == "незачёт"
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="off the five-point scale"):
         parse(_assignment(mark={"assignmentId": 10, "studentId": 5, "mark": 6}))
 
 
