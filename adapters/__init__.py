@@ -15,6 +15,7 @@ from .base import (
     UpstreamCall,
 )
 from .capabilities import Capability
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import (
     AccessDeniedError,
     AdapterError,
@@ -81,6 +82,8 @@ from .scales import (
 from .settings import SettingsError, load_settings
 
 __all__ = [
+    "SYSTEM_CLOCK",
+    "Clock",
     "ADAPTERS",
     "COMMON_TABLE",
     "FIVE_POINT",

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from .capabilities import Capability
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import (
     AdapterError,
     NotSupportedError,
@@ -127,6 +128,8 @@ class AdapterDeps:
     runner: CallRunner = field(default_factory=DirectRunner)
     timeout: float = 10.0
     """Seconds one public call may take in total, retries included."""
+    clock: Clock = SYSTEM_CLOCK
+    """Every "now" and "today" of the adapter (and of an in-memory provider's world)."""
 
 
 class DiaryAdapter(abc.ABC):

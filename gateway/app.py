@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.extensions import DisableIntrospection
 
-from adapters import AdapterRegistry
+from adapters import SYSTEM_CLOCK, AdapterRegistry, Clock
 from schema import Limits, QueryLimits, build_schema
 
 from .audit import AuditLog
@@ -27,7 +27,7 @@ from .identity import DevIssuer, IssuerConfig, TokenVerifier
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from .persisted import PersistedOperations
 from .ratelimit import PersonResolver, RateLimitMiddleware, RateLimits
-from .responses import ResponseCache, ScopeVersions
+from .responses import RegionDays, ResponseCache, ScopeVersions
 from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import Settings
 from .staleness import StaleReport
@@ -82,6 +82,7 @@ def create_app(
     http: httpx.AsyncClient | None = None,
     registry: AdapterRegistry | None = None,
     runner: UpstreamRunner | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Starlette:
     """Build the gateway app.
 
@@ -93,11 +94,12 @@ def create_app(
         http: the shared httpx client (built if not given).
         registry: prebuilt adapters (built from settings if not given).
         runner: the upstream runner the prebuilt adapters use (for invalidation).
+        clock: every "now" and "today" (each region's today is its own local date).
     """
     client = http or build_http_client()
     if registry is None:
         runner = runner or build_runner(settings)
-        adapters = build_registry(settings, client, runner=runner)
+        adapters = build_registry(settings, client, runner=runner, clock=clock)
     else:
         adapters = registry
     verifier = TokenVerifier(
@@ -134,6 +136,10 @@ def create_app(
             versions=ScopeVersions(adapters),
             audit=audit,
             ttl=settings.cache.response_ttl,
+            day=RegionDays(
+                clock, [a.region.timezone for a in (adapters[code] for code in adapters)]
+            ),
+            clock=clock,
             namespace=f"{settings.cache.key_prefix}resp",
         )
     graphql = GatewayGraphQL(
@@ -148,6 +154,7 @@ def create_app(
         },
         graphiql=settings.server.graphiql,
         on_mutation=runner.invalidate if runner is not None else None,
+        clock=clock,
         introspection=settings.server.introspection,
         persisted=PersistedOperations.from_settings(settings),
         rate_limits=rate_limits,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date, timedelta
+from datetime import datetime
 from pathlib import Path
 
 __all__ = ["main"]
@@ -14,22 +14,26 @@ __all__ = ["main"]
 def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .demo import EXAMPLE_QUERY, build_demo_app, dev_issuer
+    from adapters import SYSTEM_CLOCK, Clock
+
+    from .demo import EXAMPLE_QUERY, build_demo_app, dev_issuer, example_week
     from .personas import PERSONAS
 
-    app = build_demo_app(host=args.host, port=args.port, cache_url=args.cache_url)
+    clock = Clock.shifted(args.now) if args.now is not None else SYSTEM_CLOCK
+    app = build_demo_app(host=args.host, port=args.port, cache_url=args.cache_url, clock=clock)
     issuer = dev_issuer()
     url = f"http://{args.host}:{args.port}/graphql"
-    monday = date.today() - timedelta(days=date.today().weekday())
+    monday, sunday, note = example_week(clock)
     print(f"diary-gateway demo: GraphiQL at {url}\n")
+    if args.now is not None:
+        print(f"The demo's clock starts at {clock.now().isoformat(timespec='seconds')}.\n")
     print("Personas (send as  Authorization: Bearer <token>):")
     for persona in PERSONAS:
         print(f"  {persona.name:28} {persona.description}")
         print(f"    {issuer.mint(persona.subject)}")
-    print(
-        "\nExample query (variables: "
-        f'{{"from": "{monday}", "to": "{monday + timedelta(days=6)}"}}):'
-    )
+    if note is not None:
+        print(f"\nNo lessons this week ({note}).")
+    print(f'\nExample query (variables: {{"from": "{monday}", "to": "{sunday}"}}):')
     print(EXAMPLE_QUERY)
     print(
         f"\nOr: curl -s {url} -H 'Content-Type: application/json' "
@@ -100,6 +104,18 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 instant such as 2026-11-29T23:55+05:00, got {text!r}"
+        ) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset (e.g. +05:00 or Z)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -114,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-url",
         default="memory://",
         help="memory:// (default) or redis://host:port/db to share caches between instances",
+    )
+    demo.add_argument(
+        "--now",
+        type=_instant,
+        default=None,
+        help="start the demo's clock at this instant (ISO 8601 with offset, e.g. "
+        "2026-11-29T23:55+05:00); it runs on from there",
     )
     demo.set_defaults(func=_demo)
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
+
+from adapters import SYSTEM_CLOCK, Clock
+from adapters.seed import SchoolCalendar, last_school_week, school_year_of
 
 from .app import create_app
 from .identity import DevIssuer
@@ -70,11 +74,9 @@ def demo_settings(
     host: str = "127.0.0.1",
     port: int = 8000,
     moscow_base_url: str | None = None,
-    seed_today: str | None = None,
 ) -> Settings:
     """The demo configuration: regions 74, 11 and 77, the dev issuer, memory cache."""
     base = f"http://{host}:{port}"
-    mock_extra: dict[str, Any] = {"seed_today": seed_today} if seed_today else {}
     return parse_settings(
         {
             "server": {
@@ -99,7 +101,6 @@ def demo_settings(
                     "timezone": "Asia/Yekaterinburg",
                     "diary_url": "https://sgo.edu-74.ru",
                     "demo": True,
-                    **mock_extra,
                 },
                 "11": {
                     "adapter": "eljur",
@@ -107,7 +108,6 @@ def demo_settings(
                     "timezone": "Europe/Moscow",
                     "diary_url": "https://eljur.ru",
                     "demo": True,
-                    **mock_extra,
                 },
                 "77": {
                     "adapter": "moscow",
@@ -127,7 +127,7 @@ def build_demo_app(
     host: str = "127.0.0.1",
     port: int = 8000,
     key_path: Path | None = None,
-    seed_today: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
     moscow_url: str | None = None,
     response_cache: bool = True,
     cache_url: str = "memory://",
@@ -138,15 +138,13 @@ def build_demo_app(
         moscow_url: use this Moscow-protocol server instead of the in-process emulator.
         response_cache: cache whole responses (off: provider data is still cached).
         cache_url: ``memory://`` or ``redis://…`` (instances sharing it share caches).
+        clock: the demo's clock (``diary-gateway demo --now`` shifts it); the worlds read it
+            on every call, so the demo moves to the next day at each region's midnight.
     """
-    from datetime import date
-
     from adapters.moscow.emulator import create_emulator
 
     issuer = dev_issuer(key_path)
-    settings = demo_settings(
-        host=host, port=port, seed_today=seed_today, moscow_base_url=moscow_url
-    )
+    settings = demo_settings(host=host, port=port, moscow_base_url=moscow_url)
     settings = dataclasses.replace(
         settings,
         cache=dataclasses.replace(settings.cache, responses=response_cache, url=cache_url),
@@ -154,8 +152,26 @@ def build_demo_app(
     routes = []
     if moscow_url is None:
         emulator = create_emulator(
-            today=date.fromisoformat(seed_today) if seed_today else None,
-            sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json",
+            clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
         )
         routes.append(Mount(EMULATOR_PATH, app=emulator))
-    return create_app(settings, dev_issuer=issuer, routes=routes)
+    return create_app(settings, dev_issuer=issuer, routes=routes, clock=clock)
+
+
+def example_week(clock: Clock = SYSTEM_CLOCK) -> tuple[date, date, str | None]:
+    """The week the example query asks for: (Monday, Sunday, why not this week).
+
+    In term time this week (as the demo regions' latest local date sees it); during a
+    school break or the summer, the last school week, with the break named.
+    """
+    zone = ZoneInfo("Asia/Yekaterinburg")  # the demo region whose day starts first
+    today = clock.today(zone)
+    monday = last_school_week(today)
+    this_monday = today - timedelta(days=today.weekday())
+    note: str | None = None
+    if monday != this_monday:
+        calendar = SchoolCalendar.for_year(school_year_of(today))
+        pause = calendar.break_of(today) or calendar.break_of(this_monday)
+        what = pause.name if pause is not None else "no lessons this week"
+        note = f"{what}: the example shows the last school week"
+    return monday, monday + timedelta(days=6), note

@@ -58,7 +58,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-from adapters import AdapterRegistry, Caller
+from adapters import SYSTEM_CLOCK, AdapterRegistry, Caller, Clock
 from schema import (
     ErrorCode,
     GatewayContext,
@@ -171,6 +171,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         history_days: dict[str, int],
         graphiql: bool,
         on_mutation: Callable[[str, str], Awaitable[None]] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
         introspection: bool = False,
         persisted: PersistedOperations | None = None,
         rate_limits: RateLimits | None = None,
@@ -192,6 +193,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.limits = limits
         self.history_days = history_days
         self.on_mutation = on_mutation
+        self.clock = clock
         self.hide_suggestions = not introspection
         self.persisted = persisted
         self.rate_limits = rate_limits
@@ -259,6 +261,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             audit=self.audit,
             history_days=self.history_days,
             on_mutation=self.on_mutation,
+            clock=self.clock,
             **extra,
         )
         if isinstance(request, Request):

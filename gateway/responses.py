@@ -24,21 +24,21 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, tzinfo
 from functools import lru_cache
 from typing import Any
 
 from starlette.responses import Response
 
-from adapters import AdapterError, AdapterRegistry, Caller
+from adapters import SYSTEM_CLOCK, AdapterError, AdapterRegistry, Caller, Clock
 from schema import AuditEvent, GatewayContext
 
 from .audit import AuditLog
 from .upstream import UpstreamRunner
 
-__all__ = ["ResponseCache", "ScopeKey", "ScopeVersions", "StoredResponse"]
+__all__ = ["RegionDays", "ResponseCache", "ScopeKey", "ScopeVersions", "StoredResponse"]
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,30 @@ class StoredResponse:
     """Wall-clock time the entry expires (its cache TTL)."""
 
 
+class RegionDays:
+    """Every configured region's local date, as one cache-key part.
+
+    A stored answer may depend on "today" (default ranges, data windows), and each region's
+    today changes at its own midnight: 19:00 UTC in region 74, 21:00 UTC in Moscow. The part
+    changes at each of them. Recomputed at most once a minute (zone offsets are whole
+    minutes), so the hot path pays one clock read.
+    """
+
+    def __init__(self, clock: Clock, zones: Iterable[tzinfo]) -> None:
+        self.clock = clock
+        self.zones = tuple(dict.fromkeys(zones)) or (UTC,)
+        self._minute = -1
+        self._value = ""
+
+    def __call__(self) -> str:
+        now = self.clock.now()
+        minute = int(now.timestamp()) // 60
+        if minute != self._minute:
+            self._value = ",".join(now.astimezone(z).date().isoformat() for z in self.zones)
+            self._minute = minute
+        return self._value
+
+
 class ResponseCache:
     """Stored responses of repeated queries, per authorization scope; see the module doc."""
 
@@ -147,7 +171,8 @@ class ResponseCache:
         versions: ScopeVersions,
         audit: AuditLog,
         ttl: float = 60.0,
-        today: Callable[[], date] = date.today,
+        day: Callable[[], str] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
         namespace: str = "dg:resp",
     ) -> None:
         self.cache = cache
@@ -155,7 +180,8 @@ class ResponseCache:
         self.versions = versions
         self.audit = audit
         self.ttl = ttl
-        self.today = today
+        self.clock = clock
+        self.day = day or RegionDays(clock, [UTC])
         self.namespace = namespace
         self._inflight: dict[str, asyncio.Future[tuple[Response, GatewayContext]]] = {}
         # With a cache that lives in this process only, validated entries are kept at hand
@@ -186,7 +212,7 @@ class ResponseCache:
             operation_name or "",
             json.dumps(variables, sort_keys=True, ensure_ascii=False) if variables else "{}",
             media,
-            self.today().isoformat(),
+            self.day(),
             who.scope,
             who.version,
         ):
@@ -298,7 +324,7 @@ class ResponseCache:
     async def _replay_audit(self, events: tuple[AuditEvent, ...]) -> None:
         if not events:
             return
-        await self.audit.record(list(events), at=datetime.now(UTC).isoformat(timespec="seconds"))
+        await self.audit.record(list(events), at=self.clock.now().isoformat(timespec="seconds"))
 
 
 @lru_cache(maxsize=2_000)

@@ -8,9 +8,11 @@ from typing import Any
 import httpx
 
 from adapters import (
+    SYSTEM_CLOCK,
     AdapterDeps,
     AdapterRegistry,
     CallRunner,
+    Clock,
     DirectRunner,
     RegionInfo,
     get_adapter_class,
@@ -42,10 +44,14 @@ def build_http_client(*, transport: Any = None) -> httpx.AsyncClient:
 
 
 def build_registry(
-    settings: Settings, http: httpx.AsyncClient, *, runner: CallRunner | None = None
+    settings: Settings,
+    http: httpx.AsyncClient,
+    *,
+    runner: CallRunner | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> AdapterRegistry:
-    """One adapter instance per configured region, sharing ``http`` and ``runner``."""
-    deps = AdapterDeps(http=http, runner=runner or DirectRunner())
+    """One adapter instance per configured region, sharing ``http``, ``runner`` and ``clock``."""
+    deps = AdapterDeps(http=http, runner=runner or DirectRunner(), clock=clock)
     adapters = {}
     for code, region in settings.regions.items():
         cls = get_adapter_class(region.adapter)

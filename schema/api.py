@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, NoReturn
 
 import strawberry
@@ -80,7 +80,7 @@ def _refused(info: Info, region: str, student_id: str) -> NoReturn:
     context = info.context
     context.pending_audit.append(
         AuditEvent(
-            at=_now(),
+            at=context.clock.now().isoformat(timespec="seconds"),
             viewer=viewer_label(info),
             role="none",
             relation="none",
@@ -335,10 +335,6 @@ class Mutation:
 
 STAFF_ACCESS = Access(frozenset({Relation.SIGNED_IN}))
 """Staff reading a journal: no parental data window applies."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class GatewaySchema(strawberry.Schema):

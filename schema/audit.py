@@ -6,7 +6,6 @@ whether it was allowed. It never carries a mark, a name or a token.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .context import AuditEvent
@@ -36,7 +35,7 @@ def note_read(info: Info, student: Any, field: str, *, allowed: bool) -> None:
         return
     info.context.pending_audit.append(
         AuditEvent(
-            at=datetime.now(UTC).isoformat(timespec="seconds"),
+            at=info.context.clock.now().isoformat(timespec="seconds"),
             viewer=viewer_label(info),
             role=_role_of(relation),
             relation=relation.value if relation is not None else "none",

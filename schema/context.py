@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from typing import TYPE_CHECKING, Any, Protocol
 
 import strawberry
 
-from adapters import AdapterRegistry, Caller
+from adapters import SYSTEM_CLOCK, AdapterRegistry, Caller, Clock
 
 from .errors import ErrorCode, coded_error
 
@@ -113,14 +113,14 @@ class GatewayContext:
         caller: who is asking, for the adapters (``None``: anonymous).
         auth_error: why a presented token was refused (``None`` if none or accepted).
         session_region: for a school-login session, the region it belongs to.
-        today: "today" for default ranges.
+        clock: every "now" of the operation; "today" is a region's (:meth:`today_in`).
     """
 
     registry: AdapterRegistry
     caller: Caller | None = None
     auth_error: str | None = None
     session_region: str | None = None
-    today: date = field(default_factory=date.today)
+    clock: Clock = SYSTEM_CLOCK
     limits: Limits = field(default_factory=Limits)
     audit: AuditSink | None = None
     sessions: SessionIssuer | None = None
@@ -147,6 +147,11 @@ class GatewayContext:
 
             self._loaders = Loaders(self)
         return self._loaders
+
+    def today_in(self, region: str) -> date:
+        """The region's local date now (at 23:30 in Moscow it is tomorrow in region 74)."""
+        zone = self.registry[region].region.timezone if region in self.registry else UTC
+        return self.clock.today(zone)
 
     def require_caller(self) -> Caller:
         """The caller, or an ``UNAUTHENTICATED`` error."""

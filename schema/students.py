@@ -57,7 +57,7 @@ def check_range(info: Info, start: date, end: date, *, region: str, access: Acce
         Relation.LEGAL_REPRESENTATIVE,
         Relation.PARENT,
     ):
-        earliest = info.context.today - timedelta(days=window)
+        earliest = info.context.today_in(region) - timedelta(days=window)
         if start < earliest:
             raise coded_error(
                 ErrorCode.FORBIDDEN,
@@ -209,7 +209,7 @@ class Student(Node):
         ] = None,
         end: Annotated[date | None, strawberry.argument(name="to", description="Last day.")] = None,
     ) -> list[SubjectProgress] | None:
-        today = info.context.today
+        today = info.context.today_in(self.region_code)
         end = end or today
         start = start or max(
             date(today.year if today.month >= 9 else today.year - 1, 9, 1),
@@ -257,7 +257,9 @@ class Student(Node):
             raise coded_error(ErrorCode.BAD_USER_INPUT, "days out of range", argument="days")
         note_read(info, self, "changes", allowed=True)
         zone = info.context.registry[self.region_code].region.timezone
-        since = datetime.combine(info.context.today - timedelta(days=days), time.min, zone)
+        since = datetime.combine(
+            info.context.today_in(self.region_code) - timedelta(days=days), time.min, zone
+        )
         changes = await info.context.loaders.changes.load((self.region_code, self.model.id, since))
         edges, info_ = page(
             changes, first=first, after=after, max_page=info.context.limits.max_page

@@ -20,7 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from adapters.base import AdapterDeps, BatchResult, DiaryAdapter, RegionInfo
@@ -46,7 +46,7 @@ from adapters.models import (
     School,
     Student,
 )
-from adapters.seed import World
+from adapters.seed import Worlds
 
 from . import parsing
 from .backend import ElJurBackend
@@ -103,18 +103,22 @@ class ElJurAdapter(DiaryAdapter):
     def __init__(self, *, region: RegionInfo, config: Any, deps: AdapterDeps) -> None:
         settings = config if isinstance(config, ElJurConfig) else ElJurConfig()
         super().__init__(region=region, config=settings, deps=deps)
-        today = (
-            date.fromisoformat(settings.seed_today)
-            if settings.seed_today
-            else datetime.now(region.timezone).date()
-        )
-        self.backend = ElJurBackend(
-            World.build(region.code, today),
-            vendor=settings.vendor,
-            devkey=settings.devkey,
-            latency_ms=settings.latency_ms,
-        )
+        self._worlds = Worlds(region.code, clock=deps.clock, zone=region.timezone)
+        self._backend: ElJurBackend | None = None
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
+
+    @property
+    def backend(self) -> ElJurBackend:
+        """The in-memory provider of the school year the clock is in (a new one each year)."""
+        world = self._worlds.current()
+        if self._backend is None or self._backend.world is not world:
+            self._backend = ElJurBackend(
+                world,
+                vendor=self.config.vendor,
+                devkey=self.config.devkey,
+                latency_ms=self.config.latency_ms,
+            )
+        return self._backend
 
     # -- transport ---------------------------------------------------------------------
 

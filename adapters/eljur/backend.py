@@ -36,7 +36,6 @@ from urllib.parse import quote
 
 from adapters.faults import FaultSwitch
 from adapters.seed import (
-    BELLS,
     SeedAbsence,
     SeedGroup,
     SeedHomework,
@@ -104,10 +103,7 @@ def ten_point_value(world: World, mark: SeedMark) -> int | None:
     """
     if mark.five is None:
         return None
-    start = world.week_start()
-    if mark.student_id == world.canonical_student_id and start <= mark.day < start + timedelta(
-        days=5
-    ):
+    if mark.student_id == world.canonical_student_id and world.in_canonical_week(mark.day):
         return 2 * mark.five
     low, high = _SPREAD[mark.five]
     return high if zlib.crc32(str(mark.id).encode()) % 2 == 0 else low
@@ -241,9 +237,7 @@ class ElJurBackend:
         if existing is not None and existing in self._tokens:
             return existing, self._tokens[existing]
         token = secrets.token_hex(20)
-        info = _Token(
-            user.id, school_id, datetime.combine(self.world.today, time(3, 0)) + TOKEN_LIFETIME
-        )
+        info = _Token(user.id, school_id, self.world.now() + TOKEN_LIFETIME)
         self._tokens[token] = info
         self._issued[(user.id, school_id)] = token
         return token, info
@@ -491,7 +485,7 @@ class ElJurBackend:
             "resources": [],
         }
         if rings:
-            _, starts, ends = BELLS[lesson.number - 1]
+            starts, ends = lesson.starts, lesson.ends
             item["starttime"] = _fmt_time(starts)
             item["endtime"] = _fmt_time(ends)
         if assessments:
@@ -586,7 +580,7 @@ class ElJurBackend:
                 "vendor_id": school_id,
                 "rings": [
                     {"num": str(n), "starttime": _fmt_time(s), "endtime": _fmt_time(e)}
-                    for n, s, e in BELLS
+                    for n, s, e in self.world.bells(school_id)
                 ],
             }
 
@@ -902,13 +896,9 @@ class ElJurBackend:
 
         def build() -> dict[str, Any]:
             seed = self._readable_student(devkey, vendor, auth_token, student)
-            year = school_year_start(self.world.today).year
-            quarters = (
-                (date(year, 9, 1), date(year, 10, 26)),
-                (date(year, 11, 5), date(year, 12, 28)),
-                (date(year + 1, 1, 9), date(year + 1, 3, 22)),
-                (date(year + 1, 4, 1), date(year + 1, 5, 26)),
-            )
+            calendar = self.world.calendar(seed.school_id)
+            year = calendar.year
+            quarters = [(term.starts_on, term.ends_on) for term in calendar.terms]
             periods: list[dict[str, Any]] = []
             for n, (start, end) in enumerate(quarters, start=1):
                 period: dict[str, Any] = {
@@ -982,7 +972,9 @@ class ElJurBackend:
                         )
                     )
                 for item in world.homework(seed.class_id, day):
-                    created = datetime.combine(item.assigned_on, BELLS[item.lesson_id % 10 - 1][2])
+                    set_at = world.find_lesson(item.lesson_id)
+                    ends = set_at.ends if set_at is not None else time(15, 0)
+                    created = datetime.combine(item.assigned_on, ends)
                     found.append(
                         (
                             created,
@@ -1043,7 +1035,7 @@ class ElJurBackend:
                 for lesson in world.lessons(seed.class_id, day):
                     if lesson.group_id != seed.id:
                         continue
-                    _, starts, ends = BELLS[lesson.number - 1]
+                    starts, ends = lesson.starts, lesson.ends
                     assessments: dict[str, Any] = {}
                     for student in students:
                         entries = self._assessments(

@@ -24,10 +24,5 @@ class ElJurConfig:
     """
     devkey: str = "demo-devkey"
     """The developer key ЭлЖур support issues to an integrator; sent with every call."""
-    seed_today: str | None = None
-    """An ISO date (``2025-10-16``) that freezes the demo world's "today", for tests.
-
-    ``None`` uses the current date in the region's time zone.
-    """
     latency_ms: int = 0
     """Milliseconds the in-memory provider waits before each answer (demo realism)."""

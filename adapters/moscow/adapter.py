@@ -115,7 +115,7 @@ class MoscowAdapter(DiaryAdapter):
     # -- shared look-ups ---------------------------------------------------------------
 
     def _today(self) -> date:
-        return datetime.now(self.region.timezone).date()
+        return self.deps.clock.today(self.region.timezone)
 
     async def _with(self, caller: Caller, fetch: Callable[[Credentials], Awaitable[T]]) -> T:
         return await self._sessions.call(caller, fetch)

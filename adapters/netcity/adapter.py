@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ..base import AdapterDeps, BatchResult, DiaryAdapter, RegionInfo
@@ -40,7 +40,7 @@ from ..models import (
     School,
     Student,
 )
-from ..seed import World
+from ..seed import Worlds
 from . import parsing
 from .backend import TOKEN_TIMEOUT_MS, NetCityBackend
 from .config import NetCityConfig
@@ -85,19 +85,21 @@ class NetCityAdapter(DiaryAdapter):
 
     def __init__(self, *, region: RegionInfo, config: NetCityConfig, deps: AdapterDeps) -> None:
         super().__init__(region=region, config=config, deps=deps)
-        self._today = (
-            date.fromisoformat(config.seed_today)
-            if config.seed_today is not None
-            else datetime.now(region.timezone).date()
-        )
-        self.backend = NetCityBackend(
-            World.build(region.code, self._today), latency_ms=config.latency_ms
-        )
+        self._worlds = Worlds(region.code, clock=deps.clock, zone=region.timezone)
+        self._backend: NetCityBackend | None = None
         self._tokens: dict[str, tuple[str, float]] = {}
         """National person id → (access token, monotonic expiry)."""
         self._prune_at = 1024
         self._types: parsing.AssignmentTypes | None = None
         self._base_url = region.diary_url.rstrip("/") or None
+
+    @property
+    def backend(self) -> NetCityBackend:
+        """The in-memory provider of the school year the clock is in (a new one each year)."""
+        world = self._worlds.current()
+        if self._backend is None or self._backend.world is not world:
+            self._backend = NetCityBackend(world, latency_ms=self.config.latency_ms)
+        return self._backend
 
     # -- talking to the provider -------------------------------------------------------
 
@@ -260,7 +262,7 @@ class NetCityAdapter(DiaryAdapter):
     ) -> BatchResult[list[Change]]:
         tz = self.region.timezone
         since = since.replace(tzinfo=tz) if since.tzinfo is None else since
-        end = self._today
+        end = self.deps.clock.today(self.region.timezone)
         start = max(since.astimezone(tz).date(), end - CHANGES_LOOKBACK)
         if start > end:
             return [[] for _ in student_ids]

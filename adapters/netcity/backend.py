@@ -26,7 +26,6 @@ from typing import Any
 
 from ..faults import FaultSwitch, ProviderFault
 from ..seed import (
-    BELLS,
     SeedGroup,
     SeedHomework,
     SeedLesson,
@@ -34,7 +33,6 @@ from ..seed import (
     SeedPerson,
     SeedStudent,
     World,
-    school_year_start,
 )
 
 __all__ = [
@@ -69,7 +67,6 @@ TOKEN_TIMEOUT_MS = 2_700_000
 PRODUCT_NAME = "Сетевой Город. Образование"
 
 _TYPE_BY_NAME = {name: type_id for type_id, name, _ in ASSIGNMENT_TYPES}
-_BELLS = {number: (starts, ends) for number, starts, ends in BELLS}
 _STAFF_ROLES = frozenset({"Teacher", "Administrator"})
 
 
@@ -323,7 +320,7 @@ class NetCityBackend:
                 "schoolId": school_id,
                 "bells": [
                     {"number": n, "startTime": _clock(starts), "endTime": _clock(ends)}
-                    for n, starts, ends in BELLS
+                    for n, starts, ends in self.world.bells(school_id)
                 ],
             }
 
@@ -347,7 +344,7 @@ class NetCityBackend:
                 for c in world.classes.values()
                 if account.teacher_id is not None and c.class_teacher_id == account.teacher_id
             ]
-            year_start = school_year_start(world.today)
+            year_start = date(world.year, 9, 1)
             year_end = date(year_start.year + 1, 8, 31)
             return {
                 "userId": account.user_id,
@@ -495,7 +492,7 @@ class NetCityBackend:
             "typeId": HOMEWORK_TYPE_ID,
             "assignmentName": homework.text,
             "dueDate": _day(homework.due_on),
-            "assignDate": _moment(datetime.combine(lesson.day, _BELLS[lesson.number][1])),
+            "assignDate": _moment(datetime.combine(lesson.day, lesson.starts)),
             "classMeetingId": homework.lesson_id,
             "weight": 1,
             "mark": None,
@@ -517,7 +514,7 @@ class NetCityBackend:
         attendance: str | None,
     ) -> Json:
         group = self.world.groups[lesson.group_id]
-        starts, ends = _BELLS[lesson.number]
+        starts, ends = lesson.starts, lesson.ends
         return {
             "classmeetingId": lesson.id,
             "day": _day(lesson.day),
@@ -700,7 +697,7 @@ class NetCityBackend:
                     if le.group_id == group.id
                 }
                 for lesson in lessons.values():
-                    starts, ends = _BELLS[lesson.number]
+                    starts, ends = lesson.starts, lesson.ends
                     meetings.append(
                         {
                             "classmeetingId": lesson.id,

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from adapters import ADAPTERS
+from adapters import ADAPTERS, Clock
 
-CONTRACT_TODAY = date(2025, 10, 18)
+CONTRACT_CLOCK = Clock.fixed(datetime(2025, 10, 18, 12, 0, tzinfo=UTC))
 """A Saturday: the canonical week (13–17 October 2025) lies wholly in the past."""
 
 
@@ -28,7 +28,7 @@ def _harness_params() -> list[Any]:
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     module = importlib.import_module(f"tests.adapters.harnesses.{request.param}")
     h = module.Harness()
-    adapter = await h.start(CONTRACT_TODAY)
+    adapter = await h.start(CONTRACT_CLOCK)
     if getattr(h, "adapter", None) is not adapter:
         h.adapter = adapter
     try:

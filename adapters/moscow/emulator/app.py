@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,7 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.seed import SeedGroup, SeedStudent, World
+from adapters.clock import SYSTEM_CLOCK, Clock
+from adapters.seed import SeedGroup, SeedStudent, World, Worlds
 
 from .faults import EXPIRED_MESSAGE, EmulatorFaults, FaultControls, FaultMiddleware
 from .render import CONTROL_FORMS, GRADE_SYSTEMS, MOSCOW, MesProfile, MoscowData
@@ -79,31 +79,49 @@ class Emulator:
 
     def __init__(
         self,
-        world: World,
+        world: World | Worlds,
         *,
         sso: SsoVerifier | None,
         controls: FaultControls,
         token_ttl_calls: int | None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self.data = MoscowData(world)
-        self.world = world
+        self._worlds = world
+        self.clock = clock
+        self._data: MoscowData | None = None
         self.sso = sso
         self.controls = controls
         self.token_ttl_calls = token_ttl_calls
         self.tokens: dict[str, _Token] = {}
 
+    @property
+    def world(self) -> World:
+        """The world of the school year the clock is in (a fixed world if one was given)."""
+        worlds = self._worlds
+        return worlds if isinstance(worlds, World) else worlds.current()
+
+    @property
+    def data(self) -> MoscowData:
+        """The current world as МЭШ renders it (rebuilt when a new school year starts)."""
+        world = self.world
+        if self._data is None or self._data.world is not world:
+            self._data = MoscowData(world)
+        return self._data
+
     # -- helpers -----------------------------------------------------------------------
 
     def _issue(self, profile: MesProfile) -> str:
         if len(self.tokens) >= MAX_TOKENS:
-            now = time.time()
+            now = self.clock.timestamp()
             self.tokens = {
                 t: r for t, r in self.tokens.items() if r.expires_at > now and r.calls_left != 0
             }
             while len(self.tokens) >= MAX_TOKENS:  # still full: forget the oldest
                 del self.tokens[next(iter(self.tokens))]
         token = secrets.token_urlsafe(24)
-        self.tokens[token] = _Token(profile.id, time.time() + TOKEN_LIFETIME, self.token_ttl_calls)
+        self.tokens[token] = _Token(
+            profile.id, self.clock.timestamp() + TOKEN_LIFETIME, self.token_ttl_calls
+        )
         return token
 
     def _authenticate(
@@ -117,7 +135,7 @@ class Emulator:
         if not token:
             raise MesError(401, "authentication_error", "Требуется авторизация")
         record = self.tokens.get(token)
-        if record is None or record.expires_at < time.time() or record.calls_left == 0:
+        if record is None or record.expires_at < self.clock.timestamp() or record.calls_left == 0:
             raise MesError(401, "authentication_error", EXPIRED_MESSAGE)
         if record.calls_left is not None:
             record.calls_left -= 1
@@ -503,7 +521,7 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
 def create_emulator(
     *,
     world: World | None = None,
-    today: date | None = None,
+    clock: Clock = SYSTEM_CLOCK,
     sso_jwks_url: str | None = None,
     faults: EmulatorFaults | None = None,
     token_ttl_calls: int | None = None,
@@ -511,8 +529,9 @@ def create_emulator(
     """The emulator app.
 
     Args:
-        world: the demo world to serve (default: ``World.build("77", today)``).
-        today: "today" of the default world (default: today in Moscow).
+        world: a fixed demo world to serve (default: region 77's world of whatever school
+            year ``clock`` is in, moving to the next year by itself).
+        clock: the clock of the default world (default: the system clock).
         sso_jwks_url: the JWKS URL of the trusted national SSO issuer; without it the
             ``/v3/auth/sudir/auth`` exchange answers 401.
         faults: the faults to start with (also what ``/__admin/reset`` goes back to).
@@ -520,14 +539,16 @@ def create_emulator(
     """
     if token_ttl_calls is not None and token_ttl_calls < 1:
         raise ValueError("token_ttl_calls must be at least 1")
-    if world is None:
-        world = World.build(REGION, today or datetime.now(MOSCOW).date())
+    worlds: World | Worlds = (
+        world if world is not None else Worlds(REGION, clock=clock, zone=MOSCOW)
+    )
     controls = FaultControls(initial=faults or EmulatorFaults())
     emulator = Emulator(
-        world,
+        worlds,
         sso=SsoVerifier(sso_jwks_url) if sso_jwks_url else None,
         controls=controls,
         token_ttl_calls=token_ttl_calls,
+        clock=clock,
     )
     app = Starlette(
         routes=emulator.routes(),

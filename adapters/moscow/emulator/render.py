@@ -21,7 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.seed import (
-    BELLS,
     REASONS,
     SeedGroup,
     SeedHomework,
@@ -30,6 +29,7 @@ from adapters.seed import (
     SeedPerson,
     SeedStudent,
     World,
+    school_year_of,
 )
 
 __all__ = [
@@ -328,9 +328,8 @@ class MoscowData:
     # -- marks -------------------------------------------------------------------------
 
     def _is_canonical(self, mark: SeedMark) -> bool:
-        start = self.world.week_start()
         return mark.student_id == self.world.canonical_student_id and (
-            start <= mark.day < start + timedelta(days=5)
+            self.world.in_canonical_week(mark.day)
         )
 
     def _native_mark(self, mark: SeedMark, lesson: SeedLesson) -> NativeMark:
@@ -349,10 +348,11 @@ class MoscowData:
             system, origin = "hundred", str(low + h % (high - low + 1))
         else:
             origin = str(five)
-            if not canonical and h % 12 == 0:
+            corrected_at = mark.created_at + timedelta(minutes=20 + h % 100)
+            if not canonical and h % 12 == 0 and corrected_at <= self.world.now():
                 # the teacher corrected this mark later the same day
                 previous = str(five + 1 if five < 5 else five - 1)
-                updated = mark.created_at + timedelta(minutes=20 + h % 100)
+                updated = corrected_at
         return NativeMark(
             id=self._lesson_key(lesson) * 1000 + (mark.student_id % 100) * 10 + mark.id % 10,
             student_id=mark.student_id,
@@ -370,7 +370,10 @@ class MoscowData:
         )
 
     def class_marks(self, class_id: int, day: date) -> list[NativeMark]:
-        """Every mark of the class's lessons of ``day``, seeded and created."""
+        """Every mark of the class's lessons of ``day`` given by now, seeded and created.
+
+        Days before today are final and memoised; today's marks appear as they are given.
+        """
         key = (class_id, day)
         seeded = self._native.get(key)
         if seeded is None:
@@ -378,7 +381,8 @@ class MoscowData:
             seeded = tuple(
                 self._native_mark(m, lessons[m.lesson_id]) for m in self.world.marks(class_id, day)
             )
-            self._native[key] = seeded
+            if day < self.world.today:
+                self._native[key] = seeded
         return [*seeded, *self.created_marks.get(key, ())]
 
     def student_marks(self, student: SeedStudent, start: date, end: date) -> list[NativeMark]:
@@ -403,7 +407,7 @@ class MoscowData:
         is_exam: bool,
     ) -> NativeMark:
         self._next_mark_id += 1
-        now = datetime.now(MOSCOW).replace(tzinfo=None, microsecond=0)
+        now = self.world.now().replace(microsecond=0)
         mark = NativeMark(
             id=self._next_mark_id,
             student_id=student.id,
@@ -713,7 +717,7 @@ class MoscowData:
             homework = {h.lesson_id: h for h in world.homework(student.class_id, day)}
             groups = {g.id: g for g in world.groups_of_class(student.class_id)}
             for lesson in lessons:
-                start_at, finish_at = BELLS[lesson.number - 1][1:]
+                start_at, finish_at = lesson.starts, lesson.ends
                 absence = absences.get(lesson.id)
                 event: JSON = {
                     "id": lesson.id,
@@ -806,7 +810,7 @@ class MoscowData:
                             ),
                             "attachments": attachments,
                             "group_id": lesson.group_id,
-                            "lesson_date_time": _zoned(lesson.day, BELLS[lesson.number - 1][1]),
+                            "lesson_date_time": _zoned(lesson.day, lesson.starts),
                         },
                     )
                 )
@@ -865,9 +869,10 @@ class MoscowData:
     def period(self) -> tuple[str, date, date]:
         """The current half-year: (title, start, end)."""
         today = self.world.today
+        year = school_year_of(today)
         if today.month >= 9:
-            return "1 полугодие", date(today.year, 9, 1), date(today.year, 12, 31)
-        return "2 полугодие", date(today.year, 1, 1), date(today.year, 5, 31)
+            return "1 полугодие", date(year, 9, 1), date(year, 12, 31)
+        return "2 полугодие", date(year + 1, 1, 1), date(year + 1, 5, 31)
 
     def subject_marks_short(self, student: SeedStudent) -> list[JSON]:
         """Call 8: per-subject averages over the current period, per scale."""
@@ -972,7 +977,7 @@ class MoscowData:
             for homework in world.homework(student.class_id, day):
                 set_at = world.find_lesson(homework.lesson_id)
                 assert set_at is not None
-                at = datetime.combine(day, BELLS[set_at.number - 1][2]) + timedelta(minutes=10)
+                at = datetime.combine(day, set_at.ends) + timedelta(minutes=10)
                 found.append(
                     (
                         at,
@@ -1083,7 +1088,7 @@ class MoscowData:
 
     def schedule_item_json(self, lesson: SeedLesson) -> JSON:
         """Call 14: a lesson of a group, with who missed it."""
-        begin, end = BELLS[lesson.number - 1][1:]
+        begin, end = lesson.starts, lesson.ends
         return {
             "id": lesson.id,
             "date": lesson.day.isoformat(),

@@ -35,6 +35,7 @@ from adapters.eljur.backend import ElJurBackend, ten_point_value
 from adapters.eljur.config import ElJurConfig
 from adapters.seed import World, national_id
 from tests.adapters.harnesses.eljur import REGION, Harness
+from tests.clock import pinned
 
 TODAY = date(2025, 10, 17)  # the Friday of the canonical week
 MONDAY = date(2025, 10, 13)
@@ -45,7 +46,7 @@ MSK = ZoneInfo("Europe/Moscow")
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
     h = Harness()
-    await h.start(TODAY)
+    await h.start(pinned(TODAY))
     yield h
     await h.stop()
 
@@ -141,7 +142,7 @@ async def test_absences_are_assessments(harness: Harness) -> None:
 
 
 def test_ten_point_rendering_is_twice_five_in_the_canonical_week_and_spread_elsewhere() -> None:
-    world = World.build("11", TODAY)
+    world = World.build("11", clock=pinned(TODAY))
     canonical = world.students[world.canonical_student_id]
     seen: dict[int, set[int]] = {}
     day = date(2025, 9, 1)
@@ -160,7 +161,7 @@ def test_ten_point_rendering_is_twice_five_in_the_canonical_week_and_spread_else
                 seen.setdefault(mark.five, set()).add(ten)
         day += timedelta(days=1)
     assert seen[5] == {9, 10} and seen[4] == {7, 8} and seen[3] == {5, 6}
-    other = World.build("11", TODAY)
+    other = World.build("11", clock=pinned(TODAY))
     sample = world.marks(canonical.class_id, date(2025, 10, 1))
     again = other.marks(canonical.class_id, date(2025, 10, 1))
     assert [ten_point_value(world, m) for m in sample] == [ten_point_value(other, m) for m in again]
@@ -554,8 +555,8 @@ async def test_faults_map_to_adapter_errors(
 async def test_timeout_fault() -> None:
     adapter = ElJurAdapter(
         region=REGION,
-        config=ElJurConfig(seed_today=TODAY.isoformat()),
-        deps=AdapterDeps(timeout=0.05),
+        config=ElJurConfig(),
+        deps=AdapterDeps(timeout=0.05, clock=pinned(TODAY)),
     )
     adapter.backend.faults.set(Fault.TIMEOUT)
     with pytest.raises(ProviderUnavailableError):
@@ -587,8 +588,8 @@ async def test_stranger_is_refused_data(harness: Harness) -> None:
 async def test_latency_setting_is_applied() -> None:
     adapter = ElJurAdapter(
         region=REGION,
-        config=ElJurConfig(seed_today=TODAY.isoformat(), latency_ms=30),
-        deps=AdapterDeps(),
+        config=ElJurConfig(latency_ms=30),
+        deps=AdapterDeps(clock=pinned(TODAY)),
     )
     started = datetime.now()
     await adapter.list_schools()
@@ -604,6 +605,6 @@ def test_registry_and_settings() -> None:
     config = load_settings(
         ElJurConfig, {"vendor": "komi", "devkey": "k", "latency_ms": 5}, where="regions.11"
     )
-    assert config == ElJurConfig(vendor="komi", devkey="k", seed_today=None, latency_ms=5)
+    assert config == ElJurConfig(vendor="komi", devkey="k", latency_ms=5)
     with pytest.raises(SettingsError, match="regions.11.base_url"):
         load_settings(ElJurConfig, {"base_url": "x"}, where="regions.11")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
 from zoneinfo import ZoneInfo
 
-from adapters import AdapterDeps, Caller, DiaryAdapter, Fault, RegionInfo
+from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, Fault, RegionInfo
 from adapters.eljur import ElJurAdapter
 from adapters.eljur.backend import ElJurBackend
 from adapters.eljur.config import ElJurConfig
@@ -37,11 +36,11 @@ class Harness:
     def world(self) -> World:
         return self.backend.world
 
-    async def start(self, today: datetime.date) -> DiaryAdapter:
+    async def start(self, clock: Clock) -> DiaryAdapter:
         self.adapter = ElJurAdapter(
             region=REGION,
-            config=ElJurConfig(seed_today=today.isoformat()),
-            deps=AdapterDeps(timeout=1.0),
+            config=ElJurConfig(),
+            deps=AdapterDeps(timeout=1.0, clock=clock),
         )
         return self.adapter
 

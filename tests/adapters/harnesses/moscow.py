@@ -8,7 +8,6 @@ through the emulator's ``/__admin`` API.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
@@ -19,7 +18,7 @@ from joserfc.jwk import ECKey
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters import AdapterDeps, Caller, DiaryAdapter, Fault, RegionInfo
+from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, Fault, RegionInfo
 from adapters.moscow import MoscowAdapter
 from adapters.moscow.config import MoscowConfig
 from adapters.moscow.emulator import EmulatorFaults, create_emulator
@@ -89,11 +88,12 @@ class Harness:
         assert self._admin is not None, "start() the harness first"
         return self._admin
 
-    async def start(self, today: datetime.date) -> DiaryAdapter:
-        self._world = World.build(self.region, today)
+    async def start(self, clock: Clock) -> DiaryAdapter:
+        self._world = World.build(self.region, clock=clock)
         port = free_port()
         app: ASGIApp = create_emulator(
             world=self._world,
+            clock=clock,
             sso_jwks_url=f"http://127.0.0.1:{port}{JWKS_PATH}",
             faults=self._faults,
             token_ttl_calls=self._token_ttl_calls,
@@ -111,7 +111,7 @@ class Harness:
                 diary_url="https://school.mos.ru",
             ),
             config=MoscowConfig(base_url=self.base_url),
-            deps=AdapterDeps(http=self._http, timeout=1.0),
+            deps=AdapterDeps(http=self._http, timeout=1.0, clock=clock),
         )
         return self.adapter
 

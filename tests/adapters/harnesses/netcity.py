@@ -1,16 +1,16 @@
 """Contract-suite harness for «Сетевой город» (region 74): the adapter and its in-memory provider.
 
 The adapter owns its :class:`~adapters.netcity.backend.NetCityBackend`; the harness freezes
-"today" through the adapter's ``seed_today`` setting and flips the backend's fault switch.
+"now" through the adapter's injected clock (``AdapterDeps.clock``) and flips the
+backend's fault switch.
 ``upstream_calls()`` counts every provider request, token exchanges included.
 """
 
 from __future__ import annotations
 
-import datetime
 from zoneinfo import ZoneInfo
 
-from adapters import AdapterDeps, Caller, DiaryAdapter, Fault, RegionInfo
+from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, Fault, RegionInfo
 from adapters.netcity import NetCityAdapter
 from adapters.netcity.config import NetCityConfig
 from adapters.seed import World, national_id
@@ -28,7 +28,7 @@ class Harness:
         assert self._adapter is not None, "start() the harness first"
         return self._adapter.backend.world
 
-    async def start(self, today: datetime.date) -> DiaryAdapter:
+    async def start(self, clock: Clock) -> DiaryAdapter:
         region = RegionInfo(
             code=self.region,
             name="Челябинская область",
@@ -38,8 +38,8 @@ class Harness:
         )
         self._adapter = NetCityAdapter(
             region=region,
-            config=NetCityConfig(seed_today=today.isoformat()),
-            deps=AdapterDeps(timeout=1.0),
+            config=NetCityConfig(),
+            deps=AdapterDeps(timeout=1.0, clock=clock),
         )
         return self._adapter
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from tests.adapters.harnesses.moscow import Harness
+from tests.clock import pinned
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = date(2025, 10, 18)
@@ -48,7 +49,7 @@ def _save(name: str, response: httpx.Response) -> None:
 
 async def record() -> None:
     harness = Harness()
-    await harness.start(TODAY)
+    await harness.start(pinned(TODAY))
     try:
         _record(harness)
     finally:

@@ -33,6 +33,7 @@ from adapters import (
 from adapters.moscow import MoscowAdapter
 from adapters.scales import NO_GRADE, PASS_FAIL
 from tests.adapters.harnesses.moscow import Harness
+from tests.clock import pinned
 
 TODAY = date(2025, 10, 18)
 MONDAY = date(2025, 10, 13)
@@ -42,7 +43,7 @@ MSK = ZoneInfo("Europe/Moscow")
 
 
 async def started(harness: Harness) -> tuple[Harness, MoscowAdapter]:
-    adapter = await harness.start(TODAY)
+    adapter = await harness.start(pinned(TODAY))
     assert isinstance(adapter, MoscowAdapter)
     return harness, adapter
 

@@ -25,6 +25,7 @@ from adapters.moscow.emulator import EmulatorFaults, create_emulator
 from adapters.moscow.emulator.render import average_text
 from adapters.seed import World, national_id
 from gateway.identity import DevIssuer
+from tests.clock import pinned
 from tests.servers import free_port, serve_app
 
 TODAY = date(2025, 10, 18)
@@ -58,7 +59,7 @@ def serve(issuers: Issuers, **options: Any) -> Any:
     """Serve the emulator plus the JWKS on one loopback server."""
     port = free_port()
     emulator = create_emulator(
-        world=World.build("77", TODAY),
+        world=World.build("77", clock=pinned(TODAY)),
         sso_jwks_url=f"http://127.0.0.1:{port}/jwks",
         **options,
     )
@@ -92,7 +93,7 @@ def http(server: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return World.build("77", TODAY)
+    return World.build("77", clock=pinned(TODAY))
 
 
 def sign_in(http: httpx.Client, issuers: Issuers, persona: str) -> dict[str, str]:
@@ -514,7 +515,12 @@ def test_unknown_paths_answer_json(http: httpx.Client) -> None:
 def test_mounted_under_a_prefix(issuers: Issuers) -> None:
     """The demo mounts the emulator inside the gateway app; paths are relative to the mount."""
     app = Starlette(
-        routes=[Mount("/__emulators/moscow", app=create_emulator(world=World.build("77", TODAY)))]
+        routes=[
+            Mount(
+                "/__emulators/moscow",
+                app=create_emulator(world=World.build("77", clock=pinned(TODAY))),
+            )
+        ]
     )
     with serve_app(app) as url, httpx.Client(base_url=f"{url}/__emulators/moscow") as http:
         assert http.get("/acl/api/users/profile_info").status_code == 401

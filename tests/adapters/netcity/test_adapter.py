@@ -26,6 +26,7 @@ from adapters import (
 from adapters.netcity import NetCityAdapter
 from adapters.netcity.config import NetCityConfig
 from adapters.seed import national_id
+from tests.clock import pinned
 
 TZ = ZoneInfo("Asia/Yekaterinburg")
 CANONICAL = "740001001"
@@ -37,7 +38,9 @@ WEEK = DateRange(date(2025, 10, 13), date(2025, 10, 19))
 def adapter() -> NetCityAdapter:
     region = RegionInfo("74", "Челябинская область", TZ, "https://sgo.edu-74.ru/")
     return NetCityAdapter(
-        region=region, config=NetCityConfig(seed_today="2025-10-18"), deps=AdapterDeps()
+        region=region,
+        config=NetCityConfig(),
+        deps=AdapterDeps(clock=pinned(date(2025, 10, 18), zone=TZ)),
     )
 
 
@@ -47,18 +50,17 @@ def who(persona: str) -> Caller:
 
 def test_registered_and_configured_from_toml_table() -> None:
     assert get_adapter_class("netcity") is NetCityAdapter
-    config = load_settings(
-        NetCityConfig, {"seed_today": "2025-10-18", "latency_ms": 5}, where="regions.74"
-    )
-    assert config == NetCityConfig(seed_today="2025-10-18", latency_ms=5)
+    config = load_settings(NetCityConfig, {"latency_ms": 5}, where="regions.74")
+    assert config == NetCityConfig(latency_ms=5)
     with pytest.raises(ValueError, match="seed_today"):
-        NetCityConfig(seed_today="18.10.2025")
+        load_settings(NetCityConfig, {"seed_today": "2025-10-18"}, where="regions.74")
     with pytest.raises(ValueError, match="latency_ms"):
         NetCityConfig(latency_ms=-1)
 
 
-def test_seed_today_freezes_the_world(adapter: NetCityAdapter) -> None:
+def test_the_injected_clock_is_the_worlds_today(adapter: NetCityAdapter) -> None:
     assert adapter.backend.world.today == date(2025, 10, 18)
+    assert adapter.backend.world.year == 2025
     assert adapter.backend.latency_ms == 0
 
 

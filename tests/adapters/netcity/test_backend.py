@@ -12,6 +12,7 @@ import pytest
 from adapters import Fault, ProviderFault
 from adapters.netcity.backend import NetCityBackend
 from adapters.seed import World, national_id
+from tests.clock import pinned
 
 TODAY = date(2025, 10, 18)
 CANONICAL = 740001001
@@ -24,7 +25,7 @@ ALGEBRA_5B = 740001100
 
 @pytest.fixture
 def backend() -> NetCityBackend:
-    return NetCityBackend(World.build("74", TODAY))
+    return NetCityBackend(World.build("74", clock=pinned(TODAY)))
 
 
 async def token(backend: NetCityBackend, persona: str) -> str:
@@ -286,7 +287,7 @@ async def test_faults_count_calls_and_win_over_refusals(backend: NetCityBackend)
 
 
 async def test_latency() -> None:
-    slow = NetCityBackend(World.build("74", TODAY), latency_ms=40)
+    slow = NetCityBackend(World.build("74", clock=pinned(TODAY)), latency_ms=40)
     started = time.perf_counter()
     await slow.login_form_schools()
     assert time.perf_counter() - started >= 0.04
