@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import zlib
 from collections import Counter
@@ -539,10 +540,12 @@ class ElJurBackend:
     # -- public directory --------------------------------------------------------------
 
     def _school_card(self, school: SeedSchool) -> dict[str, Any]:
+        # the school's number alone: «... школа № 25» г. Сыктывкара» -> "25"
+        number = re.search(r"№\s*(\d+)", school.name)
         return {
             "vendor": school.login_code,
             "vendor_id": school.id,
-            "number": school.name.rsplit("№", 1)[-1].strip(),
+            "number": number.group(1) if number else "",
             "title": school.name,
             "title_full": school.short_name,
             "address": school.address,

@@ -99,7 +99,7 @@ async def test_getdiary_native_shape_of_canonical_monday(harness: Harness) -> No
     assert mark["date"] == "2025-10-13"
     (homework,) = algebra["homework"].values()
     assert homework["value"] == "№ 245, 247"
-    assert homework["deadline"] == "2025-10-15"
+    assert homework["deadline"] == "2025-10-14"  # the next Алгебра: Tuesday's 3rd lesson
     assert isinstance(homework["id"], int)
     pe = day["items"]["4"]
     assert pe["name"] == "Физическая культура"
@@ -192,12 +192,23 @@ async def test_getmarks_and_gethomework_shapes(harness: Harness) -> None:
             vendor=vendor,
             auth_token=token,
             student=sid,
-            days="20251015-20251016",
+            days="20251014-20251016",
         )
     )["result"]["students"][sid]["days"]
-    # keyed by the day the homework is due
-    assert sorted(homework) == ["20251015", "20251016"]
-    assert [h["value"] for h in homework["20251015"]["items"]["Алгебра"]["homework"].values()] == [
+    # keyed by the day the homework is due: Monday's Алгебра is due at Tuesday's Алгебра,
+    # Tuesday's Литература at Thursday's; nothing is due on Wednesday (no homework is set in
+    # the canonical week but these two, and none set the week before falls due then)
+    world = harness.world
+    class_id = world.students[world.canonical_student_id].class_id
+    due = {
+        h.due_on
+        for day in world.days(date(2025, 9, 1), date(2025, 10, 16))
+        for h in world.homework(class_id, day)
+        if date(2025, 10, 14) <= h.due_on <= date(2025, 10, 16)
+    }
+    assert due == {date(2025, 10, 14), date(2025, 10, 16)}
+    assert sorted(homework) == ["20251014", "20251016"]
+    assert [h["value"] for h in homework["20251014"]["items"]["Алгебра"]["homework"].values()] == [
         "№ 245, 247"
     ]
     assert homework["20251016"]["items"]["Литература"]["files"][0]["filename"] == "plan.pdf"
@@ -212,7 +223,7 @@ async def test_getperiods_has_four_quarters(harness: Harness) -> None:
             devkey="demo-devkey", vendor=vendor, auth_token=token, student=sid, weeks="yes"
         )
     )["result"]["students"][sid]["periods"]
-    assert [p["start"] for p in periods] == ["20250901", "20251105", "20260109", "20260401"]
+    assert [p["start"] for p in periods] == ["20250901", "20251103", "20260112", "20260330"]
     assert periods[0]["weeks"][0] == {
         "start": "20250901",
         "end": "20250907",
@@ -245,7 +256,7 @@ async def test_auth_wrong_login_or_password_same_envelope(harness: Harness) -> N
         )
     )
     other_school = _decode(
-        await backend.auth(login=login, password=password, vendor="school28", devkey="demo-devkey")
+        await backend.auth(login=login, password=password, vendor="gym3", devkey="demo-devkey")
     )
     for answer in (wrong_password, wrong_login, other_school):
         assert answer == {"state": 403, "error": "Неверный логин или пароль", "result": {}}
@@ -270,7 +281,7 @@ async def test_envelope_states(harness: Harness) -> None:
 
     assert (await diary(devkey="x"))[0] == 400
     assert (await diary(auth_token="x"))[0] == 401
-    assert (await diary(vendor="school28"))[0] == 403
+    assert (await diary(vendor="gym3"))[0] == 403  # the region's other school
     assert (await diary(student="1"))[0] == 404
     other = str(harness.world.persona_student("student").id)
     assert await diary(student=other) == (403, "Нет доступа к данным ученика")
@@ -280,11 +291,23 @@ async def test_envelope_states(harness: Harness) -> None:
     assert (await diary())[0] == 401
 
 
+async def test_getschools_native_cards(harness: Harness) -> None:
+    answer = _decode(await harness.backend.getschools(devkey="demo-devkey", vendor="demo"))
+    assert [(s["vendor"], s["vendor_id"], s["number"]) for s in answer["result"]["schools"]] == [
+        ("sosh25", 1100001, "25"),
+        ("gym3", 1100002, "3"),
+    ]
+    found = _decode(
+        await harness.backend.getschools(devkey="demo-devkey", vendor="demo", value="гимназия")
+    )
+    assert [s["vendor"] for s in found["result"]["schools"]] == ["gym3"]
+
+
 async def test_every_call_goes_through_the_fault_switch(harness: Harness) -> None:
     backend = harness.backend
     before = harness.upstream_calls()
     await backend.getschools(devkey="demo-devkey", vendor="demo")
-    await backend.getrings(devkey="demo-devkey", vendor="school21")
+    await backend.getrings(devkey="demo-devkey", vendor="sosh25")
     assert harness.upstream_calls() == before + 2
     assert backend.method_calls["getschools"] == 1
 
@@ -298,7 +321,8 @@ async def test_canonical_week_through_the_adapter(harness: Harness) -> None:
     (lessons,) = await adapter.get_diaries(harness.caller("parent"), [sid], WEEK)
     assert not isinstance(lessons, Exception)
     by_key = {(le.date.weekday(), le.number): le for le in lessons}
-    assert len(lessons) == 15
+    assert len(lessons) == 32  # 7 + 6 + 7 + 6 + 6
+    assert [sum(1 for le in lessons if le.date.weekday() == d) for d in range(5)] == [7, 6, 7, 6, 6]
     algebra = by_key[(0, 1)]
     assert algebra.subject.name == "Алгебра"
     assert algebra.topic == "Квадратные уравнения"
@@ -318,7 +342,7 @@ async def test_canonical_week_through_the_adapter(harness: Harness) -> None:
     (homework,) = algebra.homework
     assert (homework.text, homework.due_on, homework.done) == (
         "№ 245, 247",
-        date(2025, 10, 15),
+        date(2025, 10, 14),
         None,
     )
     (pe,) = by_key[(0, 4)].marks
@@ -381,9 +405,10 @@ async def test_students_slots(harness: Harness) -> None:
         harness.caller("parent"), [sid, "424242", other]
     )
     assert not isinstance(own, Exception)
-    assert own.person.full_name == "Соколова Мария Андреевна"
-    assert (own.class_name, own.school_id) == ("9-А", "1100001")
-    assert len(own.group_ids) == 12
+    assert own.person.full_name == "Соколов Илья Андреевич"
+    assert (own.class_name, own.school_id) == ("8-А", "1100001")
+    # the canonical week's 15 subjects, one group each
+    assert len(own.group_ids) == 15
     parent = harness.world.parents["parent"]
     assert own.parent_contacts == (parent.phone, parent.email)
     assert isinstance(missing, NotFoundError)
@@ -474,9 +499,23 @@ async def test_bells_and_schools(harness: Harness) -> None:
     with pytest.raises(NotFoundError):
         await harness.adapter.get_bell_schedule(None, "999")
     schools = await harness.adapter.list_schools()
-    assert [(s.id, s.name) for s in schools] == [
-        ("1100001", "Школа № 21"),
-        ("1100002", "Школа № 28"),
+    assert [(s.id, s.name, s.short_name) for s in schools] == [
+        (
+            "1100001",
+            "Муниципальное автономное общеобразовательное учреждение «Средняя "
+            "общеобразовательная школа № 25» г. Сыктывкара",
+            "МАОУ «СОШ № 25» г. Сыктывкара",
+        ),
+        (
+            "1100002",
+            "Муниципальное автономное общеобразовательное учреждение «Гимназия № 3» г. Сыктывкара",
+            "МАОУ «Гимназия № 3» г. Сыктывкара",
+        ),
+    ]
+    gymnasium = await harness.adapter.get_bell_schedule(None, "1100002")
+    assert [(b.number, b.starts.isoformat(), b.ends.isoformat()) for b in gymnasium.bells][:2] == [
+        (1, "08:00:00", "08:40:00"),
+        (2, "08:50:00", "09:30:00"),
     ]
 
 
@@ -549,7 +588,7 @@ async def test_faults_map_to_adapter_errors(
     (lessons,) = await harness.adapter.get_diaries(
         harness.caller("parent"), [harness.canonical_student_id()], WEEK
     )
-    assert isinstance(lessons, list) and len(lessons) == 15
+    assert isinstance(lessons, list) and len(lessons) == 32
 
 
 async def test_timeout_fault() -> None:
