@@ -80,7 +80,7 @@ async def test_unauthorized_forgets_the_token(adapter: NetCityAdapter) -> None:
     with pytest.raises(AuthenticationError):
         await adapter.get_diaries(parent, [CANONICAL], WEEK)
     (slot,) = await adapter.get_diaries(parent, [CANONICAL], WEEK)
-    assert isinstance(slot, list) and len(slot) == 15
+    assert isinstance(slot, list) and len(slot) == 32  # the canonical week: 7+6+7+6+6
     assert adapter.backend.requests["esia_login"] == 2
 
 
@@ -110,7 +110,10 @@ async def test_school_login_session(adapter: NetCityAdapter) -> None:
     caller = Caller(person_id=None, session=session)
     profile = await adapter.get_profile(caller)
     assert profile is not None
-    assert profile.person.full_name == "Волков Максим Олегович"
+    person = adapter.backend.world.students[int(CLASSMATE)].person
+    assert profile.person.full_name == (
+        f"{person.last_name} {person.first_name} {person.middle_name}"
+    )
     assert [(g.role, g.student_id) for g in profile.roles] == [(Role.STUDENT, CLASSMATE)]
     own, other = await adapter.get_diaries(caller, [CLASSMATE, CANONICAL], WEEK)
     assert isinstance(own, list) and own
@@ -164,19 +167,26 @@ async def test_homework_done_rules(adapter: NetCityAdapter) -> None:
         homework,
         True,
         "Алгебра",
-        date(2025, 10, 15),
+        date(2025, 10, 14),  # the next Алгебра: Tuesday's 3rd lesson
     )
 
 
 async def test_journal_bells_and_schools(adapter: NetCityAdapter) -> None:
-    journal = await adapter.get_journal(who("class-teacher"), "740001000", WEEK)
-    assert [le.number for le in journal.lessons] == [1, 3, 1]
+    # 9-А's Алгебра (group id = class id × 100 + the subject's position in SUBJECTS)
+    journal = await adapter.get_journal(who("class-teacher"), "740001004", WEEK)
+    assert [(le.date.weekday(), le.number) for le in journal.lessons] == [(0, 1), (1, 3), (3, 1)]
     with pytest.raises(NotFoundError):
         await adapter.get_journal(who("teacher"), "algebra", WEEK)
     with pytest.raises(AccessDeniedError):
-        await adapter.get_journal(who("teacher"), "740001004", WEEK)
+        await adapter.get_journal(who("teacher"), "740001008", WEEK)  # 9-А's История
     bells = await adapter.get_bell_schedule(None, "7400001")
-    assert len(bells.bells) == 6
+    assert len(bells.bells) == 8
+    assert (bells.bells[7].starts.isoformat(), bells.bells[7].ends.isoformat()) == (
+        "15:15:00",
+        "16:00:00",
+    )
+    lyceum = await adapter.get_bell_schedule(None, "7400002")
+    assert lyceum.bells[0].starts.isoformat() == "08:00:00"
     with pytest.raises(NotFoundError):
         await adapter.get_bell_schedule(None, "7400003")
     with pytest.raises(NotFoundError):

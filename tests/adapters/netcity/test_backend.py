@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -17,10 +17,14 @@ from tests.clock import pinned
 TODAY = date(2025, 10, 18)
 CANONICAL = 740001001
 CLASSMATE = 740001002  # the "student" persona, same class
-OTHER_SCHOOL_STUDENT = 740002001
-ALGEBRA_9A = 740001000  # taught by the "teacher" persona
-HISTORY_9A = 740001004  # taught by the "class-teacher" persona, who leads 9-А
-ALGEBRA_5B = 740001100
+OTHER_SCHOOL_STUDENT = 740002001  # 10-А of the lyceum
+# group id = class id × 100 + the subject's position in SUBJECTS
+ALGEBRA_9A = 740001004  # taught by the "teacher" persona
+GEOMETRY_9A = 740001005  # the "teacher" persona's too
+STATISTICS_9A = 740001006  # and this one
+HISTORY_9A = 740001008  # not taught by the "teacher" persona
+MATHS_5B = 740001103  # 5-Б has Математика, no Алгебра; nobody of the personas teaches it
+ALGEBRA_10A = 740002004  # the lyceum's
 
 
 @pytest.fixture
@@ -79,17 +83,24 @@ async def test_canonical_monday_algebra_in_native_shape(backend: NetCityBackend)
     assert (homework["typeId"], homework["assignmentName"], homework["dueDate"]) == (
         3,
         "№ 245, 247",
-        "2025-10-15T00:00:00",
+        "2025-10-14T00:00:00",  # the next Алгебра: Tuesday's 3rd lesson
     )
     assert homework["mark"] is None and homework["isDone"] is False
     assert test["typeId"] == 4 and test["weight"] == 2
+    # when the teacher entered it is generated: some minutes after the lesson ended at 9:15
+    (seed,) = [
+        m
+        for m in backend.world.marks(7400010, date(2025, 10, 13))
+        if m.student_id == CANONICAL and m.subject == "Алгебра"
+    ]
+    assert datetime(2025, 10, 13, 9, 15) < seed.created_at < datetime(2025, 10, 13, 14, 0)
     assert test["mark"] == {
         "assignmentId": test["id"],
         "studentId": CANONICAL,
         "mark": 5,
         "markText": None,
         "dutyMark": False,
-        "markDate": "2025-10-13T11:30:00",
+        "markDate": seed.created_at.isoformat(),
     }
     assert test["markComment"]["name"] == "Отличная работа"
     types = {t["id"]: t["name"] for t in json.loads(await backend.assignment_types())}
@@ -114,14 +125,14 @@ async def test_canonical_flags_in_native_fields(backend: NetCityBackend) -> None
 
 async def test_school_login_and_its_single_409(backend: NetCityBackend) -> None:
     student = backend.world.students[CLASSMATE]
-    answer = json.loads(await backend.login("school34", student.login, student.password))
+    answer = json.loads(await backend.login("sosh104", student.login, student.password))
     init = json.loads(await backend.diary_init(answer["at"]))
     assert init["currentStudentId"] == CLASSMATE
     assert json.loads(await backend.login(None, student.login, student.password))["at"]
     assert json.loads(await backend.login(str(student.school_id), student.login, student.password))
-    wrong_password = await refused(backend.login("school34", student.login, "nope"))
-    wrong_login = await refused(backend.login("school34", "nobody@74", student.password))
-    wrong_school = await refused(backend.login("school41", student.login, student.password))
+    wrong_password = await refused(backend.login("sosh104", student.login, "nope"))
+    wrong_login = await refused(backend.login("sosh104", "nobody@74", student.password))
+    wrong_school = await refused(backend.login("lyceum77", student.login, student.password))
     assert wrong_password == wrong_login == wrong_school
     assert wrong_password[0] == 409
 
@@ -133,7 +144,10 @@ async def test_tokens(backend: NetCityBackend) -> None:
     assert first != second  # one token per sign-in, both valid
     assert json.loads(await backend.context(first))["userId"] == 7401001
     context = json.loads(await backend.context(second))
-    assert context["roles"] == ["Teacher"] and context["user"]["lastName"] == "Макарова"
+    teacher = backend.world.teachers[7401001]  # the first teacher of the first school
+    assert teacher.person.national_id == national_id("teacher", "74")
+    assert context["roles"] == ["Teacher"]
+    assert context["user"]["lastName"] == teacher.person.last_name
 
 
 async def test_diary_access(backend: NetCityBackend) -> None:
@@ -159,11 +173,24 @@ async def test_diary_ranges(backend: NetCityBackend) -> None:
         "Геометрия",
         "Английский язык",
         "Химия",
+        "Русский язык",
+        "Физика",
+        "ОБЗР",
+        "Физическая культура",
     ]
     weekend = json.loads(await backend.student_diary(parent, CANONICAL, "2025-10-18", "2025-10-19"))
     assert weekend["weekDays"] == []
+    # four full school weeks; the autumn break starts on Saturday 25 October
     month = json.loads(await backend.student_diary(parent, CANONICAL, "2025-09-29", "2025-10-26"))
     assert len(month["weekDays"]) == 20
+    autumn = json.loads(await backend.student_diary(parent, CANONICAL, "2025-10-27", "2025-11-09"))
+    # 3 November is the first school day after the break, 4 November a public holiday
+    assert [d["date"][:10] for d in autumn["weekDays"]] == [
+        "2025-11-03",
+        "2025-11-05",
+        "2025-11-06",
+        "2025-11-07",
+    ]
     for start, end in [
         ("2025-10-19", "2025-10-13"),
         ("2024-01-01", "2025-10-13"),
@@ -178,9 +205,11 @@ async def test_student_cards(backend: NetCityBackend) -> None:
     (card,) = answer["students"]
     assert (answer["forbidden"], answer["notFound"]) == ([CLASSMATE], [5])
     assert card["className"] == "9-А" and card["birthDate"].endswith("T00:00:00")
+    # parent accounts are numbered in the order of the persona keys: other-parent 7490001,
+    # parent 7490002, parent-not-representative 7490003
     assert [(p["userId"], p["isLegalRepresentative"]) for p in card["parents"]] == [
-        (7490001, True),
-        (7490002, False),
+        (7490002, True),
+        (7490003, False),
     ]
     admin = await token(backend, "school-admin")
     staff = json.loads(await backend.student_cards(admin, [CANONICAL, OTHER_SCHOOL_STUDENT]))
@@ -239,12 +268,14 @@ async def test_journal_access(backend: NetCityBackend) -> None:
         0
     ] == 403
     lead = await token(backend, "class-teacher")
-    # leads 9-А: any group of it; teaches history in 5-Б but not algebra there
+    # leads 9-А: any group of it; teaches nothing in 5-Б, so none of its groups
     assert json.loads(await backend.journal(lead, ALGEBRA_9A, "2025-10-13", "2025-10-13"))
-    assert (await refused(backend.journal(lead, ALGEBRA_5B, "2025-10-13", "2025-10-13")))[0] == 403
+    assert (await refused(backend.journal(lead, MATHS_5B, "2025-10-13", "2025-10-13")))[0] == 403
     admin = await token(backend, "school-admin")
-    assert json.loads(await backend.journal(admin, ALGEBRA_5B, "2025-10-13", "2025-10-13"))
-    assert (await refused(backend.journal(admin, 740002000, "2025-10-13", "2025-10-13")))[0] == 403
+    assert json.loads(await backend.journal(admin, MATHS_5B, "2025-10-13", "2025-10-13"))
+    assert (await refused(backend.journal(admin, ALGEBRA_10A, "2025-10-13", "2025-10-13")))[
+        0
+    ] == 403
     parent = await token(backend, "parent")
     assert (await refused(backend.journal(parent, ALGEBRA_9A, "2025-10-13", "2025-10-13")))[
         0
@@ -252,19 +283,33 @@ async def test_journal_access(backend: NetCityBackend) -> None:
     assert (await refused(backend.journal(teacher, 1, "2025-10-13", "2025-10-13")))[0] == 404
     assert (await refused(backend.teacher_groups(parent)))[0] == 403
     groups = json.loads(await backend.teacher_groups(teacher))
-    assert [g["id"] for g in groups] == [740001000, 740001001, 740001100, 740001101]
+    # in the order of the subjects' names
+    assert [g["id"] for g in groups] == [ALGEBRA_9A, STATISTICS_9A, GEOMETRY_9A]
 
 
 async def test_directories(backend: NetCityBackend) -> None:
     assert (await refused(backend.schools_search(None)))[0] == 403
     assert (await refused(backend.schools_search("  ")))[0] == 403
-    found = json.loads(await backend.schools_search("41"))
-    assert [(s["id"], s["name"]) for s in found] == [(7400002, "Школа № 41")]
-    assert json.loads(await backend.schools_search("гбоу")) != []
+    found = json.loads(await backend.schools_search("лицей"))
+    assert [(s["id"], s["shortName"], s["addressString"]) for s in found] == [
+        (7400002, "МБОУ «Лицей № 77 г. Челябинска»", "454048, г. Челябинск, ул. Энгельса, д. 46")
+    ]
+    assert found[0]["name"] == (
+        "Муниципальное бюджетное общеобразовательное учреждение «Лицей № 77 г. Челябинска»"
+    )
+    assert [s["id"] for s in json.loads(await backend.schools_search("маоу"))] == [7400001]
+    assert json.loads(await backend.schools_search("гбоу")) == []  # a Moscow word
     listed = json.loads(await backend.login_form_schools())["items"]
     assert [s["id"] for s in listed] == [7400001, 7400002]
-    bells = json.loads(await backend.bell_schedule(7400002))["bells"]
-    assert bells[2] == {"number": 3, "startTime": "10:30", "endTime": "11:15"}
+    # each school rings its own bells: 8:30 at СОШ № 104, forty-minute lessons from 8:00
+    # at the lyceum, eight lessons a day at both
+    school = json.loads(await backend.bell_schedule(7400001))["bells"]
+    assert school[2] == {"number": 3, "startTime": "10:30", "endTime": "11:15"}
+    assert school[7] == {"number": 8, "startTime": "15:15", "endTime": "16:00"}
+    lyceum = json.loads(await backend.bell_schedule(7400002))["bells"]
+    assert lyceum[0] == {"number": 1, "startTime": "08:00", "endTime": "08:40"}
+    assert lyceum[2] == {"number": 3, "startTime": "09:45", "endTime": "10:25"}
+    assert len(school) == len(lyceum) == 8
     assert (await refused(backend.bell_schedule(1)))[0] == 404
 
 
