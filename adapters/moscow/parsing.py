@@ -103,9 +103,11 @@ MOSCOW_BELLS: tuple[Bell, ...] = tuple(
         (4, "11:35", "12:20"),
         (5, "12:30", "13:15"),
         (6, "13:25", "14:10"),
+        (7, "14:20", "15:05"),
+        (8, "15:15", "16:00"),
     )
 )
-"""The common Moscow school day; the protocol has no bell-schedule call."""
+"""The common Moscow school day (eight bells); the protocol has no bell-schedule call."""
 
 _SCALES: dict[str, MarkScale] = {"five": FIVE_POINT, "ten": TEN_POINT, "hundred": HUNDRED_POINT}
 _CHANGE_KINDS = {

@@ -33,6 +33,7 @@ from adapters import (
 from adapters.moscow import MoscowAdapter
 from adapters.scales import NO_GRADE, PASS_FAIL
 from tests.adapters.harnesses.moscow import Harness
+from tests.adapters.moscow.oracle import HUNDRED_BANDS, TEN_TO_FIVE, scales_of
 from tests.clock import pinned
 
 TODAY = date(2025, 10, 18)
@@ -133,7 +134,7 @@ async def test_token_is_renewed_once_on_a_mid_session_401() -> None:
         caller = harness.caller("parent")
         student = harness.canonical_student_id()
         lessons = await week(adapter, caller, student)
-        assert per_day(lessons) == [4, 3, 3, 2, 3, 0, 0]
+        assert per_day(lessons) == [7, 6, 7, 6, 6, 0, 0]
         (test,) = lesson(lessons, 0, 1).marks
         assert test.weight == 2.0
         # 3 calls per token: reasons, profile and one of events/homework/attendance;
@@ -172,7 +173,7 @@ async def test_a_teachers_batch_costs_one_events_call_per_student(
     world = harness.world
     classmates = [str(s.id) for s in world.class_students(world.canonical_student_id // 100)][:3]
     slots = await adapter.get_diaries(harness.caller("teacher"), classmates, WEEK)
-    assert all(isinstance(s, list) and per_day(s)[:5] == [4, 3, 3, 2, 3] for s in slots)
+    assert all(isinstance(s, list) and per_day(s)[:5] == [7, 6, 7, 6, 6] for s in slots)
     stats = harness.stats()
     assert stats["/api/eventcalendar/v1/api/events"] == 3
     assert stats["/acl/api/users/profile_info"] == 1  # the staff profile, once
@@ -194,9 +195,33 @@ async def test_non_numeric_marks_survive(mes: tuple[Harness, MoscowAdapter]) -> 
     assert isinstance(marks, list)
     texts = {m.value for m in marks if m.scale is PASS_FAIL}
     assert texts == {"зачёт", "н/а"}
-    assert {m.scale.name for m in marks} == {"five", "ten", "hundred", "pass"}
-    hundred = next(m for m in marks if m.scale.name == "hundred")
-    assert hundred.value == "84" and hundred.grade.five == 4.0
+    # the demo's Информатика teachers grade on the ten-point scale, Химия's on the hundred-
+    # point one: which scales this student sees depends on the marks the world gave them
+    student = harness.world.students[int(session.student_id)]
+    assert {m.scale.name for m in marks} == scales_of(
+        harness.world, student.id, PERIOD.start, PERIOD.end
+    )
+    for mark in marks:
+        if mark.scale.name == "hundred":
+            low, high = HUNDRED_BANDS[int(mark.grade.five or 0)]
+            assert low <= int(mark.value) <= high
+    # a classmate with ten-point marks in the period, signed in with their own login
+    classmate = next(
+        s
+        for s in harness.world.class_students(student.class_id)
+        if "ten" in scales_of(harness.world, s.id, PERIOD.start, PERIOD.end)
+    )
+    session = await adapter.login(school=None, login=classmate.login, password=classmate.password)
+    (marks,) = await adapter.get_marks(
+        Caller(person_id=None, session=session), [str(classmate.id)], PERIOD
+    )
+    assert isinstance(marks, list)
+    assert {m.scale.name for m in marks} == scales_of(
+        harness.world, classmate.id, PERIOD.start, PERIOD.end
+    )
+    ten = [m for m in marks if m.scale.name == "ten"]
+    assert ten and all(m.grade.ten == float(m.value) for m in ten)
+    assert all(m.grade.five == TEN_TO_FIVE[int(m.value)] for m in ten)
 
 
 async def test_progress_uses_the_providers_averages_where_they_cover_the_marks() -> None:
@@ -216,7 +241,22 @@ async def test_progress_uses_the_providers_averages_where_they_cover_the_marks()
         assert isinstance(whole, list)
         algebra = next(p for p in whole if p.subject.name == "Алгебра")
         assert algebra.average_five == 4.44  # the provider's figure for its period
-        assert algebra.average_hundred == 78.33  # (80×2 + 100×2 + 80 + 30) / 6, computed
+        # computed from the marks: the world's five-point Алгебра marks in the period, on the
+        # common table (5 → 100, 4 → 80, 3 → 60, 2 → 30), weighted
+        world = harness.world
+        canonical_class = world.students[world.canonical_student_id].class_id
+        seeded = [
+            m
+            for day in world.days(PERIOD.start, PERIOD.end)
+            for m in world.marks(canonical_class, day)
+            if m.student_id == world.canonical_student_id and m.subject == "Алгебра"
+        ]
+        hundred = {5: 100, 4: 80, 3: 60, 2: 30}
+        expected = sum(hundred[m.five or 0] * m.weight for m in seeded) / sum(
+            m.weight for m in seeded
+        )
+        assert algebra.count == len(seeded)
+        assert algebra.average_hundred == round(expected, 2)
         (weekly,) = await adapter.get_progress(caller, [student], WEEK)
         assert isinstance(weekly, list)
         algebra = next(p for p in weekly if p.subject.name == "Алгебра")
@@ -231,10 +271,13 @@ async def test_a_foreign_server_that_follows_the_page() -> None:
         caller = harness.caller("parent")
         profile = await adapter.get_profile(caller)
         assert profile is not None
-        (child,) = profile.children
-        assert child.student.person.full_name == "Соколова Мария Андреевна"
+        # the twins of region 77, both in 11-Б
+        assert [c.student.person.full_name for c in profile.children] == [
+            "Соколова Анна Андреевна",
+            "Соколов Михаил Андреевич",
+        ]
         lessons = await week(adapter, caller, harness.canonical_student_id())
-        assert per_day(lessons) == [4, 3, 3, 2, 3, 0, 0]
+        assert per_day(lessons) == [7, 6, 7, 6, 6, 0, 0]
         algebra = lesson(lessons, 0, 1)
         assert algebra.teacher is None and algebra.room is None
         (test,) = algebra.marks
@@ -325,7 +368,7 @@ async def test_staff_views(mes: tuple[Harness, MoscowAdapter]) -> None:
         await adapter.get_journal(harness.caller("teacher"), str(elsewhere.id), WEEK)
     (student,) = await adapter.get_students(harness.caller("teacher"), [canonical])
     assert not isinstance(student, Exception)
-    assert group in student.group_ids and student.class_name == "9-А"
+    assert group in student.group_ids and student.class_name == "11-Б"
 
 
 async def test_changes_since(mes: tuple[Harness, MoscowAdapter]) -> None:
@@ -346,8 +389,14 @@ async def test_school_directory(mes: tuple[Harness, MoscowAdapter]) -> None:
     harness, adapter = mes
     schools = await adapter.list_schools()
     assert [(s.id, s.name) for s in schools] == [
-        ("7700001", "Школа № 37"),
-        ("7700002", "Школа № 44"),
+        (
+            "7700001",
+            "Государственное бюджетное общеобразовательное учреждение города Москвы «Школа № 1583»",
+        ),
+        (
+            "7700002",
+            "Государственное бюджетное общеобразовательное учреждение города Москвы «Школа № 2098»",
+        ),
     ]
     assert harness.stats() == {"/core/api/schools": 1}  # public: no token needed
 

@@ -23,8 +23,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.moscow.emulator import EmulatorFaults, create_emulator
 from adapters.moscow.emulator.render import average_text
-from adapters.seed import World, national_id
+from adapters.seed import SeedStudent, World, national_id
 from gateway.identity import DevIssuer
+from tests.adapters.moscow.oracle import TEN_TO_FIVE, scales_of
 from tests.clock import pinned
 from tests.servers import free_port, serve_app
 
@@ -109,6 +110,19 @@ def sign_in(http: httpx.Client, issuers: Issuers, persona: str) -> dict[str, str
     }
 
 
+def school_session(http: httpx.Client, student: SeedStudent) -> dict[str, str]:
+    """Family API headers of a student signed in with their school login."""
+    session = http.post(
+        "/lms/api/sessions", json={"login": student.login, "password_plain": student.password}
+    )
+    assert session.status_code == 200, session.text
+    return {
+        "Auth-Token": session.json()["authentication_token"],
+        "X-Mes-Subsystem": "familymp",
+        "Profile-Id": str(student.id),
+    }
+
+
 def error_of(response: httpx.Response) -> dict[str, Any]:
     document: dict[str, Any] = response.json()
     assert set(document) == {"type", "description", "details"}
@@ -143,8 +157,10 @@ def test_profile_id_on_family_calls(http: httpx.Client, issuers: Issuers) -> Non
     assert http.get(f"{FAMILY}/profile", headers=foreign).status_code == 403
     profile = http.get(f"{FAMILY}/profile", headers=headers).json()
     assert profile["profile"]["type"] == "parent"
-    (child,) = profile["children"]
-    assert isinstance(child["id"], int) and len(child["contingent_guid"]) == 36
+    # the twins of region 77
+    assert [c["id"] for c in profile["children"]] == [770001001, 770001002]
+    for child in profile["children"]:
+        assert isinstance(child["id"], int) and len(child["contingent_guid"]) == 36
     # the reasons dictionary is not under /api/family: no Profile-Id needed
     reasons = http.get("/api/ej/core/family/v1/nonattendance_reasons", headers=missing)
     assert [r["id"] for r in reasons.json()] == [1, 2, 6]
@@ -267,7 +283,8 @@ def test_marks_native_shape(http: httpx.Client, issuers: Issuers, world: World) 
     assert marks and all(len(m["created_at"]) == 19 for m in marks)  # no zone
     assert all("2025-09-01" <= m["date"] <= "2025-10-18" for m in marks)
     scales = {m["values"][0]["grade_system_type"] for m in marks if m.get("values")}
-    assert scales == {"five", "ten", "hundred"}
+    assert scales == scales_of(world, student.id, date(2025, 9, 1), TODAY) - {"pass"}
+    assert "hundred" in scales
     five = [
         m["values"][0]["grade"] for m in marks if m.get("values") and m["subject_name"] != "Химия"
     ]
@@ -277,8 +294,41 @@ def test_marks_native_shape(http: httpx.Client, issuers: Issuers, world: World) 
             assert (grade["ten"], grade["hundred"]) == table[grade["origin"]]
     non_numeric = [m for m in marks if not m["value"].isdigit()]
     assert {m["value"] for m in non_numeric} == {"зачёт", "н/а"}
-    assert {("values" in m) for m in non_numeric} == {True, False}  # null, or absent
-    assert all(m.get("values") is None for m in non_numeric)
+    assert all(m.get("values") is None for m in non_numeric)  # null, or absent
+    # both forms occur: over the whole class, each student signed in with their own login
+    forms: set[bool] = set()
+    for classmate in world.class_students(student.class_id):
+        answer = http.get(
+            f"{FAMILY}/marks",
+            params={**params, "student_id": classmate.id},
+            headers=school_session(http, classmate),
+        )
+        forms |= {"values" in m for m in answer.json()["payload"] if not m["value"].isdigit()}
+    assert forms == {True, False}
+
+
+def test_ten_point_marks_native_shape(http: httpx.Client, world: World) -> None:
+    """A classmate whose Информатика marks (ten-point in the demo) fall in the period."""
+    period = (date(2025, 9, 1), TODAY)
+    classmate = next(
+        s
+        for s in world.class_students(world.persona_student("student").class_id)
+        if "ten" in scales_of(world, s.id, *period)
+    )
+    headers = school_session(http, classmate)
+    params: Params = {"student_id": classmate.id, "from": "2025-09-01", "to": "2025-10-18"}
+    marks = http.get(f"{FAMILY}/marks", params=params, headers=headers).json()["payload"]
+    scales = {m["values"][0]["grade_system_type"] for m in marks if m.get("values")}
+    assert scales == scales_of(world, classmate.id, *period) - {"pass"}
+    ten = [m for m in marks if m.get("values") and m["original_grade_system_type"] == "ten"]
+    assert ten and {m["subject_name"] for m in ten} == {"Информатика"}
+    for mark in ten:
+        (value,) = mark["values"]
+        assert (value["name"], value["nmax"]) == ("10-балльная", 10.0)
+        grade = value["grade"]
+        assert grade["origin"] == mark["value"]
+        assert grade["ten"] == float(mark["value"])
+        assert grade["five"] == TEN_TO_FIVE[int(mark["value"])]
 
 
 def test_subject_averages_are_weighted_per_scale(
@@ -368,7 +418,8 @@ def test_journal_access(http: httpx.Client, issuers: Issuers, world: World) -> N
     assert http.get(f"{TEACHER}/groups", headers=parent).status_code == 403
     admin = sign_in(http, issuers, "school-admin")
     school = http.get(f"{TEACHER}/groups", params={"school_id": group.school_id}, headers=admin)
-    assert len(school.json()) == 24  # two classes × twelve subjects
+    # 11-Б: the canonical week's fifteen subjects; 6-А: the 6th form's twelve
+    assert len(school.json()) == 27
 
 
 def test_teacher_creates_a_mark(http: httpx.Client, issuers: Issuers, world: World) -> None:

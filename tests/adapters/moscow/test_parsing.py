@@ -339,6 +339,10 @@ def test_lesson_numbers_follow_bells_or_order() -> None:
     assert lesson_numbers(on_bells) == [3, 1, 4]
     off_bells = [(day, time(9, 0)), (day, time(8, 0))]
     assert lesson_numbers(off_bells) == [2, 1]
+    # the 7th and 8th lessons of a long day ring at 14:20 and 15:15: a day that starts with
+    # the 2nd lesson keeps its numbers up to the 8th
+    late = ["09:25", "10:30", "11:35", "12:30", "13:25", "14:20", "15:15"]
+    assert lesson_numbers([(day, time.fromisoformat(t)) for t in late]) == [2, 3, 4, 5, 6, 7, 8]
 
 
 def test_homework_short() -> None:
