@@ -82,14 +82,13 @@ from .scales import (
 from .settings import SettingsError, load_settings
 
 __all__ = [
-    "SYSTEM_CLOCK",
-    "Clock",
     "ADAPTERS",
     "COMMON_TABLE",
     "FIVE_POINT",
     "HUNDRED_POINT",
     "NO_GRADE",
     "PASS_FAIL",
+    "SYSTEM_CLOCK",
     "TEN_POINT",
     "Absence",
     "AccessDeniedError",
@@ -108,6 +107,7 @@ __all__ = [
     "ChangeKind",
     "Child",
     "ClassUnit",
+    "Clock",
     "DateRange",
     "DiaryAdapter",
     "DirectRunner",

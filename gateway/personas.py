@@ -27,7 +27,12 @@ def _personas() -> tuple[Persona, ...]:
         Persona(
             "parent",
             national_id("parent", ""),
-            "legal representative with a child in every demo region",
+            "legal representative of four children: siblings in 74 and 11, twins in one class in 77",
+        ),
+        Persona(
+            "other-parent",
+            national_id("other-parent", ""),
+            "a parent whose child is a classmate of the parent's child in region 74",
         ),
         Persona(
             "parent-not-representative",
@@ -37,14 +42,18 @@ def _personas() -> tuple[Persona, ...]:
     ]
     for code in DEMO_REGIONS:
         found += [
-            Persona(f"student@{code}", national_id("student", code), f"a 9th-form student, {code}"),
+            Persona(
+                f"student@{code}",
+                national_id("student", code),
+                f"a student in the parent's child's class, region {code}",
+            ),
             Persona(
                 f"teacher@{code}", national_id("teacher", code), f"a subject teacher, region {code}"
             ),
             Persona(
                 f"class-teacher@{code}",
                 national_id("class-teacher", code),
-                f"the class teacher of 9-А, region {code}",
+                f"the class teacher of the parent's child's class, region {code}",
             ),
             Persona(
                 f"school-admin@{code}",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from adapters import Clock
+from adapters import SYSTEM_CLOCK, Clock
+from adapters.seed import World, last_school_week, school_year_of
 
-__all__ = ["AWKWARD_INSTANTS", "pinned"]
+__all__ = ["AWKWARD_INSTANTS", "canonical_week", "pinned", "school_week", "worlds"]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -29,3 +30,32 @@ AWKWARD_INSTANTS: dict[str, datetime] = {
 def pinned(day: date, at: time = time(12, 0), zone: ZoneInfo = MOSCOW) -> Clock:
     """A clock frozen at ``at`` on ``day`` in ``zone`` (for one module's unit tests)."""
     return Clock.fixed(datetime.combine(day, at, tzinfo=zone))
+
+
+def school_week(clock: Clock = SYSTEM_CLOCK, *, weeks_back: int = 0) -> dict[str, str]:
+    """``{"from", "to"}`` of the latest school week as Moscow sees it (``weeks_back`` earlier).
+
+    In term time that is this week; in a break or on a holiday week the last week that had
+    lessons, so a test asks for days that exist whenever it runs.
+    """
+    monday = last_school_week(clock.today(MOSCOW)) - timedelta(days=7 * weeks_back)
+    return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+
+
+def canonical_week(clock: Clock = SYSTEM_CLOCK) -> dict[str, str]:
+    """``{"from", "to"}`` of the latest canonical week that is over in every demo region.
+
+    The canonical week is one fixed week of each school year (see ``adapters.seed``); before
+    this year's has ended, last year's is the latest.
+    """
+    today = clock.today(MOSCOW)
+    year = school_year_of(today)
+    monday = World.build("77", clock=clock, year=year).canonical_week_start()
+    if today <= monday + timedelta(days=4):
+        monday = World.build("77", clock=clock, year=year - 1).canonical_week_start()
+    return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+
+
+def worlds(clock: Clock = SYSTEM_CLOCK) -> dict[str, World]:
+    """The demo regions' worlds now: the oracle of what each provider should answer."""
+    return {region: World.build(region, clock=clock) for region in ("74", "11", "77")}

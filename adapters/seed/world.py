@@ -256,10 +256,10 @@ _SIX_DAY_EXTRA: tuple[tuple[str, int], ...] = (
 """What a six-day school adds for forms 7 and up (36 hours instead of 31)."""
 
 _SPECIALTIES: tuple[tuple[str, ...], ...] = (
-    ("Алгебра", "Геометрия", "Вероятность и статистика"),
+    ("Алгебра", "Геометрия", "Вероятность и статистика", "Математика"),
     ("Русский язык", "Литература"),
     ("Русский язык", "Литература"),
-    ("Математика", "Информатика", "Элективный курс"),
+    ("Информатика", "Элективный курс"),
     ("Английский язык",),
     ("История", "Обществознание", "ОДНКНР"),
     ("География",),
@@ -827,7 +827,9 @@ class World:
                     subject: str, c: int = c, staff: list[tuple[int, tuple[str, ...]]] = staff
                 ) -> int:
                     able = [tid for tid, subjects in staff if subject in subjects]
-                    return able[c % len(able)]
+                    # two Russian teachers share the school's classes; the first also
+                    # teaches literature everywhere
+                    return able[c % len(able)] if subject == "Русский язык" else able[0]
 
                 # the class teacher teaches the class its Russian (first class) or history
                 class_teacher = teacher_of("Русский язык" if c == 0 else "История")

@@ -37,6 +37,7 @@ from hypothesis_graphql import Mode, from_schema
 
 from adapters.seed import World, national_id
 from schema import Relation, rule_for
+from tests.clock import school_week
 from tests.gateway.conftest import DemoGateway, make_demo
 
 pytestmark = pytest.mark.fuzz
@@ -136,7 +137,7 @@ WORLDS = Worlds()
 
 
 def _scalars() -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
-    monday = date.today() - timedelta(days=date.today().weekday())
+    monday = date.fromisoformat(school_week()["from"])
     dates = st.one_of(
         st.integers(-70, 14).map(lambda n: monday + timedelta(days=n)),
         st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)),

@@ -8,8 +8,12 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
+
+from adapters import SYSTEM_CLOCK
+from tests.clock import school_week
 
 from .conftest import DemoGateway, make_demo
 
@@ -55,7 +59,8 @@ def test_a_regional_data_window_limits_parents_only(tmp_path: Path) -> None:
             for c in children["data"]["me"]["children"]
             if c["school"]["region"]["code"] == "74"
         )
-        old = {"from": (date.today() - timedelta(days=60)).isoformat()}
+        today = SYSTEM_CLOCK.today(ZoneInfo("Asia/Yekaterinburg"))
+        old = {"from": (today - timedelta(days=60)).isoformat()}
         old["to"] = (date.fromisoformat(old["from"]) + timedelta(days=6)).isoformat()
         query = (
             "query ($id: ID!, $from: Date!, $to: Date!) { diary(studentId: $id, from: $from, "
@@ -65,8 +70,8 @@ def test_a_regional_data_window_limits_parents_only(tmp_path: Path) -> None:
         assert parent["data"]["diary"] is None
         assert parent["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         recent = {
-            "from": (date.today() - timedelta(days=6)).isoformat(),
-            "to": date.today().isoformat(),
+            "from": (today - timedelta(days=6)).isoformat(),
+            "to": today.isoformat(),
         }
         assert "errors" not in demo.query(query, {"id": child, **recent}, persona="parent")
         # staff are not limited by the parents' window
@@ -75,8 +80,7 @@ def test_a_regional_data_window_limits_parents_only(tmp_path: Path) -> None:
 
 
 def test_a_region_that_cannot_mark_homework_done_says_not_supported(demo: DemoGateway) -> None:
-    monday = date.today() - timedelta(days=date.today().weekday())
-    week = {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+    week = school_week()
     body = demo.query(
         "query ($from: Date!, $to: Date!) { me { children { school { region { code } } "
         "diary(from: $from, to: $to) { days { lessons { homework { id } } } } } } }",
@@ -139,8 +143,7 @@ def test_standalone_emulator_serves_the_same_diaries_as_the_demo(
                 "{ code } } diary(from: $from, to: $to) { days { lessons { subject { name } marks "
                 "{ value fivePoint } homework { text } } } } } } }"
             )
-            monday = date.today() - timedelta(days=date.today().weekday())
-            week = {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+            week = school_week()
             theirs = external.query(query, week, persona="parent")
             ours = demo.query(query, week, persona="parent")
             assert "errors" not in theirs, theirs.get("errors")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from schema import QueryLimits
+from tests.clock import school_week
 
 from .conftest import DemoGateway
 
@@ -16,8 +16,7 @@ DEFAULTS = QueryLimits()
 
 
 def _week() -> dict[str, str]:
-    monday = date.today() - timedelta(days=date.today().weekday())
-    return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+    return school_week()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from adapters.models import ProviderSession
 from adapters.seed import SeedStudent, World
 from gateway.graphql import GatewayGraphQL
 from schema.ids import encode_id
+from tests.clock import school_week
 
 from .conftest import DemoGateway
 from .matrix import REGIONS
@@ -43,12 +44,11 @@ DIARY = """query LoginDiary($id: ID!, $from: Date!, $to: Date!) {
 
 
 def _week() -> dict[str, str]:
-    monday = date.today() - timedelta(days=date.today().weekday())
-    return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+    return school_week()
 
 
 def _world(region: str) -> World:
-    return World.build(region, date.today())
+    return World.build(region)
 
 
 def _credentials(world: World) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import pytest
 from adapters.seed import World, school_year_start
 from schema.ids import decode_id, encode_id
 from schema.policy import Relation
+from tests.clock import school_week
 
 from .conftest import DemoGateway
 from .matrix import (
@@ -48,10 +49,10 @@ GROUP_KEYS = ("teacher_9a", "teacher_5b", "class_teacher_9a", "other_school")
 
 
 def _range() -> dict[str, str]:
-    today = date.today()
-    monday = today - timedelta(days=today.weekday())
-    start = max(school_year_start(today), monday - timedelta(days=14))
-    return {"from": start.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+    week = school_week()
+    monday = date.fromisoformat(week["from"])
+    start = max(school_year_start(monday), monday - timedelta(days=14))
+    return {"from": start.isoformat(), "to": week["to"]}
 
 
 def _teacher_groups(demo: DemoGateway, persona: str) -> list[str]:
@@ -74,14 +75,19 @@ def _journal_students(demo: DemoGateway, persona: str, group_id: str) -> list[st
 @pytest.fixture(scope="module")
 def casts(demo: DemoGateway) -> dict[str, Cast]:
     """Per region: the students and groups of the story, their ids found through the API."""
-    today = date.today()
     body = demo.query("{ me { children { id school { region { code } } } } }", persona="parent")
     assert "errors" not in body, body["errors"]
-    canonical = {c["school"]["region"]["code"]: c["id"] for c in body["data"]["me"]["children"]}
+    worlds = {region: World.build(region) for region in REGIONS}
+    canonical = {
+        c["school"]["region"]["code"]: c["id"]
+        for c in body["data"]["me"]["children"]
+        if decode_id(c["id"]).native
+        == str(worlds[c["school"]["region"]["code"]].canonical_student_id)
+    }
     assert sorted(canonical) == sorted(REGIONS)
     found: dict[str, Cast] = {}
     for region in REGIONS:
-        world = World.build(region, today)
+        world = worlds[region]
         cast = Cast(region, world, students={"canonical": canonical[region]})
         home = cast.student("canonical")
         assert home.id == world.canonical_student_id
@@ -396,7 +402,11 @@ def test_me_lists_the_worlds_roles_and_children(
         roles = {(r["role"], r["region"]["code"]) for r in me["roles"]}
         assert roles == expected_roles(worlds, persona), persona
         children = {c["id"] for c in me["children"]}
-        expected = {casts[r].students["canonical"] for r in REGIONS if persona.startswith("parent")}
+        expected = {
+            encode_id("Student", r, str(child.id))
+            for r in REGIONS
+            for child, _legal in worlds[r].children_of(persona)
+        }
         assert children == expected, persona
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.clock import school_week, worlds
 
 from .conftest import DemoGateway, make_demo
 
@@ -21,8 +22,7 @@ WEEK_QUERY = """query ($from: Date!, $to: Date!) {
 
 
 def _week(offset: int = 0) -> dict[str, str]:
-    monday = date.today() - timedelta(days=date.today().weekday() + 7 * offset)
-    return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+    return school_week(weeks_back=offset)
 
 
 def _post(
@@ -58,7 +58,8 @@ def test_repeated_query_is_served_from_stored_bytes(cached: DemoGateway) -> None
     assert sum(cached.runner.calls.values()) == 0
     # the audit trail still applies to a hit: the same reads are recorded again
     replayed = audit.all_events()[before:]
-    assert len(replayed) == 3 and {e.fields for e in replayed} == {("diary",)}
+    children = sum(len(w.children_of("parent")) for w in worlds().values())
+    assert len(replayed) == children == 4 and {e.fields for e in replayed} == {("diary",)}
 
 
 def test_invalid_token_is_never_served_from_cache(cached: DemoGateway) -> None:
