@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adapters.scales import COMMON_TABLE, HUNDRED_POINT, TEN_POINT
 from adapters.seed import (
     REASONS,
     SeedGroup,
@@ -94,11 +95,13 @@ def grade_of(system: str, origin: int) -> tuple[float, float, float]:
     if system == "five":
         ten, hundred = _FIVE_TABLE[origin]
         return float(origin), ten, hundred
-    if system == "ten":
-        five = 5 if origin >= 9 else 4 if origin >= 7 else 3 if origin >= 5 else 2
-        return float(five), float(origin), float(origin * 10)
-    five = 5 if origin >= 90 else 4 if origin >= 70 else 3 if origin >= 50 else 2
-    return float(five), float(max(1, min(10, (origin + 5) // 10))), float(origin)
+    # ten- and hundred-point marks by the common table (adapters.scales), which agrees with
+    # МЭШ's five-point lookup: ten-point 4 is 30, like five-point 2, not 40
+    scale = TEN_POINT if system == "ten" else HUNDRED_POINT
+    grade = COMMON_TABLE.convert(float(origin), scale)
+    if grade.five is None or grade.ten is None or grade.hundred is None:
+        raise ValueError(f"{origin} is not a {system}-point mark")
+    return grade.five, grade.ten, grade.hundred
 
 
 def _hash(*parts: object) -> int:

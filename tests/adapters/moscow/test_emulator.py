@@ -22,7 +22,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.moscow.emulator import EmulatorFaults, create_emulator
-from adapters.moscow.emulator.render import average_text
+from adapters.moscow.emulator.render import average_text, grade_of
 from adapters.seed import SeedStudent, World, national_id
 from gateway.identity import DevIssuer
 from tests.adapters.moscow.oracle import TEN_TO_FIVE, scales_of
@@ -307,6 +307,19 @@ def test_marks_native_shape(http: httpx.Client, issuers: Issuers, world: World) 
     assert forms == {True, False}
 
 
+TEN_TO_HUNDRED = {10: 100.0, 9: 90.0, 8: 80.0, 7: 70.0, 6: 60.0, 5: 50.0, 4: 30.0, 3: 20.0}
+"""adapters/scales.py's COMMON_TABLE, by hand."""
+
+
+def test_ten_point_hundreds_follow_the_common_table() -> None:
+    assert grade_of("ten", 4) == (2.0, 4.0, 30.0)
+    assert grade_of("five", 2) == (2.0, 4.0, 30.0)
+    assert grade_of("ten", 9) == (5.0, 9.0, 90.0)
+    assert grade_of("ten", 3) == (2.0, 3.0, 20.0)
+    assert grade_of("hundred", 45) == (2.0, 4.0, 45.0)  # reaches ten-point 4 (30), not 5 (50)
+    assert grade_of("hundred", 84) == (4.0, 8.0, 84.0)
+
+
 def test_ten_point_marks_native_shape(http: httpx.Client, world: World) -> None:
     """A classmate whose Информатика marks (ten-point in the demo) fall in the period."""
     period = (date(2025, 9, 1), TODAY)
@@ -329,6 +342,9 @@ def test_ten_point_marks_native_shape(http: httpx.Client, world: World) -> None:
         assert grade["origin"] == mark["value"]
         assert grade["ten"] == float(mark["value"])
         assert grade["five"] == TEN_TO_FIVE[int(mark["value"])]
+        # the common table, as МЭШ's five-point lookup: ten-point 4 is 30 (five-point 2), not 40
+        assert grade["hundred"] == TEN_TO_HUNDRED[int(mark["value"])]
+    assert {int(m["value"]) for m in ten} & {3, 4, 5, 6, 7, 8, 9, 10}
 
 
 def test_subject_averages_are_weighted_per_scale(
