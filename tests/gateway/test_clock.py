@@ -145,3 +145,31 @@ def _region_child(body: dict[str, Any], region: str) -> dict[str, Any]:
         c for c in body["data"]["me"]["children"] if c["school"]["region"]["code"] == region
     ]
     return child
+
+
+def test_a_students_school_login_sees_the_marks_of_their_own_today(
+    clock: Clock, fresh_demo: DemoGateway
+) -> None:
+    """The student persona signs in with the school login in each region, at each instant."""
+    from .test_login import DIARY, _credentials, _login, _sid
+
+    for region in ("74", "11", "77"):
+        world = World.build(region, clock=clock)
+        me = world.persona_student("student")
+        session = _login(fresh_demo, _credentials(world))
+        today = clock.today(world.zone)
+        first = today - timedelta(days=today.weekday())  # the region's own week
+        body = fresh_demo.query(
+            DIARY, {"id": _sid(world, me), **_days(first, 7)}, token=session["token"]
+        )
+        assert "errors" not in body, body.get("errors")
+        days = body["data"]["student"]["diary"]["days"]
+        answered = [(d["date"], sum(len(le["marks"]) for le in d["lessons"])) for d in days]
+        expected = [
+            (
+                day.isoformat(),
+                sum(1 for m in world.marks(me.class_id, day) if m.student_id == me.id),
+            )
+            for day in world.days(first, first + timedelta(days=6))
+        ]
+        assert answered == expected, region
