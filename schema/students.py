@@ -81,7 +81,9 @@ class Change:
     kind: ChangeKind = strawberry.field(description="What happened.")
     at: datetime = strawberry.field(description="When.")
     subject_name: str = strawberry.field(description="The subject.")
-    lesson_date: date | None = strawberry.field(description="Date of the lesson concerned.")
+    lesson_date: date | None = strawberry.field(
+        description="Date of the lesson concerned: where the mark was given or the homework set."
+    )
     mark_value: str | None = strawberry.field(description="The new mark, for mark changes.")
     previous_mark_value: str | None = strawberry.field(description="The mark before a change.")
     homework_text: str | None = strawberry.field(description="The homework, for homework changes.")

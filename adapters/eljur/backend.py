@@ -974,10 +974,13 @@ class ElJurBackend:
                             },
                         )
                     )
+                now = world.now()
                 for item in world.homework(seed.class_id, day):
                     set_at = world.find_lesson(item.lesson_id)
                     ends = set_at.ends if set_at is not None else time(15, 0)
                     created = datetime.combine(item.assigned_on, ends)
+                    if created > now:
+                        continue  # set at a lesson still to come: not news yet
                     found.append(
                         (
                             created,

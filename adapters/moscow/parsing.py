@@ -1007,6 +1007,19 @@ def _prefer(given: float | None, computed: float | None) -> float | None:
 # -- changes -----------------------------------------------------------------------------
 
 
+def _change_lesson_date(item: Mapping[str, Any], kind: ChangeKind) -> date | None:
+    """The lesson a change is about: where the mark was given or the homework was set.
+
+    МЭШ dates a homework notification by the lesson it is *for*; when it also says when the
+    homework was set (``new_date_assigned_on``), that lesson is used, as every region does.
+    """
+    if kind in (ChangeKind.HOMEWORK_CREATED, ChangeKind.HOMEWORK_UPDATED):
+        assigned = parse_date(item.get("new_date_assigned_on"))
+        if assigned is not None:
+            return assigned
+    return parse_date(item.get("lesson_date"))
+
+
 def parse_notifications(document: Any, *, student_id: str, tz: ZoneInfo) -> list[Change]:
     """``notifications/search`` → the student's changes, newest first."""
     changes: list[Change] = []
@@ -1026,7 +1039,7 @@ def parse_notifications(document: Any, *, student_id: str, tz: ZoneInfo) -> list
                 kind=kind,
                 at=at,
                 subject_name=subject,
-                lesson_date=parse_date(item.get("lesson_date")),
+                lesson_date=_change_lesson_date(item, kind),
                 mark_value=mark,
                 previous_mark_value=_text(item.get("old_mark_value")),
                 homework_text=text,

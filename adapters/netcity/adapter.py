@@ -270,7 +270,12 @@ class NetCityAdapter(DiaryAdapter):
 
         def parse(student_id: str, payload: Any) -> list[Change]:
             return parsing.parse_changes(
-                payload, student_id=student_id, types=types, tz=tz, since=since
+                payload,
+                student_id=student_id,
+                types=types,
+                tz=tz,
+                since=since,
+                until=self.deps.clock.now(),
             )
 
         return await self._per_student(caller, student_ids, DateRange(start, end), parse)

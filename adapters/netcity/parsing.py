@@ -428,9 +428,19 @@ def parse_diary(
 
 
 def parse_changes(
-    payload: Json, *, student_id: str, types: AssignmentTypes, tz: ZoneInfo, since: datetime
+    payload: Json,
+    *,
+    student_id: str,
+    types: AssignmentTypes,
+    tz: ZoneInfo,
+    since: datetime,
+    until: datetime,
 ) -> list[Change]:
-    """New marks (``markDate``) and homework (``assignDate``) after ``since``, newest first."""
+    """New marks (``markDate``) and homework (``assignDate``) after ``since``, newest first.
+
+    The diary also lists homework set for lessons still to come today; a change is news only
+    once it has happened, so nothing dated after ``until`` (now) is reported.
+    """
     changes: list[Change] = []
     for day in payload["weekDays"]:
         for lesson in day["lessons"]:
@@ -440,7 +450,11 @@ def parse_changes(
                 mark = parse_mark(
                     assignment, subject=subject, lesson_date=lesson_date, types=types, tz=tz
                 )
-                if mark is not None and mark.created_at is not None and mark.created_at > since:
+                if (
+                    mark is not None
+                    and mark.created_at is not None
+                    and since < mark.created_at <= until
+                ):
                     changes.append(
                         Change(
                             id=f"mark:{mark.id}",
@@ -455,7 +469,7 @@ def parse_changes(
                 assigned = assignment.get("assignDate")
                 if int(assignment["typeId"]) in types.homework and assigned:
                     at = parse_local_datetime(assigned, tz)
-                    if at > since:
+                    if since < at <= until:
                         changes.append(
                             Change(
                                 id=f"homework:{assignment['id']}",

@@ -173,3 +173,32 @@ def test_a_students_school_login_sees_the_marks_of_their_own_today(
             for day in world.days(first, first + timedelta(days=6))
         ]
         assert answered == expected, region
+
+
+CHANGES = """
+query { me { children {
+  id school { region { code } }
+  changes(days: 14, first: 100) { edges { node { kind at subjectName lessonDate } } }
+} } }
+"""
+
+
+def test_the_changes_feed_dates_every_change_by_its_regions_lesson(
+    clock: Clock, fresh_demo: DemoGateway
+) -> None:
+    now = clock.now()
+    body = fresh_demo.query(CHANGES, persona="parent")
+    assert "errors" not in body, body.get("errors")
+    for child in body["data"]["me"]["children"]:
+        region = child["school"]["region"]["code"]
+        world = World.build(region, clock=clock)
+        student = world.students[int(decode_id(child["id"]).native)]
+        for edge in child["changes"]["edges"]:
+            change = edge["node"]
+            at = datetime.fromisoformat(change["at"])
+            assert at <= now, (region, change)
+            day = date.fromisoformat(change["lessonDate"])
+            subjects = {le.subject for le in world.lessons(student.class_id, day)}
+            assert change["subjectName"] in subjects, (region, change)
+            if change["kind"] in ("MARK_CREATED", "MARK_UPDATED"):
+                assert at.astimezone(world.zone).date() >= day, (region, change)

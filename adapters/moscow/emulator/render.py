@@ -976,11 +976,14 @@ class MoscowData:
                         },
                     )
                 )
+        now = world.now()
         for day in world.days(start, world.today):
             for homework in world.homework(student.class_id, day):
                 set_at = world.find_lesson(homework.lesson_id)
                 assert set_at is not None
                 at = datetime.combine(day, set_at.ends) + timedelta(minutes=10)
+                if at > now:
+                    continue  # set at a lesson still to come: not news yet
                 found.append(
                     (
                         at,

@@ -202,8 +202,14 @@ def test_unknown_attendance_code_keeps_the_code(types: parsing.AssignmentTypes) 
 
 def test_changes_after_since_newest_first(types: parsing.AssignmentTypes) -> None:
     since = datetime(2025, 10, 14, 10, 0, tzinfo=TZ)
+    until = datetime(2025, 10, 18, 12, 0, tzinfo=TZ)
     changes = parsing.parse_changes(
-        load("student_diary_GET.json"), student_id=STUDENT, types=types, tz=TZ, since=since
+        load("student_diary_GET.json"),
+        student_id=STUDENT,
+        types=types,
+        tz=TZ,
+        since=since,
+        until=until,
     )
     summary = [(c.kind, c.at, c.subject_name, c.mark_value or c.homework_text) for c in changes]
     assert summary == [
@@ -217,6 +223,22 @@ def test_changes_after_since_newest_first(types: parsing.AssignmentTypes) -> Non
     ]  # fmt: skip
     assert changes[0].id == "homework:740001000954111"
     assert len({c.id for c in changes}) == len(changes)
+
+
+def test_changes_never_report_what_has_not_happened_yet(types: parsing.AssignmentTypes) -> None:
+    """Homework set for a lesson later today is in the diary, not yet in the news."""
+    since = datetime(2025, 10, 14, 10, 0, tzinfo=TZ)
+    until = datetime(2025, 10, 16, 12, 0, tzinfo=TZ)
+    changes = parsing.parse_changes(
+        load("student_diary_GET.json"),
+        student_id=STUDENT,
+        types=types,
+        tz=TZ,
+        since=since,
+        until=until,
+    )
+    assert changes and all(since < c.at <= until for c in changes)
+    assert "homework:740001000954111" not in {c.id for c in changes}  # set on Friday 17th
 
 
 def test_student_card_keeps_only_legal_representatives_contacts() -> None:
