@@ -14,7 +14,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters import FIVE_POINT, NO_GRADE, PASS_FAIL, ChangeKind, Grade, Lesson, Role, Subject
+from adapters import (
+    FIVE_POINT,
+    NO_GRADE,
+    PASS_FAIL,
+    Change,
+    ChangeKind,
+    Grade,
+    Lesson,
+    Role,
+    Subject,
+)
 from adapters.netcity import parsing
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -200,10 +210,8 @@ def test_unknown_attendance_code_keeps_the_code(types: parsing.AssignmentTypes) 
     assert (parsed.absence.reason, parsed.absence.excused) == ("ОП", None)
 
 
-def test_changes_after_since_newest_first(types: parsing.AssignmentTypes) -> None:
-    since = datetime(2025, 10, 14, 10, 0, tzinfo=TZ)
-    until = datetime(2025, 10, 18, 12, 0, tzinfo=TZ)
-    changes = parsing.parse_changes(
+def _changes(types: parsing.AssignmentTypes, since: datetime, *, until: datetime) -> list[Change]:
+    return parsing.parse_changes(
         load("student_diary_GET.json"),
         student_id=STUDENT,
         types=types,
@@ -211,6 +219,11 @@ def test_changes_after_since_newest_first(types: parsing.AssignmentTypes) -> Non
         since=since,
         until=until,
     )
+
+
+def test_changes_after_since_newest_first(types: parsing.AssignmentTypes) -> None:
+    since = datetime(2025, 10, 14, 10, 0, tzinfo=TZ)
+    changes = _changes(types, since, until=datetime(2025, 10, 18, 12, 0, tzinfo=TZ))
     summary = [(c.kind, c.at, c.subject_name, c.mark_value or c.homework_text) for c in changes]
     assert summary == [
         (ChangeKind.HOMEWORK_CREATED, datetime(2025, 10, 17, 9, 15, tzinfo=TZ), "Русский язык",
@@ -229,14 +242,7 @@ def test_changes_never_report_what_has_not_happened_yet(types: parsing.Assignmen
     """Homework set for a lesson later today is in the diary, not yet in the news."""
     since = datetime(2025, 10, 14, 10, 0, tzinfo=TZ)
     until = datetime(2025, 10, 16, 12, 0, tzinfo=TZ)
-    changes = parsing.parse_changes(
-        load("student_diary_GET.json"),
-        student_id=STUDENT,
-        types=types,
-        tz=TZ,
-        since=since,
-        until=until,
-    )
+    changes = _changes(types, since, until=until)
     assert changes and all(since < c.at <= until for c in changes)
     assert "homework:740001000954111" not in {c.id for c in changes}  # set on Friday 17th
 
