@@ -27,7 +27,8 @@ def _personas() -> tuple[Persona, ...]:
         Persona(
             "parent",
             national_id("parent", ""),
-            "legal representative of four children: siblings in 74 and 11, twins in one class in 77",
+            "legal representative of four children: siblings in 74 and 11, "
+            "twins in one class in 77",
         ),
         Persona(
             "other-parent",
