@@ -8,9 +8,14 @@ foreign error into the :mod:`adapters.errors` tree, logs one line without person
 and checks the hook's invariants (batch results as long as their keys, lessons inside the
 requested range and sorted).
 
+Every id a public method takes is checked against the shapes the adapter declares in
+``native_ids`` (:mod:`adapters.native_ids`) before any hook runs: a malformed id fails its
+slot (or the call) with :class:`~adapters.native_ids.InvalidIdError`, and no hook sees it.
+
 To write an adapter: subclass :class:`DiaryAdapter`, declare ``slug``, ``diary_system``,
-``capabilities``, ``login_methods`` and ``config_model``, implement the hooks for the
-declared capabilities. A hook for an undeclared capability is never called.
+``capabilities``, ``login_methods``, ``config_model`` and ``native_ids``, implement the
+hooks for the declared capabilities. A hook for an undeclared capability is never called.
+Build every provider URL path with :func:`adapters.paths.provider_path`.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from .models import (
     Student,
     SubjectProgress,
 )
+from .native_ids import IdKind, InvalidIdError, NativeIdShapes, is_native_id
 from .progress import compute_progress
 
 __all__ = [
@@ -143,6 +149,8 @@ class DiaryAdapter(abc.ABC):
     login_methods: ClassVar[tuple[LoginMethod, ...]] = (LoginMethod.NATIONAL_SSO,)
     config_model: ClassVar[type[Any]]
     """A frozen dataclass of the adapter's settings (its ``[regions.CODE]`` keys)."""
+    native_ids: ClassVar[NativeIdShapes] = {}
+    """The full-match shape of the provider's ids per kind; an undeclared kind has none."""
 
     def __init__(self, *, region: RegionInfo, config: Any, deps: AdapterDeps) -> None:
         self.region = region
@@ -161,6 +169,32 @@ class DiaryAdapter(abc.ABC):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    # -- native ids --------------------------------------------------------------------
+
+    def is_native_id(self, kind: IdKind, value: str) -> bool:
+        """Whether ``value`` is a well-formed id of ``kind`` for this provider."""
+        return is_native_id(self.native_ids, kind, value)
+
+    def _invalid_id(self, kind: IdKind) -> InvalidIdError:
+        return InvalidIdError(f"malformed {kind.value} id", provider=self.slug)
+
+    def _check_id(self, kind: IdKind, value: str) -> None:
+        if not self.is_native_id(kind, value):
+            raise self._invalid_id(kind)
+
+    async def _valid_only(
+        self,
+        capability: Capability,
+        kind: IdKind,
+        ids: Sequence[str],
+        fetch: Callable[[list[str]], Awaitable[BatchResult[T]]],
+    ) -> BatchResult[T]:
+        """``fetch`` the well-formed ids; each malformed one fails its own slot."""
+        self._require(capability)
+        valid = [i for i in ids if self.is_native_id(kind, i)]
+        found = iter(await fetch(valid) if valid else [])
+        return [next(found) if self.is_native_id(kind, i) else self._invalid_id(kind) for i in ids]
 
     # -- the template ------------------------------------------------------------------
 
@@ -252,68 +286,80 @@ class DiaryAdapter(abc.ABC):
         self, caller: Caller, student_ids: Sequence[str]
     ) -> BatchResult[Student]:
         """Students by id; a slot holds ``NotFoundError`` for an unknown id."""
-        ids = list(student_ids)
-        result = await self._call(
-            Capability.PROFILE,
-            "students",
-            caller,
-            self._key(ids),
-            lambda: self._fetch_students(caller, ids),
-            student_ids=ids,
-        )
-        self._check_batch(ids, result)
-        return result
+
+        async def fetch(ids: list[str]) -> BatchResult[Student]:
+            result = await self._call(
+                Capability.PROFILE,
+                "students",
+                caller,
+                self._key(ids),
+                lambda: self._fetch_students(caller, ids),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            return result
+
+        return await self._valid_only(Capability.PROFILE, IdKind.STUDENT, student_ids, fetch)
 
     async def get_diaries(
         self, caller: Caller, student_ids: Sequence[str], days: DateRange
     ) -> BatchResult[list[Lesson]]:
         """Each student's lessons in ``days``, with their marks, homework and absences."""
-        ids = list(student_ids)
-        result = await self._call(
-            Capability.SCHEDULE,
-            "diary",
-            caller,
-            self._key(ids, days.start, days.end),
-            lambda: self._fetch_diaries(caller, ids, days),
-            student_ids=ids,
-        )
-        self._check_batch(ids, result)
-        for slot in result:
-            if isinstance(slot, list):
-                self._check_lessons(slot, days)
-        return result
+
+        async def fetch(ids: list[str]) -> BatchResult[list[Lesson]]:
+            result = await self._call(
+                Capability.SCHEDULE,
+                "diary",
+                caller,
+                self._key(ids, days.start, days.end),
+                lambda: self._fetch_diaries(caller, ids, days),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            for slot in result:
+                if isinstance(slot, list):
+                    self._check_lessons(slot, days)
+            return result
+
+        return await self._valid_only(Capability.SCHEDULE, IdKind.STUDENT, student_ids, fetch)
 
     async def get_marks(
         self, caller: Caller, student_ids: Sequence[str], days: DateRange
     ) -> BatchResult[list[Mark]]:
         """Each student's marks for lessons in ``days`` (filtered on the lesson date)."""
-        ids = list(student_ids)
-        result = await self._call(
-            Capability.MARKS,
-            "marks",
-            caller,
-            self._key(ids, days.start, days.end),
-            lambda: self._fetch_marks(caller, ids, days),
-            student_ids=ids,
-        )
-        self._check_batch(ids, result)
-        return result
+
+        async def fetch(ids: list[str]) -> BatchResult[list[Mark]]:
+            result = await self._call(
+                Capability.MARKS,
+                "marks",
+                caller,
+                self._key(ids, days.start, days.end),
+                lambda: self._fetch_marks(caller, ids, days),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            return result
+
+        return await self._valid_only(Capability.MARKS, IdKind.STUDENT, student_ids, fetch)
 
     async def get_progress(
         self, caller: Caller, student_ids: Sequence[str], days: DateRange
     ) -> BatchResult[list[SubjectProgress]]:
         """Per-subject weighted averages over ``days``."""
-        ids = list(student_ids)
-        result = await self._call(
-            Capability.PROGRESS,
-            "progress",
-            caller,
-            self._key(ids, days.start, days.end),
-            lambda: self._fetch_progress(caller, ids, days),
-            student_ids=ids,
-        )
-        self._check_batch(ids, result)
-        return result
+
+        async def fetch(ids: list[str]) -> BatchResult[list[SubjectProgress]]:
+            result = await self._call(
+                Capability.PROGRESS,
+                "progress",
+                caller,
+                self._key(ids, days.start, days.end),
+                lambda: self._fetch_progress(caller, ids, days),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            return result
+
+        return await self._valid_only(Capability.PROGRESS, IdKind.STUDENT, student_ids, fetch)
 
     async def get_changes(
         self, caller: Caller, student_ids: Sequence[str], since: datetime
@@ -324,20 +370,25 @@ class DiaryAdapter(abc.ABC):
         """
         if since.tzinfo is None:
             since = since.replace(tzinfo=self.region.timezone)
-        ids = list(student_ids)
-        result = await self._call(
-            Capability.CHANGES,
-            "changes",
-            caller,
-            self._key(ids, since.isoformat()),
-            lambda: self._fetch_changes(caller, ids, since),
-            student_ids=ids,
-        )
-        self._check_batch(ids, result)
-        return result
+
+        async def fetch(ids: list[str]) -> BatchResult[list[Change]]:
+            result = await self._call(
+                Capability.CHANGES,
+                "changes",
+                caller,
+                self._key(ids, since.isoformat()),
+                lambda: self._fetch_changes(caller, ids, since),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            return result
+
+        return await self._valid_only(Capability.CHANGES, IdKind.STUDENT, student_ids, fetch)
 
     async def get_journal(self, caller: Caller, group_id: str, days: DateRange) -> Journal:
         """A group's journal over ``days`` (staff only; the provider checks it too)."""
+        self._require(Capability.JOURNAL)
+        self._check_id(IdKind.GROUP, group_id)
         return await self._call(
             Capability.JOURNAL,
             "journal",
@@ -348,6 +399,8 @@ class DiaryAdapter(abc.ABC):
 
     async def get_bell_schedule(self, caller: Caller | None, school_id: str) -> BellSchedule:
         """A school's lesson times."""
+        self._require(Capability.BELLS)
+        self._check_id(IdKind.SCHOOL, school_id)
         return await self._call(
             Capability.BELLS,
             "bells",
@@ -360,6 +413,9 @@ class DiaryAdapter(abc.ABC):
         self, caller: Caller, student_id: str, homework_id: str, done: bool
     ) -> Homework:
         """Mark a student's homework done or not done; never retried, never cached."""
+        self._require(Capability.HOMEWORK_DONE)
+        self._check_id(IdKind.STUDENT, student_id)
+        self._check_id(IdKind.HOMEWORK, homework_id)
         return await self._call(
             Capability.HOMEWORK_DONE,
             "homework_done",

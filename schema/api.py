@@ -26,7 +26,7 @@ from .diary import Diary, Homework
 from .directory import Region, School
 from .errors import ErrorCode, coded_error, from_adapter_error
 from .extensions import AuditTrail, masked_errors
-from .ids import decode_id, encode_id
+from .ids import GlobalId, NonCanonicalIdError, decode_id, encode_id
 from .journal import Journal, staff_relation
 from .limits import QueryLimits, limit_extensions
 from .policy import FAMILY, Access, Relation, relations_to_student
@@ -40,9 +40,10 @@ __all__ = ["Mutation", "Query", "build_schema", "load_student"]
 async def load_student(info: Info, student_id: str) -> Student:
     """A student by global id, with the viewer's access decided from the region's data.
 
-    Raises ``FORBIDDEN`` when the viewer has no relationship to the student at all.
+    Raises ``FORBIDDEN`` when the viewer has no relationship to the student at all, and
+    ``BAD_USER_INPUT`` for an id that is malformed or not spelled the one way.
     """
-    gid = decode_id(student_id, expected="Student")
+    gid = _decode(info, student_id, expected="Student")
     context = info.context
     context.require_caller()
     if gid.region not in context.registry:
@@ -57,7 +58,7 @@ async def load_student(info: Info, student_id: str) -> Student:
     profile = await _profile(info, gid.region)
     if profile is None and session_student is None:
         # the region's system does not know this person: no relationship to anyone there
-        _refused(info, gid.region, student_id)
+        _refused(info, gid)
     try:
         model = await context.loaders.students.load((gid.region, gid.native))
     except GraphQLError as error:
@@ -67,16 +68,43 @@ async def load_student(info: Info, student_id: str) -> Student:
             ErrorCode.NOT_FOUND.value,
             ErrorCode.FORBIDDEN.value,
         ):
-            _refused(info, gid.region, student_id)
+            _refused(info, gid)
         raise
     access = relations_to_student(model, profile, session_student_id=session_student)
     if not access.relations - {Relation.PUBLIC, Relation.SIGNED_IN}:
-        _refused(info, gid.region, student_id)
+        _refused(info, gid)
     return Student.build(model, gid.region, access)
 
 
-def _refused(info: Info, region: str, student_id: str) -> NoReturn:
+def _decode(info: Info, value: str, *, expected: str | tuple[str, ...]) -> GlobalId:
+    """Decode a client's id, validated by its region's adapter before any provider call.
+
+    Another spelling of a child's id (``=`` padding, leading zeros…) is refused with
+    ``BAD_USER_INPUT``, and a signed-in viewer's attempt is recorded against the child's
+    canonical id (a homework's student is that child).
+    """
+    try:
+        return decode_id(value, expected=expected, adapters=info.context.registry)
+    except NonCanonicalIdError as error:
+        canonical = error.canonical
+        if (
+            info.context.caller is not None
+            and canonical.region in info.context.registry
+            and canonical.type in ("Student", "Homework")
+        ):
+            child = GlobalId("Student", canonical.region, canonical.parts[0])
+            _note_refused(info, child, "student" if canonical.type == "Student" else "homework")
+        raise
+
+
+def _refused(info: Info, gid: GlobalId) -> NoReturn:
     """Record a refused attempt at a student's records in the audit trail, then refuse."""
+    _note_refused(info, gid, "student")
+    raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
+
+
+def _note_refused(info: Info, gid: GlobalId, field: str) -> None:
+    """Record a refused attempt at a student's records, under their canonical id."""
     context = info.context
     context.pending_audit.append(
         AuditEvent(
@@ -84,14 +112,13 @@ def _refused(info: Info, region: str, student_id: str) -> NoReturn:
             viewer=viewer_label(info),
             role="none",
             relation="none",
-            region=region,
-            student=student_id,
-            fields=("student",),
+            region=gid.region,
+            student=encode_id("Student", gid.region, gid.native),
+            fields=(field,),
             allowed=False,
             request_id=context.request_id,
         )
     )
-    raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
 
 
 async def _profile(info: Info, region: str) -> RegionProfile | None:
@@ -109,11 +136,13 @@ class Query:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
     ) -> Node | None:
-        gid = decode_id(id, expected=("Region", "School", "Student"))
+        gid = _decode(info, id, expected=("Region", "School", "Student"))
         if gid.region not in info.context.registry:
             raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
         adapter = info.context.registry[gid.region]
         if gid.type == "Region":
+            if gid.native != gid.region:
+                raise coded_error(ErrorCode.BAD_USER_INPUT, "malformed region id")
             return Region.from_adapter(adapter)
         if gid.type == "School":
             for school in await info.context.loaders.schools.load(gid.region):
@@ -153,7 +182,7 @@ class Query:
         start: Annotated[date, strawberry.argument(name="from", description="First day.")],
         end: Annotated[date, strawberry.argument(name="to", description="Last day.")],
     ) -> Journal | None:
-        gid = decode_id(group_id, expected="Group")
+        gid = _decode(info, group_id, expected="Group")
         context = info.context
         caller = context.require_caller()
         if gid.region not in context.registry:
@@ -223,10 +252,12 @@ class Mutation:
         homework_id: Annotated[strawberry.ID, strawberry.argument(description="Homework id.")],
         done: Annotated[bool, strawberry.argument(description="Done (true) or not (false).")],
     ) -> HomeworkDonePayload | None:
-        gid = decode_id(homework_id, expected="Homework")
-        student_native, _, homework_native = gid.native.partition("/")
-        if not homework_native:
-            raise coded_error(ErrorCode.BAD_USER_INPUT, "malformed homework id")
+        # Both halves are in the provider's shape (digits only for these providers): nothing
+        # of a client's text reaches the provider's URL path.
+        gid = _decode(info, homework_id, expected="Homework")
+        if gid.region not in info.context.registry:
+            raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
+        student_native, homework_native = gid.parts
         student = await load_student(info, encode_id("Student", gid.region, student_native))
         if not student.access.relations & FAMILY:
             raise coded_error(

@@ -2,17 +2,54 @@
 
 A global id is ``base64url("Type:region:native")`` without padding. Clients must treat it
 as opaque; the gateway uses the region to pick the adapter.
+
+Every id has exactly one spelling. :func:`decode_id` refuses any other with
+``BAD_USER_INPUT``: ``=`` padding, the standard base64 alphabet, stray characters, non-zero
+trailing bits, and (given the regions' adapters) a native part that is not in the
+provider's shape for that type (``..``, ``/``, ``%2F``, leading zeros, Unicode digits).
+Where such a spelling still names a well-formed id, the error is a
+:class:`NonCanonicalIdError` carrying the canonical id, so a refused attempt can be
+recorded against the record it names.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import ErrorCode, coded_error
+from graphql import GraphQLError
 
-__all__ = ["GlobalId", "decode_id", "encode_id"]
+from adapters import DiaryAdapter
+from adapters.native_ids import IdKind, canonical_native_id
+
+from .errors import ErrorCode
+
+__all__ = [
+    "MAX_ID_LENGTH",
+    "NATIVE_KINDS",
+    "GlobalId",
+    "NonCanonicalIdError",
+    "decode_id",
+    "encode_id",
+]
+
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9_+/-]")
+
+MAX_ID_LENGTH = 256
+"""Longer input is refused before it is decoded (no id the gateway issues comes close)."""
+
+NATIVE_KINDS: Mapping[str, tuple[IdKind, ...]] = {
+    "Student": (IdKind.STUDENT,),
+    "School": (IdKind.SCHOOL,),
+    "Group": (IdKind.GROUP,),
+    "Homework": (IdKind.STUDENT, IdKind.HOMEWORK),
+}
+"""The provider id kinds a type's native part is made of (``/``-separated), for the types
+a client may send. A ``Region``'s native part is its code."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +60,26 @@ class GlobalId:
     region: str
     native: str
 
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The native part's provider ids (``student/homework`` for a homework)."""
+        return tuple(self.native.split("/"))
+
+    def encode(self) -> str:
+        """The id's one spelling."""
+        return encode_id(self.type, self.region, self.native)
+
+
+class NonCanonicalIdError(GraphQLError):
+    """A ``BAD_USER_INPUT`` refusal of another spelling of a well-formed id."""
+
+    def __init__(self, canonical: GlobalId) -> None:
+        super().__init__(
+            "id is not in its canonical form",
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+        self.canonical = canonical
+
 
 def encode_id(type_name: str, region: str, native: str) -> str:
     """The opaque global id of a provider object."""
@@ -30,24 +87,75 @@ def encode_id(type_name: str, region: str, native: str) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def decode_id(value: str, *, expected: str | tuple[str, ...] | None = None) -> GlobalId:
-    """Decode a global id, checking its type.
+def _malformed(value: str) -> GraphQLError:
+    return GraphQLError(
+        f"malformed id {value[:40]!r}", extensions={"code": ErrorCode.BAD_USER_INPUT.value}
+    )
 
-    Raises:
-        GraphQLError: ``BAD_USER_INPUT`` when the id is not one of ours or of another type.
-    """
+
+def _read(value: str) -> GlobalId:
+    """Whatever the text decodes to, leniently (every alphabet, padding or not)."""
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
+        raise _malformed(str(value))
     try:
-        padded = value + "=" * (-len(value) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+        # both alphabets, any padding, stray characters skipped: what it names, if anything
+        data = _NOT_BASE64.sub(b"", value.encode("ascii"))
+        text = base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4)).decode("utf-8")
         type_name, region, native = text.split(":", 2)
     except (ValueError, binascii.Error, UnicodeError):
-        raise coded_error(ErrorCode.BAD_USER_INPUT, f"malformed id {value[:40]!r}") from None
+        raise _malformed(value) from None
     if not (type_name and region and native):
-        raise coded_error(ErrorCode.BAD_USER_INPUT, f"malformed id {value[:40]!r}")
-    allowed = (expected,) if isinstance(expected, str) else expected
-    if allowed is not None and type_name not in allowed:
-        raise coded_error(
-            ErrorCode.BAD_USER_INPUT,
-            f"id is a {type_name}, expected {' or '.join(allowed)}",
-        )
+        raise _malformed(value)
     return GlobalId(type_name, region, native)
+
+
+def _canonical_native(adapter: DiaryAdapter, gid: GlobalId) -> str:
+    """The native part in the provider's shape, or ``BAD_USER_INPUT``."""
+    kinds = NATIVE_KINDS.get(gid.type)
+    if kinds is None:
+        return gid.native  # not a provider id a client may send (Region: checked by callers)
+    parts = gid.parts
+    if len(parts) != len(kinds):
+        raise _malformed(gid.encode())
+    canonical = [
+        canonical_native_id(adapter.native_ids, kind, part)
+        for kind, part in zip(kinds, parts, strict=True)
+    ]
+    if any(part is None for part in canonical):
+        raise GraphQLError(
+            f"malformed {gid.type.lower()} id for region {gid.region}",
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+    return "/".join(part for part in canonical if part is not None)
+
+
+def decode_id(
+    value: str,
+    *,
+    expected: str | tuple[str, ...] | None = None,
+    adapters: Mapping[str, DiaryAdapter] | None = None,
+) -> GlobalId:
+    """Decode a global id, checking its type and that it is spelled the one way.
+
+    With ``adapters`` (region code → adapter), the native part of an id of a known region
+    must also be in that provider's shape (:data:`NATIVE_KINDS`); an unknown region is left
+    to the caller (``NOT_FOUND``), which then makes no provider call.
+
+    Raises:
+        GraphQLError: ``BAD_USER_INPUT`` when the id is not one of ours, of another type,
+            or its native part is not in the provider's shape;
+            :class:`NonCanonicalIdError` (also ``BAD_USER_INPUT``) when it is another
+            spelling of a well-formed id.
+    """
+    gid = _read(value)
+    allowed = (expected,) if isinstance(expected, str) else expected
+    if allowed is not None and gid.type not in allowed:
+        raise GraphQLError(
+            f"id is a {gid.type[:40]}, expected {' or '.join(allowed)}",
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+    if adapters is not None and gid.region in adapters:
+        gid = dataclasses.replace(gid, native=_canonical_native(adapters[gid.region], gid))
+    if gid.encode() != value:
+        raise NonCanonicalIdError(gid)
+    return gid

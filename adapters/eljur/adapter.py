@@ -46,6 +46,7 @@ from adapters.models import (
     School,
     Student,
 )
+from adapters.native_ids import DIGITS, IdKind, NativeIdShapes
 from adapters.seed import Worlds
 
 from . import parsing
@@ -99,6 +100,14 @@ class ElJurAdapter(DiaryAdapter):
         LoginMethod.SCHOOL_LOGIN,
     )
     config_model: ClassVar[type[Any]] = ElJurConfig
+    native_ids: ClassVar[NativeIdShapes] = {
+        # ЭлЖур's student, group and homework ids are integers; a school is its vendor id
+        # (an integer in these regions' vendors).
+        IdKind.STUDENT: DIGITS,
+        IdKind.SCHOOL: DIGITS,
+        IdKind.GROUP: DIGITS,
+        IdKind.HOMEWORK: DIGITS,
+    }
 
     def __init__(self, *, region: RegionInfo, config: Any, deps: AdapterDeps) -> None:
         settings = config if isinstance(config, ElJurConfig) else ElJurConfig()

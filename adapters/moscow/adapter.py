@@ -46,6 +46,7 @@ from adapters.models import (
     SubjectProgress,
     Teacher,
 )
+from adapters.native_ids import DIGITS, GUID, IdKind, NativeIdShapes
 
 from .client import Credentials, MoscowClient
 from .config import MoscowConfig
@@ -102,6 +103,16 @@ class MoscowAdapter(DiaryAdapter):
         LoginMethod.SCHOOL_LOGIN,
     )
     config_model: ClassVar[type[Any]] = MoscowConfig
+    native_ids: ClassVar[NativeIdShapes] = {
+        # A student's two ids: the integer (family API ``student_id``, teacher API
+        # ``student_profile_id``) is the adapter's id; the GUID (``contingent_guid``) is
+        # only ever read from the provider and sent back as the calendar's ``person_ids``.
+        IdKind.STUDENT: DIGITS,
+        IdKind.CONTINGENT_GUID: GUID,
+        IdKind.SCHOOL: DIGITS,
+        IdKind.GROUP: DIGITS,
+        IdKind.HOMEWORK: DIGITS,  # homework_entry_student_id: a path segment when marked done
+    }
 
     def __init__(self, *, region: RegionInfo, config: MoscowConfig, deps: AdapterDeps) -> None:
         super().__init__(region=region, config=config, deps=deps)
@@ -327,9 +338,9 @@ class MoscowAdapter(DiaryAdapter):
 
         async def diary(student_id: str) -> list[Lesson]:
             guid = self._known(directory, student_id).guid
-            if guid is None:
+            if guid is None or not self.is_native_id(IdKind.CONTINGENT_GUID, guid):
                 raise ProviderResponseError(
-                    "the provider gave no contingent_guid", provider=self.slug
+                    "the provider gave no well-formed contingent_guid", provider=self.slug
                 )
             events, homework, attendance = await asyncio.gather(
                 self._with(caller, lambda c: self._client.events(c, guid, days.start, days.end)),

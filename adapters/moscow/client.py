@@ -17,13 +17,14 @@ from typing import Any
 import httpx
 
 from adapters.errors import AdapterError, ProviderUnavailableError, error_for_status
+from adapters.paths import ProviderPath, provider_path
 
 from .config import MoscowConfig
 
 __all__ = ["Credentials", "MoscowClient"]
 
-_FAMILY = "/api/family/mobile/v1"
-_TEACHER = "/api/ej/core/teacher/v1"
+_FAMILY = ("api", "family", "mobile", "v1")
+_TEACHER = ("api", "ej", "core", "teacher", "v1")
 _PAGE_SIZE = 200
 _MAX_PAGES = 50
 
@@ -55,7 +56,7 @@ class MoscowClient:
     async def _request(
         self,
         method: str,
-        path: str,
+        path: ProviderPath,
         *,
         creds: Credentials | None = None,
         family: bool = False,
@@ -121,29 +122,37 @@ class MoscowClient:
     async def login(self, login: str, password: str) -> Any:
         """``POST /lms/api/sessions``: a student's school-issued login."""
         return await self._request(
-            "POST", "/lms/api/sessions", body={"login": login, "password_plain": password}
+            "POST",
+            provider_path("lms", "api", "sessions"),
+            body={"login": login, "password_plain": password},
         )
 
     async def exchange(self, sso_token: str) -> Any:
         """``POST /v3/auth/sudir/auth``: a national SSO token for an МЭШ token."""
-        return await self._request("POST", "/v3/auth/sudir/auth", bearer=sso_token)
+        return await self._request(
+            "POST", provider_path("v3", "auth", "sudir", "auth"), bearer=sso_token
+        )
 
     async def schools(self) -> Any:
         """``GET /core/api/schools``: the public school directory, where a server has one."""
-        return await self._request("GET", "/core/api/schools")
+        return await self._request("GET", provider_path("core", "api", "schools"))
 
     async def profile_info(self, creds: Credentials) -> Any:
-        return await self._request("GET", "/acl/api/users/profile_info", creds=creds)
+        return await self._request(
+            "GET", provider_path("acl", "api", "users", "profile_info"), creds=creds
+        )
 
     # -- family API --------------------------------------------------------------------
 
     async def family_profile(self, creds: Credentials) -> Any:
-        return await self._request("GET", f"{_FAMILY}/profile", creds=creds, family=True)
+        return await self._request(
+            "GET", provider_path(*_FAMILY, "profile"), creds=creds, family=True
+        )
 
     async def marks(self, creds: Credentials, student_id: str, start: date, end: date) -> Any:
         params = {"student_id": student_id, **self._range(start, end)}
         return await self._request(
-            "GET", f"{_FAMILY}/marks", creds=creds, family=True, params=params
+            "GET", provider_path(*_FAMILY, "marks"), creds=creds, family=True, params=params
         )
 
     async def homeworks_short(
@@ -151,13 +160,17 @@ class MoscowClient:
     ) -> Any:
         params = {"student_id": student_id, **self._range(start, end)}
         return await self._request(
-            "GET", f"{_FAMILY}/homeworks/short", creds=creds, family=True, params=params
+            "GET",
+            provider_path(*_FAMILY, "homeworks", "short"),
+            creds=creds,
+            family=True,
+            params=params,
         )
 
     async def set_homework_done(self, creds: Credentials, entry_id: str, done: bool) -> Any:
         return await self._request(
             "POST" if done else "DELETE",
-            f"{_FAMILY}/homeworks/{entry_id}/done",
+            provider_path(*_FAMILY, "homeworks", entry_id, "done"),
             creds=creds,
             family=True,
         )
@@ -170,24 +183,30 @@ class MoscowClient:
             "expand": "marks,homework,absence_reason_id",
         }
         return await self._request(
-            "GET", "/api/eventcalendar/v1/api/events", creds=creds, role=True, params=params
+            "GET",
+            provider_path("api", "eventcalendar", "v1", "api", "events"),
+            creds=creds,
+            role=True,
+            params=params,
         )
 
     async def attendance(self, creds: Credentials, student_id: str, start: date, end: date) -> Any:
         params = {"student_id": student_id, **self._range(start, end)}
         return await self._request(
-            "GET", f"{_FAMILY}/attendance", creds=creds, family=True, params=params
+            "GET", provider_path(*_FAMILY, "attendance"), creds=creds, family=True, params=params
         )
 
     async def nonattendance_reasons(self, creds: Credentials) -> Any:
         return await self._request(
-            "GET", "/api/ej/core/family/v1/nonattendance_reasons", creds=creds
+            "GET",
+            provider_path("api", "ej", "core", "family", "v1", "nonattendance_reasons"),
+            creds=creds,
         )
 
     async def subject_marks_short(self, creds: Credentials, student_id: str) -> Any:
         return await self._request(
             "GET",
-            f"{_FAMILY}/subject_marks/short",
+            provider_path(*_FAMILY, "subject_marks", "short"),
             creds=creds,
             family=True,
             params={"student_id": student_id},
@@ -196,7 +215,7 @@ class MoscowClient:
     async def notifications(self, creds: Credentials, student_id: str) -> Any:
         return await self._request(
             "GET",
-            f"{_FAMILY}/notifications/search",
+            provider_path(*_FAMILY, "notifications", "search"),
             creds=creds,
             family=True,
             params={"student_id": student_id},
@@ -209,7 +228,7 @@ class MoscowClient:
         if class_unit_id:
             params["class_unit_id"] = class_unit_id
         return await self._request(
-            "GET", f"{_FAMILY}/school_info", creds=creds, family=True, params=params
+            "GET", provider_path(*_FAMILY, "school_info"), creds=creds, family=True, params=params
         )
 
     # -- teacher API -------------------------------------------------------------------
@@ -224,7 +243,9 @@ class MoscowClient:
                 "per_page": _PAGE_SIZE,
                 "page": page,
             }
-            chunk = await self._request("GET", "/core/api/profiles", creds=creds, params=params)
+            chunk = await self._request(
+                "GET", provider_path("core", "api", "profiles"), creds=creds, params=params
+            )
             if not isinstance(chunk, list):
                 raise ValueError("a class list is not an array")
             members.extend(chunk)
@@ -245,14 +266,20 @@ class MoscowClient:
             params["class_unit_id"] = class_unit_id
         elif school_id is not None:
             params["school_id"] = school_id
-        return await self._request("GET", f"{_TEACHER}/groups", creds=creds, params=params)
+        return await self._request(
+            "GET", provider_path(*_TEACHER, "groups"), creds=creds, params=params
+        )
 
     async def teacher_marks(self, creds: Credentials, group_id: str, start: date, end: date) -> Any:
         params = {"group_id": group_id, **self._range(start, end)}
-        return await self._request("GET", f"{_TEACHER}/marks", creds=creds, params=params)
+        return await self._request(
+            "GET", provider_path(*_TEACHER, "marks"), creds=creds, params=params
+        )
 
     async def schedule_items(
         self, creds: Credentials, group_id: str, start: date, end: date
     ) -> Any:
         params = {"group_id": group_id, **self._range(start, end)}
-        return await self._request("GET", f"{_TEACHER}/schedule_items", creds=creds, params=params)
+        return await self._request(
+            "GET", provider_path(*_TEACHER, "schedule_items"), creds=creds, params=params
+        )

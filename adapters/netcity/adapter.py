@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ..base import AdapterDeps, BatchResult, DiaryAdapter, RegionInfo
 from ..capabilities import Capability
@@ -40,6 +40,7 @@ from ..models import (
     School,
     Student,
 )
+from ..native_ids import DIGITS, IdKind, NativeIdShapes
 from ..seed import Worlds
 from . import parsing
 from .backend import TOKEN_TIMEOUT_MS, NetCityBackend
@@ -82,6 +83,14 @@ class NetCityAdapter(DiaryAdapter):
     )
     login_methods = (LoginMethod.NATIONAL_SSO, LoginMethod.SCHOOL_LOGIN)
     config_model = NetCityConfig
+    native_ids: ClassVar[NativeIdShapes] = {
+        # NetSchool's ids are integers throughout (studentId, schoolId, classId,
+        # assignmentId); the gateway's group is the class-subject pair's integer id.
+        IdKind.STUDENT: DIGITS,
+        IdKind.SCHOOL: DIGITS,
+        IdKind.GROUP: DIGITS,
+        IdKind.HOMEWORK: DIGITS,
+    }
 
     def __init__(self, *, region: RegionInfo, config: NetCityConfig, deps: AdapterDeps) -> None:
         super().__init__(region=region, config=config, deps=deps)

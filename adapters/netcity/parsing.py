@@ -45,6 +45,7 @@ from ..models import (
     Subject,
     Teacher,
 )
+from ..paths import provider_path
 from ..scales import COMMON_TABLE, FIVE_POINT, NO_GRADE, PASS_FAIL, normalize
 
 __all__ = [
@@ -310,7 +311,11 @@ def parse_mark(
 
 
 def _attachment(payload: Json, base_url: str | None) -> Attachment:
-    url = f"{base_url}/webapi/attachments/{payload['id']}" if base_url else None
+    attachment_id = payload["id"]
+    if not isinstance(attachment_id, int | str):
+        raise TypeError("an attachment id is neither an integer nor text")
+    path = provider_path("webapi", "attachments", attachment_id)
+    url = base_url + path if base_url else None
     return Attachment(name=payload["originalFileName"], url=url)
 
 
