@@ -67,6 +67,7 @@ from schema import (
     argument_error,
     validation_rules,
 )
+from schema.limits import fan_out_error
 
 from .audit import AuditLog
 from .identity import AuthenticationFailed, TokenVerifier
@@ -495,9 +496,16 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             document = None
         operation = get_operation_ast(document, operation_name) if document else None
         if document is not None and operation is not None:
-            rules = [*specified_rules, *validation_rules(self.query_limits)]
-            graphql_schema = self.schema._schema  # type: ignore[attr-defined]
-            errors = validate(graphql_schema, document, rules)
+            # The cheapest refusal first: fragment fan-out, before graphql-core's rules
+            # (overlapping-field merging is itself costly on such documents).
+            errors: list[GraphQLError] = []
+            fan_out = fan_out_error(document, self.query_limits)
+            if fan_out is not None:
+                errors = [fan_out]
+            else:
+                rules = [*specified_rules, *validation_rules(self.query_limits)]
+                graphql_schema = self.schema._schema  # type: ignore[attr-defined]
+                errors = validate(graphql_schema, document, rules)
             shape = _Shape(
                 operation.operation, operation_cost(document, operation), not errors, document
             )

@@ -62,6 +62,8 @@ def _should_mask(error: GraphQLError) -> bool:
         return False
     if error.original_error is None:
         return False  # parse and validation errors are the client's and safe to show
+    if error.path is None and isinstance(error.original_error, GraphQLError):
+        return False  # a variable graphql-core could not coerce: the client's too
     logger.error(
         "unexpected error (%s) at %s",
         type(error.original_error).__name__,

@@ -1,22 +1,35 @@
 """Query limits: hostile or runaway operations are refused before any provider call.
 
-Validation rules (they run once per document, and their results are cached with the
-validation cache):
+The cheapest refusals come first:
 
-* **depth** — the deepest field path, fragments followed (introspection fields ignored,
-  as GraphQL Armor does); default 8;
-* **aliases** — aliased fields in the operation, counted through fragments each time a
-  fragment is spread; default 15;
-* **directives** — directive uses in the document; default 10;
-* **cost** — the *planned provider calls*: each field that reads a provider costs one call
-  per object it may be asked for, multiplied through lists (a viewer's children count as up
-  to ``children``, a journal's rows as up to ``journal_rows`` students, the regions as
-  their number); default budget 50.
+1. **tokens** — capped at parse time (default 1,000);
+2. **fan-out** — before graphql-core's own validation rules (some of which are costly on
+   such documents), the fields of each operation and fragment are counted with every
+   fragment spread in full — bottom-up, each fragment once, so a chain of fragments each
+   spreading the next twice costs one look per fragment — and a document selecting more
+   than ``fields`` (default 2,000) is refused; so is a fragment cycle;
+3. **validation rules** (they run once per document, and their results are cached with
+   the validation cache):
 
-Tokens are capped at parse time (default 1,000). Before execution, with the variables
-known, date ranges longer than ``max_range_days`` and page sizes over ``max_page`` are
-refused. Circular fragments are a validation error (graphql-core's rule) and never
-recursed into here. Every refusal carries ``extensions.code = "BAD_USER_INPUT"``.
+   * **depth** — the deepest field path, fragments followed (introspection fields ignored,
+     as GraphQL Armor does); default 8;
+   * **aliases** — aliased fields in the operation, counted through fragments each time a
+     fragment is spread; default 15;
+   * **directives** — directive uses in the document; default 10;
+   * **cost** — the *planned provider calls*: each field that reads a provider costs one
+     call per object it may be asked for, multiplied through lists (a viewer's children
+     count as up to ``children``, a journal's rows as up to ``journal_rows`` students, the
+     regions as their number); default budget 50.
+
+Before execution, with the variables known, date ranges longer than ``max_range_days`` and
+page sizes over ``max_page`` are refused.
+
+Every walker visits each fragment once: depth, alias count and planned calls are memoised
+per fragment (planned calls per fragment and parent type) and combined with the number of
+times a fragment is spread, and each walker counts the selections it looks at and refuses
+the document past ``visits`` (default 20,000) — a hard bound on the work per document
+whatever its shape (:func:`walker_visits` reports the count). Every refusal carries
+``extensions.code = "BAD_USER_INPUT"`` and ``extensions.limit``.
 """
 
 from __future__ import annotations
@@ -53,9 +66,11 @@ from .errors import ErrorCode
 __all__ = [
     "QueryLimits",
     "argument_error",
+    "fan_out_error",
     "limit_extensions",
     "planned_calls",
     "validation_rules",
+    "walker_visits",
 ]
 
 
@@ -77,6 +92,12 @@ class QueryLimits:
     """How many regions ``regions`` lists, for the cost (the gateway sets its own count)."""
     max_range_days: int = 62
     max_page: int = 100
+    fields: int = 2_000
+    """Fields one operation or fragment may select with every fragment spread in full."""
+    visits: int = 20_000
+    """Selections one limit walker may look at in a document before refusing it."""
+    merges: int = 1_000
+    """Pairs of same-named fields (and of fragments) that validation may have to compare."""
 
 
 # Fields that read a provider: (type, field) → calls per object. Everything else costs 0.
@@ -117,32 +138,276 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-def _fields(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    seen: frozenset[str] = frozenset(),
-) -> Iterator[FieldNode]:
-    """The fields of a selection set, fragments inlined (cycles not followed)."""
+Selection = FieldNode | FragmentSpreadNode
+ExecutableDefinition = OperationDefinitionNode | FragmentDefinitionNode
+
+
+def _selections(selection_set: SelectionSetNode | None) -> Iterator[Selection]:
+    """The fields and fragment spreads of a selection set, inline fragments inlined.
+
+    Named fragments are *not* followed: the walkers below look each one up once.
+    """
     if selection_set is None:
         return
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            yield selection
+    stack = [iter(selection_set.selections)]
+    while stack:
+        selection = next(stack[-1], None)
+        if selection is None:
+            stack.pop()
         elif isinstance(selection, InlineFragmentNode):
-            yield from _fields(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
+            stack.append(iter(selection.selection_set.selections))
+        elif isinstance(selection, FieldNode | FragmentSpreadNode):
+            yield selection
+
+
+def _fan_out(document: DocumentNode, limits: QueryLimits) -> GraphQLError | None:
+    """The document's fields with every fragment spread in full, counted without expanding.
+
+    Each definition's own fields and spreads are counted once; a fragment's expanded size is
+    then computed bottom-up (own fields + the sizes of what it spreads), each fragment once,
+    iteratively (no recursion), so a chain of fragments each spreading the next twice costs
+    one look per fragment. Refuses a fragment cycle and any definition whose expanded size
+    exceeds ``limits.fields``. Linear in the document: this runs before graphql-core's own
+    validation rules, some of which are costly on such documents.
+    """
+    cap = limits.fields
+    own: dict[str, tuple[int, list[str]]] = {}
+    definitions: list[tuple[ExecutableDefinition, int, list[str]]] = []
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+            continue
+        count = 0
+        spreads: list[str] = []
+        stack = [definition.selection_set]
+        while stack:
+            for selection in stack.pop().selections:
+                if isinstance(selection, FieldNode):
+                    count += 1
+                    if selection.selection_set is not None:
+                        stack.append(selection.selection_set)
+                elif isinstance(selection, InlineFragmentNode):
+                    stack.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    spreads.append(selection.name.value)
+        if isinstance(definition, FragmentDefinitionNode):
+            own.setdefault(definition.name.value, (count, spreads))
+        definitions.append((definition, count, spreads))
+
+    sizes: dict[str, int] = {}
+    for name in own:  # post-order over the fragment graph, with an explicit stack
+        if name in sizes:
+            continue
+        on_path: list[str] = []
+        stack_names: list[tuple[str, bool]] = [(name, False)]
+        while stack_names:
+            current, done = stack_names.pop()
+            if done:
+                count, spreads = own[current]
+                total = count + sum(sizes.get(s, 0) for s in spreads)
+                sizes[current] = min(total, cap + 1)
+                on_path.pop()
+                continue
+            if current in sizes or current not in own:
+                continue
+            if current in on_path:
+                cycle = on_path[on_path.index(current) :]
+                via = ", ".join(f"'{n}'" for n in cycle[1:])
+                node = next(d for d, _, _ in definitions if d.name and d.name.value == current)
+                return _error(
+                    f"Cannot spread fragment '{current}' within itself"
+                    + (f" via {via}." if via else "."),
+                    node,
+                    limit="fragments",
+                )
+            on_path.append(current)
+            stack_names.append((current, True))
+            for spread in own[current][1]:
+                if spread not in sizes:
+                    stack_names.append((spread, False))
+
+    for definition, count, spreads in definitions:
+        total = count + sum(sizes.get(s, 0) for s in spreads)
+        if total > cap:
+            return _error(
+                f"the operation selects more than {cap} fields with its fragments spread",
+                definition,
+                limit="fields",
+                maximum=cap,
+            )
+    fragments = _fragments(document)
+    budget = [limits.visits]
+    pairs = 0
+    for definition, _, _ in definitions:
+        pairs += _merge_pairs(definition.selection_set, fragments, budget)
+        if budget[0] < 0:
+            return _too_complex(definition, limits)
+        if pairs > limits.merges:
+            return _error(
+                f"the document asks for more than {limits.merges} comparisons of fields "
+                "that share a name",
+                definition,
+                limit="merges",
+                maximum=limits.merges,
+            )
+    return None
+
+
+def _merge_pairs(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    budget: list[int],
+) -> int:
+    """How many field pairs graphql-core's overlapping-fields rule compares, about.
+
+    Fields with one response name in one selection set (fragments spread in full) are
+    compared pairwise, and so are the fields of their merged sub-selections; so are the
+    fragments spread in one selection set. Only called on a document whose fan-out is
+    bounded and without cycles; every selection looked at spends one unit of ``budget``.
+    """
+    pairs = 0
+    groups: list[list[SelectionSetNode]] = [[selection_set]]
+    while groups:
+        by_name: dict[str, list[SelectionSetNode | None]] = {}
+        spreads = 0
+        stack = groups.pop()
+        while stack:
+            for selection in stack.pop().selections:
+                budget[0] -= 1
+                if isinstance(selection, FieldNode):
+                    name = (selection.alias or selection.name).value
+                    by_name.setdefault(name, []).append(selection.selection_set)
+                elif isinstance(selection, InlineFragmentNode):
+                    stack.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    spreads += 1
+                    fragment = fragments.get(selection.name.value)
+                    if fragment is not None:
+                        stack.append(fragment.selection_set)
+            if budget[0] < 0:
+                return pairs
+        pairs += spreads * (spreads - 1) // 2
+        for subs in by_name.values():
+            pairs += len(subs) * (len(subs) - 1) // 2
+            merged = [s for s in subs if s is not None]
+            if merged:
+                groups.append(merged)
+    return pairs
+
+
+def fan_out_error(document: DocumentNode, limits: QueryLimits) -> GraphQLError | None:
+    """Why ``document`` is refused before any other validation (fragment fan-out), if it is."""
+    return _fan_out(document, limits)
+
+
+class _TooComplex(Exception):
+    """A walker used up its visits: the document is refused, not walked further."""
+
+
+class _Walk:
+    """The limit walkers over one document: every fragment walked once, visits capped.
+
+    Depth, alias counts and planned calls are memoised per fragment (planned calls per
+    fragment and parent type, for one object; the caller multiplies) and combined with the
+    number of times each is spread. Every selection looked at is a *visit*; past
+    ``limits.visits`` the walk stops with :class:`_TooComplex`. A fragment that is being
+    walked counts as empty where it is spread again (a cycle: refused elsewhere).
+    """
+
+    def __init__(
+        self, document: DocumentNode, limits: QueryLimits, schema: GraphQLSchema | None = None
+    ) -> None:
+        self.fragments = _fragments(document)
+        self.limits = limits
+        self.schema = schema
+        self.visits = 0
+        self._depths: dict[str, int] = {}
+        self._aliases: dict[str, int] = {}
+        self._calls: dict[tuple[str, str], int] = {}
+        self._active: set[str] = set()
+
+    def _selections(self, selection_set: SelectionSetNode | None) -> Iterator[Selection]:
+        for selection in _selections(selection_set):
+            self.visits += 1
+            if self.visits > self.limits.visits:
+                raise _TooComplex
+            yield selection
+
+    def _fragment(self, name: str, memo: dict[Any, int], key: Any, walk: Any) -> int:
+        if key in memo:
+            return memo[key]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._active:
+            return 0
+        self._active.add(name)
+        try:
+            value: int = walk(fragment.selection_set)
+        finally:
+            self._active.discard(name)
+        memo[key] = value
+        return value
+
+    def depth(self, selection_set: SelectionSetNode | None) -> int:
+        """The deepest field path below ``selection_set`` (at most the limit + 1)."""
+        ceiling = self.limits.depth + 1
+        deepest = 0
+        for selection in self._selections(selection_set):
+            if isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                found = self._fragment(name, self._depths, name, self.depth)
+            elif selection.name.value.startswith("__"):
+                continue  # introspection is not counted
+            else:
+                found = 1 + self.depth(selection.selection_set)
+            deepest = max(deepest, found)
+            if deepest >= ceiling:
+                return ceiling  # no need to look deeper than the limit
+        return deepest
+
+    def aliases(self, selection_set: SelectionSetNode | None) -> int:
+        """Aliased fields below ``selection_set``, a fragment counted each time it is spread."""
+        ceiling = self.limits.aliases + 1
+        count = 0
+        for selection in self._selections(selection_set):
+            if isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                count += self._fragment(name, self._aliases, name, self.aliases)
+            else:
+                count += selection.alias is not None
+                if selection.selection_set is not None:
+                    count += self.aliases(selection.selection_set)
+            if count >= ceiling:
+                return ceiling
+        return count
+
+    def calls(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
+        """Planned provider calls below ``selection_set`` for one ``parent`` object."""
+        ceiling = _COST_CEILING
+        parent_name = parent.name if parent is not None else ""
+        total = 0
+        for selection in self._selections(selection_set):
             name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                yield from _fields(fragment.selection_set, fragments, seen | {name})
+            if isinstance(selection, FragmentSpreadNode):
+                total += self._fragment(
+                    name,
+                    self._calls,
+                    (name, parent_name),
+                    lambda selections: self.calls(selections, parent),
+                )
+            else:
+                key = (parent_name, name)
+                total += PROVIDER_FIELDS.get(key, 0)
+                if selection.selection_set is not None:
+                    size = LIST_SIZES.get(key)
+                    factor = int(getattr(self.limits, size)) if size is not None else 1
+                    child = _field_type(self.schema, parent, name) if self.schema else None
+                    total += factor * self.calls(selection.selection_set, child)
+            if total >= ceiling:
+                return ceiling
+        return total
 
 
-def _depth(field: FieldNode, fragments: dict[str, FragmentDefinitionNode], limit: int) -> int:
-    if field.name.value.startswith("__"):
-        return 0  # introspection is not counted
-    children = [_depth(f, fragments, limit) for f in _fields(field.selection_set, fragments)]
-    depth = 1 + max(children, default=0)
-    return min(depth, limit + 1)  # no need to look deeper than the limit
+_COST_CEILING = 1_000_000
+"""Planned calls are not counted further (the cost limit is far below)."""
 
 
 def _field_type(schema: GraphQLSchema, parent: GraphQLNamedType | None, name: str) -> Any:
@@ -152,46 +417,71 @@ def _field_type(schema: GraphQLSchema, parent: GraphQLNamedType | None, name: st
     return get_named_type(field.type) if field is not None else None
 
 
+def _root(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Any:
+    return schema.mutation_type if operation.operation.value == "mutation" else schema.query_type
+
+
 def planned_calls(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation: OperationDefinitionNode,
     limits: QueryLimits,
 ) -> int:
-    """The provider calls an operation may plan, multiplied through lists (see module doc)."""
-    fragments = _fragments(document)
-    root = schema.mutation_type if operation.operation.value == "mutation" else schema.query_type
+    """The provider calls an operation may plan, multiplied through lists (see module doc).
 
-    def walk(selection_set: SelectionSetNode | None, parent: Any, factor: int) -> int:
-        total = 0
-        for field in _fields(selection_set, fragments):
-            name = field.name.value
-            key = (parent.name, name) if parent is not None else ("", name)
-            total += PROVIDER_FIELDS.get(key, 0) * factor
-            size = LIST_SIZES.get(key)
-            child_factor = factor
-            if size is not None:
-                child_factor = factor * int(getattr(limits, size))
-            if field.selection_set is not None:
-                total += walk(field.selection_set, _field_type(schema, parent, name), child_factor)
-            if total > 10 * limits.cost:
-                return total  # far over: stop counting
-        return total
+    Raises :class:`_TooComplex` past ``limits.visits`` visits.
+    """
+    walk = _Walk(document, limits, schema)
+    return walk.calls(operation.selection_set, _root(schema, operation))
 
-    return walk(operation.selection_set, root, 1)
+
+def walker_visits(schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits) -> int:
+    """How many selections the limit walkers look at for ``document`` (every operation).
+
+    Each walker stops at ``limits.visits``, so the result is at most four times that; with
+    every fragment walked once it is a small multiple of the document's size.
+    """
+    total = 0
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    for operation in operations:
+        for kind in ("depth", "aliases", "calls"):
+            walk = _Walk(document, limits, schema)
+            try:
+                if kind == "depth":
+                    walk.depth(operation.selection_set)
+                elif kind == "aliases":
+                    walk.aliases(operation.selection_set)
+                else:
+                    walk.calls(operation.selection_set, _root(schema, operation))
+            except (_TooComplex, RecursionError):
+                pass
+            total += walk.visits
+    checks = _Walk(document, limits, schema)
+    try:
+        _argument_walk(checks, operations, {}, limits)
+    except (_TooComplex, RecursionError):
+        pass
+    return total + checks.visits
+
+
+def _too_complex(node: Any, limits: QueryLimits) -> GraphQLError:
+    return _error(
+        f"the operation is too complex to check (more than {limits.visits} selections "
+        "with its fragments followed)",
+        node,
+        limit="visits",
+        maximum=limits.visits,
+    )
 
 
 def _rules(limits: QueryLimits) -> list[type[ASTValidationRule]]:
     class DepthLimit(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            fragments = _fragments(self.context.document)
-            depth = max(
-                (
-                    _depth(f, fragments, limits.depth)
-                    for f in _fields(node.selection_set, fragments)
-                ),
-                default=0,
-            )
+            try:
+                depth = _Walk(self.context.document, limits).depth(node.selection_set)
+            except (_TooComplex, RecursionError):
+                self.report_error(_too_complex(node, limits))
+                return
             if depth > limits.depth:
                 self.report_error(
                     _error(
@@ -204,18 +494,11 @@ def _rules(limits: QueryLimits) -> list[type[ASTValidationRule]]:
 
     class AliasLimit(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            fragments = _fragments(self.context.document)
-            count = 0
-            stack = [node.selection_set]
-            visited = 0
-            while stack and count <= limits.aliases and visited < 100_000:
-                selection_set = stack.pop()
-                for field in _fields(selection_set, fragments):
-                    visited += 1
-                    if field.alias is not None:
-                        count += 1
-                    if field.selection_set is not None:
-                        stack.append(field.selection_set)
+            try:
+                count = _Walk(self.context.document, limits).aliases(node.selection_set)
+            except (_TooComplex, RecursionError):
+                self.report_error(_too_complex(node, limits))
+                return
             if count > limits.aliases:
                 self.report_error(
                     _error(
@@ -247,7 +530,11 @@ def _rules(limits: QueryLimits) -> list[type[ASTValidationRule]]:
 
     class CostLimit(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            cost = planned_calls(self.context.schema, self.context.document, node, limits)
+            try:
+                cost = planned_calls(self.context.schema, self.context.document, node, limits)
+            except (_TooComplex, RecursionError):
+                self.report_error(_too_complex(node, limits))
+                return
             if cost > limits.cost:
                 self.report_error(
                     _error(
@@ -307,18 +594,38 @@ def argument_error(
     limits: QueryLimits,
 ) -> GraphQLError | None:
     """The first over-long date range or over-large page the operation asks for, if any."""
-    fragments = _fragments(document)
     operations = [
         d
         for d in document.definitions
         if isinstance(d, OperationDefinitionNode)
         and (operation_name is None or (d.name is not None and d.name.value == operation_name))
     ]
-    stack = [op.selection_set for op in operations]
-    seen = 0
-    while stack and seen < 100_000:
-        for field in _fields(stack.pop(), fragments):
-            seen += 1
+    walk = _Walk(document, limits)
+    try:
+        return _argument_walk(walk, operations, variables, limits)
+    except (_TooComplex, RecursionError):
+        return _too_complex(operations[0] if operations else None, limits)
+
+
+def _argument_walk(
+    walk: _Walk,
+    operations: list[OperationDefinitionNode],
+    variables: dict[str, Any],
+    limits: QueryLimits,
+) -> GraphQLError | None:
+    """Checks every field's arguments once: each fragment is looked at once, however spread."""
+    stack: list[SelectionSetNode | None] = [op.selection_set for op in operations]
+    followed: set[str] = set()
+    while stack:
+        for selection in walk._selections(stack.pop()):
+            if isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = walk.fragments.get(name)
+                if fragment is not None and name not in followed:
+                    followed.add(name)
+                    stack.append(fragment.selection_set)
+                continue
+            field = selection
             start = _as_date(_argument(field, "from", variables))
             end = _as_date(_argument(field, "to", variables))
             if start is not None and end is not None:
@@ -349,13 +656,43 @@ def validation_rules(limits: QueryLimits) -> list[type[ASTValidationRule]]:
     return _rules(limits)
 
 
+@lru_cache(maxsize=16)
+def _fan_out_rule(limits: QueryLimits) -> type[ASTValidationRule]:
+    class FanOutLimit(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_: Any) -> None:
+            error = fan_out_error(node, limits)
+            if error is not None:
+                self.report_error(error)
+
+    return FanOutLimit
+
+
+class FanOutCheck(SchemaExtension):
+    """Runs the fan-out check right after parsing, before the validation rules.
+
+    When the document is refused, validation runs only the (linear) fan-out rule, which
+    reports the refusal: graphql-core's rules never see the document.
+    """
+
+    limits: QueryLimits = QueryLimits()
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and fan_out_error(document, self.limits) is not None:
+            context.validation_rules = (_fan_out_rule(self.limits),)
+
+
 def limit_extensions(limits: QueryLimits | None = None) -> list[Any]:
     """The schema extensions that enforce ``limits`` (defaults when ``None``)."""
     chosen = limits or QueryLimits()
     rules = validation_rules(chosen)
     caps = type("ArgumentCaps", (ArgumentCaps,), {"limits": chosen})
+    fan_out = type("FanOutCheck", (FanOutCheck,), {"limits": chosen})
     return [
         lambda: MaxTokensLimiter(max_token_count=chosen.tokens),
         lambda: AddValidationRules(rules),
+        fan_out,
         caps,
     ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -296,3 +297,84 @@ def test_mutations_via_get_are_refused(
     response = _post(gateway, persona, mutation, method="GET")
     assert response.status_code == 405
     _check(_post(gateway, persona, query, method="GET"), persona)
+
+
+# Hostile documents (issue 10): each must be answered, quickly, never with a 5xx.
+
+HOSTILE_SECONDS = 2.0
+"""The longest a hostile document may take to be answered (loopback, generous)."""
+
+
+def _chain(fragments: int, spreads: int, leaf: str) -> str:
+    parts = ["query{...F0}"]
+    for i in range(fragments - 1):
+        parts.append(f"fragment F{i} on Query{{{' '.join([f'...F{i + 1}'] * spreads)}}}")
+    parts.append(f"fragment F{fragments - 1} on Query{{{leaf}}}")
+    return " ".join(parts)
+
+
+def _wide(fragments: int, copies: int) -> str:
+    spreads = " ".join(f"...W{i}" for i in range(fragments))
+    body = " ".join(["regions{code name}"] * copies)
+    definitions = " ".join(f"fragment W{i} on Query{{{body}}}" for i in range(fragments))
+    return f"{{{spreads}}} {definitions}"
+
+
+def _nested_list(depth: int, leaf: Any) -> Any:
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+LEAVES = st.sampled_from(["regions{code}", "__typename", "me{children{diary{days{date}}}}"])
+HOSTILE = st.one_of(
+    # fragment chains: each fragment spreads the next 1–4 times
+    st.builds(_chain, st.integers(2, 80), st.integers(1, 4), LEAVES).map(lambda q: {"query": q}),
+    # wide fan-out: many fragments of many identical fields spread side by side
+    st.builds(_wide, st.integers(1, 120), st.integers(1, 40)).map(lambda q: {"query": q}),
+    # deep lists of variables, and deep list literals
+    st.builds(
+        lambda depth, leaf: {
+            "query": "query($id: ID!) { student(id: $id) { fullName } }",
+            "variables": {"id": _nested_list(depth, leaf)},
+        },
+        st.integers(1, 900),
+        st.sampled_from(["x", 1, None]),
+    ),
+    st.builds(
+        lambda depth: {
+            "query": "{ student(id: " + "[" * depth + '"x"' + "]" * depth + ") { fullName } }"
+        },
+        st.integers(1, 600),
+    ),
+    # long ids, literal and through variables
+    st.builds(
+        lambda size, char, aliases: {
+            "query": "query($id: ID!) {"
+            + " ".join(f"s{i}: student(id: $id) {{ fullName }}" for i in range(aliases))
+            + "}",
+            "variables": {"id": char * size},
+        },
+        st.integers(1, 200_000),
+        st.sampled_from(["A", "=", "/", "..", "\u00e9", "0"]),
+        st.integers(1, 15),
+    ),
+    st.builds(
+        lambda size: {"query": '{ student(id: "' + "Q" * size + '") { fullName } }'},
+        st.integers(1, 100_000),
+    ),
+)
+
+
+@FUZZ_SETTINGS
+@given(payload=HOSTILE, persona=st.sampled_from(PERSONAS))
+def test_hostile_documents(
+    gateway: DemoGateway, payload: dict[str, Any], persona: str | None
+) -> None:
+    started = time.perf_counter()
+    response = _post(gateway, persona, json.dumps(payload))
+    took = time.perf_counter() - started
+    body = _check(response, persona)
+    assert took < HOSTILE_SECONDS, (took, str(payload)[:200])
+    assert body is None or body.get("errors") or body.get("data") is not None, body
