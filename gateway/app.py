@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,22 +25,42 @@ from .audit import AuditLog
 from .directory import go_to_region
 from .graphql import GatewayGraphQL
 from .identity import DevIssuer, IssuerConfig, TokenVerifier
+from .keyring import Keyring
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from .persisted import PersistedOperations
 from .ratelimit import PersonResolver, RateLimitMiddleware, RateLimits
-from .responses import RegionDays, ResponseCache, ScopeVersions
+from .responses import RegionDays, ResponseCache, ScopeVersions, response_codec
 from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import Settings
 from .staleness import StaleReport
 from .upstream import DEFAULT_TTLS, UpstreamRunner, UpstreamSettings, build_cache
+from .upstream.cache import redis_options
+from .upstream.codec import entity_codec
 from .wiring import build_http_client, build_registry
 
-__all__ = ["build_runner", "build_sessions", "create_app"]
+__all__ = ["build_keyring", "build_runner", "build_sessions", "create_app"]
+
+
+def build_keyring(settings: Settings) -> Keyring:
+    """The gateway's secret from ``[server] secret_key_file`` (created on first start)."""
+    return Keyring.load_or_create(Path(settings.server.secret_key_file))
+
+
+def _cache_hmac_key(settings: Settings) -> bytes | None:
+    """The key sealing Redis cache entries; ``None`` with the memory cache (nothing sealed)."""
+    if not settings.cache.url.startswith(("redis://", "rediss://")):
+        return None
+    return build_keyring(settings).derive("cache-hmac")
 
 
 def build_runner(settings: Settings) -> UpstreamRunner:
     """The upstream runner over the configured cache (memory, or Redis shared by instances)."""
-    cache = build_cache(settings.cache.url, max_entries=settings.cache.max_entries)
+    key = _cache_hmac_key(settings)
+    cache = build_cache(
+        settings.cache.url,
+        max_entries=settings.cache.max_entries,
+        codec=entity_codec(key) if key is not None else None,
+    )
     ttl = {**DEFAULT_TTLS, **{k: float(v) for k, v in settings.cache.ttl.items()}}
     return UpstreamRunner(cache, UpstreamSettings(ttl=ttl, key_prefix=settings.cache.key_prefix))
 
@@ -49,13 +70,8 @@ def build_sessions(settings: Settings) -> SessionService:
     url = settings.cache.url
     prefix = settings.cache.key_prefix
     if url.startswith(("redis://", "rediss://")):
-        from urllib.parse import urlparse
-
-        parsed = urlparse(url)
         cache: Any = RedisCache(
-            endpoint=parsed.hostname or "127.0.0.1",
-            port=parsed.port or 6379,
-            db=int((parsed.path or "/0").lstrip("/") or 0),
+            **redis_options(url),  # password, ACL user and TLS as in every Redis URL
             namespace=f"{prefix}sessions",  # aiocache adds the colon: <prefix>sessions:<key>
         )
         throttle = LoginThrottle(f"async+{url}", key_prefix=prefix)
@@ -126,8 +142,12 @@ def create_app(
     upstream = getattr(runner, "inner", runner)  # a wrapping runner (tests) keeps the real one
     response_cache: ResponseCache | None = None
     if settings.cache.responses and isinstance(upstream, UpstreamRunner):
+        key = _cache_hmac_key(settings)
         responses_store = build_cache(
-            settings.cache.url, max_entries=settings.cache.max_entries, immutable_values=True
+            settings.cache.url,
+            max_entries=settings.cache.max_entries,
+            immutable_values=True,
+            codec=response_codec(key) if key is not None else None,
         )
         closers.append(responses_store.close)
         response_cache = ResponseCache(

@@ -18,6 +18,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from .demo import EXAMPLE_QUERY, build_demo_app, dev_issuer, example_week
     from .personas import PERSONAS
+    from .proxies import uvicorn_proxy_options
 
     clock = Clock.shifted(args.now) if args.now is not None else SYSTEM_CLOCK
     app = build_demo_app(host=args.host, port=args.port, cache_url=args.cache_url, clock=clock)
@@ -41,7 +42,10 @@ def _demo(args: argparse.Namespace) -> int:
         '-d \'{"query": "{ me { children { fullName } } }"}\'\n',
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # The demo trusts no proxy: uvicorn must not believe X-Forwarded-For from loopback.
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="warning", **uvicorn_proxy_options(())
+    )
     return 0
 
 
@@ -49,6 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .proxies import uvicorn_proxy_options
     from .settings import SettingsError, load_settings_file
 
     try:
@@ -57,7 +62,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"diary-gateway: bad config: {exc}", file=sys.stderr)
         return 2
     app = create_app(settings)
-    uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level="info",
+        **uvicorn_proxy_options(settings.server.trusted_proxies),
+    )
     return 0
 
 

@@ -86,6 +86,7 @@ def demo_settings(
                 "introspection": True,
                 "rate_limits": False,  # one developer (and the test suite) on loopback
                 "session_key_file": str(dev_key_path().parent / "session.key"),
+                "secret_key_file": str(dev_key_path().parent / "secret.key"),
             },
             "issuers": [
                 {

@@ -31,6 +31,7 @@ __all__ = [
     "JSON",
     "REQUEST_ID_HEADER",
     "BodySizeLimitMiddleware",
+    "BodyTooLarge",
     "RequestIdLogFilter",
     "RequestIdMiddleware",
     "current_request_id",
@@ -173,8 +174,8 @@ class RequestIdMiddleware:
             _request_id.reset(token)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised by the body-size limit's ``receive`` (the middleware answers ``413``): let it go."""
 
 
 class BodySizeLimitMiddleware:
@@ -211,7 +212,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _BodyTooLarge
+                    raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -222,7 +223,7 @@ class BodySizeLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             if started:  # the app answered before reading everything: nothing more to say
                 return
             await self._refuse(send)

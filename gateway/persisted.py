@@ -15,8 +15,24 @@
   and validated, is stored under the hash.
 
 Stored queries live in a bounded in-memory LRU, or in Redis (``<[cache] key_prefix>apq:<hash>``,
-kept a week) when ``[cache] url`` is Redis, so that all instances share them. A store outage
-is logged and treated as a miss (the client then sends the full query).
+kept ``persisted_queries_ttl_seconds``, a day by default) when ``[cache] url`` is Redis, so that
+all instances share them. A store outage is logged and treated as a miss (the client then sends
+the full query).
+
+**Registration is bounded**, since anyone who can send a request could otherwise fill the
+store (``[server]`` settings):
+
+* ``persisted_queries_max_bytes`` (16 KiB): a larger query sent with a hash is refused with
+  **400**, ``persistedQuery = "PERSISTED_QUERY_TOO_LARGE"`` (Apollo Client then sends full
+  queries without hashes, which run as usual);
+* ``persisted_queries_register_rate`` (``"30/hour"``): new queries one client address may
+  register; past it, and for callers who are not signed in unless
+  ``persisted_queries_anonymous``, the query runs but is not stored;
+* ``persisted_queries_max_entries`` (1000): the store keeps at most this many queries, in
+  memory and in Redis (an index sorted by registration time; the oldest go first).
+
+So Redis holds at most ``max_entries × max_bytes`` (16 MB by default) of persisted queries.
+A query already stored is not registered again and costs no registration.
 
 **Allow-list mode** (``[server] persisted_only = true`` with ``persisted_operations =
 "manifest.json"``): only the manifest's operations run, sent by hash (APQ style) or as their
@@ -36,16 +52,20 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 import redis.asyncio as redis
+from limits import RateLimitItem, parse
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from adapters import SettingsError
 from schema import ErrorCode
 
+from .limiter import open_storage
 from .settings import DEFAULT_KEY_PREFIX, Settings
 
 __all__ = [
@@ -66,15 +86,34 @@ logger = logging.getLogger(__name__)
 PERSISTED_QUERY_NOT_FOUND: Final = "PersistedQueryNotFound"
 """The error message Apollo Client waits for before it sends the full query."""
 
-REDIS_TTL_SECONDS: Final = 7 * 24 * 3600
-"""How long Redis keeps an automatically persisted query."""
+REDIS_TTL_SECONDS: Final = 24 * 3600
+"""How long Redis keeps an automatically persisted query by default."""
+
+_REDIS_SET: Final = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], KEYS[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[2]))
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if over > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, over - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
+  for _, key in ipairs(oldest) do redis.call('DEL', key) end
+end
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return over
+"""
+"""Store a query and index it; drop the oldest entries over the bound (atomic)."""
 
 _HASH = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 def sha256_hex(query: str) -> str:
-    """The APQ hash of a query: SHA-256 of its UTF-8 text, lower-case hex."""
-    return hashlib.sha256(query.encode("utf-8")).hexdigest()
+    """The APQ hash of a query: SHA-256 of its UTF-8 text, lower-case hex.
+
+    (A lone surrogate, which is not Unicode, is hashed as-is rather than failing; the view
+    refuses such requests before they get here.)
+    """
+    return hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class PersistedQueryError(Exception):
@@ -147,7 +186,11 @@ class MemoryQueryStore:
 
 
 class RedisQueryStore:
-    """Queries in Redis under ``<prefix><sha256>``, shared by instances, with a TTL."""
+    """Queries in Redis under ``<prefix><sha256>``, shared by instances, with a TTL.
+
+    At most ``max_entries`` are kept: ``<prefix>index`` (a sorted set of keys by registration
+    time) finds the oldest, which a new entry over the bound removes in the same script.
+    """
 
     def __init__(
         self,
@@ -155,10 +198,13 @@ class RedisQueryStore:
         *,
         prefix: str = f"{DEFAULT_KEY_PREFIX}apq:",
         ttl_seconds: int = REDIS_TTL_SECONDS,
+        max_entries: int = 1000,
     ) -> None:
         self._client: redis.Redis = redis.Redis.from_url(url)
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
+        self.max_entries = max(1, max_entries)
+        self._set = self._client.register_script(_REDIS_SET)
 
     async def get(self, sha256: str) -> str | None:
         """The stored query, or ``None``."""
@@ -168,8 +214,11 @@ class RedisQueryStore:
         return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
     async def set(self, sha256: str, query: str) -> None:
-        """Store ``query`` for :attr:`ttl_seconds`."""
-        await self._client.set(self.prefix + sha256, query.encode("utf-8"), ex=self.ttl_seconds)
+        """Store ``query`` for :attr:`ttl_seconds`, dropping the oldest over the bound."""
+        await self._set(
+            keys=[self.prefix + sha256, self.prefix + "index"],
+            args=[query.encode("utf-8"), self.ttl_seconds, time.time(), self.max_entries],
+        )
 
     async def aclose(self) -> None:
         """Close the Redis client."""
@@ -231,6 +280,11 @@ class PersistedOperations:
         *,
         manifest: dict[str, str] | None = None,
         only: bool = False,
+        max_bytes: int = 16_384,
+        register_rate: str = "30/hour",
+        anonymous: bool = True,
+        limits_storage: str | Any = "async+memory://",
+        key_prefix: str = DEFAULT_KEY_PREFIX,
     ) -> None:
         if only and not manifest:
             raise SettingsError(
@@ -239,6 +293,19 @@ class PersistedOperations:
         self.store = store if not only else None
         self.manifest = dict(manifest or {})
         self.only = only
+        self.max_bytes = max_bytes
+        self.anonymous = anonymous
+        self._pool: redis.ConnectionPool | None = None
+        self._register_item: RateLimitItem | None = None
+        self._limiter: MovingWindowRateLimiter | None = None
+        if register_rate.strip() and self.store is not None:
+            item = parse(register_rate)
+            self._register_item = type(item)(
+                item.amount, item.multiples, namespace="diary-gateway-apq/register"
+            )
+            if isinstance(limits_storage, str):
+                limits_storage, self._pool = open_storage(limits_storage, key_prefix=key_prefix)
+            self._limiter = MovingWindowRateLimiter(limits_storage)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersistedOperations:
@@ -246,13 +313,28 @@ class PersistedOperations:
         server = settings.server
         manifest = load_manifest(server.persisted_operations) if server.persisted_operations else {}
         store: QueryStore | None = None
+        url = settings.cache.url
+        shared = url.startswith(("redis://", "rediss://"))
         if server.persisted_queries and not server.persisted_only:
-            url = settings.cache.url
-            if url.startswith(("redis://", "rediss://")):
-                store = RedisQueryStore(url, prefix=f"{settings.cache.key_prefix}apq:")
+            if shared:
+                store = RedisQueryStore(
+                    url,
+                    prefix=f"{settings.cache.key_prefix}apq:",
+                    ttl_seconds=server.persisted_queries_ttl_seconds,
+                    max_entries=server.persisted_queries_max_entries,
+                )
             else:
                 store = MemoryQueryStore(server.persisted_queries_max_entries)
-        return cls(store, manifest=manifest, only=server.persisted_only)
+        return cls(
+            store,
+            manifest=manifest,
+            only=server.persisted_only,
+            max_bytes=server.persisted_queries_max_bytes,
+            register_rate=server.persisted_queries_register_rate,
+            anonymous=server.persisted_queries_anonymous,
+            limits_storage=f"async+{url}" if shared else "async+memory://",
+            key_prefix=settings.cache.key_prefix,
+        )
 
     async def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> ResolvedQuery:
         """The query to run for this request.
@@ -305,6 +387,47 @@ class PersistedOperations:
             )
         return ResolvedQuery(stored)
 
+    async def admit(
+        self, resolved: ResolvedQuery, *, address: str | None, anonymous: bool
+    ) -> ResolvedQuery:
+        """Decide whether a query sent with its hash may be stored once it ran.
+
+        Returns ``resolved`` unchanged when it may, or without ``register`` when it runs
+        unstored (already stored; an anonymous caller when anonymous registration is off;
+        the address's registration rate spent).
+
+        Raises:
+            PersistedQueryError: the query is larger than ``max_bytes`` (400,
+                ``PERSISTED_QUERY_TOO_LARGE``).
+        """
+        sha, query = resolved.register, resolved.query
+        if sha is None or query is None or self.store is None:
+            return resolved
+        size = len(query.encode("utf-8", "surrogatepass"))
+        if size > self.max_bytes:
+            raise PersistedQueryError(
+                400,
+                ErrorCode.BAD_USER_INPUT,
+                f"a persisted query may have at most {self.max_bytes} bytes (this one has "
+                f"{size}): send it without extensions.persistedQuery",
+                {"persistedQuery": "PERSISTED_QUERY_TOO_LARGE", "maxBytes": self.max_bytes},
+            )
+        unstored = ResolvedQuery(query)
+        try:
+            if await self.store.get(sha) is not None:
+                return unstored  # already there: nothing to register, nothing counted
+        except Exception as exc:  # noqa: BLE001 - a store outage: registering will fail too
+            logger.warning("persisted-query store failed (%s)", type(exc).__name__)
+            return unstored
+        if anonymous and not self.anonymous:
+            return unstored
+        if self._limiter is not None and self._register_item is not None:
+            key = hashlib.sha256((address or "-").encode("utf-8", "surrogatepass")).hexdigest()
+            if not await self._limiter.hit(self._register_item, key):
+                logger.info("persisted-query registration rate spent: the query runs unstored")
+                return unstored
+        return resolved
+
     async def register(self, sha256: str, query: str) -> None:
         """Store a query that ran (a no-op without a store)."""
         if self.store is None:
@@ -315,9 +438,11 @@ class PersistedOperations:
             logger.warning("persisted-query store failed (%s)", type(exc).__name__)
 
     async def aclose(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections (and the registration limiter's)."""
         if self.store is not None:
             await self.store.aclose()
+        if self._pool is not None:
+            await self._pool.aclose()
 
     @staticmethod
     def _checked_hash(persisted: object) -> str:

@@ -14,6 +14,10 @@ audit events are written again for this request. An entry remembers which studen
 holds and their invalidation generations at store time: a mutation that invalidates one of
 them (in any instance sharing the cache) makes the entry a miss. Responses with errors are
 never stored. Identical concurrent misses within one scope share one execution.
+
+In Redis, a stored response is sealed type-tagged JSON (:func:`response_codec`), never a
+pickle: an entry not sealed with this gateway's secret is dropped as a miss and counted
+(``cache.forged``); an entry past its ``expires_at`` is a miss even if Redis returns it.
 """
 
 from __future__ import annotations
@@ -37,8 +41,17 @@ from schema import AuditEvent, GatewayContext
 
 from .audit import AuditLog
 from .upstream import UpstreamRunner
+from .upstream.codec import Codec
 
-__all__ = ["RegionDays", "ResponseCache", "ScopeKey", "ScopeVersions", "StoredResponse"]
+__all__ = [
+    "RESPONSE_TYPES",
+    "RegionDays",
+    "ResponseCache",
+    "ScopeKey",
+    "ScopeVersions",
+    "StoredResponse",
+    "response_codec",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +147,15 @@ class StoredResponse:
     audit: tuple[AuditEvent, ...]
     expires_at: float = 0.0
     """Wall-clock time the entry expires (its cache TTL)."""
+
+
+RESPONSE_TYPES: tuple[type, ...] = (StoredResponse, AuditEvent)
+"""What the response cache's codec may hold."""
+
+
+def response_codec(key: bytes) -> Codec:
+    """The response cache's codec (``key``: the gateway's ``cache-hmac`` key)."""
+    return Codec(key, RESPONSE_TYPES)
 
 
 class RegionDays:
@@ -290,7 +312,7 @@ class ResponseCache:
         except Exception as exc:  # noqa: BLE001 - a cache failure is a miss
             logger.warning("response cache get failed (%s)", type(exc).__name__)
             return None
-        if not isinstance(stored, StoredResponse):
+        if not isinstance(stored, StoredResponse) or time.time() >= stored.expires_at:
             return None
         if stored.students:
             now = await self.runner.generations(list(stored.students))

@@ -33,10 +33,13 @@ The signing key is 32 random bytes, generated once into a key file (mode 0600) o
 with the same key file (e.g. a mounted secret); otherwise each instance rejects the others'
 tokens. Replacing the key invalidates every issued access token (refresh tokens keep working).
 
-:class:`LoginThrottle` slows down password guessing with moving-window limits from the
-``limits`` package: by default 5 failures per 15 minutes per (region, login) and 20 failures per
-15 minutes per client address. Logins are normalised (stripped, lower-cased) and only their
-SHA-256 digest is used as a storage key.
+:class:`LoginThrottle` slows down password guessing with limits from the ``limits`` package:
+by default 5 attempts per 15 minutes per (region, login) (a moving window, cleared by a
+successful sign-in) and 20 unsuccessful attempts per 15 minutes per client address (a fixed
+window; a successful sign-in gives its attempt back). An attempt is counted **before** the
+provider is asked, with the storage's atomic hit (a Lua script in Redis, a lock in memory), so
+concurrent guesses cannot all slip through between a check and a count. Logins are normalised
+(stripped, lower-cased) and only their SHA-256 digest is used as a storage key.
 
 Tokens, refresh tokens and passwords are secrets: nothing here logs them or puts them into
 exception messages.
@@ -64,7 +67,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 from joserfc.jwt import JWTClaimsRegistry
 from limits import RateLimitItem, parse
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
 from adapters.models import ProviderSession
 
@@ -408,7 +411,7 @@ def _identity(value: str) -> str:
 
 
 class LoginThrottle:
-    """Counts failed sign-ins and says how long to wait once there were too many.
+    """Counts sign-in attempts before the provider is asked; says how long to wait past a limit.
 
     ``storage`` is a ``limits`` storage URI (``"async+memory://"``,
     ``"async+redis://host:port/db"``) or an async ``limits`` storage object; Redis lets several
@@ -416,8 +419,16 @@ class LoginThrottle:
     minutes"``). ``namespace`` names the limits inside the storage; Redis keys are
     ``<key_prefix>limits:…`` (``[cache] key_prefix``).
 
-    Typical use: ``await check(...)`` before asking the provider — refuse with the returned
-    wait if it is not ``None`` — then ``failed(...)`` or ``succeeded(...)`` after.
+    Typical use: ``wait = await attempt(...)`` before asking the provider — refuse with
+    ``wait`` if it is not ``None`` (nothing was counted then) — and after the provider
+    answered, ``succeeded(...)`` or, when it could not say (an outage), ``inconclusive(...)``.
+    A wrong password needs no call: its attempt is already counted.
+
+    * Per (region, login): every attempt that goes to the provider counts, in a moving
+      window; a successful sign-in forgets them.
+    * Per client address: likewise, in a fixed window, but a successful (or inconclusive)
+      sign-in gives its attempt back, so a school's many students behind one address are
+      only held back by their failures.
     """
 
     def __init__(
@@ -433,9 +444,10 @@ class LoginThrottle:
         if isinstance(storage, str):
             storage, self._pool = open_storage(storage, key_prefix=key_prefix)
         self._storage = storage
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._login_limiter = MovingWindowRateLimiter(storage)
+        self._address_limiter = FixedWindowRateLimiter(storage)
         self._login_limit = self._item(login_limit, f"{namespace}/login")
-        self._address_limit = self._item(address_limit, f"{namespace}/address")
+        self._address_limit = self._item(address_limit, f"{namespace}/address-attempts")
 
     @staticmethod
     def _item(text: str, namespace: str) -> RateLimitItem:
@@ -445,42 +457,80 @@ class LoginThrottle:
     @staticmethod
     def _login_key(region: str, login: str) -> str:
         normalised = login.strip().lower()
-        return hashlib.sha256(f"{region}\0{normalised}".encode()).hexdigest()
+        return hashlib.sha256(
+            f"{region}\0{normalised}".encode("utf-8", "surrogatepass")
+        ).hexdigest()
 
     @staticmethod
     def _address_key(address: str) -> str:
-        return hashlib.sha256(address.encode("utf-8")).hexdigest()
+        return hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()
+
+    async def attempt(self, region: str, login: str, *, address: str | None = None) -> float | None:
+        """Count one attempt of ``login`` (and of ``address``) before the provider is asked.
+
+        Returns ``None`` when the attempt may go to the provider, else the seconds to wait;
+        a refused attempt is not counted. Atomic: of any number of concurrent attempts, at
+        most the limit's amount get ``None``.
+        """
+        address_key = self._address_key(address) if address is not None else None
+        if address_key is not None and not await self._address_limiter.hit(
+            self._address_limit, address_key
+        ):
+            await self._give_back(address_key)  # a fixed window counts refused hits too
+            return await self._retry_after(self._address_limiter, self._address_limit, address_key)
+        login_key = self._login_key(region, login)
+        if not await self._login_limiter.hit(self._login_limit, login_key):
+            if address_key is not None:  # the login is held back: the address did not guess
+                await self._give_back(address_key)
+            return await self._retry_after(self._login_limiter, self._login_limit, login_key)
+        return None
 
     async def check(self, region: str, login: str, *, address: str | None = None) -> float | None:
-        """Seconds to wait before the next attempt may be made, or ``None`` if it may go now.
-
-        Looks at the failures of this login in this region and, when given, of the client
-        ``address``; the longer wait wins.
-        """
-        waits = [await self._wait(self._login_limit, self._login_key(region, login))]
+        """Seconds an attempt would have to wait now, or ``None`` (counts nothing)."""
+        waits = [
+            await self._wait(self._login_limiter, self._login_limit, self._login_key(region, login))
+        ]
         if address is not None:
-            waits.append(await self._wait(self._address_limit, self._address_key(address)))
+            waits.append(
+                await self._wait(
+                    self._address_limiter, self._address_limit, self._address_key(address)
+                )
+            )
         return max((wait for wait in waits if wait is not None), default=None)
 
-    async def failed(self, region: str, login: str, *, address: str | None = None) -> None:
-        """Record a failed sign-in of ``login`` (and of the client ``address``, when given)."""
-        await self._limiter.hit(self._login_limit, self._login_key(region, login))
+    async def succeeded(self, region: str, login: str, *, address: str | None = None) -> None:
+        """Forget the attempts of ``login`` after a sign-in; ``address`` gets its attempt back."""
+        await self._login_limiter.clear(self._login_limit, self._login_key(region, login))
         if address is not None:
-            await self._limiter.hit(self._address_limit, self._address_key(address))
+            await self._give_back(self._address_key(address))
 
-    async def succeeded(self, region: str, login: str) -> None:
-        """Forget the failures of ``login`` after a successful sign-in (address counts stay)."""
-        await self._limiter.clear(self._login_limit, self._login_key(region, login))
+    async def inconclusive(self, region: str, login: str, *, address: str | None = None) -> None:
+        """The provider could not answer: ``address`` gets its attempt back (``login`` does not)."""
+        if address is not None:
+            await self._give_back(self._address_key(address))
 
     async def close(self) -> None:
         """Release the Redis connections opened for a storage URI (storage objects are yours)."""
         if self._pool is not None:
             await self._pool.aclose()
 
-    async def _wait(self, item: RateLimitItem, key: str) -> float | None:
-        if await self._limiter.test(item, key):
+    async def _give_back(self, address_key: str) -> None:
+        item = self._address_limit
+        key = item.key_for(address_key)
+        left = await self._storage.incr(key, item.get_expiry(), amount=-1)
+        if int(left) < 0:  # the window turned in between: do not go below zero
+            await self._storage.incr(key, item.get_expiry(), amount=1)
+
+    @classmethod
+    async def _wait(cls, limiter: RateLimiter, item: RateLimitItem, key: str) -> float | None:
+        if await limiter.test(item, key):
             return None
-        stats = await self._limiter.get_window_stats(item, key)
+        return await cls._retry_after(limiter, item, key)
+
+    @staticmethod
+    async def _retry_after(limiter: RateLimiter, item: RateLimitItem, key: str) -> float:
+        """The wait of a refused attempt (never ``None``: a give-back may race the refusal)."""
+        stats = await limiter.get_window_stats(item, key)
         return max(float(stats.reset_time) - time.time(), 1.0)
 
 
@@ -497,14 +547,14 @@ class SessionService:
     async def refresh(self, refresh_token: str) -> IssuedSession | None:
         return await self.store.refresh(refresh_token)
 
-    async def check(self, region: str, login: str, *, address: str | None = None) -> float | None:
-        return await self.throttle.check(region, login, address=address)
+    async def attempt(self, region: str, login: str, *, address: str | None = None) -> float | None:
+        return await self.throttle.attempt(region, login, address=address)
 
-    async def failed(self, region: str, login: str, *, address: str | None = None) -> None:
-        await self.throttle.failed(region, login, address=address)
+    async def succeeded(self, region: str, login: str, *, address: str | None = None) -> None:
+        await self.throttle.succeeded(region, login, address=address)
 
-    async def succeeded(self, region: str, login: str) -> None:
-        await self.throttle.succeeded(region, login)
+    async def inconclusive(self, region: str, login: str, *, address: str | None = None) -> None:
+        await self.throttle.inconclusive(region, login, address=address)
 
     async def resolve(self, token: str) -> tuple[str, ProviderSession] | None:
         return await self.store.resolve(token)

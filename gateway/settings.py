@@ -49,6 +49,9 @@ class ServerSettings:
     """Time one GraphQL operation may spend waiting for providers, all calls together."""
     session_key_file: str = ".sessions/key"
     """Key that signs school-login session tokens (share it between instances)."""
+    secret_key_file: str = ".secrets/key"
+    """The gateway's secret (created, mode 0600, on first start): every key the gateway
+    needs is derived from it (cache entry HMACs…). Instances sharing Redis must share it."""
     session_ttl_seconds: int = 900
     """Lifetime of a session token; refresh tokens live a week."""
     rate_limits: bool = True

@@ -309,7 +309,9 @@ class Mutation:
             raise coded_error(
                 ErrorCode.NOT_SUPPORTED, f"region {region} has no school logins", region=region
             )
-        wait = await sessions.check(region, login, address=context.client_address)
+        address = context.client_address
+        # Counted before the provider is asked (atomically): concurrent guesses cannot all pass.
+        wait = await sessions.attempt(region, login, address=address)
         if wait is not None:
             raise coded_error(
                 ErrorCode.RATE_LIMITED,
@@ -319,13 +321,13 @@ class Mutation:
         try:
             provider_session = await adapter.login(school=school, login=login, password=password)
         except AuthenticationError:
-            await sessions.failed(region, login, address=context.client_address)
             raise coded_error(
                 ErrorCode.UNAUTHENTICATED, "wrong login or password", region=region
             ) from None
         except AdapterError as exc:
+            await sessions.inconclusive(region, login, address=address)
             raise from_adapter_error(exc, region=region) from exc
-        await sessions.succeeded(region, login)
+        await sessions.succeeded(region, login, address=address)
         issued = await sessions.open(region, provider_session)
         caller = Caller(person_id=None, session=provider_session)
         student: Student | None = None

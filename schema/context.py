@@ -81,16 +81,16 @@ class SessionIssuer(Protocol):
         """Rotate a refresh token; ``None`` when it is not valid."""
         ...
 
-    async def check(self, region: str, login: str, *, address: str | None = None) -> float | None:
-        """Seconds to wait before this login may be tried again, or ``None``."""
+    async def attempt(self, region: str, login: str, *, address: str | None = None) -> float | None:
+        """Count an attempt before the provider is asked: ``None`` if it may go, else the wait."""
         ...
 
-    async def failed(self, region: str, login: str, *, address: str | None = None) -> None:
-        """Count a failed login."""
+    async def succeeded(self, region: str, login: str, *, address: str | None = None) -> None:
+        """Clear the attempts of a login that signed in."""
         ...
 
-    async def succeeded(self, region: str, login: str) -> None:
-        """Clear the failures of a login."""
+    async def inconclusive(self, region: str, login: str, *, address: str | None = None) -> None:
+        """The provider could not answer the attempt (its address's count is given back)."""
         ...
 
 

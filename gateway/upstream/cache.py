@@ -1,8 +1,14 @@
 """The entity cache: aiocache backends (bounded memory or Redis) and entry helpers.
 
-Values are pickled; each entry is a ``(value, stored_at)`` tuple so the runner can tell
-fresh, stale-but-servable and too-old entries apart. Generation counters used for
-invalidation live in the same cache as plain integers.
+Each entry is a ``(value, stored_at)`` tuple so the runner can tell fresh,
+stale-but-servable and too-old entries apart. Generation counters used for invalidation
+live in the same cache as plain integers.
+
+Nothing is pickled. In memory, values stay Python objects (lists are copied on the way in
+and out, so no caller changes what another reads; the models are frozen). In Redis, every
+value goes through a :class:`~gateway.upstream.codec.Codec`: type-tagged JSON sealed with
+an HMAC bound to its key, so an entry written by anyone without the gateway's secret is
+dropped, counted (:attr:`SealedRedisCache.forged`) and logged — never run.
 """
 
 from __future__ import annotations
@@ -11,19 +17,25 @@ import asyncio
 import hashlib
 import logging
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from aiocache import RedisCache, SimpleMemoryCache
-from aiocache.serializers import NullSerializer, PickleSerializer
-from redis.asyncio import BlockingConnectionPool
+from aiocache.base import SENTINEL
+from aiocache.serializers import BaseSerializer, NullSerializer
+from redis.asyncio import BlockingConnectionPool, SSLConnection
+from redis.asyncio.connection import parse_url
+
+from .codec import Codec, CodecError, ForgedEntryError
 
 __all__ = [
     "BoundedMemoryCache",
     "Entry",
     "EntryCache",
+    "SealedRedisCache",
     "build_cache",
     "contains_error",
     "digest",
+    "redis_options",
 ]
 
 logger = logging.getLogger("gateway.upstream")
@@ -94,35 +106,188 @@ class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]
         return result
 
 
-def build_cache(
-    url: str, *, max_entries: int, redis_pool_size: int = 50, immutable_values: bool = False
-) -> Any:
-    """An aiocache cache for ``url``: ``memory://`` (bounded LRU) or ``redis://host:port/db``.
+class _CopySerializer(BaseSerializer):  # type: ignore[misc]
+    """Memory only: keeps Python objects, copying lists and dicts on the way in and out.
 
-    Values are pickled — in memory too, so no caller can change what another reads — except
-    in memory when ``immutable_values`` says they cannot be changed (frozen, bytes, tuples).
+    The models are frozen dataclasses and tuples; the lists around them (batch results)
+    are the only thing a caller could change under another reader.
+    """
+
+    DEFAULT_ENCODING = None
+
+    def dumps(self, value: Any) -> Any:
+        return _copy_mutable(value)
+
+    def loads(self, value: Any) -> Any:
+        return _copy_mutable(value)
+
+
+def _copy_mutable(value: Any) -> Any:
+    cls = value.__class__
+    if cls is list:
+        return [_copy_mutable(v) for v in value]
+    if cls is tuple:
+        return (
+            tuple(_copy_mutable(v) for v in value)
+            if any(v.__class__ in (list, dict, tuple) for v in value)
+            else value
+        )
+    if cls is dict:
+        return {k: _copy_mutable(v) for k, v in value.items()}
+    return value
+
+
+class _BytesSerializer(BaseSerializer):  # type: ignore[misc]
+    """Redis: sealed bytes in, raw bytes out (the codec does the rest)."""
+
+    DEFAULT_ENCODING = None
+
+    def dumps(self, value: Any) -> bytes:
+        if not isinstance(value, bytes):
+            raise TypeError("only sealed bytes are written to Redis")
+        return value
+
+    def loads(self, value: Any) -> Any:
+        return value
+
+
+class SealedRedisCache(RedisCache):  # type: ignore[misc]
+    """A ``RedisCache`` whose values go through ``codec``, sealed for their key.
+
+    :meth:`get` returns ``default`` for an entry that fails authentication — a forged,
+    tampered or foreign value (say, a pickle written by an attacker, or an entry of an
+    instance with another secret) — counts it in :attr:`forged`, logs a warning (no key, no
+    value: both may name people) and deletes it unless it was overwritten meanwhile. An
+    authentic entry this version cannot decode (written by another version of the gateway)
+    is a miss counted in :attr:`undecodable`.
+    """
+
+    def __init__(self, *, codec: Codec, **kwargs: Any) -> None:
+        super().__init__(serializer=_BytesSerializer(), **kwargs)
+        self.codec = codec
+        self.forged = 0
+        """Entries dropped because they were not sealed with this gateway's secret."""
+        self.undecodable = 0
+        """Authentic entries that could not be decoded (another version's format)."""
+
+    async def get(
+        self,
+        key: str,
+        default: Any = None,
+        loads_fn: Any = None,
+        namespace: str | None = None,
+        _conn: Any = None,
+    ) -> Any:
+        raw = await super().get(key, namespace=namespace, loads_fn=loads_fn, _conn=_conn)
+        if raw is None or loads_fn is not None:
+            return default if raw is None else raw
+        ns_key = self.build_key(key, namespace=namespace)
+        try:
+            return self.codec.open(ns_key, bytes(raw))
+        except ForgedEntryError:
+            self.forged += 1
+            logger.warning(
+                "dropped a cache entry that failed authentication (forged or tampered; %d so far)",
+                self.forged,
+            )
+        except CodecError:
+            self.undecodable += 1
+            logger.info("dropped an undecodable cache entry (%d so far)", self.undecodable)
+        await self._discard(ns_key, raw)
+        return default
+
+    async def _discard(self, ns_key: str, raw: bytes) -> None:
+        """Delete ``ns_key`` if it still holds ``raw`` (never a value written since)."""
+        try:
+            await self._redlock_release(ns_key, raw)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the entry stays a miss either way
+            logger.info("could not delete a dropped cache entry (%s)", type(exc).__name__)
+
+    async def set(
+        self,
+        key: str,
+        value: Any,
+        ttl: Any = SENTINEL,
+        dumps_fn: Any = None,
+        namespace: str | None = None,
+        _cas_token: Any = None,
+        _conn: Any = None,
+    ) -> Any:
+        if dumps_fn is not None:
+            raise TypeError("values of a sealed cache go through its codec")
+        ns_key = self.build_key(key, namespace=namespace)
+        return await super().set(
+            key,
+            self.codec.seal(ns_key, value),
+            ttl=ttl,
+            namespace=namespace,
+            _cas_token=_cas_token,
+            _conn=_conn,
+        )
+
+
+def redis_options(url: str) -> dict[str, Any]:
+    """aiocache ``RedisCache`` arguments for a ``redis://`` or ``rediss://`` URL.
+
+    Parsed by redis-py's own ``parse_url`` — the parser behind every other Redis client of
+    the gateway (rate limits, sign-in throttle, persisted queries) — so one URL means the
+    same server, credentials and TLS everywhere: ``redis://:password@host:port/db``,
+    ``redis://user:password@host/db`` (ACL user), ``rediss://…`` (TLS; options such as
+    ``?ssl_ca_certs=/path/ca.pem`` or ``?ssl_cert_reqs=required`` as redis-py takes them).
+    """
+    parsed: dict[str, Any] = dict(parse_url(url))
+    pool_kwargs: dict[str, Any] = {}
+    connection_class = parsed.pop("connection_class", None)
+    tls = isinstance(connection_class, type) and issubclass(connection_class, SSLConnection)
+    for name in list(parsed):
+        if name not in ("host", "port", "db", "password"):
+            pool_kwargs[name] = parsed.pop(name)
+    return {
+        "endpoint": parsed.get("host") or "127.0.0.1",
+        "port": parsed.get("port") or 6379,
+        "db": parsed.get("db") or 0,
+        "password": parsed.get("password"),
+        "ssl": tls,
+        "connection_pool_kwargs": pool_kwargs,
+    }
+
+
+def build_cache(
+    url: str,
+    *,
+    max_entries: int,
+    codec: Codec | None = None,
+    redis_pool_size: int = 50,
+    immutable_values: bool = False,
+) -> Any:
+    """An aiocache cache for ``url``: ``memory://`` (bounded LRU) or ``redis[s]://…``.
+
+    In memory, values are kept as Python objects (lists copied in and out) — or as given
+    when ``immutable_values`` says they cannot be changed (frozen, bytes, tuples). In
+    Redis, values go through ``codec`` (required): sealed type-tagged JSON, never pickles.
     ``max_entries`` bounds the memory backend; Redis is bounded by its own ``maxmemory``
     policy and the entries' TTLs. Redis callers wait for one of ``redis_pool_size``
     connections instead of failing when all are busy. The memory backend runs without
-    aiocache's per-call ``wait_for`` timeout (it never blocks); Redis keeps it.
+    aiocache's per-call ``wait_for`` timeout (it never blocks); Redis keeps it. See
+    :func:`redis_options` for the URL forms (password, ACL user, TLS).
     """
     parts = urlsplit(url)
     if parts.scheme == "memory":
-        serializer = NullSerializer() if immutable_values else PickleSerializer()
+        serializer = NullSerializer() if immutable_values else _CopySerializer()
         return BoundedMemoryCache(max_entries=max_entries, serializer=serializer, timeout=None)
     if parts.scheme in ("redis", "rediss"):
-        path = parts.path.strip("/")
-        return RedisCache(
-            serializer=PickleSerializer(),
-            endpoint=parts.hostname or "127.0.0.1",
-            port=parts.port or 6379,
-            db=int(path) if path else 0,
-            password=unquote(parts.password) if parts.password else None,
-            ssl=parts.scheme == "rediss",
+        if codec is None:
+            raise ValueError("a Redis cache needs a codec (keyed by the gateway secret)")
+        options = redis_options(url)
+        options["connection_pool_kwargs"] = {**options["connection_pool_kwargs"], "timeout": 5}
+        return SealedRedisCache(
+            codec=codec,
             create_connection_timeout=2.0,
             pool_max_size=redis_pool_size,
             connection_pool_class=BlockingConnectionPool,
-            connection_pool_kwargs={"timeout": 5},
+            **options,
         )
     raise ValueError(f"unsupported cache URL scheme {parts.scheme!r}")
 

@@ -20,6 +20,7 @@ from gateway.app import build_runner
 from gateway.demo import DEV_AUDIENCE, EMULATOR_PATH, demo_settings, dev_issuer
 from gateway.identity import DevIssuer
 from gateway.personas import find_persona
+from gateway.proxies import uvicorn_proxy_options
 from gateway.upstream import UpstreamRunner
 from gateway.wiring import build_http_client, build_registry
 from tests.servers import free_port, serve_app
@@ -132,7 +133,9 @@ def make_demo(
         registry=registry,
         runner=runner,  # type: ignore[arg-type]
     )
-    with serve_app(app, port=port) as url:
+    # Served as `diary-gateway serve` serves it: uvicorn believes exactly the trusted proxies.
+    proxies = uvicorn_proxy_options(settings.server.trusted_proxies)
+    with serve_app(app, port=port, **proxies) as url:
         yield DemoGateway(
             url=url, issuer=issuer, registry=registry, runner=runner, app=app, key_path=key
         )

@@ -325,14 +325,16 @@ async def make_throttle(
         delete_keys(key_prefix)
 
 
-async def test_five_failures_then_wait(make_throttle: ThrottleFactory) -> None:
+async def test_five_attempts_then_wait(make_throttle: ThrottleFactory) -> None:
     throttle = make_throttle()
     for _ in range(5):
         assert await throttle.check("moscow", "Ivanov") is None
-        await throttle.failed("moscow", "Ivanov")
+        assert await throttle.attempt("moscow", "Ivanov") is None  # counted before the call
 
     wait = await throttle.check("moscow", " IVANOV ")
     assert wait is not None and 0 < wait <= 15 * 60
+    refused = await throttle.attempt("moscow", "ivanov")
+    assert refused is not None and 0 < refused <= 15 * 60
     assert await throttle.check("moscow", "petrov") is None  # other logins unaffected
     assert await throttle.check("tatarstan", "ivanov") is None  # per region
 
@@ -340,14 +342,34 @@ async def test_five_failures_then_wait(make_throttle: ThrottleFactory) -> None:
     assert await throttle.check("moscow", "Ivanov") is None
 
 
+async def test_concurrent_attempts_cannot_all_pass(make_throttle: ThrottleFactory) -> None:
+    throttle = make_throttle()
+    waits = await asyncio.gather(*(throttle.attempt("77", "victim") for _ in range(40)))
+    assert sum(wait is None for wait in waits) == 5
+
+
 async def test_address_limit(make_throttle: ThrottleFactory) -> None:
     throttle = make_throttle(address_limit="3 per 15 minutes")
     for index in range(3):
-        await throttle.failed("moscow", f"user{index}", address="203.0.113.7")
+        assert await throttle.attempt("moscow", f"user{index}", address="203.0.113.7") is None
 
     wait = await throttle.check("moscow", "fresh-login", address="203.0.113.7")
     assert wait is not None and wait > 0
+    assert await throttle.attempt("moscow", "fresh-login", address="203.0.113.7") is not None
     assert await throttle.check("moscow", "fresh-login", address="198.51.100.1") is None
     assert await throttle.check("moscow", "fresh-login") is None
-    await throttle.succeeded("moscow", "fresh-login")  # success does not clear the address
+    await throttle.succeeded("moscow", "fresh-login")  # another address's success: no effect
     assert await throttle.check("moscow", "x", address="203.0.113.7") is not None
+
+
+async def test_successes_give_the_address_its_attempts_back(
+    make_throttle: ThrottleFactory,
+) -> None:
+    throttle = make_throttle(address_limit="3 per 15 minutes")
+    for index in range(10):  # a class signing in from one school address
+        assert await throttle.attempt("11", f"pupil{index}", address="203.0.113.9") is None
+        await throttle.succeeded("11", f"pupil{index}", address="203.0.113.9")
+    for index in range(2):  # an outage is not a failure either
+        assert await throttle.attempt("11", f"late{index}", address="203.0.113.9") is None
+        await throttle.inconclusive("11", f"late{index}", address="203.0.113.9")
+    assert await throttle.check("11", "next", address="203.0.113.9") is None

@@ -19,6 +19,7 @@ from adapters.errors import (
     ProviderUnavailableError,
 )
 from adapters.models import School
+from gateway.keyring import Keyring
 from gateway.upstream import (
     BoundedMemoryCache,
     StaleNotice,
@@ -27,7 +28,11 @@ from gateway.upstream import (
     build_cache,
     collect_notices,
 )
+from gateway.upstream.codec import entity_codec
 from tests.redis import delete_keys, require_redis, run_keys, sub_prefix
+
+CODEC = entity_codec(Keyring.generate().derive("cache-hmac"))
+"""Seals this module's Redis entries (every runner of a test shares the secret)."""
 
 
 class Clock:
@@ -107,7 +112,7 @@ async def make_cache(cache_url: str, key_prefix: str) -> AsyncIterator[Callable[
     def make() -> Any:
         if cache_url.startswith("memory") and made:
             return made[0]
-        cache = build_cache(cache_url, max_entries=10_000)
+        cache = build_cache(cache_url, max_entries=10_000, codec=CODEC)
         made.append(cache)
         return cache
 
@@ -518,7 +523,7 @@ async def test_memory_cache_is_bounded() -> None:
 
 
 async def test_unreachable_redis_degrades_to_uncached_calls() -> None:
-    cache = build_cache("redis://127.0.0.1:1/0", max_entries=10)
+    cache = build_cache("redis://127.0.0.1:1/0", max_entries=10, codec=CODEC)
     runner = UpstreamRunner(cache, UpstreamSettings(swr=False))
     upstream = Upstream("v")
     assert await runner.run(call(), upstream.fetch) == "v"
