@@ -28,6 +28,7 @@ from .identity import DevIssuer, IssuerConfig, TokenVerifier
 from .keyring import Keyring
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from .persisted import PersistedOperations
+from .proxies import ClientAddressMiddleware
 from .ratelimit import PersonResolver, RateLimitMiddleware, RateLimits
 from .responses import RegionDays, ResponseCache, ScopeVersions, response_codec
 from .sessions import LoginThrottle, SessionService, SessionStore
@@ -218,8 +219,12 @@ def create_app(
                 await close()
             await client.aclose()  # the app owns the client it was given
 
-    # Outermost first: request id, CORS, request-count limits, body-size limit.
-    middleware = [Middleware(RequestIdMiddleware)]
+    # Outermost first: client address (behind trusted proxies), request id, CORS,
+    # request-count limits, body-size limit.
+    middleware = [
+        Middleware(ClientAddressMiddleware, trusted_proxies=settings.server.trusted_proxies),
+        Middleware(RequestIdMiddleware),
+    ]
     if settings.server.cors_origins:
         middleware.append(
             Middleware(

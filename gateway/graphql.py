@@ -15,7 +15,10 @@ GraphQL over HTTP specification (https://graphql.github.io/graphql-over-http/):
   ``Accept`` with no supported type gets ``406``.
 * **Parameters.** ``query`` a string, ``operationName`` a string, ``variables`` and
   ``extensions`` objects (JSON-encoded in a GET's query string), each may be null. A missing
-  or empty query, a JSON array (batching is off) or malformed JSON gets ``400``.
+  or empty query, a JSON array (batching is off), malformed JSON or a string that is not
+  Unicode (an unpaired surrogate such as ``"\\ud800"``) gets ``400``. Whatever the body, the
+  answer is a GraphQL-shaped JSON error (an unexpected failure too: ``500`` with
+  ``INTERNAL_SERVER_ERROR`` and ``requestId``), never a plain-text page.
 * **Persisted operations** (:mod:`gateway.persisted`) resolve the query from
   ``extensions.persistedQuery``.
 * **Cost limits** (:mod:`gateway.ratelimit`): the operation's cost (fields selected) per
@@ -71,7 +74,14 @@ from schema.limits import fan_out_error
 
 from .audit import AuditLog
 from .identity import AuthenticationFailed, TokenVerifier
-from .middleware import GRAPHQL_RESPONSE_JSON, JSON, current_request_id, error_body, negotiate
+from .middleware import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    BodyTooLarge,
+    current_request_id,
+    error_body,
+    negotiate,
+)
 from .persisted import PersistedOperations, PersistedQueryError, ResolvedQuery
 from .ratelimit import RateLimited, RateLimits, operation_cost, person_key
 from .responses import ResponseCache
@@ -83,6 +93,7 @@ __all__ = ["GatewayGraphQL", "strip_suggestions"]
 logger = logging.getLogger(__name__)
 
 _SUGGESTION = re.compile(r"\s*Did you mean\b.*$", re.DOTALL)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _QUERY_TYPES = frozenset({StrawberryOperationType.QUERY})
 _ALL_TYPES = frozenset({StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION})
 
@@ -135,6 +146,27 @@ class _Identity(NamedTuple):
     caller: Caller | None
     auth_error: str | None
     session_region: str | None
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """Whether a string anywhere in a JSON value (keys included) has an unpaired surrogate.
+
+    JSON's ``\\ud800`` escapes decode to such strings, which are not Unicode: they cannot be
+    encoded as UTF-8, so every later step (hashing, caching, answering) would fail on them.
+    Iterative, so however deep the value, no recursion limit is reached.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -312,6 +344,20 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             return self._refusal_response(
                 _Refusal(exc.status, exc.message, exc.code, extensions=exc.extensions), media
             )
+        except BodyTooLarge:
+            raise  # the body-size middleware answers 413
+        except Exception:  # a bug: still a GraphQL-shaped answer, never a plain-text 500
+            request_id = current_request_id() or "-"
+            logging.getLogger("gateway.errors").exception("unexpected error serving a request")
+            return self._refusal_response(
+                _Refusal(
+                    500,
+                    "internal error",
+                    ErrorCode.INTERNAL_SERVER_ERROR,
+                    extensions={"requestId": request_id},
+                ),
+                media,
+            )
 
     async def _serve(self, request: Request, media: str) -> Response:
         params = await self._read_params(request)
@@ -324,6 +370,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             raise _Refusal(400, "no GraphQL query in the request (`query` is missing or empty)")
 
         identity = await self._identify(request)
+        if self.persisted is not None and resolved.register is not None:
+            resolved = await self.persisted.admit(
+                resolved,
+                address=request.client.host if request.client else None,
+                anonymous=identity.caller is None,
+            )
         cost, is_query = self._check_operation(request.method, query, operation_name)
         if self.rate_limits is not None and cost:
             person = person_key(identity.caller, identity.session_region)
@@ -481,6 +533,14 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         extensions = params.get("extensions")
         if extensions is not None and not isinstance(extensions, dict):
             raise _Refusal(400, "`extensions` must be an object")
+        for name, value in (
+            ("query", query),
+            ("operationName", operation_name),
+            ("variables", variables),
+            ("extensions", extensions),
+        ):
+            if _has_lone_surrogate(value):
+                raise _Refusal(400, f"`{name}` is not valid Unicode (it has an unpaired surrogate)")
         return query, operation_name, variables, extensions
 
     def _shape(self, query: str, operation_name: str | None) -> _Shape | None:

@@ -7,6 +7,7 @@ names the key and what was expected (``regions.77.base_url: expected a string (r
 from __future__ import annotations
 
 import re
+import ipaddress
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters import SettingsError, get_adapter_class, load_settings
+import limits
+
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
@@ -47,6 +50,9 @@ class ServerSettings:
     """Larger request bodies are refused with 413."""
     operation_budget_seconds: float = 15.0
     """Time one GraphQL operation may spend waiting for providers, all calls together."""
+    trusted_proxies: list[str] = field(default_factory=list)
+    """Reverse proxies (addresses or networks) whose ``X-Forwarded-For``/``Forwarded`` give
+    the client address; empty: those headers are never believed."""
     session_key_file: str = ".sessions/key"
     """Key that signs school-login session tokens (share it between instances)."""
     secret_key_file: str = ".secrets/key"
@@ -67,7 +73,15 @@ class ServerSettings:
     persisted_queries: bool = True
     """Accept automatic persisted queries (``extensions.persistedQuery``, sha256 hashes)."""
     persisted_queries_max_entries: int = 1000
-    """Bound of the in-memory store of persisted queries (Redis entries expire in a week)."""
+    """Bound on the stored persisted queries, in memory and in Redis (oldest dropped first)."""
+    persisted_queries_max_bytes: int = 16_384
+    """Largest query (UTF-8 bytes) that may be registered; a larger one is refused (400)."""
+    persisted_queries_register_rate: str = "30/hour"
+    """New persisted queries one client address may register; past it they run unstored."""
+    persisted_queries_anonymous: bool = False
+    """Let requests without a signed-in caller register persisted queries (the demo does)."""
+    persisted_queries_ttl_seconds: int = 86_400
+    """How long Redis keeps a registered query (the in-memory store keeps it until evicted)."""
     persisted_only: bool = False
     """Run only the operations of ``persisted_operations`` (an allow-list); refuse others."""
     persisted_operations: str = ""
@@ -193,6 +207,49 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     issuers = [
         load_settings(IssuerSettings, table, where=f"issuers[{i}]")
         for i, table in enumerate(raw_issuers)
+def _check_server(server: ServerSettings) -> None:
+    """The ``[server]`` values a type alone does not check."""
+    for index, entry in enumerate(server.trusted_proxies):
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"server.trusted_proxies[{index}]",
+                "an IP address or network such as 10.0.0.0/8",
+                entry,
+            ) from None
+    if server.persisted_queries_max_bytes < 1:
+        raise SettingsError(
+            "server.persisted_queries_max_bytes",
+            "a positive number of bytes",
+            server.persisted_queries_max_bytes,
+        )
+    if server.persisted_queries_max_entries < 1:
+        raise SettingsError(
+            "server.persisted_queries_max_entries",
+            "a positive number of entries",
+            server.persisted_queries_max_entries,
+        )
+    if server.persisted_queries_ttl_seconds < 1:
+        raise SettingsError(
+            "server.persisted_queries_ttl_seconds",
+            "a positive number of seconds",
+            server.persisted_queries_ttl_seconds,
+        )
+    rate = server.persisted_queries_register_rate
+    if rate.strip():
+        try:
+            amount = limits.parse(rate).amount
+        except ValueError:
+            amount = 0
+        if amount < 1:
+            raise SettingsError(
+                "server.persisted_queries_register_rate",
+                'a rate such as "30/hour" (or "" for none)',
+                rate,
+            )
+
+
     ]
     raw_regions = data.get("regions", {})
     if not isinstance(raw_regions, Mapping):
@@ -211,6 +268,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
 def load_settings_file(path: Path) -> Settings:
     """Read and check a TOML config file."""
     try:
+    _check_server(server)
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(str(path), f"valid TOML ({exc})") from None
