@@ -6,8 +6,8 @@ names the key and what was expected (``regions.77.base_url: expected a string (r
 
 from __future__ import annotations
 
-import re
 import ipaddress
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from adapters import SettingsError, get_adapter_class, load_settings
 import limits
 
+from adapters import SettingsError, get_adapter_class, load_settings
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
@@ -48,11 +48,11 @@ class ServerSettings:
     """The longest date range one diary or journal query may ask for."""
     max_body_bytes: int = 65_536
     """Larger request bodies are refused with 413."""
-    operation_budget_seconds: float = 15.0
-    """Time one GraphQL operation may spend waiting for providers, all calls together."""
     trusted_proxies: list[str] = field(default_factory=list)
     """Reverse proxies (addresses or networks) whose ``X-Forwarded-For``/``Forwarded`` give
     the client address; empty: those headers are never believed."""
+    operation_budget_seconds: float = 15.0
+    """Time one GraphQL operation may spend waiting for providers, all calls together."""
     session_key_file: str = ".sessions/key"
     """Key that signs school-login session tokens (share it between instances)."""
     secret_key_file: str = ".secrets/key"
@@ -194,19 +194,6 @@ def _region(code: str, table: Mapping[str, Any]) -> RegionSettings:
     )
 
 
-def parse_settings(data: Mapping[str, Any]) -> Settings:
-    """Settings from a parsed TOML document."""
-    known = {"server", "issuers", "regions", "cache"}
-    for key in data:
-        if key not in known:
-            raise SettingsError(key, f"one of the tables {', '.join(sorted(known))}")
-    server = load_settings(ServerSettings, data.get("server", {}), where="server")
-    raw_issuers = data.get("issuers", [])
-    if not isinstance(raw_issuers, list):
-        raise SettingsError("issuers", "an array of tables ([[issuers]])")
-    issuers = [
-        load_settings(IssuerSettings, table, where=f"issuers[{i}]")
-        for i, table in enumerate(raw_issuers)
 def _check_server(server: ServerSettings) -> None:
     """The ``[server]`` values a type alone does not check."""
     for index, entry in enumerate(server.trusted_proxies):
@@ -250,11 +237,25 @@ def _check_server(server: ServerSettings) -> None:
             )
 
 
+def parse_settings(data: Mapping[str, Any]) -> Settings:
+    """Settings from a parsed TOML document."""
+    known = {"server", "issuers", "regions", "cache"}
+    for key in data:
+        if key not in known:
+            raise SettingsError(key, f"one of the tables {', '.join(sorted(known))}")
+    server = load_settings(ServerSettings, data.get("server", {}), where="server")
+    raw_issuers = data.get("issuers", [])
+    if not isinstance(raw_issuers, list):
+        raise SettingsError("issuers", "an array of tables ([[issuers]])")
+    issuers = [
+        load_settings(IssuerSettings, table, where=f"issuers[{i}]")
+        for i, table in enumerate(raw_issuers)
     ]
     raw_regions = data.get("regions", {})
     if not isinstance(raw_regions, Mapping):
         raise SettingsError("regions", "a table of regions ([regions.CODE])")
     regions = {str(code): _region(str(code), table) for code, table in raw_regions.items()}
+    _check_server(server)
     cache = load_settings(CacheSettings, data.get("cache", {}), where="cache")
     if not cache.url.startswith(("memory://", "redis://", "rediss://")):
         raise SettingsError("cache.url", "memory:// or redis://host:port/db", cache.url)
@@ -268,7 +269,6 @@ def _check_server(server: ServerSettings) -> None:
 def load_settings_file(path: Path) -> Settings:
     """Read and check a TOML config file."""
     try:
-    _check_server(server)
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(str(path), f"valid TOML ({exc})") from None
