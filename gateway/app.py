@@ -131,7 +131,14 @@ def create_app(
         ],
         client,
     )
-    audit = AuditLog()
+    audit = AuditLog.for_cache(
+        settings.cache.url,
+        key_prefix=settings.cache.key_prefix,
+        keyring=build_keyring(settings),  # pseudonyms: HMAC under "audit-pseudonym"
+        clock=clock,
+        max_events_per_student=settings.audit.max_events_per_student,
+        max_age_days=settings.audit.max_age_days,
+    )
     sessions = build_sessions(settings)
     extensions: list[Any] = [StaleReport]
     if not settings.server.introspection:
@@ -140,6 +147,7 @@ def create_app(
     schema = build_schema(extensions=extensions, limits=query_limits)
     rate_limits = RateLimits.from_settings(settings)
     closers: list[Callable[[], Awaitable[Any]]] = []
+    closers.append(audit.aclose)
     upstream = getattr(runner, "inner", runner)  # a wrapping runner (tests) keeps the real one
     response_cache: ResponseCache | None = None
     if settings.cache.responses and isinstance(upstream, UpstreamRunner):

