@@ -243,6 +243,15 @@ class DiaryAdapter(abc.ABC):
                 return await self.deps.runner.run(call, guarded)
         except TimeoutError as exc:
             outcome = "timeout"
+            # the runner never saw this failure end (it was cancelled): log it here, once
+            logger.warning(
+                "provider call failed: region=%s provider=%s resource=%s "
+                "error=ProviderUnavailableError(timeout) (adapter timeout %.1fs)",
+                self.region.code,
+                self.slug,
+                resource,
+                self.deps.timeout,
+            )
             raise ProviderUnavailableError("provider timed out", provider=self.slug) from exc
         except AdapterError as exc:
             outcome = type(exc).__name__

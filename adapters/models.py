@@ -32,6 +32,7 @@ __all__ = [
     "LoginMethod",
     "Mark",
     "MarkScale",
+    "OfficialAverage",
     "Person",
     "ProgressPoint",
     "ProviderSession",
@@ -367,6 +368,9 @@ class ProgressPoint:
 class SubjectProgress:
     """Weighted averages of one subject's marks over a period, per scale.
 
+    The averages, trend and series are always the gateway's own calculation over the marks
+    returned (:mod:`adapters.progress`); ``official_average`` is the provider's own figure,
+    where it states one, kept beside them and never mixed in.
     The normalized average is ``average_hundred / 100``, the rule of ``Mark.normalized``.
     """
 
@@ -378,6 +382,24 @@ class SubjectProgress:
     average_hundred: float | None
     trend: Trend
     series: tuple[ProgressPoint, ...] = ()
+    official_average: OfficialAverage | None = None
+    """The provider's own average for its period (``None``: the provider states none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialAverage:
+    """A subject's average as the region's own system states it, for the system's period.
+
+    Never computed by the gateway: ``value`` is the provider's figure on ``scale`` (the
+    scale the provider states it on), over the provider's period ``period_name``
+    (``starts``–``ends``; any of them ``None`` where the provider does not say).
+    """
+
+    value: float
+    scale: MarkScale
+    period_name: str | None
+    starts: date | None
+    ends: date | None
 
 
 @dataclass(frozen=True, slots=True)

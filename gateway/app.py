@@ -231,7 +231,8 @@ def create_app(
     # request-count limits, body-size limit.
     middleware = [
         Middleware(ClientAddressMiddleware, trusted_proxies=settings.server.trusted_proxies),
-        Middleware(RequestIdMiddleware),
+        # the request id on unexpected errors and on the adapters' own warnings (leak guard)
+        Middleware(RequestIdMiddleware, log_to=("gateway.errors", "adapters")),
     ]
     if settings.server.cors_origins:
         middleware.append(

@@ -9,6 +9,7 @@ import strawberry
 
 from adapters import Mark as MarkModel
 from adapters import MarkScale as MarkScaleModel
+from adapters import OfficialAverage as OfficialModel
 from adapters import SubjectProgress as ProgressModel
 from adapters import Trend as TrendModel
 
@@ -17,7 +18,7 @@ from .ids import encode_id
 from .people import Subject
 from .policy import Access
 
-__all__ = ["Mark", "MarkScale", "ProgressPoint", "SubjectProgress", "Trend"]
+__all__ = ["Mark", "MarkScale", "OfficialAverage", "ProgressPoint", "SubjectProgress", "Trend"]
 
 
 @strawberry.type(description="A grading scale.")
@@ -126,31 +127,86 @@ class ProgressPoint:
 
 @strawberry.type(
     description=(
-        "A subject's weighted averages, trend and chart series. Each average is the mean of "
-        "the marks' values on that scale, weighted by weight (marks without a value there, "
-        "such as зачёт, do not count); the normalized average is averageHundred / 100, by "
-        "the same rule as Mark.normalized."
+        "A subject's average as the school's own diary system states it, for that system's "
+        "period (a term or half-year): the figure the school uses. The gateway never "
+        "computes or adjusts it, so it can differ from SubjectProgress's computed averages, "
+        "which cover only the marks of the range asked about."
+    )
+)
+class OfficialAverage:
+    value: float = strawberry.field(
+        description="The average as the region's system gives it, on `scale`."
+    )
+    scale: MarkScale = strawberry.field(
+        description="The scale the region's system states the average on (usually «five»)."
+    )
+    period_name: str | None = strawberry.field(
+        description="The system's name for its period («1 полугодие», «2 четверть»), if given."
+    )
+    starts: date | None = strawberry.field(
+        name="from", description="First day of the system's period, if given."
+    )
+    ends: date | None = strawberry.field(
+        name="to", description="Last day of the system's period, if given."
+    )
+
+    @classmethod
+    def from_model(cls, model: OfficialModel, access: Access) -> OfficialAverage:
+        return restrict(
+            cls(
+                value=model.value,
+                scale=MarkScale.from_model(model.scale),
+                period_name=model.period_name,
+                starts=model.starts,
+                ends=model.ends,
+            ),
+            access,
+        )
+
+
+@strawberry.type(
+    description=(
+        "A subject's progress over the range asked about. The computed figures (averageFive, "
+        "averageTen, averageHundred, trend, series) are always the gateway's own calculation "
+        "from the marks returned for the range: on each scale, the mean of the marks' values "
+        "weighted by weight (marks without a value there, such as зачёт, do not count); the "
+        "normalized average is averageHundred / 100, by the same rule as Mark.normalized. "
+        "officialAverage is the region's own figure for its own period, where its system "
+        "states one; it is shown beside the computed figures and never replaces them."
     )
 )
 class SubjectProgress:
     subject: Subject = strawberry.field(description="The subject.")
-    count: int = strawberry.field(description="How many marks count.")
+    count: int = strawberry.field(description="How many marks of the range count.")
     average_five: float | None = strawberry.field(
-        description="Weighted mean of the marks' fivePoint values."
+        description="Computed: weighted mean of the range's marks' fivePoint values."
     )
     average_ten: float | None = strawberry.field(
-        description="Weighted mean of the marks' tenPoint values."
+        description="Computed: weighted mean of the range's marks' tenPoint values."
     )
     average_hundred: float | None = strawberry.field(
-        description="Weighted mean of the marks' hundredPoint values (/ 100: normalized)."
+        description=(
+            "Computed: weighted mean of the range's marks' hundredPoint values (/ 100: normalized)."
+        )
     )
-    trend: Trend = strawberry.field(description="Direction of the latest change.")
+    trend: Trend = strawberry.field(
+        description="Computed: direction of the latest change of the running average."
+    )
     series: list[ProgressPoint] = strawberry.field(
-        description="Running average by day, for a progress chart."
+        description="Computed: running average by day, for a progress chart."
+    )
+    official_average: OfficialAverage | None = strawberry.field(
+        description=(
+            "Official: the average as the region's system states it, for its own period "
+            "(see from/to; it may cover marks outside the range asked about). Null where the "
+            "region's system gives no average of its own (regions 74 and 11 in the demo) or "
+            "its period does not meet the range."
+        )
     )
 
     @classmethod
     def from_model(cls, model: ProgressModel, region: str, access: Access) -> SubjectProgress:
+        official = model.official_average
         return restrict(
             cls(
                 subject=Subject.from_model(model.subject, region),
@@ -160,6 +216,9 @@ class SubjectProgress:
                 average_hundred=model.average_hundred,
                 trend=Trend(model.trend.value),
                 series=[ProgressPoint(date=p.date, average=p.average) for p in model.series],
+                official_average=(
+                    OfficialAverage.from_model(official, access) if official is not None else None
+                ),
             ),
             access,
         )

@@ -119,6 +119,7 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     "Absence": {"*": CHILD_RECORD},
     "SubjectProgress": {"*": CHILD_RECORD},
     "ProgressPoint": {"*": CHILD_RECORD},
+    "OfficialAverage": {"*": CHILD_RECORD},
     "Change": {"*": FAMILY},
     "ChangeEdge": {"*": FAMILY},
     "ChangeConnection": {"*": FAMILY},

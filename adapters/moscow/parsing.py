@@ -35,6 +35,7 @@ from adapters.models import (
     Lesson,
     Mark,
     MarkScale,
+    OfficialAverage,
     Person,
     ProviderSession,
     School,
@@ -42,7 +43,6 @@ from adapters.models import (
     Subject,
     SubjectProgress,
     Teacher,
-    Trend,
 )
 from adapters.progress import compute_progress
 from adapters.scales import (
@@ -116,7 +116,6 @@ _CHANGE_KINDS = {
     "create_homework": ChangeKind.HOMEWORK_CREATED,
     "update_homework": ChangeKind.HOMEWORK_UPDATED,
 }
-_TRENDS = {"UP": Trend.UP, "DOWN": Trend.DOWN, "NONE": Trend.FLAT}
 
 
 # -- small readers -----------------------------------------------------------------------
@@ -928,48 +927,63 @@ def parse_journal_lessons(
 
 @dataclass(frozen=True, slots=True)
 class SubjectSummary:
-    """A ``subject_marks/short`` entry: the provider's own averages over its period."""
+    """A ``subject_marks/short`` entry: the provider's own average over its own period."""
 
     subject_id: str
-    average_five: float | None
-    average_ten: float | None
-    average_hundred: float | None
-    trend: Trend | None
-    start: date | None
-    end: date | None
-    mark_ids: frozenset[str] | None
-    """The marks the averages cover, when the server lists them."""
+    official: OfficialAverage | None
+    """The provider's figure (``None`` when the entry states no readable average)."""
+
+
+def _official_value(item: Mapping[str, Any]) -> tuple[float, MarkScale] | None:
+    """The provider's average and its scale: ``avg_five`` or ``average`` (МЭШ's five-point
+    figure; a larger ``average`` is read on the ten- or hundred-point scale, as marks are),
+    else ``avg_ten``, else ``avg_hundred``."""
+    five = _float(item.get("avg_five"))
+    if five is not None:
+        return five, FIVE_POINT
+    given = _float(item.get("average"))
+    if given is not None:
+        scale = FIVE_POINT if given <= 5 else TEN_POINT if given <= 10 else HUNDRED_POINT
+        return given, scale
+    ten = _float(item.get("avg_ten"))
+    if ten is not None:
+        return ten, TEN_POINT
+    hundred = _float(item.get("avg_hundred"))
+    if hundred is not None:
+        return hundred, HUNDRED_POINT
+    return None
 
 
 def parse_subject_marks_short(document: Any) -> dict[str, SubjectSummary]:
+    """``subject_marks/short``: per subject, the average МЭШ itself states for its period."""
     found: dict[str, SubjectSummary] = {}
     for item in _payload(document):
         subject_id = _opt_id(item.get("subject_id"))
         if subject_id is None:
             continue
-        marks = item.get("marks")
+        figure = _official_value(item)
         found[subject_id] = SubjectSummary(
             subject_id=subject_id,
-            average_five=_float(item.get("avg_five", item.get("average"))),
-            average_ten=_float(item.get("avg_ten")),
-            average_hundred=_float(item.get("avg_hundred")),
-            trend=_TRENDS.get(str(item.get("dynamic"))),
-            start=parse_date(item.get("start")),
-            end=parse_date(item.get("end")),
-            mark_ids=(
-                frozenset(str(m["id"]) for m in _items(marks) if m.get("id") is not None)
-                if isinstance(marks, list)
+            official=(
+                OfficialAverage(
+                    value=figure[0],
+                    scale=figure[1],
+                    period_name=_text(item.get("period")) or _text(item.get("title")),
+                    starts=parse_date(item.get("start_iso", item.get("start"))),
+                    ends=parse_date(item.get("end_iso", item.get("end"))),
+                )
+                if figure is not None
                 else None
             ),
         )
     return found
 
 
-def _summary_covers(summary: SubjectSummary, mark_ids: frozenset[str], days: DateRange) -> bool:
-    """Whether the provider's averages are over exactly the marks asked about."""
-    if summary.mark_ids is not None:
-        return summary.mark_ids == mark_ids
-    return summary.start == days.start and summary.end == days.end
+def _overlaps(official: OfficialAverage, days: DateRange) -> bool:
+    """Whether the provider's period meets the range asked about (unknown bounds do)."""
+    starts_before_end = official.starts is None or official.starts <= days.end
+    ends_after_start = official.ends is None or official.ends >= days.start
+    return starts_before_end and ends_after_start
 
 
 def build_progress(
@@ -978,30 +992,17 @@ def build_progress(
     summaries: Mapping[str, SubjectSummary],
     days: DateRange,
 ) -> list[SubjectProgress]:
-    """Per-subject progress: the provider's averages where they cover exactly these marks,
-    the common weighted mean (per scale) for whatever they lack."""
-    computed = compute_progress(student_id, marks)
+    """Per-subject progress: our own weighted means (per scale), trend and series over the
+    marks returned, and beside them, never mixed in, the provider's official average for a
+    period that meets ``days``."""
     result: list[SubjectProgress] = []
-    for progress in computed:
+    for progress in compute_progress(student_id, marks):
         summary = summaries.get(progress.subject.id)
-        ids = frozenset(m.id for m in marks if m.subject.id == progress.subject.id)
-        if summary is None or not _summary_covers(summary, ids, days):
-            result.append(progress)
-            continue
-        result.append(
-            replace(
-                progress,
-                average_five=_prefer(summary.average_five, progress.average_five),
-                average_ten=_prefer(summary.average_ten, progress.average_ten),
-                average_hundred=_prefer(summary.average_hundred, progress.average_hundred),
-                trend=summary.trend or progress.trend,
-            )
-        )
+        official = summary.official if summary is not None else None
+        if official is not None and _overlaps(official, days):
+            progress = replace(progress, official_average=official)
+        result.append(progress)
     return result
-
-
-def _prefer(given: float | None, computed: float | None) -> float | None:
-    return given if given is not None else computed
 
 
 # -- changes -----------------------------------------------------------------------------

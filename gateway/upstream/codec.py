@@ -75,6 +75,7 @@ ENTITY_TYPES: tuple[type, ...] = (
     models.LoginMethod,
     models.Mark,
     models.MarkScale,
+    models.OfficialAverage,
     models.Person,
     models.ProgressPoint,
     models.RegionProfile,

@@ -16,8 +16,9 @@ from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from adapters.base import UpstreamCall
-from adapters.errors import ProviderResponseError, ProviderUnavailableError
+from adapters.errors import AdapterError, ProviderResponseError, ProviderUnavailableError
 
+from ..middleware import current_request_id
 from .breaker import CircuitBreaker
 from .cache import BoundedMemoryCache, Entry, EntryCache, contains_error, digest
 from .flight import SingleFlight
@@ -30,6 +31,7 @@ __all__ = [
     "UpstreamSettings",
     "collect_notices",
     "current_notices",
+    "log_failure",
     "operation_budget",
     "stale_notices",
 ]
@@ -156,6 +158,39 @@ def _record_notice(notice: StaleNotice) -> None:
     notices = _notices.get()
     if notices is not None:
         notices.append(notice)
+
+
+def log_failure(
+    call: UpstreamCall, error: BaseException, *, attempts: int, slot: bool = False
+) -> None:
+    """One WARNING line for a provider call that failed (after its last attempt), or for
+    one key of a batch the provider refused or failed (``slot``).
+
+    It names the request id, region, provider, resource and error class, and nothing the
+    provider said: no message, no names, marks, ids or tokens. The same fields are on the
+    record (``extra``) for structured handlers.
+    """
+    request_id = current_request_id() or "-"
+    error_class = type(error).__name__
+    if isinstance(error, ProviderUnavailableError) and isinstance(error.__cause__, TimeoutError):
+        error_class = f"{error_class}(timeout)"
+    logger.warning(
+        "provider %s: request_id=%s region=%s provider=%s resource=%s error=%s attempts=%d",
+        "refused one key" if slot else "call failed",
+        request_id,
+        call.region,
+        call.provider,
+        call.resource,
+        error_class,
+        attempts,
+        extra={
+            "request_id": request_id,
+            "region": call.region,
+            "provider": call.provider,
+            "resource": call.resource,
+            "error_class": type(error).__name__,
+        },
+    )
 
 
 class UpstreamRunner:
@@ -353,6 +388,22 @@ class UpstreamRunner:
         return self._random() * self.settings.backoff_base * (2.0**attempt)
 
     async def _execute(self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]]) -> T:
+        """:meth:`_attempts`, logging its outcome's failures once (see :func:`log_failure`)."""
+        attempts = [0]
+        try:
+            value = await self._attempts(call, fetch, attempts)
+        except AdapterError as exc:
+            log_failure(call, exc, attempts=attempts[0])
+            raise
+        if isinstance(value, list):
+            for slot in value:
+                if isinstance(slot, AdapterError):
+                    log_failure(call, slot, attempts=attempts[0], slot=True)
+        return value
+
+    async def _attempts(
+        self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]], attempts: list[int]
+    ) -> T:
         breaker = self._breaker(call)
         bulkhead = self._bulkhead(call)
         retries = self.settings.max_retries if call.idempotent else 0
@@ -370,6 +421,7 @@ class UpstreamRunner:
                     try:
                         async with bulkhead:
                             self.stats.upstream_calls += 1
+                            attempts[0] += 1
                             value = await fetch()
                     except ProviderUnavailableError as exc:
                         breaker.record(success=False, probe=probe)

@@ -224,7 +224,7 @@ async def test_non_numeric_marks_survive(mes: tuple[Harness, MoscowAdapter]) -> 
     assert all(m.grade.five == TEN_TO_FIVE[int(m.value)] for m in ten)
 
 
-async def test_progress_uses_the_providers_averages_where_they_cover_the_marks() -> None:
+async def test_progress_shows_the_providers_average_beside_the_computed_one() -> None:
     def doctored(path: str, document: Any) -> Any:
         if path.endswith("/subject_marks/short"):
             for item in document["payload"]:
@@ -240,7 +240,9 @@ async def test_progress_uses_the_providers_averages_where_they_cover_the_marks()
         (whole,) = await adapter.get_progress(caller, [student], PERIOD)
         assert isinstance(whole, list)
         algebra = next(p for p in whole if p.subject.name == "Алгебра")
-        assert algebra.average_five == 4.44  # the provider's figure for its period
+        official = algebra.official_average
+        assert official is not None and official.value == 4.44  # the provider's, for its period
+        assert official.period_name == "1 полугодие" and official.starts == date(2025, 9, 1)
         # computed from the marks: the world's five-point Алгебра marks in the period, on the
         # common table (5 → 100, 4 → 80, 3 → 60, 2 → 30), weighted
         world = harness.world
@@ -257,10 +259,14 @@ async def test_progress_uses_the_providers_averages_where_they_cover_the_marks()
         )
         assert algebra.count == len(seeded)
         assert algebra.average_hundred == round(expected, 2)
+        five = {5: 5, 4: 4, 3: 3, 2: 2}
+        computed = sum(five[m.five or 0] * m.weight for m in seeded) / sum(m.weight for m in seeded)
+        assert algebra.average_five == round(computed + 1e-9, 2)  # ours, never the provider's
         (weekly,) = await adapter.get_progress(caller, [student], WEEK)
         assert isinstance(weekly, list)
         algebra = next(p for p in weekly if p.subject.name == "Алгебра")
         assert (algebra.average_five, algebra.average_hundred) == (4.0, 77.5)
+        assert algebra.official_average == official
     finally:
         await harness.stop()
 

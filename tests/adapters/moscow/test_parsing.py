@@ -26,7 +26,6 @@ from adapters import (
     Mark,
     ProviderResponseError,
     ProviderUnavailableError,
-    Trend,
     map_httpx_errors,
 )
 from adapters.moscow.client import Credentials, MoscowClient
@@ -403,14 +402,14 @@ def test_weighted_means_per_scale_match_the_protocol_examples() -> None:
     assert high.average_five == 4.29  # 30 / 7
 
 
-def test_provider_string_averages_are_used_when_they_cover_the_marks() -> None:
+def test_provider_averages_are_official_and_never_replace_the_computed_ones() -> None:
     summaries = parse_subject_marks_short(body("subject_marks_short_GET"))
-    algebra = summaries["7700100"]
-    assert (algebra.average_five, algebra.average_ten, algebra.average_hundred) == (4.0, 8.0, 78.33)
-    assert algebra.trend is Trend.DOWN and algebra.start == date(2025, 9, 1)
-    assert algebra.mark_ids == frozenset({"93973010", "94171010", "94201010", "94201011"})
+    algebra = summaries["7700100"].official
+    assert algebra is not None
+    assert (algebra.value, algebra.scale) == (4.0, FIVE_POINT)  # avg_five "4.00"
+    assert algebra.period_name == "1 полугодие"
+    assert (algebra.starts, algebra.ends) == (date(2025, 9, 1), date(2025, 12, 31))
     period = DateRange(date(2025, 9, 1), date(2025, 10, 18))
-    # the marks the summary covers (ids from the recorded summary, values by hand)
     marks = [
         parse_mark(
             {
@@ -431,20 +430,23 @@ def test_provider_string_averages_are_used_when_they_cover_the_marks() -> None:
             (94201011, "2", 1, "2025-10-16"),
         )
     ]
-    summaries["7700100"] = dataclasses.replace(
-        algebra,
-        average_five=4.44,  # a value only the provider can have given
-        average_hundred=None,  # missing: computed with the common rule
-        trend=Trend.UP,
-    )
+    doctored = dataclasses.replace(algebra, value=4.44)  # only the provider can say this
+    summaries["7700100"] = dataclasses.replace(summaries["7700100"], official=doctored)
     (progress,) = build_progress(CANONICAL, marks, summaries, period)
-    assert progress.average_five == 4.44 and progress.trend is Trend.UP
+    assert progress.official_average == doctored
+    # the computed figures stay ours: weighted means of these marks
+    assert progress.average_five == round((4 * 2 + 5 * 2 + 4 + 2) / 6, 2)
     assert progress.average_hundred == round((80 * 2 + 100 * 2 + 80 + 30) / 6, 2)
     assert progress.count == 4
-    # over the canonical week only, the summary does not cover the marks: computed
+    # over the canonical week: the same official figure (its period meets the week)
     week_marks = [m for m in marks if m.lesson_date in WEEK]
     (weekly,) = build_progress(CANONICAL, week_marks, summaries, WEEK)
     assert weekly.average_five == 4.0 and weekly.average_hundred == 77.5
+    assert weekly.official_average == doctored
+    # a range outside the provider's period gets no official figure
+    spring = DateRange(date(2026, 2, 1), date(2026, 2, 28))
+    (later,) = build_progress(CANONICAL, marks, summaries, spring)
+    assert later.official_average is None
 
 
 def test_summary_without_marks_list_and_null_average() -> None:
@@ -456,12 +458,23 @@ def test_summary_without_marks_list_and_null_average() -> None:
                 "dynamic": "NONE",
                 "start": "2025-10-01",
                 "end": "2025-10-31",
-            }
+            },
+            {"subject_id": 10, "average": "8.50", "period": "2 четверть"},
+            {"subject_id": 11, "avg_hundred": "61.00", "start_iso": "2025-11-01"},
         ]
     }
-    (summary,) = parse_subject_marks_short(document).values()
-    assert summary.average_five is None and summary.mark_ids is None
-    assert summary.trend is Trend.FLAT
+    summaries = parse_subject_marks_short(document)
+    assert summaries["9"].official is None
+    ten = summaries["10"].official
+    assert ten is not None and (ten.value, ten.scale, ten.period_name) == (
+        8.5,
+        TEN_POINT,
+        "2 четверть",
+    )
+    assert (ten.starts, ten.ends) == (None, None)
+    hundred = summaries["11"].official
+    assert hundred is not None and (hundred.value, hundred.scale) == (61.0, HUNDRED_POINT)
+    assert hundred.starts == date(2025, 11, 1)
     days = DateRange(date(2025, 10, 1), date(2025, 10, 31))
     marks = [
         parse_mark(
@@ -470,8 +483,9 @@ def test_summary_without_marks_list_and_null_average() -> None:
             tz=MSK,
         )
     ]
-    (progress,) = build_progress("1", marks, parse_subject_marks_short(document), days)
-    assert progress.average_five == 4.0  # computed: the provider gave none
+    (progress,) = build_progress("1", marks, summaries, days)
+    assert progress.average_five == 4.0  # computed
+    assert progress.official_average is None  # the provider gave none
 
 
 # -- changes, staff side -----------------------------------------------------------------
