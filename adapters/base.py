@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import dataclasses
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -71,6 +73,7 @@ __all__ = [
 logger = logging.getLogger("adapters")
 
 T = TypeVar("T")
+R = TypeVar("R")
 BatchResult = list[T | AdapterError]
 """One slot per key: the value, or the error that failed only that key."""
 
@@ -157,6 +160,8 @@ class DiaryAdapter(abc.ABC):
         self.config = config
         self.deps = deps
         self._closed = False
+        self.foreign_records_dropped: Counter[tuple[str, str]] = Counter()
+        """Leak-guard drops per (resource, record kind): records naming another student."""
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -279,6 +284,76 @@ class DiaryAdapter(abc.ABC):
             ",".join(map(str, p)) if isinstance(p, list | tuple) else str(p) for p in parts
         )
 
+    # -- the leak guard ----------------------------------------------------------------
+
+    def note_foreign_records(self, resource: str, kind: str, count: int = 1) -> None:
+        """Count and log ``count`` records of ``kind`` that named a student not asked for.
+
+        The log line says which provider, region, resource and kind, never whose records
+        (no names, marks, ids or tokens). Adapters call it for records they drop while
+        parsing (e.g. an event of another person); the template calls it for the rest.
+        """
+        if count <= 0:
+            return
+        self.foreign_records_dropped[(resource, kind)] += count
+        logger.warning(
+            "leak guard dropped %d %s record(s) naming another student: "
+            "provider=%s region=%s resource=%s",
+            count,
+            kind,
+            self.slug,
+            self.region.code,
+            resource,
+        )
+
+    def _own(self, resource: str, kind: str, student_id: str, records: Sequence[R]) -> list[R]:
+        """The records of ``student_id``; the others are dropped and counted."""
+        kept = [r for r in records if getattr(r, "student_id", student_id) == student_id]
+        self.note_foreign_records(resource, kind, len(records) - len(kept))
+        return kept
+
+    def _own_lesson(self, resource: str, student_id: str, lesson: Lesson) -> Lesson:
+        homework = self._own(resource, "homework", student_id, lesson.homework)
+        marks = self._own(resource, "mark", student_id, lesson.marks)
+        absence = lesson.absence
+        if absence is not None and not self._own(resource, "absence", student_id, [absence]):
+            absence = None
+        if (
+            len(homework) == len(lesson.homework)
+            and len(marks) == len(lesson.marks)
+            and absence is lesson.absence
+        ):
+            return lesson
+        return dataclasses.replace(
+            lesson, homework=tuple(homework), marks=tuple(marks), absence=absence
+        )
+
+    async def _guarded(
+        self,
+        resource: str,
+        kind: str,
+        student_ids: Sequence[str],
+        fetch: Awaitable[BatchResult[list[Any]]],
+    ) -> BatchResult[list[Any]]:
+        """``fetch``'s slots with every record naming another student than the slot's dropped.
+
+        Runs inside the provider call, so a drop is counted once per provider answer and
+        the cache only ever holds screened records. Lessons keep their place; their
+        homework, marks and absence are screened one by one.
+        """
+        result = await fetch
+        if len(result) != len(student_ids):
+            return result  # _check_batch reports it
+        screened: BatchResult[list[Any]] = []
+        for student_id, slot in zip(student_ids, result, strict=True):
+            if isinstance(slot, AdapterError):
+                screened.append(slot)
+            elif kind == "lesson":
+                screened.append([self._own_lesson(resource, student_id, le) for le in slot])
+            else:
+                screened.append(self._own(resource, kind, student_id, slot))
+        return screened
+
     # -- public methods (never overridden) ---------------------------------------------
 
     async def list_schools(self) -> list[School]:
@@ -321,7 +396,9 @@ class DiaryAdapter(abc.ABC):
                 "diary",
                 caller,
                 self._key(ids, days.start, days.end),
-                lambda: self._fetch_diaries(caller, ids, days),
+                lambda: self._guarded(
+                    "diary", "lesson", ids, self._fetch_diaries(caller, ids, days)
+                ),
                 student_ids=ids,
             )
             self._check_batch(ids, result)
@@ -343,7 +420,7 @@ class DiaryAdapter(abc.ABC):
                 "marks",
                 caller,
                 self._key(ids, days.start, days.end),
-                lambda: self._fetch_marks(caller, ids, days),
+                lambda: self._guarded("marks", "mark", ids, self._fetch_marks(caller, ids, days)),
                 student_ids=ids,
             )
             self._check_batch(ids, result)
@@ -362,7 +439,9 @@ class DiaryAdapter(abc.ABC):
                 "progress",
                 caller,
                 self._key(ids, days.start, days.end),
-                lambda: self._fetch_progress(caller, ids, days),
+                lambda: self._guarded(
+                    "progress", "progress", ids, self._fetch_progress(caller, ids, days)
+                ),
                 student_ids=ids,
             )
             self._check_batch(ids, result)
@@ -386,7 +465,9 @@ class DiaryAdapter(abc.ABC):
                 "changes",
                 caller,
                 self._key(ids, since.isoformat()),
-                lambda: self._fetch_changes(caller, ids, since),
+                lambda: self._guarded(
+                    "changes", "change", ids, self._fetch_changes(caller, ids, since)
+                ),
                 student_ids=ids,
             )
             self._check_batch(ids, result)

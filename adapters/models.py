@@ -328,7 +328,16 @@ class Absence:
 
 @dataclass(frozen=True, slots=True)
 class Lesson:
-    """One lesson of a student's day, with everything the diary shows for it."""
+    """One lesson of a student's day, with everything the diary shows for it.
+
+    ``unscheduled`` marks a holder, not a lesson: records the provider gave for the day
+    (homework, marks, an absence) that match no lesson, neither by id nor by date and
+    subject. A holder has ``number`` 0 (it sorts first in its day), the records' subject,
+    the day's midnight as ``starts_at``/``ends_at`` and an id ending in ``/unscheduled``;
+    nothing takes place. The schema shows its records on the diary day
+    (``DiaryDay.homeworkWithoutLesson``, ``absencesWithoutLesson``,
+    ``marksWithoutLesson``) and in ``Student.absences``, never as a lesson.
+    """
 
     id: str
     date: date
@@ -346,6 +355,7 @@ class Lesson:
     homework: tuple[Homework, ...] = ()
     marks: tuple[Mark, ...] = ()
     absence: Absence | None = None
+    unscheduled: bool = False
 
 
 class Trend(enum.Enum):

@@ -104,6 +104,7 @@ def _emulate(args: argparse.Namespace) -> int:
         error_rate=args.error_rate,
         token_ttl_calls=args.token_ttl_calls,
         sso_jwks=args.sso_jwks,
+        messy=args.messy,
     )
     return 0
 
@@ -172,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument("--error-rate", type=float, default=0.0)
     emulate.add_argument("--token-ttl-calls", type=int, default=None)
     emulate.add_argument("--sso-jwks", default=None, help="JWKS URL of the trusted SSO issuer")
+    emulate.add_argument(
+        "--messy",
+        action="store_true",
+        help="start in messy mode (unknown fields, duplicates, unmatched ids, a feed that "
+        'ignores its filter); switch at run time with POST /__admin/faults {"messy": ...}',
+    )
     emulate.set_defaults(func=_emulate)
 
     schema = sub.add_parser("schema", help="print the GraphQL SDL")

@@ -125,6 +125,17 @@ class Lesson:
 class DiaryDay:
     date: date = strawberry.field(description="The day.")
     lessons: list[Lesson] = strawberry.field(description="The day's lessons in order.")
+    homework_without_lesson: list[Homework] = strawberry.field(
+        description="Homework the region gave for this day but tied to no lesson of it "
+        "(neither by lesson nor by subject): shown here rather than lost."
+    )
+    marks_without_lesson: list[Mark] = strawberry.field(
+        description="Marks for this day tied to no lesson of it (they also count in "
+        "`marks` and `progress`)."
+    )
+    absences_without_lesson: list[Absence] = strawberry.field(
+        description="Absences the region recorded for this day but tied to no lesson of it."
+    )
 
 
 @strawberry.type(description="One student's diary over a date range.")
@@ -140,14 +151,40 @@ class Diary:
         cls, lessons: list[LessonModel], days: DateRange, region: str, access: Access
     ) -> Diary:
         by_day: dict[date, list[Lesson]] = defaultdict(list)
+        loose: dict[date, list[LessonModel]] = defaultdict(list)
         for lesson in lessons:
-            by_day[lesson.date].append(Lesson.from_model(lesson, region, access))
+            if lesson.unscheduled:
+                loose[lesson.date].append(lesson)
+            else:
+                by_day[lesson.date].append(Lesson.from_model(lesson, region, access))
         return restrict(
             cls(
                 start=days.start,
                 end=days.end,
                 days=[
-                    restrict(DiaryDay(date=day, lessons=by_day.get(day, [])), access)
+                    restrict(
+                        DiaryDay(
+                            date=day,
+                            lessons=by_day.get(day, []),
+                            homework_without_lesson=[
+                                Homework.from_model(h, region, access)
+                                for le in loose.get(day, [])
+                                for h in le.homework
+                            ],
+                            marks_without_lesson=[
+                                Mark.from_model(m, region, access)
+                                for le in loose.get(day, [])
+                                for m in le.marks
+                                if access.sees_subject(m.subject.id)
+                            ],
+                            absences_without_lesson=[
+                                Absence.from_model(le.absence, access)
+                                for le in loose.get(day, [])
+                                if le.absence is not None
+                            ],
+                        ),
+                        access,
+                    )
                     for day in days.dates()
                 ],
             ),

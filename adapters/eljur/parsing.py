@@ -50,6 +50,7 @@ from adapters.models import (
     Teacher,
 )
 from adapters.scales import COMMON_TABLE, NO_GRADE, PASS_FAIL, TEN_POINT, normalize
+from adapters.unmatched import merge_duplicate_lessons
 
 __all__ = [
     "ABSENCE_VALUES",
@@ -519,6 +520,7 @@ def parse_diary(result: Any, student_id: str, tz: ZoneInfo) -> list[Lesson]:
         day = parse_day_key(str(_mapping(day_entry).get("name") or key))
         for item in _entries(_mapping(day_entry).get("items")):
             lessons.append(_lesson(item, day=day, student_id=student_id, tz=tz))
+    lessons = merge_duplicate_lessons(lessons)  # a lesson or record sent twice: once
     lessons.sort(key=lambda lesson: (lesson.date, lesson.number))
     return lessons
 
@@ -614,10 +616,12 @@ def parse_updates(result: Any, student_id: str, tz: ZoneInfo) -> tuple[list[Chan
     """A ``getupdates`` page: its changes (newest first) and whether more pages follow."""
     data = _mapping(result)
     changes: list[Change] = []
+    seen: set[str] = set()
     for entry in _entries(data.get("updates")):
         kind = _UPDATE_KINDS.get((str(entry.get("type")), str(entry.get("action"))))
-        if kind is None:
-            continue
+        if kind is None or str(entry["id"]) in seen:
+            continue  # an unknown kind, or the same update twice
+        seen.add(str(entry["id"]))
         lesson_date = _text(entry.get("lesson_date"))
         changes.append(
             Change(

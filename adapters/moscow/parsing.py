@@ -55,6 +55,7 @@ from adapters.scales import (
     normalize,
     parse_number,
 )
+from adapters.unmatched import LooseAbsence, dedupe_by_id, place_records
 
 __all__ = [
     "MOSCOW_BELLS",
@@ -110,6 +111,8 @@ MOSCOW_BELLS: tuple[Bell, ...] = tuple(
 """The common Moscow school day (eight bells); the protocol has no bell-schedule call."""
 
 _SCALES: dict[str, MarkScale] = {"five": FIVE_POINT, "ten": TEN_POINT, "hundred": HUNDRED_POINT}
+_MOSCOW = ZoneInfo("Europe/Moscow")
+
 _CHANGE_KINDS = {
     "create_mark": ChangeKind.MARK_CREATED,
     "update_mark": ChangeKind.MARK_UPDATED,
@@ -496,8 +499,10 @@ def parse_mark(
 
 
 def parse_marks(document: Any, *, student_id: str, tz: ZoneInfo) -> list[Mark]:
-    """``/api/family/mobile/v1/marks`` → marks sorted by lesson date."""
-    marks = [parse_mark(item, student_id=student_id, tz=tz) for item in _payload(document)]
+    """``/api/family/mobile/v1/marks`` → marks sorted by lesson date, each id once."""
+    marks = dedupe_by_id(
+        parse_mark(item, student_id=student_id, tz=tz) for item in _payload(document)
+    )
     marks.sort(key=lambda m: (m.lesson_date, m.created_at or datetime.min.replace(tzinfo=tz)))
     return marks
 
@@ -537,15 +542,21 @@ def _attachments(item: JSON) -> tuple[Attachment, ...]:
 
 
 def parse_homework_short(document: Any, *, student_id: str) -> list[ShortHomework]:
+    """``homeworks/short`` → the student's homework entries, each id once."""
     found = []
+    seen: set[str] = set()
     for item in _payload(document):
         due = parse_date(item.get("date"))
         if due is None:
             raise ValueError("homework without a date")
+        entry_student_id = _id(item.get("homework_entry_student_id"))
+        if entry_student_id in seen:
+            continue
+        seen.add(entry_student_id)
         found.append(
             ShortHomework(
                 homework=Homework(
-                    id=_id(item.get("homework_entry_student_id")),
+                    id=entry_student_id,
                     student_id=student_id,
                     subject=_subject(item),
                     text=_text(item.get("description")) or "",
@@ -560,18 +571,52 @@ def parse_homework_short(document: Any, *, student_id: str) -> list[ShortHomewor
     return found
 
 
-def parse_attendance(document: Any) -> dict[str, int | None]:
-    """``attendance`` → reason id per missed lesson (``schedule_item_id``)."""
-    missed: dict[str, int | None] = {}
+@dataclass(frozen=True, slots=True)
+class MissedLesson:
+    """One lesson of the ``attendance`` call, as the provider names it."""
+
+    date: date
+    subject: Subject | None
+    schedule_item_id: str | None
+    reason_id: int | None
+
+
+class MissedLessons(dict[str, int | None]):
+    """``attendance``: reason id per missed lesson (``schedule_item_id``), and ``records``:
+    every missed lesson listed, also those with no or an unknown ``schedule_item_id``."""
+
+    def __init__(self, records: Iterable[MissedLesson] = ()) -> None:
+        self.records = list(records)
+        super().__init__(
+            (r.schedule_item_id, r.reason_id)
+            for r in self.records
+            if r.schedule_item_id is not None
+        )
+
+
+def parse_attendance(document: Any) -> MissedLessons:
+    """``attendance`` → the missed lessons (see :class:`MissedLessons`)."""
+    records: list[MissedLesson] = []
     days = document.get("attendance") if isinstance(document, Mapping) else document
     for day in _items(days):
         day_reason = day.get("reason_id")
+        when = parse_date(day.get("date"))
         for lesson in _items(day.get("lessons")):
             item_id = _opt_id(lesson.get("schedule_item_id"))
-            if item_id is None:
-                continue
-            missed[item_id] = _reason_id(lesson.get("reason_id", day_reason))
-    return missed
+            subject_id = _opt_id(lesson.get("subject_id"))
+            name = _text(lesson.get("subject_name"))
+            subject = Subject(id=subject_id or "", name=name or "") if subject_id or name else None
+            if when is None and item_id is None:
+                continue  # neither a lesson nor a day: nothing to show it on
+            records.append(
+                MissedLesson(
+                    date=when or date.min,
+                    subject=subject,
+                    schedule_item_id=item_id,
+                    reason_id=_reason_id(lesson.get("reason_id", day_reason)),
+                )
+            )
+    return MissedLessons(records)
 
 
 def _reason_id(value: Any) -> int | None:
@@ -683,10 +728,14 @@ def parse_events(document: Any, *, student_id: str, tz: ZoneInfo) -> list[EventL
     """The event calendar's lessons (``source`` ``PLAN``; other events are skipped)."""
     items = document.get("response") if isinstance(document, Mapping) else document
     lessons: list[EventLesson] = []
+    seen: set[str] = set()
     for item in _items(items):
         source = item.get("source")
         if source is not None and source != "PLAN":
             continue
+        if _id(item.get("id")) in seen:
+            continue  # the same event twice
+        seen.add(_id(item.get("id")))
         starts = parse_datetime(item.get("start_at"), tz)
         ends = parse_datetime(item.get("finish_at"), tz)
         if starts is None:
@@ -782,15 +831,16 @@ def _match_homework(
             found.append(
                 match if match.attachments else replace(match, attachments=hint.attachments)
             )
-        elif hint.due_on is not None:
-            # the event knows the homework but homeworks/short did not list it
+        else:
+            # the event knows the homework but homeworks/short did not list it; with no
+            # due date given (descriptions only) it is shown as due at its own lesson
             found.append(
                 Homework(
                     id=hint.entry_student_id or f"{lesson.id}-{len(found) + 1}",
                     student_id=student_id,
                     subject=lesson.subject,
                     text=hint.text,
-                    due_on=hint.due_on,
+                    due_on=hint.due_on or lesson.date,
                     assigned_on=hint.assigned_on or lesson.date,
                     done=None,
                     attachments=hint.attachments,
@@ -812,13 +862,18 @@ def build_lessons(
     homework: Sequence[ShortHomework] = (),
     missed: Mapping[str, int | None] | None = None,
     reasons: Mapping[int, tuple[str, bool | None]] | None = None,
+    tz: ZoneInfo | None = None,
 ) -> list[Lesson]:
     """A student's diary: events in ``days`` with homework, marks and absences joined.
 
     Homework is attached to the lesson where it was set (``date_assigned_on``);
-    ``missed`` (from ``attendance``) fills absences the events do not mark.
+    ``missed`` (from ``attendance``) fills absences the events do not mark. Nothing the
+    provider said is dropped (:mod:`adapters.unmatched`): homework no event names and
+    missed lessons whose ``schedule_item_id`` is absent or names no event go to the
+    lesson of their day and subject, else to the day's unscheduled holder.
     """
     chosen = sorted((e for e in events if e.date in days), key=lambda e: e.starts_at)
+    zone = tz or (chosen[0].starts_at.tzinfo if chosen else None) or _MOSCOW
     numbers = lesson_numbers([(e.date, e.starts_at.time()) for e in chosen])
     short = list(homework)
     used: set[str] = set()
@@ -860,8 +915,35 @@ def build_lessons(
                 absence=absence,
             )
         )
-    lessons.sort(key=lambda le: (le.date, le.number))
-    return lessons
+    event_ids = {e.id for e in chosen}
+    records = missed.records if isinstance(missed, MissedLessons) else []
+    loose_absences = []
+    for record in records:
+        if record.schedule_item_id in event_ids:
+            continue
+        name, excused = _reason(reasons, record.reason_id)
+        loose_absences.append(
+            LooseAbsence(
+                Absence(
+                    student_id=student_id,
+                    date=record.date,
+                    reason=name,
+                    excused=excused,
+                    lesson_id=record.schedule_item_id,
+                ),
+                record.subject,
+            )
+        )
+    return place_records(
+        lessons,
+        days=days,
+        tz=zone,
+        homework=[item.homework for item in short if item.homework.id not in used],
+        absences=loose_absences,
+        absent_unclaimed=[
+            le.id for le in lessons if le.absence is not None and le.id not in missed
+        ],
+    )
 
 
 # -- journal -----------------------------------------------------------------------------
@@ -1022,8 +1104,13 @@ def _change_lesson_date(item: Mapping[str, Any], kind: ChangeKind) -> date | Non
 
 
 def parse_notifications(document: Any, *, student_id: str, tz: ZoneInfo) -> list[Change]:
-    """``notifications/search`` → the student's changes, newest first."""
+    """``notifications/search`` → the changes, newest first, each once.
+
+    Each change keeps the student its record names (``student_profile_id``), else the one
+    asked for: a feed that ignores its filter is screened by the leak guard, not here.
+    """
     changes: list[Change] = []
+    seen: set[str] = set()
     for item in _items(document):
         kind = _CHANGE_KINDS.get(str(item.get("event_type")))
         at = parse_datetime(item.get("datetime") or item.get("created_at"), tz)
@@ -1032,11 +1119,16 @@ def parse_notifications(document: Any, *, student_id: str, tz: ZoneInfo) -> list
         subject = _text(item.get("subject_name")) or ""
         mark = _text(item.get("new_mark_value"))
         text = _text(item.get("new_hw_description"))
-        key = "|".join((student_id, kind.value, at.isoformat(), subject, mark or "", text or ""))
+        owner = _opt_id(item.get("student_profile_id")) or student_id
+        key = "|".join((owner, kind.value, at.isoformat(), subject, mark or "", text or ""))
+        change_id = hashlib.sha256(key.encode()).hexdigest()[:20]
+        if change_id in seen:
+            continue
+        seen.add(change_id)
         changes.append(
             Change(
-                id=hashlib.sha256(key.encode()).hexdigest()[:20],
-                student_id=student_id,
+                id=change_id,
+                student_id=owner,
                 kind=kind,
                 at=at,
                 subject_name=subject,

@@ -20,6 +20,8 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adapters.unmatched import merge_duplicate_lessons
+
 from ..models import (
     Absence,
     Attachment,
@@ -422,12 +424,15 @@ def parse_diary(
     tz: ZoneInfo,
     base_url: str | None = None,
 ) -> list[Lesson]:
-    """``student/diary`` → the student's lessons sorted by (date, number)."""
-    lessons = [
+    """``student/diary`` → the student's lessons sorted by (date, number).
+
+    A lesson or assignment sent twice is shown once (:func:`merge_duplicate_lessons`).
+    """
+    lessons = merge_duplicate_lessons(
         parse_lesson(lesson, student_id=student_id, types=types, tz=tz, base_url=base_url)
         for day in payload["weekDays"]
         for lesson in day["lessons"]
-    ]
+    )
     lessons.sort(key=lambda le: (le.date, le.number))
     return lessons
 

@@ -9,6 +9,7 @@ student who is not the caller's (403), a journal of a group the caller may not r
 
 Admin endpoints for tests and demos (never counted, never faulted):
 ``GET``/``POST /__admin/faults``, ``GET /__admin/stats``, ``POST /__admin/reset``.
+``POST /__admin/faults {"messy": true}`` switches the messy mode (:mod:`.messy`) on.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from adapters.clock import SYSTEM_CLOCK, Clock
 from adapters.seed import SeedGroup, SeedStudent, World, Worlds
 
 from .faults import EXPIRED_MESSAGE, EmulatorFaults, FaultControls, FaultMiddleware
+from .messy import Messiness
 from .render import CONTROL_FORMS, GRADE_SYSTEMS, MOSCOW, MesProfile, MoscowData
 from .sso import SsoVerifier
 
@@ -93,6 +95,27 @@ class Emulator:
         self.controls = controls
         self.token_ttl_calls = token_ttl_calls
         self.tokens: dict[str, _Token] = {}
+        self._messiness = Messiness()
+
+    @property
+    def messy(self) -> Messiness | None:
+        """The messy renderer while messy mode is on (``/__admin/faults``), else ``None``."""
+        return self._messiness if self.controls.faults.messy else None
+
+    def _strangers(self, student: SeedStudent) -> list[SeedStudent]:
+        """For a feed that ignores its filter: the student's siblings and one stranger."""
+        world = self.world
+        family = {s.id for key, _ in student.parents for s, _ in world.children_of(key)}
+        siblings = [world.students[i] for i in sorted(family - {student.id})]
+        stranger = next(
+            (
+                s
+                for s in world.students.values()
+                if s.class_id != student.class_id and s.id not in family
+            ),
+            None,
+        )
+        return [*siblings, *([stranger] if stranger is not None else [])]
 
     @property
     def world(self) -> World:
@@ -250,20 +273,26 @@ class Emulator:
 
     async def family_profile(self, request: Request) -> Response:
         profile = self._authenticate(request, family=True)
-        return JSONResponse(self.data.family_profile(profile))
+        body = self.data.family_profile(profile)
+        messy = self.messy
+        return JSONResponse(body if messy is None else messy.family_profile(body))
 
     async def marks(self, request: Request) -> Response:
         profile = self._authenticate(request, family=True)
         student = self._student(request, profile)
         start, end = self._range(request, "from", "to")
         marks = self.data.student_marks(student, start, end)
-        return JSONResponse({"payload": [self.data.mark_json(m) for m in marks]})
+        body = {"payload": [self.data.mark_json(m) for m in marks]}
+        messy = self.messy
+        return JSONResponse(body if messy is None else messy.marks(body))
 
     async def homeworks_short(self, request: Request) -> Response:
         profile = self._authenticate(request, family=True)
         student = self._student(request, profile)
         start, end = self._range(request, "from", "to")
-        return JSONResponse({"payload": self.data.homeworks_short(student, start, end)})
+        body = {"payload": self.data.homeworks_short(student, start, end)}
+        messy = self.messy
+        return JSONResponse(body if messy is None else messy.homeworks_short(body))
 
     async def homework_done(self, request: Request) -> Response:
         profile = self._authenticate(request, family=True)
@@ -305,13 +334,26 @@ class Emulator:
             students.append(student)
         events = [e for s in students for e in self.data.events(s, start, end, expand)]
         events.sort(key=lambda e: str(e["start_at"]))
-        return JSONResponse({"total_count": len(events), "errors": None, "response": events})
+        body = {"total_count": len(events), "errors": None, "response": events}
+        messy = self.messy
+        if messy is not None:
+            missed = {
+                a.lesson_id
+                for s in students
+                for day in self.world.days(start, end)
+                for a in self.world.absences(s.class_id, day)
+                if a.student_id == s.id
+            }
+            body = messy.events(body, missed)
+        return JSONResponse(body)
 
     async def attendance(self, request: Request) -> Response:
         profile = self._authenticate(request, family=True)
         student = self._student(request, profile)
         start, end = self._range(request, "from", "to")
-        return JSONResponse(self.data.attendance(student, start, end))
+        body = self.data.attendance(student, start, end)
+        messy = self.messy
+        return JSONResponse(body if messy is None else messy.attendance(body))
 
     async def nonattendance_reasons(self, request: Request) -> Response:
         self._authenticate(request)
@@ -320,12 +362,21 @@ class Emulator:
     async def subject_marks_short(self, request: Request) -> Response:
         profile = self._authenticate(request, family=True)
         student = self._student(request, profile)
-        return JSONResponse({"payload": self.data.subject_marks_short(student)})
+        payload = self.data.subject_marks_short(student)
+        messy = self.messy
+        return JSONResponse(
+            {"payload": payload if messy is None else messy.subject_marks_short(payload)}
+        )
 
     async def notifications(self, request: Request) -> Response:
         profile = self._authenticate(request, family=True)
         student = self._student(request, profile)
-        return JSONResponse(self.data.notifications(student))
+        own = self.data.notifications(student)
+        messy = self.messy
+        if messy is None:
+            return JSONResponse(own)
+        others = [self.data.notifications(s) for s in self._strangers(student)]
+        return JSONResponse(messy.notifications(own, others))
 
     async def school_info(self, request: Request) -> Response:
         self._authenticate(request, family=True)
@@ -570,13 +621,14 @@ def emulator_main(
     error_rate: float,
     token_ttl_calls: int | None,
     sso_jwks: str | None,
+    messy: bool = False,
 ) -> None:
     """Serve the emulator with uvicorn until interrupted (``diary-gateway emulate moscow``)."""
     import uvicorn
 
     app = create_emulator(
         sso_jwks_url=sso_jwks,
-        faults=EmulatorFaults(latency_ms=latency_ms, error_rate=error_rate),
+        faults=EmulatorFaults(latency_ms=latency_ms, error_rate=error_rate, messy=messy),
         token_ttl_calls=token_ttl_calls,
     )
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -48,6 +48,9 @@ class EmulatorFaults:
         retry_after: seconds sent in ``Retry-After``.
         timeout_seconds: how long a hanging request hangs.
         seed: the seed of the RNG that picks the failing requests.
+        messy: serve the same world the careless way (:mod:`.messy`): unknown fields,
+            missing weights, duplicates, reordered arrays, unmatched ids, homework only
+            in the events, a notification feed that ignores its filter.
     """
 
     latency_ms: int = 0
@@ -61,10 +64,15 @@ class EmulatorFaults:
     retry_after: int = 2
     timeout_seconds: float = 30.0
     seed: int = 0
+    messy: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.messy, bool):
+            raise ValueError("messy must be true or false")
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if f.name == "messy":
+                continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{f.name} must be a number")
             if f.name.endswith("_rate") and not 0.0 <= value <= 1.0:
