@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -32,14 +34,22 @@ from .proxies import ClientAddressMiddleware
 from .ratelimit import PersonResolver, RateLimitMiddleware, RateLimits
 from .responses import RegionDays, ResponseCache, ScopeVersions, response_codec
 from .sessions import LoginThrottle, SessionService, SessionStore
-from .settings import Settings
+from .settings import IssuerSettings, Settings, SettingsError
 from .staleness import StaleReport
 from .upstream import DEFAULT_TTLS, UpstreamRunner, UpstreamSettings, build_cache
 from .upstream.cache import redis_options
 from .upstream.codec import entity_codec
 from .wiring import build_http_client, build_registry
 
-__all__ = ["build_keyring", "build_runner", "build_sessions", "create_app"]
+__all__ = [
+    "StartupError",
+    "build_keyring",
+    "build_runner",
+    "build_sessions",
+    "check_redis",
+    "create_app",
+    "with_dev_issuer",
+]
 
 
 def build_keyring(settings: Settings) -> Keyring:
@@ -87,8 +97,100 @@ def build_sessions(settings: Settings) -> SessionService:
     return SessionService(store, throttle)
 
 
+class StartupError(Exception):
+    """A service the configuration requires cannot be reached at start-up."""
+
+
+def _is_redis(url: str) -> bool:
+    return url.startswith(("redis://", "rediss://"))
+
+
+def _redact(url: str) -> str:
+    """``url`` without its password (``redis://user:***@host``)."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.partition(":")[0]
+    return f"{scheme}{sep}{user}:***@{host}"
+
+
+REDIS_TIMEOUT_SECONDS = 3.0
+"""How long start-up and ``/healthz`` wait for Redis to answer a PING."""
+
+
+def check_redis(settings: Settings) -> None:
+    """With ``[cache] url`` on Redis, fail now (not on the first request) if it is unreachable.
+
+    Raises:
+        StartupError: naming ``cache.url`` (password hidden) and why.
+    """
+    url = settings.cache.url
+    if not _is_redis(url):
+        return
+    import redis
+
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
+    )
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        raise StartupError(
+            f"cache.url: Redis at {_redact(url)} is unreachable ({type(exc).__name__}: {exc}); "
+            "caches, sessions, rate limits and the access history need it"
+        ) from None
+    finally:
+        client.close()
+
+
+def with_dev_issuer(settings: Settings) -> tuple[Settings, DevIssuer | None]:
+    """``[server] dev_issuer``: the settings with the development issuer among the issuers
+    (its JWKS served by this gateway), and the issuer; otherwise the settings unchanged."""
+    server = settings.server
+    if not server.dev_issuer:
+        return settings, None
+    from .demo import DEV_AUDIENCE, DEV_ISSUER
+
+    try:
+        issuer = DevIssuer.load_or_create(Path(server.dev_issuer_key_file), issuer=DEV_ISSUER)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(
+            "server.dev_issuer_key_file", f"a readable EC P-256 key file ({exc})"
+        ) from None
+    host = server.host
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host:
+        host = f"[{host}]"
+    own = IssuerSettings(
+        issuer=DEV_ISSUER,
+        audience=DEV_AUDIENCE,
+        jwks_url=f"http://{host}:{server.port}/.well-known/jwks.json",
+    )
+    return dataclasses.replace(settings, issuers=[*settings.issuers, own]), issuer
+
+
 async def _healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "regions": sorted(request.app.state.registry)})
+    """``ok`` (200) only when every required service answers: ``503`` when Redis does not."""
+    regions = sorted(request.app.state.registry)
+    ping: Callable[[], Awaitable[Any]] | None = request.app.state.redis_ping
+    if ping is None:
+        return JSONResponse({"status": "ok", "regions": regions})
+    try:
+        await asyncio.wait_for(ping(), REDIS_TIMEOUT_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "redis": f"unreachable ({type(exc).__name__})",
+                "regions": regions,
+            },
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok", "redis": "ok", "regions": regions})
 
 
 def create_app(
@@ -148,6 +250,17 @@ def create_app(
     rate_limits = RateLimits.from_settings(settings)
     closers: list[Callable[[], Awaitable[Any]]] = []
     closers.append(audit.aclose)
+    redis_ping: Callable[[], Awaitable[Any]] | None = None
+    if _is_redis(settings.cache.url):  # /healthz is not ok while Redis is down
+        import redis.asyncio
+
+        health_client = redis.asyncio.Redis.from_url(
+            settings.cache.url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        redis_ping = health_client.ping
+        closers.append(health_client.aclose)
     upstream = getattr(runner, "inner", runner)  # a wrapping runner (tests) keeps the real one
     response_cache: ResponseCache | None = None
     if settings.cache.responses and isinstance(upstream, UpstreamRunner):
@@ -263,4 +376,5 @@ def create_app(
     app.state.http = client
     app.state.runner = runner
     app.state.response_cache = response_cache
+    app.state.redis_ping = redis_ping
     return app

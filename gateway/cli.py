@@ -50,18 +50,32 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """Exit 2 for a bad config (``key: expected …``), 1 when a required service is down."""
     import uvicorn
 
-    from .app import create_app
+    from .app import StartupError, check_redis, create_app, with_dev_issuer
     from .proxies import uvicorn_proxy_options
     from .settings import SettingsError, load_settings_file
 
     try:
         settings = load_settings_file(Path(args.config))
+        settings, issuer = with_dev_issuer(settings)
     except SettingsError as exc:
         print(f"diary-gateway: bad config: {exc}", file=sys.stderr)
         return 2
-    app = create_app(settings)
+    try:
+        check_redis(settings)
+        app = create_app(settings, dev_issuer=issuer)
+    except SettingsError as exc:
+        print(f"diary-gateway: bad config: {exc}", file=sys.stderr)
+        return 2
+    except StartupError as exc:
+        print(f"diary-gateway: cannot start: {exc}", file=sys.stderr)
+        return 1
+    if issuer is not None:
+        logging.getLogger("gateway").warning(
+            "the development SSO issuer is on ([server] dev_issuer): never in production"
+        )
     uvicorn.run(
         app,
         host=settings.server.host,

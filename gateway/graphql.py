@@ -27,10 +27,13 @@ GraphQL over HTTP specification (https://graphql.github.io/graphql-over-http/):
   :class:`gateway.ratelimit.RateLimitMiddleware`, in front of the view.
 
 Every error in a response has ``extensions.code``: parse, validation and other request
-errors without one get ``BAD_USER_INPUT``. Masked unexpected errors (``INTERNAL_SERVER_ERROR``)
-get ``extensions.requestId``, the id under which the real error was logged (see
-:mod:`gateway.middleware`). With introspection off, graphql-core's "Did you mean …?"
-suggestions are cut from error messages, so they cannot be used to rebuild the schema.
+errors without one get ``BAD_USER_INPUT``; an error about one variable (a value that
+cannot be coerced to its type, a missing required variable) also names it in
+``extensions.variable`` (``400`` under ``graphql-response+json``). Masked unexpected errors
+(``INTERNAL_SERVER_ERROR``) get ``extensions.requestId``, the id under which the real error
+was logged (see :mod:`gateway.middleware`). With introspection off, graphql-core's "Did you
+mean …?" suggestions are cut from error messages, so they cannot be used to rebuild the
+schema.
 """
 
 from __future__ import annotations
@@ -94,6 +97,8 @@ logger = logging.getLogger(__name__)
 
 _SUGGESTION = re.compile(r"\s*Did you mean\b.*$", re.DOTALL)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_VARIABLE = re.compile(r"""^Variable ['"]\$([_A-Za-z][_0-9A-Za-z]*)['"]""")
+"""A request error about one variable (coercion: wrong type, missing, bad date)."""
 _QUERY_TYPES = frozenset({StrawberryOperationType.QUERY})
 _ALL_TYPES = frozenset({StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION})
 
@@ -604,6 +609,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 ErrorCode.BAD_USER_INPUT if error.path is None else ErrorCode.INTERNAL_SERVER_ERROR
             )
             extensions["code"] = code.value
+        if error.path is None and "variable" not in extensions:
+            named = _VARIABLE.match(error.message)
+            if named is not None:  # the client sees which variable to fix
+                extensions["variable"] = named.group(1)
         if extensions["code"] == ErrorCode.INTERNAL_SERVER_ERROR.value:
             extensions["requestId"] = request_id
         formatted["extensions"] = extensions

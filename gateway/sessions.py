@@ -70,6 +70,7 @@ from limits import RateLimitItem, parse
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
 from adapters.models import ProviderSession
+from schema import ErrorCode, coded_error
 
 from .limiter import open_storage
 from .secrets_file import create_secret_file
@@ -82,6 +83,7 @@ __all__ = [
     "LoginThrottle",
     "SessionService",
     "SessionStore",
+    "ThrottleUnavailable",
     "load_or_create_key",
 ]
 
@@ -410,6 +412,16 @@ def _identity(value: str) -> str:
     return value
 
 
+class ThrottleUnavailable(Exception):
+    """The sign-in attempt counter cannot be reached (Redis gone): sign-in is refused.
+
+    The login throttle fails closed: without its counts a password could be guessed freely.
+    """
+
+    retry_after: float = 30.0
+    """Seconds a client is told to wait."""
+
+
 class LoginThrottle:
     """Counts sign-in attempts before the provider is asked; says how long to wait past a limit.
 
@@ -471,7 +483,19 @@ class LoginThrottle:
         Returns ``None`` when the attempt may go to the provider, else the seconds to wait;
         a refused attempt is not counted. Atomic: of any number of concurrent attempts, at
         most the limit's amount get ``None``.
+
+        Raises:
+            ThrottleUnavailable: the counts' storage cannot be reached (fail closed).
         """
+        try:
+            return await self._attempt(region, login, address=address)
+        except Exception as exc:  # noqa: BLE001 - any storage failure refuses the sign-in
+            logger.warning(
+                "sign-in refused: the attempt counter is unavailable (%s)", type(exc).__name__
+            )
+            raise ThrottleUnavailable from None
+
+    async def _attempt(self, region: str, login: str, *, address: str | None) -> float | None:
         address_key = self._address_key(address) if address is not None else None
         if address_key is not None and not await self._address_limiter.hit(
             self._address_limit, address_key
@@ -499,15 +523,23 @@ class LoginThrottle:
         return max((wait for wait in waits if wait is not None), default=None)
 
     async def succeeded(self, region: str, login: str, *, address: str | None = None) -> None:
-        """Forget the attempts of ``login`` after a sign-in; ``address`` gets its attempt back."""
-        await self._login_limiter.clear(self._login_limit, self._login_key(region, login))
-        if address is not None:
-            await self._give_back(self._address_key(address))
+        """Forget the attempts of ``login`` after a sign-in; ``address`` gets its attempt back.
+
+        A storage failure here is logged, not raised (the counts only stay higher)."""
+        try:
+            await self._login_limiter.clear(self._login_limit, self._login_key(region, login))
+            if address is not None:
+                await self._give_back(self._address_key(address))
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("sign-in counts not reset (%s)", type(exc).__name__)
 
     async def inconclusive(self, region: str, login: str, *, address: str | None = None) -> None:
         """The provider could not answer: ``address`` gets its attempt back (``login`` does not)."""
         if address is not None:
-            await self._give_back(self._address_key(address))
+            try:
+                await self._give_back(self._address_key(address))
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("sign-in count not given back (%s)", type(exc).__name__)
 
     async def close(self) -> None:
         """Release the Redis connections opened for a storage URI (storage objects are yours)."""
@@ -548,7 +580,16 @@ class SessionService:
         return await self.store.refresh(refresh_token)
 
     async def attempt(self, region: str, login: str, *, address: str | None = None) -> float | None:
-        return await self.throttle.attempt(region, login, address=address)
+        """See :meth:`LoginThrottle.attempt`; without its counts the sign-in is refused with
+        ``RATE_LIMITED`` (and ``retryAfter``): the throttle fails closed."""
+        try:
+            return await self.throttle.attempt(region, login, address=address)
+        except ThrottleUnavailable as exc:
+            raise coded_error(
+                ErrorCode.RATE_LIMITED,
+                "sign-in is paused: its attempt counter is unavailable; try again later",
+                retryAfter=exc.retry_after,
+            ) from None
 
     async def succeeded(self, region: str, login: str, *, address: str | None = None) -> None:
         await self.throttle.succeeded(region, login, address=address)

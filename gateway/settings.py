@@ -29,6 +29,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SettingsError",
+    "check_complete",
     "load_settings_file",
     "parse_settings",
 ]
@@ -88,6 +89,13 @@ class ServerSettings:
     """Run only the operations of ``persisted_operations`` (an allow-list); refuse others."""
     persisted_operations: str = ""
     """A manifest of registered operations (JSON, Apollo's format or ``{sha256: query}``)."""
+    dev_issuer: bool = False
+    """Run the development SSO issuer in process (never in production): its tokens
+    (``diary-gateway token --persona …``) are accepted and its JWKS is served at
+    ``/.well-known/jwks.json``. Without it a config needs at least one ``[[issuers]]``."""
+    dev_issuer_key_file: str = ".dev-issuer/key.json"
+    """The development issuer's private key (created on first start; ``diary-gateway token
+    --key-file`` signs with it)."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,9 @@ def _region(code: str, table: Mapping[str, Any]) -> RegionSettings:
         raise SettingsError(
             f"{where}.timezone", "an IANA time zone such as Europe/Moscow", parsed.timezone
         ) from None
+    _check_url(f"{where}.diary_url", parsed.diary_url)
+    if not parsed.name.strip():
+        raise SettingsError(f"{where}.name", "the region's name (a non-empty string)")
     if parsed.history_days is not None and parsed.history_days < 1:
         raise SettingsError(f"{where}.history_days", "a positive number of days")
     adapter_config = load_settings(adapter_cls.config_model, rest, where=where)
@@ -207,8 +218,65 @@ def _region(code: str, table: Mapping[str, Any]) -> RegionSettings:
     )
 
 
+_RATE_KEYS = ("rate_limit_person", "rate_limit_address", "cost_limit_person", "cost_limit_address")
+
+MAX_LEEWAY_SECONDS = 300
+"""The most clock skew an issuer's tokens may be granted (five minutes)."""
+
+
+def _check_rate(key: str, rate: str, example: str) -> None:
+    """``rate`` is ``"N/second|minute|hour|day"`` with N ≥ 1, or ``""`` for none."""
+    if not rate.strip():
+        return
+    try:
+        amount = limits.parse(rate).amount
+    except ValueError:
+        amount = 0
+    if amount < 1:
+        raise SettingsError(key, f'a rate such as "{example}" (or "" for none)', rate)
+
+
+def _check_at_least(key: str, value: float, least: float, what: str) -> None:
+    if value < least:
+        raise SettingsError(key, what, value)
+
+
+def _check_url(key: str, value: str, schemes: tuple[str, ...] = ("http://", "https://")) -> None:
+    rest = value[len(next((s for s in schemes if value.startswith(s)), "")) :]
+    if not value.startswith(schemes) or not rest or rest.startswith("/"):
+        raise SettingsError(key, f"a URL starting with {' or '.join(schemes)}", value)
+
+
 def _check_server(server: ServerSettings) -> None:
     """The ``[server]`` values a type alone does not check."""
+    if not 1 <= server.port <= 65535:
+        raise SettingsError("server.port", "a port from 1 to 65535", server.port)
+    if not server.host.strip():
+        raise SettingsError("server.host", "an address to listen on, such as 127.0.0.1")
+    for index, origin in enumerate(server.cors_origins):
+        if origin != "*":
+            _check_url(f"server.cors_origins[{index}]", origin)
+    _check_at_least("server.max_range_days", server.max_range_days, 1, "a positive number of days")
+    _check_at_least("server.max_body_bytes", server.max_body_bytes, 1024, "at least 1024 bytes")
+    if server.operation_budget_seconds <= 0:
+        raise SettingsError(
+            "server.operation_budget_seconds",
+            "a positive number of seconds",
+            server.operation_budget_seconds,
+        )
+    _check_at_least(
+        "server.session_ttl_seconds", server.session_ttl_seconds, 60, "at least 60 seconds"
+    )
+    for name, file in (
+        ("session_key_file", server.session_key_file),
+        ("secret_key_file", server.secret_key_file),
+        ("dev_issuer_key_file", server.dev_issuer_key_file),
+    ):
+        if not file.strip():
+            raise SettingsError(f"server.{name}", "a file path")
+    for name in _RATE_KEYS:
+        example = "120/minute" if name.startswith("rate") else "5000/minute"
+        _check_rate(f"server.{name}", getattr(server, name), example)
     for index, entry in enumerate(server.trusted_proxies):
         try:
             ipaddress.ip_network(entry.strip(), strict=False)
@@ -236,47 +304,88 @@ def _check_server(server: ServerSettings) -> None:
             "a positive number of seconds",
             server.persisted_queries_ttl_seconds,
         )
-    rate = server.persisted_queries_register_rate
-    if rate.strip():
-        try:
-            amount = limits.parse(rate).amount
-        except ValueError:
-            amount = 0
-        if amount < 1:
+    _check_rate(
+        "server.persisted_queries_register_rate", server.persisted_queries_register_rate, "30/hour"
+    )
+
+
+def _check_issuer(index: int, issuer: IssuerSettings) -> None:
+    where = f"issuers[{index}]"
+    if not issuer.issuer.strip():
+        raise SettingsError(f"{where}.issuer", "the issuer's iss value (a non-empty string)")
+    if not issuer.audience.strip():
+        raise SettingsError(f"{where}.audience", "the aud value its tokens carry (non-empty)")
+    _check_url(f"{where}.jwks_url", issuer.jwks_url)
+    if not 0 <= issuer.leeway_seconds <= MAX_LEEWAY_SECONDS:
+        raise SettingsError(
+            f"{where}.leeway_seconds", f"0–{MAX_LEEWAY_SECONDS} seconds", issuer.leeway_seconds
+        )
+
+
+def _check_cache(cache: CacheSettings) -> None:
+    if not cache.url.startswith(("memory://", "redis://", "rediss://")):
+        raise SettingsError("cache.url", "memory:// or redis://host:port/db", cache.url)
+    if cache.url.startswith(("redis://", "rediss://")):
+        _check_url("cache.url", cache.url, ("redis://", "rediss://"))
+    if not _KEY_PREFIX.fullmatch(cache.key_prefix):
+        raise SettingsError(
+            "cache.key_prefix", "1 to 64 characters of A-Z a-z 0-9 : _ -", cache.key_prefix
+        )
+    _check_at_least("cache.max_entries", cache.max_entries, 1, "a positive number of entries")
+    _check_at_least("cache.response_ttl", cache.response_ttl, 1, "a positive number of seconds")
+    from .upstream.runner import DEFAULT_TTLS  # the resources the runner caches
+
+    for resource, seconds in cache.ttl.items():
+        if resource not in DEFAULT_TTLS:
             raise SettingsError(
-                "server.persisted_queries_register_rate",
-                'a rate such as "30/hour" (or "" for none)',
-                rate,
+                f"cache.ttl.{resource}", f"one of the resources ({', '.join(sorted(DEFAULT_TTLS))})"
             )
+        _check_at_least(f"cache.ttl.{resource}", seconds, 0, "a number of seconds (0 or more)")
+
+
+def check_complete(settings: Settings) -> None:
+    """What a gateway needs to serve: a region, and an issuer (or the development one)."""
+    if not settings.regions:
+        raise SettingsError("regions", "at least one region ([regions.CODE])")
+    if not settings.issuers and not settings.server.dev_issuer:
+        raise SettingsError(
+            "issuers",
+            "at least one [[issuers]] table (or, for development only, [server] dev_issuer = true)",
+        )
+
+
+def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, Mapping):
+        raise SettingsError(name, f"a table ([{name}])", table)
+    return table
 
 
 def parse_settings(data: Mapping[str, Any]) -> Settings:
-    """Settings from a parsed TOML document."""
+    """Settings from a parsed TOML document (every key and value checked; a partial
+    document is fine here: :func:`check_complete` says whether it can be served)."""
     known = {"server", "issuers", "regions", "cache", "audit"}
     for key in data:
         if key not in known:
             raise SettingsError(key, f"one of the tables {', '.join(sorted(known))}")
-    server = load_settings(ServerSettings, data.get("server", {}), where="server")
+    server = load_settings(ServerSettings, _table(data, "server"), where="server")
     raw_issuers = data.get("issuers", [])
     if not isinstance(raw_issuers, list):
         raise SettingsError("issuers", "an array of tables ([[issuers]])")
-    issuers = [
-        load_settings(IssuerSettings, table, where=f"issuers[{i}]")
-        for i, table in enumerate(raw_issuers)
-    ]
+    issuers = []
+    for index, table in enumerate(raw_issuers):
+        if not isinstance(table, Mapping):
+            raise SettingsError(f"issuers[{index}]", "a table", table)
+        issuers.append(load_settings(IssuerSettings, table, where=f"issuers[{index}]"))
+        _check_issuer(index, issuers[-1])
     raw_regions = data.get("regions", {})
     if not isinstance(raw_regions, Mapping):
         raise SettingsError("regions", "a table of regions ([regions.CODE])")
     regions = {str(code): _region(str(code), table) for code, table in raw_regions.items()}
     _check_server(server)
-    cache = load_settings(CacheSettings, data.get("cache", {}), where="cache")
-    if not cache.url.startswith(("memory://", "redis://", "rediss://")):
-        raise SettingsError("cache.url", "memory:// or redis://host:port/db", cache.url)
-    if not _KEY_PREFIX.fullmatch(cache.key_prefix):
-        raise SettingsError(
-            "cache.key_prefix", "1 to 64 characters of A-Z a-z 0-9 : _ -", cache.key_prefix
-        )
-    audit = load_settings(AuditSettings, data.get("audit", {}), where="audit")
+    cache = load_settings(CacheSettings, _table(data, "cache"), where="cache")
+    _check_cache(cache)
+    audit = load_settings(AuditSettings, _table(data, "audit"), where="audit")
     if audit.max_events_per_student < 1:
         raise SettingsError("audit.max_events_per_student", "a positive number of events")
     if audit.max_age_days < 1:
@@ -285,11 +394,13 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
 
 
 def load_settings_file(path: Path) -> Settings:
-    """Read and check a TOML config file."""
+    """Read and check a TOML config file, complete enough to serve (:func:`check_complete`)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(str(path), f"valid TOML ({exc})") from None
     except OSError as exc:
         raise SettingsError(str(path), f"a readable file ({exc.strerror})") from None
-    return parse_settings(data)
+    settings = parse_settings(data)
+    check_complete(settings)
+    return settings

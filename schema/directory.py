@@ -106,7 +106,10 @@ class Region(Node):
             capabilities=sorted(c.value for c in adapter.capabilities),
         )
 
-    @strawberry.field(description="The region's schools.")
-    async def schools(self, info: Info) -> list[School]:
+    @strawberry.field(
+        description="The region's schools; null (with an error at its path) when the "
+        "region's system cannot answer, so other regions still list theirs."
+    )
+    async def schools(self, info: Info) -> list[School] | None:
         models = await info.context.loaders.schools.load(self.code)
         return [School.from_model(m, self.code) for m in models]

@@ -378,3 +378,129 @@ def test_hostile_documents(
     body = _check(response, persona)
     assert took < HOSTILE_SECONDS, (took, str(payload)[:200])
     assert body is None or body.get("errors") or body.get("data") is not None, body
+
+
+# Bad variables (issue 11, item 8): a value that cannot be coerced to its variable's type, or
+# a required variable missing or null, is the client's mistake: BAD_USER_INPUT naming the
+# variable, 400 under graphql-response+json (200 under application/json), never a 5xx.
+
+_STUDENT = WORLDS.student_ids()[0]
+BAD_VARIABLE_OPERATIONS: list[tuple[str, dict[str, tuple[str, Any]]]] = [
+    (
+        "query ($id: ID!, $from: Date!, $to: Date!) "
+        "{ diary(studentId: $id, from: $from, to: $to) { from } }",
+        {"id": ("ID!", _STUDENT), "from": ("Date!", "2026-11-23"), "to": ("Date!", "2026-11-29")},
+    ),
+    (
+        "query ($first: Int!, $days: Int!, $after: String) { me { children "
+        "{ changes(first: $first, days: $days, after: $after) { edges { cursor } } } } }",
+        {"first": ("Int!", 5), "days": ("Int!", 7), "after": ("String", None)},
+    ),
+    (
+        "query ($from: Date, $to: Date) { me { children "
+        "{ progress(from: $from, to: $to) { count } } } }",
+        {"from": ("Date", "2026-09-01"), "to": ("Date", None)},
+    ),
+    ("query ($code: String!) { region(code: $code) { name } }", {"code": ("String!", "74")}),
+    (
+        "mutation ($id: ID!, $done: Boolean!) "
+        "{ setHomeworkDone(homeworkId: $id, done: $done) { homework { id } } }",
+        {"id": ("ID!", "x"), "done": ("Boolean!", True)},
+    ),
+    (
+        "mutation ($region: String!, $login: String!, $password: String!, $school: String) "
+        "{ login(region: $region, login: $login, password: $password, school: $school) "
+        "{ token } }",
+        {
+            "region": ("String!", "74"),
+            "login": ("String!", "x"),
+            "password": ("String!", "y"),
+            "school": ("String", None),
+        },
+    ),
+]
+
+
+def _not_a_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return True
+    return False
+
+
+_NOT_INT = st.one_of(
+    st.text(max_size=10),
+    st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: not f.is_integer()),
+    st.integers().filter(lambda n: not -(2**31) <= n < 2**31),
+    st.booleans(),
+)
+_NOT_STRING = st.one_of(
+    st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans()
+)
+_COMPOUND = st.one_of(
+    st.lists(st.integers() | st.text(max_size=5), min_size=1, max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), min_size=1, max_size=3),
+)
+BAD_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "Date": st.one_of(
+        st.sampled_from(["23.11.2026", "2026-02-30", "2026-13-01", "", "tomorrow", "11/23/2026"]),
+        st.text(max_size=12).filter(_not_a_date),
+        st.integers(),
+        st.booleans(),
+        _COMPOUND,
+    ),
+    "Int": _NOT_INT | _COMPOUND,
+    "ID": st.floats(allow_nan=False, allow_infinity=False) | st.booleans() | _COMPOUND,
+    "String": _NOT_STRING | _COMPOUND,
+    "Boolean": st.text(max_size=6) | st.integers() | _COMPOUND,
+}
+MISSING = object()
+
+
+@st.composite
+def bad_variables(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
+    """An operation, its variables with exactly one bad, and the bad one's name."""
+    query, declared = draw(st.sampled_from(BAD_VARIABLE_OPERATIONS))
+    name = draw(st.sampled_from(sorted(declared)))
+    type_name, _ = declared[name]
+    base = type_name.rstrip("!")
+    choices = [draw(BAD_VALUES[base])]
+    if type_name.endswith("!"):
+        choices += [None, MISSING]  # null for a non-null variable, or not sent at all
+    bad = draw(st.sampled_from(choices))
+    variables = {n: value for n, (_, value) in declared.items() if n != name}
+    if bad is not MISSING:
+        variables[name] = bad
+    return query, variables, name
+
+
+@FUZZ_SETTINGS
+@given(
+    case=bad_variables(),
+    persona=st.sampled_from(PERSONAS),
+    accept=st.sampled_from(["application/graphql-response+json", "application/json"]),
+)
+def test_bad_variables(
+    gateway: DemoGateway, case: tuple[str, dict[str, Any], str], persona: str | None, accept: str
+) -> None:
+    query, variables, name = case
+    headers = {"Content-Type": "application/json", "Accept": accept}
+    if persona is not None:
+        headers["Authorization"] = f"Bearer {gateway.token(persona)}"
+    response = httpx.post(
+        f"{gateway.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers=headers,
+        timeout=60,
+    )
+    body = _check(response, persona)
+    assert response.status_code == (400 if accept.startswith("application/graphql") else 200), (
+        response.status_code,
+        response.text[:500],
+    )
+    assert body is not None and "data" not in body, body
+    (error, *_) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["extensions"]["variable"] == name, error
+    assert f"${name}" in error["message"], error
