@@ -100,7 +100,8 @@ BAD_FILES = [
     ),
     (REGION + ISSUER + "[cache]\nmax_entries = 0\n", "cache.max_entries: expected a positive"),
     (
-        REGION + ISSUER + '[server]\npersisted_operations = "/nonexistent/manifest.json"\n',
+        REGION + ISSUER + '[server]\npersisted_operations = "/nonexistent/manifest.json"\n'
+        'secret_key_file = "{tmp}/secret.key"\nsession_key_file = "{tmp}/session.key"\n',
         "server.persisted_operations: expected a readable file",
     ),
 ]
@@ -111,7 +112,7 @@ def test_serve_refuses_a_bad_config_with_key_and_expectation(
     tmp_path: Path, toml: str, message: str
 ) -> None:
     config = tmp_path / "gateway.toml"
-    config.write_text(toml, encoding="utf-8")
+    config.write_text(toml.replace("{tmp}", str(tmp_path)), encoding="utf-8")
     result = _serve(config)
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
