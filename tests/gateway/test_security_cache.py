@@ -442,6 +442,7 @@ def password_redis(tmp_path: Path) -> Iterator[tuple[int, str]]:
         + ["--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=_outside_faked_time(),
     )
     try:
         _wait_for(lambda: _ping(redis.Redis(port=port, password=password)))
@@ -449,6 +450,15 @@ def password_redis(tmp_path: Path) -> Iterator[tuple[int, str]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _outside_faked_time() -> dict[str, str]:
+    """The environment minus libfaketime (scripts/test-at): Redis keeps the real clock."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
 
 
 def _ping(client: redis.Redis) -> None:
@@ -538,6 +548,7 @@ async def test_entity_cache_over_tls_with_a_password(tmp_path: Path) -> None:
         + ["--requirepass", password, "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=_outside_faked_time(),
     )
     url = f"rediss://:{password}@127.0.0.1:{port}/0?ssl_ca_certs={cert}"
     try:
