@@ -4,6 +4,9 @@
 
     AdapterError
      ├── AuthenticationError          bad or expired credentials (provider 401)
+     │    └── CredentialsRefusedError  the region's system no longer accepts what the
+     │                                 gateway holds for the caller (``action`` says what
+     │                                 the user can do: sign in again, or nothing for now)
      ├── AccessDeniedError            the provider refuses this caller this object (403)
      ├── NotSupportedError            the region's system lacks the capability
      ├── NotFoundError                no such student, group, homework… (404)
@@ -17,6 +20,7 @@ most specific class and chaining with ``raise … from exc``.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,10 +31,12 @@ __all__ = [
     "AccessDeniedError",
     "AdapterError",
     "AuthenticationError",
+    "CredentialsRefusedError",
     "NotFoundError",
     "NotSupportedError",
     "ProviderResponseError",
     "ProviderUnavailableError",
+    "Reauthentication",
     "error_for_status",
     "map_httpx_errors",
 ]
@@ -50,6 +56,34 @@ class AdapterError(Exception):
 
 class AuthenticationError(AdapterError):
     """The provider did not accept the caller's credentials (or they expired)."""
+
+
+class Reauthentication(enum.StrEnum):
+    """What a user can do when a region's system refuses the credentials we hold."""
+
+    SIGN_IN_AGAIN = "SIGN_IN_AGAIN"
+    """A school-login session ended at the provider: sign in again with the school login."""
+    RETRY_LATER = "RETRY_LATER"
+    """The provider refuses our exchange of a valid national SSO token: nothing to do now."""
+
+
+class CredentialsRefusedError(AuthenticationError):
+    """The region's system refused the credentials the gateway holds for the caller.
+
+    Not the caller's own credential (the gateway verified that): a school-login session
+    that ended at the provider (``SIGN_IN_AGAIN``), or a provider that refuses the national
+    SSO exchange or every fresh token it gave (``RETRY_LATER``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        action: Reauthentication = Reauthentication.RETRY_LATER,
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.action = action
 
 
 class AccessDeniedError(AdapterError):

@@ -22,7 +22,10 @@ when the gateway builds it):
   TTL = the refresh TTL (it slides on every refresh);
 * ``refresh:<sha256 hex>`` → the sid and the refresh expiry; TTL = the refresh TTL;
 * ``revoked:<sid>`` → a tombstone that stops a refresh racing a revocation from bringing the
-  session back; TTL = the refresh TTL.
+  session back; TTL = the refresh TTL;
+* ``ended:<sha256 hex of the provider token>`` → the provider ended that provider session
+  (a read met its refusal): the gateway session ends with it, :meth:`SessionStore.refresh`
+  raises :class:`SessionEnded`; TTL = the refresh TTL.
 
 Values are JSON text written and read with explicit ``dumps_fn``/``loads_fn``, so any serializer
 configured on the cache works. JSON rather than pickle on purpose: unpickling data read from a
@@ -81,6 +84,7 @@ __all__ = [
     "MAX_TOKEN_LENGTH",
     "IssuedSession",
     "LoginThrottle",
+    "SessionEnded",
     "SessionService",
     "SessionStore",
     "ThrottleUnavailable",
@@ -189,6 +193,14 @@ def _unverified_claims(token: object) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
+class SessionEnded(Exception):
+    """The provider ended the session's provider session: the user must sign in again."""
+
+    def __init__(self, region: str) -> None:
+        super().__init__(f"the provider session of region {region} has ended")
+        self.region = region
+
+
 class SessionStore:
     """Issues, resolves, refreshes and revokes gateway sessions that wrap provider sessions.
 
@@ -294,14 +306,33 @@ class SessionStore:
         )
         if tombstone is not None or not isinstance(raw_record, dict):
             return None
-        if raw_record.get("refresh") != digest or self._parse_record(raw_record) is None:
+        found = self._parse_record(raw_record)
+        if raw_record.get("refresh") != digest or found is None:
             return None
+        region, provider_session, _ = found
+        if (
+            await self._cache.get(f"ended:{_digest(provider_session.token)}", loads_fn=_loads)
+            is not None
+        ):
+            await self._forget(sid, None)  # its provider session ended: so does this one
+            raise SessionEnded(region)
         issued = await self._issue(sid, raw_record)
         if await self._cache.get(f"revoked:{sid}", loads_fn=_loads) is not None:
             # Revoked while we were rotating: undo what we just wrote.
             await self._forget(sid, _digest(issued.refresh_token))
             return None
         return issued
+
+    async def provider_session_ended(self, session: ProviderSession) -> None:
+        """Note that the provider ended ``session``: the gateway session ends with it.
+
+        Its refresh token stops working (:meth:`refresh` raises :class:`SessionEnded`);
+        its access token still resolves until it expires, and reads with it keep saying
+        that the provider session ended.
+        """
+        await self._cache.set(
+            f"ended:{_digest(session.token)}", "1", ttl=self._refresh_ttl, dumps_fn=_identity
+        )
 
     async def revoke(self, token_or_sid: str) -> bool:
         """End a session given one of its access tokens (expired ones too) or its ``sid``.
@@ -577,7 +608,21 @@ class SessionService:
         return await self.store.open(region, session)
 
     async def refresh(self, refresh_token: str) -> IssuedSession | None:
-        return await self.store.refresh(refresh_token)
+        """See :meth:`SessionStore.refresh`; a session whose provider session ended is refused
+        with ``REAUTHENTICATION_REQUIRED`` (``action: SIGN_IN_AGAIN``, ``region``)."""
+        try:
+            return await self.store.refresh(refresh_token)
+        except SessionEnded as exc:
+            raise coded_error(
+                ErrorCode.REAUTHENTICATION_REQUIRED,
+                f"the diary system of region {exc.region} ended this session; "
+                "sign in again with the school login",
+                region=exc.region,
+                action="SIGN_IN_AGAIN",
+            ) from None
+
+    async def provider_session_ended(self, region: str, session: ProviderSession) -> None:
+        await self.store.provider_session_ended(session)
 
     async def attempt(self, region: str, login: str, *, address: str | None = None) -> float | None:
         """See :meth:`LoginThrottle.attempt`; without its counts the sign-in is refused with

@@ -276,7 +276,7 @@ class Mutation:
         try:
             model = await adapter.set_homework_done(caller, student_native, homework_native, done)
         except AdapterError as exc:
-            raise from_adapter_error(exc, region=gid.region) from exc
+            raise await info.context.adapter_error(exc, region=gid.region) from exc
         if info.context.on_mutation is not None:
             await info.context.on_mutation(gid.region, student_native)
         return HomeworkDonePayload(homework=Homework.from_model(model, gid.region, student.access))

@@ -13,10 +13,12 @@ from datetime import UTC, date
 from typing import TYPE_CHECKING, Any, Protocol
 
 import strawberry
+from graphql import GraphQLError
 
-from adapters import SYSTEM_CLOCK, AdapterRegistry, Caller, Clock
+from adapters import SYSTEM_CLOCK, AdapterError, AdapterRegistry, AuthenticationError, Caller, Clock
+from adapters.errors import Reauthentication
 
-from .errors import ErrorCode, coded_error
+from .errors import ErrorCode, coded_error, from_adapter_error
 
 if TYPE_CHECKING:
     from .loaders import Loaders
@@ -78,7 +80,14 @@ class SessionIssuer(Protocol):
         ...
 
     async def refresh(self, refresh_token: str) -> IssuedSessionLike | None:
-        """Rotate a refresh token; ``None`` when it is not valid."""
+        """Rotate a refresh token; ``None`` when it is not valid.
+
+        A session whose provider session ended raises a coded ``REAUTHENTICATION_REQUIRED``.
+        """
+        ...
+
+    async def provider_session_ended(self, region: str, session: Any) -> None:
+        """The provider ended ``session``: the gateway session ends with it (no refresh)."""
         ...
 
     async def attempt(self, region: str, login: str, *, address: str | None = None) -> float | None:
@@ -162,6 +171,26 @@ class GatewayContext:
                 f"sign in to see this: send Authorization: Bearer <token>{reason}",
             )
         return self.caller
+
+    async def adapter_error(self, error: AdapterError, *, region: str) -> GraphQLError:
+        """The coded GraphQL error for ``error`` in ``region``, for this caller.
+
+        For a school-login session, a provider refusal means the provider session ended:
+        the error says ``SIGN_IN_AGAIN`` and the gateway session ends with it.
+        """
+        caller = self.caller
+        school_login = caller is not None and caller.session is not None and not caller.sso_token
+        coded = from_adapter_error(error, region=region, school_login=school_login)
+        if (
+            school_login
+            and isinstance(error, AuthenticationError)
+            and (coded.extensions or {}).get("action") == Reauthentication.SIGN_IN_AGAIN.value
+            and self.sessions is not None
+            and caller is not None
+            and caller.session is not None
+        ):
+            await self.sessions.provider_session_ended(region, caller.session)
+        return coded
 
     def regions_for_viewer(self) -> list[str]:
         """The regions whose systems may know the viewer."""

@@ -3,6 +3,12 @@
 Every error the API returns carries ``extensions.code`` from :class:`ErrorCode`. Provider
 failures carry ``extensions.provider`` (the adapter slug) and, for rate limits,
 ``extensions.retryAfter``.
+
+``UNAUTHENTICATED`` is only ever about the gateway's own credential (the SSO token or the
+gateway session). A region's system refusing the credentials the gateway holds for the
+caller is ``REAUTHENTICATION_REQUIRED`` on that region's fields, with ``extensions.region``
+and ``extensions.action``: ``SIGN_IN_AGAIN`` (a school-login session ended: sign in again
+with the school login) or ``RETRY_LATER`` (nothing the user can do now).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from adapters import (
     ProviderResponseError,
     ProviderUnavailableError,
 )
+from adapters.errors import CredentialsRefusedError, Reauthentication
 
 __all__ = ["ErrorCode", "coded_error", "from_adapter_error"]
 
@@ -29,6 +36,7 @@ class ErrorCode(enum.Enum):
     """The catalogue of ``extensions.code`` values (documented in the README)."""
 
     UNAUTHENTICATED = "UNAUTHENTICATED"
+    REAUTHENTICATION_REQUIRED = "REAUTHENTICATION_REQUIRED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     NOT_SUPPORTED = "NOT_SUPPORTED"
@@ -43,13 +51,31 @@ def coded_error(code: ErrorCode, message: str, **extensions: Any) -> GraphQLErro
     return GraphQLError(message, extensions={"code": code.value, **extensions})
 
 
-def from_adapter_error(error: AdapterError, *, region: str) -> GraphQLError:
-    """Translate an adapter error into a coded GraphQL error naming the provider."""
+def from_adapter_error(
+    error: AdapterError, *, region: str, school_login: bool = False
+) -> GraphQLError:
+    """Translate an adapter error into a coded GraphQL error naming the provider.
+
+    ``school_login``: the caller is a school-login session, so a provider refusal that
+    does not say otherwise means the session ended (``SIGN_IN_AGAIN``).
+    """
     extra: dict[str, Any] = {"provider": error.provider, "region": region}
     if isinstance(error, AuthenticationError):
+        if isinstance(error, CredentialsRefusedError):
+            action = error.action
+        else:
+            action = (
+                Reauthentication.SIGN_IN_AGAIN if school_login else Reauthentication.RETRY_LATER
+            )
+        advice = (
+            "sign in again with the school login"
+            if action is Reauthentication.SIGN_IN_AGAIN
+            else "try again later"
+        )
         return coded_error(
-            ErrorCode.UNAUTHENTICATED,
-            f"the diary system of region {region} did not accept the credentials",
+            ErrorCode.REAUTHENTICATION_REQUIRED,
+            f"the diary system of region {region} no longer accepts this sign-in; {advice}",
+            action=action.value,
             **extra,
         )
     if isinstance(error, AccessDeniedError):

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 
 from adapters import (
@@ -48,22 +49,29 @@ async def _grouped(
     group_of: Callable[[K], G],
     fetch: Callable[[G, list[K]], Awaitable[Sequence[Any]]],
     region_of: Callable[[G], str],
+    translate: Callable[[AdapterError, str], Awaitable[GraphQLError]] | None = None,
 ) -> list[Any]:
     """Split keys into groups, make one adapter call per group, reassemble in order."""
     groups: dict[G, list[K]] = defaultdict(list)
     for key in keys:
         groups[group_of(key)].append(key)
     results: dict[K, Any] = {}
+
+    async def coded(error: AdapterError, region: str) -> GraphQLError:
+        if translate is not None:
+            return await translate(error, region)
+        return from_adapter_error(error, region=region)
+
     for group, members in groups.items():
         region = region_of(group)
         try:
             values = await fetch(group, members)
         except AdapterError as exc:
-            error = from_adapter_error(exc, region=region)
+            error = await coded(exc, region)
             values = [error] * len(members)
         for key, value in zip(members, values, strict=True):
             if isinstance(value, AdapterError):
-                value = from_adapter_error(value, region=region)
+                value = await coded(value, region)
             results[key] = value
     return [results[key] for key in keys]
 
@@ -83,6 +91,9 @@ class Loaders:
             self._load_changes
         )
 
+    async def _translate(self, error: AdapterError, region: str) -> GraphQLError:
+        return await self._context.adapter_error(error, region=region)
+
     def _caller(self) -> Any:
         return self._context.require_caller()
 
@@ -93,12 +104,13 @@ class Loaders:
             adapter = self._context.registry[region]
             return [await adapter.get_profile(caller)]
 
-        return await _grouped(regions, lambda r: r, fetch, lambda r: r)
+        return await _grouped(regions, lambda r: r, fetch, lambda r: r, self._translate)
 
     async def _load_schools(self, regions: list[str]) -> list[Any]:
         async def fetch(region: str, members: list[str]) -> list[Any]:
             return [await self._context.registry[region].list_schools()]
 
+        # public data, no caller: a refusal here says nothing about the caller's session
         return await _grouped(regions, lambda r: r, fetch, lambda r: r)
 
     async def _load_students(self, keys: list[StudentKey]) -> list[Any]:
@@ -108,7 +120,7 @@ class Loaders:
             adapter = self._context.registry[region]
             return await adapter.get_students(caller, [sid for _, sid in members])
 
-        return await _grouped(keys, lambda k: k[0], fetch, lambda r: r)
+        return await _grouped(keys, lambda k: k[0], fetch, lambda r: r, self._translate)
 
     async def _load_ranges(
         self,
@@ -119,7 +131,9 @@ class Loaders:
             region, start, end = group
             return await call(region, [k[1] for k in members], DateRange(start, end))
 
-        return await _grouped(keys, lambda k: (k[0], k[2], k[3]), fetch, lambda g: g[0])
+        return await _grouped(
+            keys, lambda k: (k[0], k[2], k[3]), fetch, lambda g: g[0], self._translate
+        )
 
     async def _load_diaries(self, keys: list[RangeKey]) -> list[Any]:
         caller = self._caller()
@@ -149,4 +163,4 @@ class Loaders:
             adapter = self._context.registry[region]
             return await adapter.get_changes(caller, [k[1] for k in members], since)
 
-        return await _grouped(keys, lambda k: (k[0], k[2]), fetch, lambda g: g[0])
+        return await _grouped(keys, lambda k: (k[0], k[2]), fetch, lambda g: g[0], self._translate)

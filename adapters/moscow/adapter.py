@@ -2,7 +2,9 @@
 
 Who may see what is decided by the provider (403 answers) and the gateway; the adapter
 maps ids (a student's integer id for the family API, their GUID for the event calendar),
-keeps one МЭШ token per person (:mod:`.sessions`) and batches: a diary costs, per student,
+keeps one МЭШ token per person (:class:`adapters.sessions.ProviderSessions`: the national
+SSO exchange as ``obtain``, renewed single-flight on expiry or a 401; a school login's
+session token as it is, ended at its first 401) and batches: a diary costs, per student,
 one events call, one homework call and one attendance call (plus the person's profile and
 the absence reasons, cached).
 """
@@ -21,8 +23,10 @@ from adapters.capabilities import Capability
 from adapters.errors import (
     AccessDeniedError,
     AuthenticationError,
+    CredentialsRefusedError,
     NotFoundError,
     ProviderResponseError,
+    Reauthentication,
 )
 from adapters.models import (
     BellSchedule,
@@ -47,6 +51,7 @@ from adapters.models import (
     Teacher,
 )
 from adapters.native_ids import DIGITS, GUID, IdKind, NativeIdShapes
+from adapters.sessions import Grant, ProviderSessions
 
 from .client import Credentials, MoscowClient
 from .config import MoscowConfig
@@ -74,10 +79,10 @@ from .parsing import (
     parse_session_user,
     parse_subject_marks_short,
     parse_teacher_marks,
+    parse_token_grant,
 )
-from .sessions import ExchangeRefused, Sessions
 
-__all__ = ["MoscowAdapter"]
+__all__ = ["ExchangeRefused", "MoscowAdapter"]
 
 T = TypeVar("T")
 
@@ -90,6 +95,11 @@ _HOMEWORK_SEARCH = (timedelta(days=120), timedelta(days=60))
 """Where to look for a homework entry whose due date is unknown (before, after today)."""
 _REMEMBERED_HOMEWORK = 4096
 _FAMILY_ROLES = frozenset({"parent", "student"})
+
+
+class ExchangeRefused(CredentialsRefusedError):
+    """The provider does not accept this person's national SSO token (``/v3/auth/sudir/auth``
+    answered 401): an unknown person, or a provider refusing the exchange."""
 
 
 class MoscowAdapter(DiaryAdapter):
@@ -119,7 +129,9 @@ class MoscowAdapter(DiaryAdapter):
         if deps.http is None:
             raise ValueError("the Moscow adapter needs deps.http (an httpx.AsyncClient)")
         self._client = MoscowClient(deps.http, config, provider=self.slug)
-        self._sessions = Sessions(self._client, provider=self.slug)
+        self._sessions: ProviderSessions[Credentials] = ProviderSessions(
+            provider=self.slug, obtain=self._obtain
+        )
         self._schools: dict[str, School] = {}
         self._homework_due: OrderedDict[str, date] = OrderedDict()
 
@@ -128,8 +140,32 @@ class MoscowAdapter(DiaryAdapter):
     def _today(self) -> date:
         return self.deps.clock.today(self.region.timezone)
 
-    async def _with(self, caller: Caller, fetch: Callable[[Credentials], Awaitable[T]]) -> T:
-        return await self._sessions.call(caller, fetch)
+    async def _obtain(self, caller: Caller) -> Grant[Credentials]:
+        """A caller's first (or next) МЭШ credentials (see :class:`ProviderSessions`)."""
+        if caller.session is not None and not caller.sso_token:
+            # a school login: its session token is the credential (the gateway keeps it)
+            student = caller.session.student_id
+            return Grant(Credentials(caller.session.token, student, "student"))
+        if not caller.sso_token:
+            raise AuthenticationError("the caller has no national SSO token", provider=self.slug)
+        try:
+            document = await self._client.exchange(caller.sso_token)
+        except AuthenticationError as exc:
+            raise ExchangeRefused(
+                exc.message, provider=self.slug, action=Reauthentication.RETRY_LATER
+            ) from exc
+        grant = parse_token_grant(document)
+        credentials = Credentials(grant.token, grant.profile_id, grant.profile_type)
+        return Grant(credentials, grant.expires_in)
+
+    async def _with(
+        self,
+        caller: Caller,
+        fetch: Callable[[Credentials], Awaitable[T]],
+        *,
+        idempotent: bool = True,
+    ) -> T:
+        return await self._sessions.call(caller, fetch, idempotent=idempotent)
 
     async def _family(self, caller: Caller) -> FamilyProfile:
         async def fetch(creds: Credentials) -> FamilyProfile:
@@ -282,6 +318,8 @@ class MoscowAdapter(DiaryAdapter):
         try:
             creds = await self._sessions.credentials(caller)
         except ExchangeRefused:
+            if self._sessions.known(caller):
+                raise  # it knew this person a moment ago: a refusal, not a stranger
             return None  # the provider does not know this person
         if creds.role in _FAMILY_ROLES:
             family = await self._family(caller)
@@ -467,7 +505,12 @@ class MoscowAdapter(DiaryAdapter):
         self, caller: Caller, student_id: str, homework_id: str, done: bool
     ) -> Homework:
         self._known(await self._directory(caller), student_id)
-        await self._with(caller, lambda c: self._client.set_homework_done(c, homework_id, done))
+        # POST/DELETE …/done sets a state: repeating it after a 401 is safe.
+        await self._with(
+            caller,
+            lambda c: self._client.set_homework_done(c, homework_id, done),
+            idempotent=True,
+        )
         due = self._homework_due.get(homework_id)
         if due is not None:
             start, end = due, due

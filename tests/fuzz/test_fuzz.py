@@ -47,6 +47,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 SDL = (Path(__file__).resolve().parents[2] / "schema" / "schema.graphql").read_text("utf-8")
 CODES = {
     "UNAUTHENTICATED",
+    "REAUTHENTICATION_REQUIRED",
     "FORBIDDEN",
     "NOT_FOUND",
     "NOT_SUPPORTED",

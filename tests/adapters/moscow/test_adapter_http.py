@@ -30,6 +30,7 @@ from adapters import (
     ProviderUnavailableError,
     Role,
 )
+from adapters.errors import CredentialsRefusedError
 from adapters.moscow import MoscowAdapter
 from adapters.scales import NO_GRADE, PASS_FAIL
 from tests.adapters.harnesses.moscow import Harness
@@ -434,7 +435,7 @@ FAULTS: list[tuple[dict[str, Any], type[AdapterError]]] = [
     ({"rate_limit_rate": 1.0}, ProviderUnavailableError),
     ({"html_rate": 1.0}, ProviderUnavailableError),  # a gateway's HTML 403 is not a refusal
     ({"malformed_rate": 1.0}, ProviderResponseError),
-    ({"unauthorized_rate": 1.0}, AuthenticationError),  # renewed once, refused again
+    ({"unauthorized_rate": 1.0}, CredentialsRefusedError),  # fresh tokens refused: gave up
     ({"not_found_rate": 1.0}, NotFoundError),
     ({"timeout_rate": 1.0}, ProviderUnavailableError),
 ]
