@@ -375,6 +375,22 @@ class ProgressPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class OfficialAverage:
+    """A subject's average as the region's own system states it, for the system's period.
+
+    Never computed by the gateway: ``value`` is the provider's figure on ``scale`` (the
+    scale the provider states it on), over the provider's period ``period_name``
+    (``starts``–``ends``; any of them ``None`` where the provider does not say).
+    """
+
+    value: float
+    scale: MarkScale
+    period_name: str | None
+    starts: date | None
+    ends: date | None
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectProgress:
     """Weighted averages of one subject's marks over a period, per scale.
 
@@ -394,22 +410,6 @@ class SubjectProgress:
     series: tuple[ProgressPoint, ...] = ()
     official_average: OfficialAverage | None = None
     """The provider's own average for its period (``None``: the provider states none)."""
-
-
-@dataclass(frozen=True, slots=True)
-class OfficialAverage:
-    """A subject's average as the region's own system states it, for the system's period.
-
-    Never computed by the gateway: ``value`` is the provider's figure on ``scale`` (the
-    scale the provider states it on), over the provider's period ``period_name``
-    (``starts``–``ends``; any of them ``None`` where the provider does not say).
-    """
-
-    value: float
-    scale: MarkScale
-    period_name: str | None
-    starts: date | None
-    ends: date | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,12 +33,14 @@ def pinned(day: date, at: time = time(12, 0), zone: ZoneInfo = MOSCOW) -> Clock:
 
 
 def school_week(clock: Clock = SYSTEM_CLOCK, *, weeks_back: int = 0) -> dict[str, str]:
-    """``{"from", "to"}`` of the latest school week as Moscow sees it (``weeks_back`` earlier).
+    """``{"from", "to"}`` of the latest school week with a finished day (``weeks_back`` earlier).
 
-    In term time that is this week; in a break or on a holiday week the last week that had
-    lessons, so a test asks for days that exist whenever it runs.
+    In term time that is this week from Tuesday on; on a Monday, in a break or on a holiday
+    week, the last week that had lessons, so a test asks for days whose lessons and marks
+    exist whenever it runs (at 00:10 on Monday in Moscow this week has no marks yet).
     """
-    monday = last_school_week(clock.today(MOSCOW)) - timedelta(days=7 * weeks_back)
+    yesterday = clock.today(MOSCOW) - timedelta(days=1)
+    monday = last_school_week(yesterday) - timedelta(days=7 * weeks_back)
     return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
 
 
