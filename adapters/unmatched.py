@@ -32,7 +32,7 @@ __all__ = [
     "place_records",
 ]
 
-UNSCHEDULED_SUFFIX = "/unscheduled"
+UNSCHEDULED_SUFFIX = ":unscheduled"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ def place_records(
     def holder(day: date, subject: Subject, *, free_absence: bool) -> int:
         n = 0
         while True:
-            lesson_id = f"{day.isoformat()}/{subject.id}/{n}{UNSCHEDULED_SUFFIX}"
+            lesson_id = f"{day.isoformat()}:{subject.id}:{n}{UNSCHEDULED_SUFFIX}"
             i = index.get(lesson_id)
             if i is None:
                 midnight = datetime.combine(day, time.min, tz)
