@@ -43,7 +43,7 @@ from tests.gateway.conftest import DemoGateway, make_demo
 
 pytestmark = pytest.mark.fuzz
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 SDL = (Path(__file__).resolve().parents[2] / "schema" / "schema.graphql").read_text("utf-8")
 CODES = {
     "UNAUTHENTICATED",
@@ -452,7 +452,10 @@ BAD_VALUES: dict[str, st.SearchStrategy[Any]] = {
         _COMPOUND,
     ),
     "Int": _NOT_INT | _COMPOUND,
-    "ID": st.floats(allow_nan=False, allow_infinity=False) | st.booleans() | _COMPOUND,
+    # an integral float (0.0) is a valid ID for graphql-core: it coerces to "0"
+    "ID": st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: not f.is_integer())
+    | st.booleans()
+    | _COMPOUND,
     "String": _NOT_STRING | _COMPOUND,
     "Boolean": st.text(max_size=6) | st.integers() | _COMPOUND,
 }

@@ -109,8 +109,35 @@ BAD_FILES = [
 
 @pytest.mark.parametrize(("toml", "message"), BAD_FILES)
 def test_serve_refuses_a_bad_config_with_key_and_expectation(
-    tmp_path: Path, toml: str, message: str
+    tmp_path: Path,
+    toml: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """``serve`` in this process (uvicorn never starts): exit 2, one line, no traceback."""
+    import uvicorn
+
+    from gateway.cli import main
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("serve started a server with a bad config")
+
+    monkeypatch.setattr(uvicorn, "run", never)
+    config = tmp_path / "gateway.toml"
+    config.write_text(toml.replace("{tmp}", str(tmp_path)), encoding="utf-8")
+    code = main(["serve", "--config", str(config)])
+    err = capsys.readouterr().err
+    assert code == 2, (code, err)
+    assert "Traceback" not in err, err
+    assert err.startswith("diary-gateway: bad config: "), err
+    assert message in err, err
+    assert err.count("\n") == 1, err  # one line, nothing else
+
+
+def test_the_serve_process_refuses_a_bad_config_in_one_line(tmp_path: Path) -> None:
+    """The same through a real ``diary-gateway serve`` process, for one of the files."""
+    toml, message = BAD_FILES[3]
     config = tmp_path / "gateway.toml"
     config.write_text(toml.replace("{tmp}", str(tmp_path)), encoding="utf-8")
     result = _serve(config)
@@ -118,7 +145,7 @@ def test_serve_refuses_a_bad_config_with_key_and_expectation(
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("diary-gateway: bad config: "), result.stderr
     assert message in result.stderr, result.stderr
-    assert result.stderr.count("\n") == 1, result.stderr  # one line, nothing else
+    assert result.stderr.count("\n") == 1, result.stderr
 
 
 def test_serve_refuses_an_unreachable_redis(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -428,7 +429,7 @@ _payloads = st.fixed_dictionaries(
     },
 )
 FUZZ = settings(
-    max_examples=120,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
