@@ -42,6 +42,7 @@ import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 import redis.asyncio as redis
@@ -81,8 +82,12 @@ RECENT_EVENTS: Final = 1000
 _DAY: Final = 86_400
 
 
+@lru_cache(maxsize=4096)
 def canonical_student(region: str, student: str) -> str | None:
-    """``student`` if it is the canonical global id of a Student of ``region``, else ``None``."""
+    """``student`` if it is the canonical global id of a Student of ``region``, else ``None``.
+
+    Memoised (bounded): a cached response replays the same few students' events on every hit.
+    """
     from schema.ids import decode_id
 
     try:
@@ -94,6 +99,7 @@ def canonical_student(region: str, student: str) -> str | None:
     return student
 
 
+@lru_cache(maxsize=4096)
 def _student_key(student: str) -> str:
     """What the store keys a student by: no raw input, a fixed length however long the id."""
     return hashlib.sha256(student.encode("utf-8")).hexdigest()[:32]
@@ -345,6 +351,8 @@ class AuditLog:
         self.counts: Counter[str] = Counter()
         """``non_canonical`` (logged, not stored), ``unconfirmed_evicted``, ``store_errors``."""
         self._recent: deque[AuditEvent] = deque(maxlen=RECENT_EVENTS)
+        self._pseudonyms: dict[str, str] = {}
+        """Viewer label → pseudonym (bounded memo: HMACs of the same readers on every hit)."""
 
     @classmethod
     def for_cache(
@@ -378,7 +386,13 @@ class AuditLog:
 
     def pseudonym(self, viewer: str) -> str:
         """How the access log names ``viewer`` (an HMAC under the deployment's secret)."""
-        return pseudonym(self._pseudonym_key, viewer)
+        found = self._pseudonyms.get(viewer)
+        if found is None:
+            found = pseudonym(self._pseudonym_key, viewer)
+            if len(self._pseudonyms) >= 4096:
+                self._pseudonyms.clear()
+            self._pseudonyms[viewer] = found
+        return found
 
     def _cutoff(self) -> float:
         return self.clock.now().timestamp() - self.max_age_days * _DAY
