@@ -81,7 +81,10 @@ def _server(kind: str, *args: str) -> Iterator[str]:
 
 
 def _week(offset: int = 0) -> dict[str, str]:
-    monday = date.today() - timedelta(days=date.today().weekday() + 7 * offset)
+    """The latest school week with a finished day (a break or a Monday morning has no marks)."""
+    from adapters.seed import last_school_week
+
+    monday = last_school_week(date.today() - timedelta(days=1)) - timedelta(days=7 * offset)
     return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
 
 
@@ -330,6 +333,70 @@ async def _direct(
         return timings
 
 
+def _fan_out(fragments: int) -> str:
+    """The reported attack: each fragment spreads the next twice (2^n fields expanded)."""
+    parts = ["query{...F0}"]
+    parts += [f"fragment F{i} on Query{{...F{i + 1} ...F{i + 1}}}" for i in range(fragments - 1)]
+    parts.append(f"fragment F{fragments - 1} on Query{{regions{{code}}}}")
+    return " ".join(parts)
+
+
+def hostile_lag(seconds: int, key: Path) -> dict[str, Any]:
+    """(e): ``/healthz`` latency while 30-fragment fan-out documents are refused non-stop.
+
+    The event loop's lag shows as the health probe's latency: idle first, then with four
+    clients posting the attack back to back (each is refused; none may stall the loop).
+    """
+    import threading
+
+    attack = json.dumps({"query": _fan_out(30)}).encode()
+    with _server("gateway", "--key", str(key)) as url:
+        probe = httpx.Client(timeout=30)
+
+        def sample(duration: float) -> list[float]:
+            found: list[float] = []
+            end = time.monotonic() + duration
+            while time.monotonic() < end:
+                started = time.perf_counter()
+                probe.get(f"{url}/healthz")
+                found.append((time.perf_counter() - started) * 1000)
+                time.sleep(0.01)
+            return found
+
+        idle = sample(min(2.0, seconds / 2))
+        stop = threading.Event()
+        refused: list[int] = []
+
+        def flood() -> None:
+            with httpx.Client(timeout=60) as client:
+                while not stop.is_set():
+                    answer = client.post(
+                        f"{url}/graphql",
+                        content=attack,
+                        headers={"Content-Type": "application/json"},
+                    )
+                    body = answer.json()
+                    # refused: an error and no data (HTTP 200 under application/json)
+                    refused.append(answer.status_code if body.get("data") is None else -1)
+
+        workers = [threading.Thread(target=flood, daemon=True) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        loaded = sample(seconds)
+        stop.set()
+        for worker in workers:
+            worker.join(60)
+        probe.close()
+    return {
+        "attack_bytes": len(attack),
+        "attacks_refused": len(refused),
+        "statuses": sorted(set(refused)),
+        "idle_median_ms": round(statistics.median(idle), 2),
+        "loaded_median_ms": round(statistics.median(loaded), 2),
+        "loaded_max_ms": round(max(loaded), 2),
+    }
+
+
 def memory_bound(diaries: int) -> dict[str, Any]:
     """(d): cache ``diaries`` distinct diaries through the real path; the cache keeps its bound.
 
@@ -395,7 +462,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="load duration per measurement")
     parser.add_argument("--samples", type=int, default=30, help="cold-latency samples")
     parser.add_argument(
-        "--only", choices=["ab", "c", "d"], help="run one part (does not update .bench/latest.json)"
+        "--only",
+        choices=["ab", "c", "d", "e"],
+        help="run one part (does not update .bench/latest.json)",
     )
     args = parser.parse_args()
 
@@ -419,13 +488,15 @@ def main() -> None:
             report["c"] = cold_latency(args.samples, key, token)
         if args.only in (None, "d"):
             report["d"] = memory_bound(10_000)
+        if args.only in (None, "e"):
+            report["e"] = hostile_lag(args.seconds, key)
     if args.only is not None:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
     out = ROOT / ".bench" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    a, b, c, d = report["a"], report["b"], report["c"], report["d"]
+    a, b, c, d, e = report["a"], report["b"], report["c"], report["d"], report["e"]
     print(
         f"machine: {report['machine']}; load: {report['load_tool']}; "
         f"query: {report['fields']} fields"
@@ -447,6 +518,11 @@ def main() -> None:
         f"(d) memory cache:   {d['inserted']} diaries cached through the adapter; at most "
         f"{d['max_kept']} entries kept (bound {d['bound']}); {d['cache_mib']} MiB held, "
         f"peak {d['peak_mib']} MiB"
+    )
+    print(
+        f"(e) hostile lag:    /healthz {e['idle_median_ms']} ms idle, {e['loaded_median_ms']} ms "
+        f"median and {e['loaded_max_ms']} ms max while {e['attacks_refused']} fan-out attacks "
+        f"({e['attack_bytes']} bytes) were refused"
     )
 
 
