@@ -88,9 +88,10 @@ T = TypeVar("T")
 
 _PROFILE_TTL = 300.0
 _REASONS_TTL = 3600.0
-_HOMEWORK_LOOKAHEAD = timedelta(days=14)
+_HOMEWORK_LOOKAHEAD = timedelta(days=35)
 """Homework set in a range may be due up to this long after it (homeworks/short filters
-on the due date)."""
+on the due date): a subject taught once a week, set before a two-week break, is due three
+weeks later; with a margin. (Too short and homework the events do not carry is lost.)"""
 _HOMEWORK_SEARCH = (timedelta(days=120), timedelta(days=60))
 """Where to look for a homework entry whose due date is unknown (before, after today)."""
 _REMEMBERED_HOMEWORK = 4096
@@ -380,7 +381,7 @@ class MoscowAdapter(DiaryAdapter):
                 raise ProviderResponseError(
                     "the provider gave no well-formed contingent_guid", provider=self.slug
                 )
-            events, homework, attendance = await asyncio.gather(
+            events, homework, attendance, marks = await asyncio.gather(
                 self._with(caller, lambda c: self._client.events(c, guid, days.start, days.end)),
                 self._with(
                     caller,
@@ -390,6 +391,11 @@ class MoscowAdapter(DiaryAdapter):
                 ),
                 self._with(
                     caller, lambda c: self._client.attendance(c, student_id, days.start, days.end)
+                ),
+                # the events' marks are not all of them: a lesson the calendar lost, or an
+                # event sent without its marks, still has its marks here
+                self._with(
+                    caller, lambda c: self._client.marks(c, student_id, days.start, days.end)
                 ),
             )
             short = [
@@ -405,6 +411,10 @@ class MoscowAdapter(DiaryAdapter):
                 homework=short,
                 missed=parse_attendance(attendance),
                 reasons=reasons,
+                tz=tz,
+                marks=self._own(
+                    "diary", "mark", student_id, parse_marks(marks, student_id=student_id, tz=tz)
+                ),
             )
 
         return await self._per_student(student_ids, diary)

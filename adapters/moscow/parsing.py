@@ -863,22 +863,39 @@ def build_lessons(
     missed: Mapping[str, int | None] | None = None,
     reasons: Mapping[int, tuple[str, bool | None]] | None = None,
     tz: ZoneInfo | None = None,
+    marks: Iterable[Mark] = (),
 ) -> list[Lesson]:
     """A student's diary: events in ``days`` with homework, marks and absences joined.
 
     Homework is attached to the lesson where it was set (``date_assigned_on``);
-    ``missed`` (from ``attendance``) fills absences the events do not mark. Nothing the
-    provider said is dropped (:mod:`adapters.unmatched`): homework no event names and
-    missed lessons whose ``schedule_item_id`` is absent or names no event go to the
-    lesson of their day and subject, else to the day's unscheduled holder.
+    ``missed`` (from ``attendance``) fills absences the events do not mark; ``marks``
+    (from the ``marks`` call) adds the marks the events do not carry (an event the
+    calendar lost, or one sent without its marks), joined by ``schedule_item_id``. Nothing
+    the provider said is dropped (:mod:`adapters.unmatched`): homework no event names,
+    marks and missed lessons whose ``schedule_item_id`` is absent or names no event go to
+    the lesson of their day and subject, else to the day's unscheduled holder.
     """
     chosen = sorted((e for e in events if e.date in days), key=lambda e: e.starts_at)
     zone = tz or (chosen[0].starts_at.tzinfo if chosen else None) or _MOSCOW
     numbers = lesson_numbers([(e.date, e.starts_at.time()) for e in chosen])
     short = list(homework)
     used: set[str] = set()
-    missed = missed or {}
+    # not ``missed or {}``: a MissedLessons whose records all lack a schedule_item_id is an
+    # empty dict, yet its records are absences to place
+    missed = missed if missed is not None else {}
     reasons = reasons or {}
+    held = {m.id for e in chosen for m in e.marks}
+    extra_marks: dict[str, list[Mark]] = {}
+    loose_marks: list[Mark] = []
+    event_days = {e.id: e.date for e in chosen}
+    for mark in dedupe_by_id(marks):
+        if mark.id in held:
+            continue
+        held.add(mark.id)
+        if mark.lesson_id is not None and event_days.get(mark.lesson_id) == mark.lesson_date:
+            extra_marks.setdefault(mark.lesson_id, []).append(mark)
+        else:
+            loose_marks.append(mark)
     lessons: list[Lesson] = []
     for event, number in zip(chosen, numbers, strict=True):
         absence = None
@@ -911,11 +928,11 @@ def build_lessons(
                 replaced=event.replaced,
                 remote=event.remote,
                 homework=lesson_homework,
-                marks=event.marks,
+                marks=(*event.marks, *extra_marks.pop(event.id, ())),
                 absence=absence,
             )
         )
-    event_ids = {e.id for e in chosen}
+    event_ids = set(event_days)
     records = missed.records if isinstance(missed, MissedLessons) else []
     loose_absences = []
     for record in records:
@@ -939,6 +956,7 @@ def build_lessons(
         days=days,
         tz=zone,
         homework=[item.homework for item in short if item.homework.id not in used],
+        marks=loose_marks,
         absences=loose_absences,
         absent_unclaimed=[
             le.id for le in lessons if le.absence is not None and le.id not in missed

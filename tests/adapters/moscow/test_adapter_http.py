@@ -159,7 +159,8 @@ async def test_a_week_costs_one_call_of_each_kind(mes: tuple[Harness, MoscowAdap
         assert stats.get(f"/api/family/mobile/v1/{path}", 0) <= 1, path
     assert stats["/api/eventcalendar/v1/api/events"] == 1
     assert stats["/v3/auth/sudir/auth"] == 1
-    assert harness.upstream_calls() == 6  # + the absence reasons
+    # token, profile, events, homework, attendance, marks (what the events do not carry)
+    assert harness.upstream_calls() == 7  # + the absence reasons
     await week(adapter, caller, harness.canonical_student_id())
     again = harness.stats()
     assert again["/api/family/mobile/v1/profile"] == 1  # cached for the person

@@ -42,10 +42,10 @@ def twins(world: World) -> list[SeedStudent]:
     return [s for s in family if s.class_id == canonical.class_id]
 
 
-def expected_homework(world: World, student: SeedStudent) -> set[str]:
+def expected_homework(world: World, student: SeedStudent, days: DateRange = RANGE) -> set[str]:
     data = MoscowData(world)
     found = set()
-    for day in world.days(RANGE.start, RANGE.end):
+    for day in world.days(days.start, days.end):
         for homework in world.homework(student.class_id, day):
             lesson = world.find_lesson(homework.lesson_id)
             assert lesson is not None
@@ -53,9 +53,11 @@ def expected_homework(world: World, student: SeedStudent) -> set[str]:
     return found
 
 
-def expected_absences(world: World, student: SeedStudent) -> Counter[tuple[date, str]]:
+def expected_absences(
+    world: World, student: SeedStudent, days: DateRange = RANGE
+) -> Counter[tuple[date, str]]:
     found: Counter[tuple[date, str]] = Counter()
-    for day in world.days(RANGE.start, RANGE.end):
+    for day in world.days(days.start, days.end):
         lessons = {le.id: le for le in world.lessons(student.class_id, day)}
         for absence in world.absences(student.class_id, day):
             if absence.student_id == student.id:
@@ -63,8 +65,10 @@ def expected_absences(world: World, student: SeedStudent) -> Counter[tuple[date,
     return found
 
 
-async def diary(adapter: MoscowAdapter, caller: Caller, student_id: str) -> list[Lesson]:
-    (slot,) = await adapter.get_diaries(caller, [student_id], RANGE)
+async def diary(
+    adapter: MoscowAdapter, caller: Caller, student_id: str, days: DateRange = RANGE
+) -> list[Lesson]:
+    (slot,) = await adapter.get_diaries(caller, [student_id], days)
     assert isinstance(slot, list), slot
     return slot
 
@@ -141,3 +145,56 @@ async def test_changes_keep_only_the_student_asked_for(
     (clean,) = await adapter.get_changes(caller, [sid], pinned(TODAY).now() - timedelta(days=29))
     assert isinstance(clean, list)
     assert {c.id for c in clean} <= {c.id for c in changes}
+
+
+# Weeks where a messy answer once cost the diary a record: a lesson missing from the
+# calendar whose mark only the ``marks`` call has (all of them), homework set before the
+# winter break that only ``homeworks/short`` lists, due three weeks later (2025-12-22),
+# and a day whose attendance names no ``schedule_item_id`` at all (2026-09-28, 2026-10-05).
+SWEPT_WEEKS = [
+    date(2025, 9, 1),
+    date(2025, 12, 22),
+    date(2026, 9, 28),
+    date(2026, 10, 5),
+    date(2026, 11, 23),
+]
+
+
+@pytest.mark.parametrize("monday", SWEPT_WEEKS, ids=str)
+async def test_messy_weeks_keep_every_mark_homework_and_absence(monday: date) -> None:
+    """The diary (one call) of both twins and of the student persona holds every mark,
+    homework and absence the world has for the week, each once, and only the student's."""
+    week = DateRange(monday, monday + timedelta(days=6))
+    harness = Harness()
+    adapter = await harness.start(pinned(week.end))
+    assert isinstance(adapter, MoscowAdapter)
+    harness.admin.post("/__admin/faults", json={"messy": True}).raise_for_status()
+    try:
+        world = harness.world
+        data = MoscowData(world)
+        readers = [("parent", s) for s in twins(world)]
+        readers.append(("student", world.persona_student("student")))
+        for persona, student in readers:
+            sid = str(student.id)
+            lessons = await diary(adapter, harness.caller(persona), sid, week)
+            where = f"{persona} {sid} {monday}"
+
+            marks = [m for le in lessons for m in le.marks]
+            assert all(m.student_id == sid for m in marks), where
+            mark_ids = Counter(m.id for m in marks)
+            assert max(mark_ids.values(), default=1) == 1, f"a mark shown twice: {where}"
+            world_marks = {str(m.id) for m in data.student_marks(student, week.start, week.end)}
+            assert set(mark_ids) == world_marks, where
+            assert all(le.date == m.lesson_date for le in lessons for m in le.marks), where
+
+            homework = Counter(h.id for le in lessons for h in le.homework)
+            assert max(homework.values(), default=1) == 1, f"homework shown twice: {where}"
+            assert expected_homework(world, student, week) <= set(homework), where
+
+            absences = Counter((le.date, le.subject.id) for le in lessons if le.absence is not None)
+            assert absences == expected_absences(world, student, week), where
+
+            keys = Counter((le.date, le.number, le.id) for le in lessons)
+            assert max(keys.values(), default=1) == 1, f"a lesson shown twice: {where}"
+    finally:
+        await harness.stop()

@@ -332,6 +332,69 @@ def test_absence_from_attendance_when_the_event_is_silent() -> None:
     assert parse_attendance(body("attendance_GET")) == {"77000100095382": 1, "77000100095412": 6}
 
 
+def test_attendance_without_any_schedule_item_id_is_still_an_absence() -> None:
+    """Every lesson of ``attendance`` lacks its ``schedule_item_id`` (``null`` or left
+    out), so the parsed mapping is empty: its records are still placed by day and subject."""
+    events = body("events_GET")
+    for item in events["response"]:
+        item.pop("absence_reason_id", None)
+        item["is_missed_lesson"] = False
+    attendance = body("attendance_GET")
+    for n, day in enumerate(attendance["attendance"]):
+        for item in day["lessons"]:
+            if n % 2:
+                item.pop("schedule_item_id")
+            else:
+                item["schedule_item_id"] = None
+    missed = parse_attendance(attendance)
+    assert missed == {} and len(missed.records) == 2
+    lessons = build_lessons(
+        parse_events(events, student_id=CANONICAL, tz=MSK),
+        student_id=CANONICAL,
+        days=WEEK,
+        missed=missed,
+        reasons=parse_reasons(body("nonattendance_reasons_GET")),
+    )
+    absent = [le for le in lessons if le.absence is not None]
+    assert [(le.date, le.subject.name, le.unscheduled) for le in absent] == [
+        (date(2025, 10, 14), "Физика", False),
+        (date(2025, 10, 17), "История", False),
+    ]
+    assert absent[0].absence.reason == "Болезнь"
+
+
+def test_marks_the_events_do_not_carry_come_from_the_marks_call() -> None:
+    """A lesson the calendar lost keeps its marks (``marks`` call, placed by day and
+    subject); a mark naming an event that came without it joins that event; a mark both
+    calls give is shown once."""
+    events = body("events_GET")
+    # the marks call's view of the same week: the events' marks, with their lesson ids
+    week = [m for e in parse_events(events, student_id=CANONICAL, tz=MSK) for m in e.marks]
+    with_marks = [e for e in events["response"] if e.get("marks")]
+    lost, stripped = with_marks[0], with_marks[1]
+    lost_ids = {str(m["id"]) for m in lost["marks"]}
+    called = [
+        dataclasses.replace(m, lesson_id="9999000001") if m.id in lost_ids else m for m in week
+    ]
+    events["response"].remove(lost)
+    stripped["marks"] = []
+    lessons = build_lessons(
+        parse_events(events, student_id=CANONICAL, tz=MSK),
+        student_id=CANONICAL,
+        days=WEEK,
+        marks=[*called, *called[:2]],
+    )
+    shown = [(le, m) for le in lessons for m in le.marks]
+    assert sorted(m.id for _, m in shown) == sorted(m.id for m in week)
+    for le, m in shown:
+        assert le.date == m.lesson_date and le.subject.id == m.subject.id
+        if m.id in lost_ids:
+            assert le.unscheduled and m.lesson_id is None
+        else:
+            assert m.lesson_id == le.id
+    assert any(le.id == str(stripped["id"]) for le, _ in shown)
+
+
 def test_lesson_numbers_follow_bells_or_order() -> None:
     day = date(2025, 10, 13)
     on_bells = [(day, time(10, 30)), (day, time(8, 30)), (day, time(11, 35))]
