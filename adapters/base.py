@@ -53,9 +53,11 @@ from .models import (
     Mark,
     ProviderSession,
     RegionProfile,
+    Roster,
     School,
     Student,
     SubjectProgress,
+    Term,
 )
 from .native_ids import IdKind, InvalidIdError, NativeIdShapes, is_native_id
 from .progress import compute_progress
@@ -366,6 +368,27 @@ class DiaryAdapter(abc.ABC):
             Capability.PROFILE, "profile", caller, "me", lambda: self._fetch_profile(caller)
         )
 
+    async def get_roster(self, caller: Caller) -> Roster:
+        """The classes, groups and students the caller's staff roles reach (empty otherwise).
+
+        A class teacher gets their classes and students, a teacher their groups with their
+        classes and students, a school admin every class, group and student of the school.
+        """
+        return await self._call(
+            Capability.PROFILE, "roster", caller, "me", lambda: self._fetch_roster(caller)
+        )
+
+    async def get_terms(self, caller: Caller | None, school_id: str) -> list[Term]:
+        """The periods of a school's current year, in order."""
+        self._require(Capability.TERMS)
+        self._check_id(IdKind.SCHOOL, school_id)
+
+        async def fetch() -> list[Term]:
+            terms = await self._fetch_terms(caller, school_id)
+            return sorted(terms, key=lambda t: t.starts_on)
+
+        return await self._call(Capability.TERMS, "terms", caller, school_id, fetch)
+
     async def get_students(
         self, caller: Caller, student_ids: Sequence[str]
     ) -> BatchResult[Student]:
@@ -601,6 +624,19 @@ class DiaryAdapter(abc.ABC):
     async def _fetch_journal(self, caller: Caller, group_id: str, days: DateRange) -> Journal:
         """Return the group's journal; raise ``AccessDeniedError`` if not the caller's."""
         raise NotSupportedError("journal", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_roster(self, caller: Caller) -> Roster:
+        """Return the classes, groups and students the caller's staff roles reach.
+
+        The default lists the groups of the caller's profile and nothing more; providers
+        override it with their class lists.
+        """
+        profile = await self._fetch_profile(caller)
+        return Roster(groups=profile.groups) if profile is not None else Roster()
+
+    async def _fetch_terms(self, caller: Caller | None, school_id: str) -> list[Term]:
+        """Return the periods of the school's current year."""
+        raise NotSupportedError("terms", provider=self.slug)  # pragma: no cover
 
     async def _fetch_bell_schedule(self, school_id: str) -> BellSchedule:
         """Return the school's bells."""

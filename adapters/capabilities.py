@@ -30,5 +30,7 @@ class Capability(enum.Enum):
     """A teacher's journal of a group."""
     BELLS = "bells"
     """The schools' bell schedules."""
+    TERMS = "terms"
+    """The school year's periods (quarters, trimesters)."""
     SCHOOL_LOGIN = "school_login"
     """Signing students in with a school-issued login."""

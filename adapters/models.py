@@ -38,12 +38,14 @@ __all__ = [
     "ProviderSession",
     "RegionProfile",
     "Role",
+    "Roster",
     "RoleGrant",
     "School",
     "Student",
     "Subject",
     "SubjectProgress",
     "Teacher",
+    "Term",
     "Trend",
 ]
 
@@ -244,6 +246,34 @@ class RegionProfile:
     roles: tuple[RoleGrant, ...]
     children: tuple[Child, ...] = ()
     groups: tuple[Group, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """The classes, subject groups and students the caller's staff roles reach.
+
+    A class teacher's classes, a teacher's groups (and their classes), a school admin's
+    whole school, as the region's system lists them for the caller; empty for families.
+    ``students`` are the students of ``classes`` and of ``groups``.
+    """
+
+    classes: tuple[ClassUnit, ...] = ()
+    groups: tuple[Group, ...] = ()
+    students: tuple[Student, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A period of a school's year (a quarter, trimester or half), as the region states it."""
+
+    id: str
+    name: str
+    starts_on: date
+    ends_on: date
+
+    def __post_init__(self) -> None:
+        if self.ends_on < self.starts_on:
+            raise ValueError(f"term {self.name} ends before it starts")
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,14 @@ PROVIDER_FIELDS: dict[tuple[str, str], int] = {
     ("Region", "schools"): 1,
     ("RegionRole", "school"): 1,
     ("School", "bellSchedule"): 1,
+    ("Query", "viewer"): 1,
+    ("Viewer", "students"): 1,
+    ("RegionRole", "classes"): 1,
+    ("School", "classes"): 1,
+    ("School", "groups"): 1,
+    ("School", "students"): 2,
+    ("ClassUnit", "students"): 1,  # the roster and profile are read once per request
+    ("School", "terms"): 1,
     ("Mutation", "setHomeworkDone"): 2,
     ("Mutation", "login"): 2,
 }
@@ -123,6 +131,15 @@ LIST_SIZES: dict[tuple[str, str], str] = {
     ("Viewer", "children"): "children",
     ("Journal", "rows"): "journal_rows",
     ("Query", "regions"): "regions",
+    ("Viewer", "students"): "children",
+    ("RegionRole", "classes"): "children",
+    # a connection's page may hold up to max_page items, whatever `first` says
+    ("StudentConnection", "edges"): "max_page",
+    ("StudentConnection", "nodes"): "max_page",
+    ("ClassUnitConnection", "edges"): "max_page",
+    ("ClassUnitConnection", "nodes"): "max_page",
+    ("GroupConnection", "edges"): "max_page",
+    ("GroupConnection", "nodes"): "max_page",
 }
 RANGE_FIELDS = {("Query", "diary"), ("Query", "journal"), ("Student", "diary")}
 RANGE_FIELDS |= {("Student", "absences"), ("Student", "progress")}

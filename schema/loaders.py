@@ -22,9 +22,11 @@ from adapters import (
     Lesson,
     Mark,
     RegionProfile,
+    Roster,
     School,
     Student,
     SubjectProgress,
+    Term,
 )
 
 from .errors import from_adapter_error
@@ -90,6 +92,8 @@ class Loaders:
         self.changes: DataLoader[tuple[str, str, datetime], list[Change]] = DataLoader(
             self._load_changes
         )
+        self.roster: DataLoader[str, Roster] = DataLoader(self._load_rosters)
+        self.terms: DataLoader[tuple[str, str], list[Term]] = DataLoader(self._load_terms)
 
     async def _translate(self, error: AdapterError, region: str) -> GraphQLError:
         return await self._context.adapter_error(error, region=region)
@@ -105,6 +109,22 @@ class Loaders:
             return [await adapter.get_profile(caller)]
 
         return await _grouped(regions, lambda r: r, fetch, lambda r: r, self._translate)
+
+    async def _load_rosters(self, regions: list[str]) -> list[Any]:
+        caller = self._caller()
+
+        async def fetch(region: str, members: list[str]) -> list[Any]:
+            return [await self._context.registry[region].get_roster(caller)]
+
+        return await _grouped(regions, lambda r: r, fetch, lambda r: r, self._translate)
+
+    async def _load_terms(self, keys: list[tuple[str, str]]) -> list[Any]:
+        caller = self._context.caller
+
+        async def fetch(key: tuple[str, str], members: list[tuple[str, str]]) -> list[Any]:
+            return [await self._context.registry[key[0]].get_terms(caller, key[1])]
+
+        return await _grouped(keys, lambda k: k, fetch, lambda k: k[0], self._translate)
 
     async def _load_schools(self, regions: list[str]) -> list[Any]:
         async def fetch(region: str, members: list[str]) -> list[Any]:

@@ -86,7 +86,17 @@ STAFF = frozenset({R.GROUP_TEACHER, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
 RULES: dict[str, dict[str, frozenset[Relation]]] = {
     # -- the public directory ----------------------------------------------------------
     "Region": {"*": ANYONE},
-    "School": {"*": ANYONE, "bellSchedule": ANYONE},
+    # classes, groups and students list only what the viewer's own roles reach (staff of
+    # the school; each student decided by relations_to_student): empty for anyone else
+    "School": {
+        "*": ANYONE,
+        "bellSchedule": ANYONE,
+        "terms": ANYONE,
+        "classes": ANYONE,
+        "groups": ANYONE,
+        "students": ANYONE,
+    },
+    "Term": {"*": ANYONE},
     "BellSchedule": {"*": ANYONE},
     "Bell": {"*": ANYONE},
     "LoginMethodInfo": {"*": ANYONE},
@@ -98,10 +108,16 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     "Subject": {"*": SIGNED_IN},
     "ClassUnit": {"*": SIGNED_IN},
     "Group": {"*": SIGNED_IN},
+    "StudentConnection": {"*": SIGNED_IN},
+    "StudentEdge": {"*": SIGNED_IN},
+    "ClassUnitConnection": {"*": SIGNED_IN},
+    "ClassUnitEdge": {"*": SIGNED_IN},
+    "GroupConnection": {"*": SIGNED_IN},
+    "GroupEdge": {"*": SIGNED_IN},
     # -- a student and their records ---------------------------------------------------
     "Student": {
         "*": KNOWS_STUDENT,
-        "birthDate": PERSONAL,
+        "bornOn": PERSONAL,
         "parentContacts": PERSONAL,
         "diary": CHILD_RECORD,
         "progress": CHILD_RECORD,
@@ -114,7 +130,7 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     "Lesson": {"*": CHILD_RECORD},
     "Mark": {"*": CHILD_RECORD},
     "MarkScale": {"*": ANYONE},
-    "Homework": {"*": CHILD_RECORD, "done": FAMILY | {R.CLASS_TEACHER, R.SCHOOL_ADMIN}},
+    "Homework": {"*": CHILD_RECORD, "isDone": FAMILY | {R.CLASS_TEACHER, R.SCHOOL_ADMIN}},
     "Attachment": {"*": CHILD_RECORD},
     "Absence": {"*": CHILD_RECORD},
     "SubjectProgress": {"*": CHILD_RECORD},

@@ -43,8 +43,10 @@ from adapters.models import (
     Mark,
     ProviderSession,
     RegionProfile,
+    Roster,
     School,
     Student,
+    Term,
 )
 from adapters.native_ids import DIGITS, IdKind, NativeIdShapes
 from adapters.seed import Worlds
@@ -91,6 +93,7 @@ class ElJurAdapter(DiaryAdapter):
             Capability.CHANGES,
             Capability.JOURNAL,
             Capability.BELLS,
+            Capability.TERMS,
             Capability.SCHOOL_LOGIN,
         }
     )
@@ -286,6 +289,43 @@ class ElJurAdapter(DiaryAdapter):
             return parsing.parse_student_profile(result, student_id)
 
         return list(await asyncio.gather(*(one(sid) for sid in student_ids)))
+
+    async def _fetch_roster(self, caller: Caller) -> Roster:
+        session = await self._known_session(caller)
+        rules = [await self._rules(session, token) for token in session.tokens]
+        classes = {c.id: c for rule in rules for c in rule.classes}
+        groups = {g.id: g for rule in rules for g in rule.readable_groups}
+        pupils = [
+            sid
+            for rule in rules
+            for _, ids in rule.class_students
+            for sid in ids
+            if rule.own_student_id is None
+        ]
+        pupils += [sid for g in groups.values() for sid in g.student_ids]
+        ids = list(dict.fromkeys(pupils))
+        cards = await self._fetch_students_in(session, ids)
+        return Roster(
+            classes=tuple(classes.values()),
+            groups=tuple(groups.values()),
+            students=tuple(card for card in cards if isinstance(card, Student)),
+        )
+
+    async def _fetch_terms(self, caller: Caller | None, school_id: str) -> list[Term]:
+        # getperiods is asked about a student: any student of the school the caller reads.
+        if caller is None:
+            return []
+        session = await self._known_session(caller)
+        for token in session.tokens:
+            rules = await self._rules(session, token)
+            if rules.school_id != school_id:
+                continue
+            known = sorted(rules.student_ids)
+            for student_id in [s for s in (rules.own_student_id,) if s] + known:
+                result = await self._student_call(session, student_id, self.backend.getperiods)
+                if not isinstance(result, AdapterError):
+                    return parsing.parse_periods(result, student_id)
+        return []
 
     # -- the diary ---------------------------------------------------------------------
 

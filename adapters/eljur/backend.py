@@ -660,12 +660,13 @@ class ElJurBackend:
         cls = world.classes[class_id]
         leader = world.teachers[cls.class_teacher_id].person
         students = [str(s.id) for s in world.class_students(class_id)]
-        taught = [g for g in world.groups_of_class(class_id) if g.teacher_id == user.id]
+        admin = "administrator" in user.roles and cls.school_id in user.school_ids
+        taught = [g for g in world.groups_of_class(class_id) if admin or g.teacher_id == user.id]
         return {
             "name": cls.name,
             "id": str(cls.id),
             "parallel": cls.level,
-            "rel": "hometeacher" if lead else "teacher",
+            "rel": "hometeacher" if lead else "teacher" if not admin else "administrator",
             "hometeacher_id": str(cls.class_teacher_id),
             "hometeacher_name": _full_name(leader),
             "hometeacher_lastname": leader.last_name,
@@ -674,6 +675,7 @@ class ElJurBackend:
             "balls": MAX_BALLS,
             "rules": ["journal", "diary"],
             "vendor_id": cls.school_id,
+            "students": students,
             "subjects": [
                 {
                     "id": str(g.id),
@@ -709,12 +711,14 @@ class ElJurBackend:
                             "rel": "child" if legal else "relative",
                             "rules": ["diary", "marks", "homework"],
                         }
-            if "teacher" in user.roles or "hometeacher" in user.roles:
+            staff = {"teacher", "hometeacher", "administrator"} & set(user.roles)
+            if staff:
                 for cls in world.classes.values():
                     if cls.school_id not in schools:
                         continue
                     lead = cls.class_teacher_id == user.id
-                    if lead or self._teaches_class(user, cls.id):
+                    admin = "administrator" in user.roles
+                    if admin or lead or self._teaches_class(user, cls.id):
                         groups[cls.name] = self._class_relation(user, cls.id, lead)
             person = user.person
             vendor_id = token.school_id if token.school_id is not None else user.school_ids[0]

@@ -32,6 +32,7 @@ from adapters.models import (
     Change,
     ChangeKind,
     Child,
+    ClassUnit,
     Grade,
     Group,
     Homework,
@@ -48,6 +49,7 @@ from adapters.models import (
     Student,
     Subject,
     Teacher,
+    Term,
 )
 from adapters.scales import COMMON_TABLE, NO_GRADE, PASS_FAIL, TEN_POINT, normalize
 from adapters.unmatched import merge_duplicate_lessons
@@ -69,6 +71,7 @@ __all__ = [
     "parse_journal",
     "parse_local_time",
     "parse_marks",
+    "parse_periods",
     "parse_profile",
     "parse_rules",
     "parse_schools",
@@ -302,6 +305,21 @@ def _by_student(result: Any, student_id: str) -> Mapping[str, Any] | None:
     return None if entry is None else _mapping(entry)
 
 
+def parse_periods(result: Any, student_id: str) -> list[Term]:
+    """The ``getperiods`` answer: the school year's periods (``disabled`` ones left out)."""
+    card = _by_student(result, student_id) or _mapping(result)
+    terms: list[Term] = []
+    for entry in _entries(card.get("periods")):
+        if entry.get("disabled") is True:
+            continue
+        start, end = parse_day_key(str(entry["start"])), parse_day_key(str(entry["end"]))
+        name = str(entry.get("name") or entry.get("fullname") or "")
+        terms.append(
+            Term(id=f"{start:%Y%m%d}-{end:%Y%m%d}", name=name, starts_on=start, ends_on=end)
+        )
+    return terms
+
+
 def parse_student_profile(result: Any, student_id: str) -> Student:
     """The ``getprofile`` answer for one student."""
     card = _by_student(result, student_id)
@@ -327,6 +345,12 @@ class Rules:
     led_class_ids: tuple[str, ...]
     student_ids: frozenset[str]
     """Every student id the rules mention (the caller's children, self, or pupils)."""
+    classes: tuple[ClassUnit, ...] = ()
+    """The classes the rules relate the caller to (taught, led or administered)."""
+    class_students: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(class id, its students' ids) where the rules list a class's students."""
+    readable_groups: tuple[Group, ...] = ()
+    """Every subject group the rules list (an administrator's whole school)."""
 
 
 def parse_rules(result: Any) -> Rules:
@@ -347,16 +371,33 @@ def parse_rules(result: Any) -> Rules:
         elif rel in ("child", "relative"):
             children.append((student_id, rel == "child"))
     groups: list[Group] = []
+    readable: list[Group] = []
     led: list[str] = []
+    classes: list[ClassUnit] = []
+    class_students: list[tuple[str, tuple[str, ...]]] = []
     for entry in _entries(relations.get("groups")):
         class_id = str(entry["id"])
         if entry.get("rel") == "hometeacher":
             led.append(class_id)
+        level = entry.get("parallel")
+        classes.append(
+            ClassUnit(
+                id=class_id,
+                school_id=str(entry.get("vendor_id") or school_id),
+                name=str(entry.get("name") or ""),
+                level=level if isinstance(level, int) and not isinstance(level, bool) else None,
+            )
+        )
+        if "students" in entry:
+            pupils = tuple(str(s) for s in _entries(entry.get("students")))
+            mentioned.update(pupils)
+            class_students.append((class_id, pupils))
         for subject in _entries(entry.get("subjects")):
             students = tuple(str(s) for s in _entries(subject.get("students")))
             mentioned.update(students)
             teacher = _text(subject.get("teacher_id"))
-            groups.append(
+            target = readable if entry.get("rel") == "administrator" else groups
+            target.append(
                 Group(
                     id=str(subject["id"]),
                     name=str(subject["name"]),
@@ -385,6 +426,9 @@ def parse_rules(result: Any) -> Rules:
         groups=tuple(groups),
         led_class_ids=tuple(led),
         student_ids=frozenset(mentioned),
+        classes=tuple(classes),
+        class_students=tuple(class_students),
+        readable_groups=tuple(groups + readable),
     )
 
 

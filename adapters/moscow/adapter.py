@@ -33,6 +33,7 @@ from adapters.models import (
     Caller,
     Change,
     Child,
+    ClassUnit,
     DateRange,
     Group,
     Homework,
@@ -45,10 +46,12 @@ from adapters.models import (
     RegionProfile,
     Role,
     RoleGrant,
+    Roster,
     School,
     Student,
     SubjectProgress,
     Teacher,
+    Term,
 )
 from adapters.native_ids import DIGITS, GUID, IdKind, NativeIdShapes
 from adapters.sessions import Grant, ProviderSessions
@@ -360,6 +363,55 @@ class MoscowAdapter(DiaryAdapter):
             roles.append(RoleGrant(Role.SCHOOL_ADMIN, school))
         return RegionProfile(person=person, roles=tuple(roles), groups=tuple(groups))
 
+    async def _fetch_roster(self, caller: Caller) -> Roster:
+        creds = await self._sessions.credentials(caller)
+        if creds.role in _FAMILY_ROLES:
+            return Roster()
+        staff = await self._staff(caller)
+        groups = await self._readable_groups(caller, staff)
+        directory = await self._directory(caller)
+        students = [native.student for native in directory.values()]
+        names = {s.class_unit_id: s.class_name for s in students if s.class_name}
+        class_ids = dict.fromkeys(
+            [*staff.class_unit_ids, *(g.class_unit_id for g in groups if g.class_unit_id)]
+        )
+        classes = tuple(
+            ClassUnit(
+                id=class_id,
+                school_id=staff.school_id or "",
+                name=names.get(class_id, ""),
+                level=_class_level(names.get(class_id, "")),
+            )
+            for class_id in class_ids
+        )
+        return Roster(classes=classes, groups=tuple(groups), students=tuple(students))
+
+    async def _fetch_terms(self, caller: Caller | None, school_id: str) -> list[Term]:
+        # The protocol has no periods call: the periods subject_marks/short states (МЭШ's
+        # current half-year), read for a student of the school the caller may read.
+        if caller is None:
+            return []
+        directory = await self._directory(caller)
+        student = next(
+            (n.student.id for n in directory.values() if n.student.school_id == school_id), None
+        )
+        if student is None:
+            return []
+        document = await self._with(caller, lambda c: self._client.subject_marks_short(c, student))
+        found: dict[str, Term] = {}
+        for summary in parse_subject_marks_short(document).values():
+            official = summary.official
+            if official is None or official.starts is None or official.ends is None:
+                continue
+            term_id = f"{official.starts:%Y%m%d}-{official.ends:%Y%m%d}"
+            found[term_id] = Term(
+                id=term_id,
+                name=official.period_name or term_id,
+                starts_on=official.starts,
+                ends_on=official.ends,
+            )
+        return list(found.values())
+
     async def _fetch_students(self, caller: Caller, student_ids: list[str]) -> BatchResult[Student]:
         directory = await self._directory(caller)
         return [
@@ -544,3 +596,9 @@ class MoscowAdapter(DiaryAdapter):
         except AuthenticationError:
             raise AuthenticationError("wrong login or password", provider=self.slug) from None
         return parse_session_user(document)
+
+
+def _class_level(name: str) -> int | None:
+    """The year of study a class name such as «9-А» starts with."""
+    digits = name[: len(name) - len(name.lstrip("0123456789"))]
+    return int(digits) if digits else None

@@ -37,8 +37,10 @@ from ..models import (
     LoginMethod,
     ProviderSession,
     RegionProfile,
+    Roster,
     School,
     Student,
+    Term,
 )
 from ..native_ids import DIGITS, IdKind, NativeIdShapes
 from ..seed import Worlds
@@ -78,6 +80,7 @@ class NetCityAdapter(DiaryAdapter):
             Capability.CHANGES,
             Capability.JOURNAL,
             Capability.BELLS,
+            Capability.TERMS,
             Capability.SCHOOL_LOGIN,
         }
     )
@@ -228,6 +231,27 @@ class NetCityAdapter(DiaryAdapter):
         if "Teacher" in roles:
             groups = await self._authed(caller, self.backend.teacher_groups(at))
         return parsing.parse_profile(context, cards=cards, groups=groups)
+
+    async def _fetch_roster(self, caller: Caller) -> Roster:
+        at = await self._token(caller)
+        context = await self._authed(caller, self.backend.context(at))
+        if not {"Teacher", "ClassTeacher", "Administrator"} & set(context["roles"]):
+            return Roster()
+        payload = await self._authed(caller, self.backend.school_classes(at))
+        classes, groups, student_ids = parsing.parse_classes(payload)
+        cards = await self._fetch_students(caller, student_ids) if student_ids else []
+        return Roster(
+            classes=tuple(classes),
+            groups=tuple(groups),
+            students=tuple(c for c in cards if isinstance(c, Student)),
+        )
+
+    async def _fetch_terms(self, caller: Caller | None, school_id: str) -> list[Term]:
+        # Сетевой Город states the school year (context.schoolyear), not its quarters.
+        if caller is None:
+            return []
+        at = await self._token(caller)
+        return parsing.parse_school_year(await self._authed(caller, self.backend.context(at)))
 
     async def _fetch_students(self, caller: Caller, student_ids: list[str]) -> BatchResult[Student]:
         natives = {sid: _native_id(sid) for sid in student_ids}

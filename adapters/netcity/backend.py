@@ -669,6 +669,54 @@ class NetCityBackend:
 
         return await self._serve("teacher_groups", render)
 
+    async def school_classes(self, at: str) -> bytes:
+        """The classes and subject groups a member of staff may read, with their students.
+
+        A class teacher their classes, a teacher the classes of their groups, an
+        administrator every class and group of the school; others are refused.
+        """
+
+        def render() -> Json:
+            account = self._session(at)
+            world = self.world
+            if not _STAFF_ROLES & set(account.roles):
+                raise _refuse(403, "Доступ запрещён")
+            admin = "Administrator" in account.roles
+            groups = [
+                g
+                for g in world.groups.values()
+                if g.school_id == account.school_id
+                and (
+                    admin or (account.teacher_id is not None and g.teacher_id == account.teacher_id)
+                )
+            ]
+            class_ids = {g.class_id for g in groups}
+            classes = [
+                c
+                for c in world.classes.values()
+                if c.school_id == account.school_id
+                and (
+                    admin
+                    or c.id in class_ids
+                    or (account.teacher_id is not None and c.class_teacher_id == account.teacher_id)
+                )
+            ]
+            return {
+                "classes": [
+                    {
+                        "id": c.id,
+                        "name": c.name,
+                        "grade": c.level,
+                        "schoolId": c.school_id,
+                        "studentIds": [s.id for s in world.class_students(c.id)],
+                    }
+                    for c in classes
+                ],
+                "groups": [self._group_json(g) for g in groups],
+            }
+
+        return await self._serve("school_classes", render)
+
     async def journal(self, at: str, group_id: int, start: str, end: str) -> bytes:
         """The class journal of a subject group over a range: the class meeting grid.
 

@@ -30,6 +30,7 @@ from ..models import (
     Change,
     ChangeKind,
     Child,
+    ClassUnit,
     Grade,
     Group,
     Homework,
@@ -46,6 +47,7 @@ from ..models import (
     Student,
     Subject,
     Teacher,
+    Term,
 )
 from ..paths import provider_path
 from ..scales import COMMON_TABLE, FIVE_POINT, NO_GRADE, PASS_FAIL, normalize
@@ -57,6 +59,7 @@ __all__ = [
     "parse_assignment_types",
     "parse_bells",
     "parse_changes",
+    "parse_classes",
     "parse_current_student",
     "parse_day",
     "parse_diary",
@@ -70,6 +73,7 @@ __all__ = [
     "parse_mark",
     "parse_mark_value",
     "parse_profile",
+    "parse_school_year",
     "parse_schools",
     "parse_student",
     "parse_teacher",
@@ -205,6 +209,33 @@ def parse_group(payload: Json) -> Group:
         teacher_ids=tuple(str(t["id"]) for t in payload.get("teachers") or ()),
         student_ids=tuple(str(s) for s in payload.get("studentIds") or ()),
     )
+
+
+def parse_classes(payload: Json) -> tuple[list[ClassUnit], list[Group], list[str]]:
+    """``school_classes``: the classes and groups a member of staff reads, and their students."""
+    classes = [
+        ClassUnit(
+            id=str(c["id"]),
+            school_id=str(c["schoolId"]),
+            name=str(c["name"]),
+            level=c.get("grade") if isinstance(c.get("grade"), int) else None,
+        )
+        for c in payload.get("classes") or ()
+    ]
+    groups = [parse_group(g) for g in payload.get("groups") or ()]
+    students = [str(s) for c in payload.get("classes") or () for s in c.get("studentIds") or ()]
+    students += [s for g in groups for s in g.student_ids]
+    return classes, groups, list(dict.fromkeys(students))
+
+
+def parse_school_year(context: Json) -> list[Term]:
+    """``context.schoolyear``: the only period Сетевой Город states here (the whole year)."""
+    year = context.get("schoolyear")
+    if not isinstance(year, dict):
+        return []
+    start, end = parse_day(year["startDate"]), parse_day(year["endDate"])
+    name = str(year.get("name") or f"{start.year}/{end.year}")
+    return [Term(id=f"{start:%Y%m%d}-{end:%Y%m%d}", name=name, starts_on=start, ends_on=end)]
 
 
 def parse_profile(context: Json, *, cards: list[Json], groups: list[Json]) -> RegionProfile:

@@ -43,6 +43,8 @@ T = TypeVar("T")
 DEFAULT_TTLS: Mapping[str, float] = MappingProxyType(
     {
         "profile": 600,
+        "roster": 600,
+        "terms": 86400,
         "schools": 3600,
         "students": 600,
         "diary": 120,

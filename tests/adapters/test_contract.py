@@ -312,3 +312,77 @@ async def test_changes_feed_lists_the_weeks_new_marks_newest_first(harness: Any)
     week_marks = [c for c in marks if c.lesson_date is not None and c.lesson_date in WEEK]
     assert len(week_marks) == 6
     assert sorted(c.subject_name for c in week_marks).count("Алгебра") == 3
+
+
+def _world(harness: Any) -> Any:
+    world = getattr(harness, "world", None)
+    return world if world is not None else harness.adapter.backend.world
+
+
+def _names(students: Any) -> set[str]:
+    return {s.person.full_name for s in students}
+
+
+async def test_roster_of_each_staff_role_is_their_classes_groups_and_students(
+    harness: Any,
+) -> None:
+    world = _world(harness)
+    adapter = harness.adapter
+    canonical = world.students[world.canonical_student_id]
+    home = world.classes[canonical.class_id]
+    school = [c for c in world.classes.values() if c.school_id == home.school_id]
+
+    def full(seed: Any) -> str:
+        p = seed.person
+        return " ".join(x for x in (p.last_name, p.first_name, p.middle_name) if x)
+
+    lead = await adapter.get_roster(harness.caller("class-teacher"))
+    assert home.name in {c.name for c in lead.classes}
+    assert {full(s) for s in world.class_students(home.id)} <= _names(lead.students)
+    by_class = {c.id: c.name for c in lead.classes}
+    assert all(by_class.get(s.class_unit_id) == s.class_name for s in lead.students)
+
+    admin = await adapter.get_roster(harness.caller("school-admin"))
+    assert {c.name for c in admin.classes} == {c.name for c in school}
+    assert _names(admin.students) == {full(s) for c in school for s in world.class_students(c.id)}
+    seed_groups = [g for g in world.groups.values() if g.school_id == home.school_id]
+    assert len(admin.groups) == len(seed_groups)
+    names = {c.id: c.name for c in admin.classes}
+    assert {(g.subject.name, names[g.class_unit_id]) for g in admin.groups} == {
+        (g.subject, world.classes[g.class_id].name) for g in seed_groups
+    }
+
+    teacher = next(
+        t
+        for t in world.teachers.values()
+        if t.person.national_id
+        and t.school_id == home.school_id
+        and world.groups_of_teacher(t.id)
+        and t.id != home.class_teacher_id
+    )
+    taught = world.groups_of_teacher(teacher.id)
+    mine = await adapter.get_roster(harness.caller("teacher"))
+    names = {c.id: c.name for c in mine.classes}
+    assert {(g.subject.name, names[g.class_unit_id]) for g in mine.groups} >= {
+        (g.subject, world.classes[g.class_id].name) for g in taught
+    }
+    assert {full(s) for g in taught for s in world.class_students(g.class_id)} <= _names(
+        mine.students
+    )
+
+    family = await adapter.get_roster(harness.caller("parent"))
+    assert family == models.Roster()
+
+
+async def test_terms_cover_the_school_year_in_order(harness: Any) -> None:
+    if not harness.adapter.supports(Capability.TERMS):
+        pytest.skip("provider states no terms")
+    world = _world(harness)
+    school = str(world.students[world.canonical_student_id].school_id)
+    terms = await harness.adapter.get_terms(harness.caller("parent"), school)
+    assert terms, "no terms"
+    assert [t.starts_on for t in terms] == sorted(t.starts_on for t in terms)
+    year = terms[0].starts_on.year if terms[0].starts_on.month >= 9 else terms[0].starts_on.year - 1
+    assert date(year, 9, 1) <= terms[0].starts_on and terms[-1].ends_on <= date(year + 1, 8, 31)
+    assert len({t.id for t in terms}) == len(terms)
+    assert all(t.starts_on <= t.ends_on for t in terms)
