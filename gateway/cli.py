@@ -124,6 +124,26 @@ def _emulate(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    """Print the SDL; ``--check``: the schema-change check; ``--release``: cut a release."""
+    if args.check or args.release:
+        from .schema_check import ChangelogError, check_files, cut_release
+
+        try:
+            if args.release:
+                result = cut_release(args.release)
+            else:
+                result = check_files()
+        except ChangelogError as exc:
+            print(f"diary-gateway: {exc}", file=sys.stderr)
+            return 2
+        print(result.report())
+        if result.ok and args.release:
+            print(
+                f"released {args.release}: schema/released.graphql is the current SDL, "
+                "CHANGELOG.md has a new empty '## Unreleased' section"
+            )
+        return 0 if result.ok else 1
+
     from schema import build_schema
 
     print(build_schema().as_str())
@@ -195,7 +215,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulate.set_defaults(func=_emulate)
 
-    schema = sub.add_parser("schema", help="print the GraphQL SDL")
+    schema = sub.add_parser("schema", help="print the GraphQL SDL (or check/release it)")
+    action = schema.add_mutually_exclusive_group()
+    action.add_argument(
+        "--check",
+        action="store_true",
+        help="compare schema/released.graphql with the current schema; exit 1 on a breaking "
+        "change the '## Unreleased' section of CHANGELOG.md does not announce",
+    )
+    action.add_argument(
+        "--release",
+        metavar="VERSION",
+        help="cut a release (run from a checkout): after a passing check, rename "
+        "'## Unreleased' to '## VERSION — date' and make the current SDL the released one",
+    )
     schema.set_defaults(func=_schema)
     return parser
 

@@ -1,0 +1,106 @@
+"""Frontend clients against a running demo gateway (Node.js, tests/clients).
+
+``tests/clients/run.mjs`` drives Apollo Client 3's InMemoryCache and relay-runtime against a
+demo served here (``make_demo``), compiles refetchable fragments on Lesson, Mark and Student
+with relay-compiler and runs their refetch queries, and type-checks GraphQL Code Generator's
+output (typescript + typescript-operations) with ``tsc --strict``. One test per check.
+
+The packages are pinned in ``tests/clients/package-lock.json`` and installed once with
+``npm ci`` (``scripts/client-tests --install-only``). Skipped, with the reason, when ``node``
+is missing or the install is not possible, unless ``REQUIRE_NODE=1`` (CI), which turns the
+skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.clock import school_week
+from tests.gateway.conftest import make_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "client-tests"
+RUNNER = ROOT / "tests" / "clients" / "run.mjs"
+
+CHECKS = [
+    "apollo-twins",
+    "relay-compile",
+    "relay-twins",
+    "relay-refetch",
+    "codegen",
+    "tsc-strict",
+]
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("REQUIRE_NODE") == "1":
+        pytest.fail(f"REQUIRE_NODE=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _install() -> None:
+    if shutil.which("node") is None:
+        _skip_or_fail("node not found: the client tests need Node.js >= 18")
+    try:
+        run = subprocess.run(
+            [str(SCRIPT), "--install-only"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        _skip_or_fail("installing the client packages (npm ci in tests/clients) timed out")
+        return
+    if run.returncode != 0:
+        _skip_or_fail(
+            run.stderr.strip() or f"the client packages could not be installed ({run.returncode})"
+        )
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
+    """Every check's result from one run of run.mjs against a fresh demo gateway."""
+    _install()
+    work = tmp_path_factory.mktemp("clients")
+    week = school_week()
+    with make_demo(work / "issuer" / "key.json") as demo:
+        env = {
+            **os.environ,
+            "CLIENTS_URL": f"{demo.url}/graphql",
+            "CLIENTS_TOKEN": demo.token("parent"),
+            "CLIENTS_FROM": week["from"],
+            "CLIENTS_TO": week["to"],
+            "CLIENTS_WORK": str(work / "run"),
+        }
+        run = subprocess.run(
+            ["node", str(RUNNER)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
+    found: dict[str, dict[str, Any]] = {}
+    for line in run.stdout.splitlines():
+        if line.startswith("{"):
+            result = json.loads(line)
+            found[result["check"]] = result
+    assert run.returncode == 0, f"run.mjs exited {run.returncode}:\n{run.stderr}\n{run.stdout}"
+    yield found
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_client(check: str, results: dict[str, dict[str, Any]]) -> None:
+    assert check in results, f"{check} did not run: {sorted(results)}"
+    assert results[check]["ok"], results[check]["detail"]
