@@ -42,7 +42,7 @@ QUERY = """query Week($from: Date!, $to: Date!) {
     fullName school { name region { code } }
     diary(from: $from, to: $to) { days { date lessons {
       number subject { name }
-      marks { value scale { name } fivePoint weight comment }
+      marks { value scale { kind } fivePoint weight comment }
       homework { text }
     } } }
   } }
@@ -248,7 +248,7 @@ def cold_latency(samples: int, key: Path, token: str) -> dict[str, Any]:
             query = (
                 "query ($id: ID!, $from: Date!, $to: Date!) { diary(studentId: $id, from: $from,"
                 " to: $to) { days { lessons { subject { name } marks { value fivePoint }"
-                " homework { text } attendance { reason } } } } }"
+                " homework { text } absence { reason } } } } }"
             )
             through: list[float] = []
             # One kept-alive connection with TCP_NODELAY, like the direct calls below: a
@@ -308,7 +308,7 @@ def _wait(url: str) -> None:
 async def _direct(
     emulator: str, token: str, samples: int, credentials: Any, client_cls: Any, config_cls: Any
 ) -> list[float]:
-    """The diary's provider calls alone: events, homework and attendance, concurrently."""
+    """The diary's provider calls alone: events, homework and absence, concurrently."""
     nodelay = httpx.AsyncHTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
     async with httpx.AsyncClient(timeout=30, transport=nodelay) as http:
         client = client_cls(http, config_cls(base_url=emulator), provider="moscow")
@@ -327,7 +327,7 @@ async def _direct(
             await asyncio.gather(
                 client.events(creds, guid, start, end),
                 client.homeworks_short(creds, student_id, start, end + timedelta(days=14)),
-                client.attendance(creds, student_id, start, end),
+                client.absence(creds, student_id, start, end),
             )
             timings.append((time.perf_counter() - started) * 1000)
         return timings

@@ -44,7 +44,7 @@ EXAMPLE_QUERY = """query ParentWeek($from: Date!, $to: Date!) {
           lessons {
             number
             subject { name }
-            marks { value scale { name } fivePoint weight comment }
+            marks { value scale { kind } fivePoint weight comment }
             homework { text }
           }
         }

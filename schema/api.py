@@ -26,15 +26,25 @@ from .diary import Diary, Homework
 from .directory import Region, School
 from .errors import ErrorCode, coded_error, from_adapter_error
 from .extensions import AuditTrail, masked_errors
-from .ids import GlobalId, NonCanonicalIdError, decode_id, encode_id
+from .ids import GlobalId, NonCanonicalIdError, day_of, decode_id, encode_id
 from .journal import Journal, staff_relation
 from .limits import QueryLimits, limit_extensions
+from .nodes import resolve_node
 from .policy import FAMILY, Access, Relation, relations_to_student
 from .relay import Node
+from .scalars import SCALAR_OVERRIDES
 from .students import Student, check_range
 from .viewer import Viewer
 
-__all__ = ["Mutation", "Query", "build_schema", "load_student"]
+__all__ = [
+    "Mutation",
+    "Query",
+    "build_schema",
+    "decode_client_id",
+    "load_journal",
+    "load_student",
+    "profile_in",
+]
 
 
 async def load_student(info: Info, student_id: str) -> Student:
@@ -43,7 +53,7 @@ async def load_student(info: Info, student_id: str) -> Student:
     Raises ``FORBIDDEN`` when the viewer has no relationship to the student at all, and
     ``BAD_USER_INPUT`` for an id that is malformed or not spelled the one way.
     """
-    gid = _decode(info, student_id, expected="Student")
+    gid = decode_client_id(info, student_id, expected="Student")
     context = info.context
     context.require_caller()
     if gid.region not in context.registry:
@@ -55,7 +65,7 @@ async def load_student(info: Info, student_id: str) -> Student:
         if context.caller is not None and context.caller.session is not None
         else None
     )
-    profile = await _profile(info, gid.region)
+    profile = await profile_in(info, gid.region)
     if profile is None and session_student is None:
         # the region's system does not know this person: no relationship to anyone there
         _refused(info, gid)
@@ -76,7 +86,20 @@ async def load_student(info: Info, student_id: str) -> Student:
     return Student.build(model, gid.region, access)
 
 
-def _decode(info: Info, value: str, *, expected: str | tuple[str, ...]) -> GlobalId:
+STUDENT_RECORDS = {
+    "Student": "student",
+    "Homework": "homework",
+    "Diary": "diary",
+    "DiaryDay": "diary",
+    "Lesson": "diary",
+    "Mark": "diary",
+    "Absence": "diary",
+    "Change": "changes",
+}
+"""Id types whose first part is a student: a refused other spelling is noted against them."""
+
+
+def decode_client_id(info: Info, value: str, *, expected: str | tuple[str, ...]) -> GlobalId:
     """Decode a client's id, validated by its region's adapter before any provider call.
 
     Another spelling of a child's id (``=`` padding, leading zeros…) is refused with
@@ -90,10 +113,10 @@ def _decode(info: Info, value: str, *, expected: str | tuple[str, ...]) -> Globa
         if (
             info.context.caller is not None
             and canonical.region in info.context.registry
-            and canonical.type in ("Student", "Homework")
+            and canonical.type in STUDENT_RECORDS
         ):
             child = GlobalId("Student", canonical.region, canonical.parts[0])
-            _note_refused(info, child, "student" if canonical.type == "Student" else "homework")
+            _note_refused(info, child, STUDENT_RECORDS[canonical.type])
         raise
 
 
@@ -121,7 +144,7 @@ def _note_refused(info: Info, gid: GlobalId, field: str) -> None:
     )
 
 
-async def _profile(info: Info, region: str) -> RegionProfile | None:
+async def profile_in(info: Info, region: str) -> RegionProfile | None:
     context = info.context
     if context.caller is not None and context.caller.person_id is None:
         return None  # a school-login session: the session itself says who this is
@@ -136,23 +159,14 @@ class Query:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
     ) -> Node | None:
-        gid = _decode(info, id, expected=("Region", "School", "Student"))
-        if gid.region not in info.context.registry:
-            raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
-        adapter = info.context.registry[gid.region]
-        if gid.type == "Region":
-            if gid.native != gid.region:
-                raise coded_error(ErrorCode.BAD_USER_INPUT, "malformed region id")
-            return Region.from_adapter(adapter)
-        if gid.type == "School":
-            for school in await info.context.loaders.schools.load(gid.region):
-                if school.id == gid.native:
-                    return School.from_model(school, gid.region)
-            raise coded_error(ErrorCode.NOT_FOUND, "no such school")
-        return await load_student(info, id)
+        return await resolve_node(info, id)
 
     @strawberry.field(description="The signed-in viewer: person, roles per region, children.")
     def me(self, info: Info) -> Viewer | None:
+        return Viewer.for_context(info)
+
+    @strawberry.field(description="The signed-in viewer (an alias of `me`, as Relay expects).")
+    def viewer(self, info: Info) -> Viewer | None:
         return Viewer.for_context(info)
 
     @strawberry.field(description="A student the viewer is related to.")
@@ -182,38 +196,7 @@ class Query:
         start: Annotated[date, strawberry.argument(name="from", description="First day.")],
         end: Annotated[date, strawberry.argument(name="to", description="Last day.")],
     ) -> Journal | None:
-        gid = _decode(info, group_id, expected="Group")
-        context = info.context
-        caller = context.require_caller()
-        if gid.region not in context.registry:
-            raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
-        profile = await _profile(info, gid.region)
-        if profile is None or not any(
-            g.role.value in ("teacher", "class_teacher", "school_admin") for g in profile.roles
-        ):
-            raise coded_error(ErrorCode.FORBIDDEN, "the journal is for school staff only")
-        days = check_range(info, start, end, region=gid.region, access=STAFF_ACCESS)
-        adapter = context.registry[gid.region]
-        try:
-            model = await adapter.get_journal(caller, gid.native, days)
-        except (NotFoundError, AccessDeniedError):
-            raise coded_error(
-                ErrorCode.FORBIDDEN, "not allowed to see this group's journal"
-            ) from None
-        except AdapterError as exc:
-            raise from_adapter_error(exc, region=gid.region) from exc
-        access = staff_relation(model, profile)
-        if not access.relations & {
-            Relation.GROUP_TEACHER,
-            Relation.CLASS_TEACHER,
-            Relation.SCHOOL_ADMIN,
-        }:
-            raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this group's journal")
-        journal, students = Journal.build(model, gid.region, profile, access)
-        journal.start, journal.end = days.start, days.end
-        for student in students:
-            note_read(info, student, "journal", allowed=True)
-        return journal
+        return await load_journal(info, group_id, start, end)
 
     @strawberry.field(description="Every region the gateway serves (public).")
     def regions(self, info: Info) -> list[Region]:
@@ -226,6 +209,40 @@ class Query:
         if code not in info.context.registry:
             return None
         return Region.from_adapter(info.context.registry[code])
+
+
+async def load_journal(info: Info, group_id: str, start: date, end: date) -> Journal:
+    """A group's journal by the group's global id, for staff who relate to the group."""
+    gid = decode_client_id(info, group_id, expected="Group")
+    context = info.context
+    caller = context.require_caller()
+    if gid.region not in context.registry:
+        raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
+    profile = await profile_in(info, gid.region)
+    if profile is None or not any(
+        g.role.value in ("teacher", "class_teacher", "school_admin") for g in profile.roles
+    ):
+        raise coded_error(ErrorCode.FORBIDDEN, "the journal is for school staff only")
+    days = check_range(info, start, end, region=gid.region, access=STAFF_ACCESS)
+    adapter = context.registry[gid.region]
+    try:
+        model = await adapter.get_journal(caller, gid.native, days)
+    except (NotFoundError, AccessDeniedError):
+        raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this group's journal") from None
+    except AdapterError as exc:
+        raise from_adapter_error(exc, region=gid.region) from exc
+    access = staff_relation(model, profile)
+    if not access.relations & {
+        Relation.GROUP_TEACHER,
+        Relation.CLASS_TEACHER,
+        Relation.SCHOOL_ADMIN,
+    }:
+        raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this group's journal")
+    journal, students = Journal.build(model, gid.region, profile, access)
+    journal.starts_on, journal.ends_on = days.start, days.end
+    for student in students:
+        note_read(info, student, "journal", allowed=True)
+    return journal
 
 
 @strawberry.type(description="The result of marking homework done or not done.")
@@ -254,10 +271,10 @@ class Mutation:
     ) -> HomeworkDonePayload | None:
         # Both halves are in the provider's shape (digits only for these providers): nothing
         # of a client's text reaches the provider's URL path.
-        gid = _decode(info, homework_id, expected="Homework")
+        gid = decode_client_id(info, homework_id, expected="Homework")
         if gid.region not in info.context.registry:
             raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
-        student_native, homework_native = gid.parts
+        student_native, homework_native, day = gid.parts
         student = await load_student(info, encode_id("Student", gid.region, student_native))
         if not student.access.relations & FAMILY:
             raise coded_error(
@@ -279,7 +296,9 @@ class Mutation:
             raise await info.context.adapter_error(exc, region=gid.region) from exc
         if info.context.on_mutation is not None:
             await info.context.on_mutation(gid.region, student_native)
-        return HomeworkDonePayload(homework=Homework.from_model(model, gid.region, student.access))
+        return HomeworkDonePayload(
+            homework=Homework.from_model(model, gid.region, student.access, day_of(day))
+        )
 
     @strawberry.mutation(
         description="Sign a student in with their school-issued login; returns a gateway "
@@ -398,6 +417,7 @@ def build_schema(
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        scalar_overrides=SCALAR_OVERRIDES,
         types=[Student, Region, School],
         extensions=[
             lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),

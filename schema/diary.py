@@ -17,6 +17,7 @@ from .ids import encode_id
 from .marks import Mark
 from .people import Subject, Teacher
 from .policy import Access
+from .relay import Node
 
 __all__ = ["Absence", "Attachment", "Diary", "DiaryDay", "Homework", "Lesson"]
 
@@ -27,27 +28,32 @@ class Attachment:
     url: str | None = strawberry.field(description="Where to download it, where known.")
 
 
-@strawberry.type(description="Homework set for a lesson.")
-class Homework:
-    id: strawberry.ID = strawberry.field(description="Opaque id of the homework.")
+def _key(student: str, day: date, key: str) -> str:
+    return f"{student}/{day.isoformat()}/{key}"
+
+
+@strawberry.type(description="Homework set for a lesson (one student's: `isDone` is theirs).")
+class Homework(Node):
     text: str = strawberry.field(description="What to do.")
     assigned_on: date | None = strawberry.field(description="When it was set.")
     due_on: date = strawberry.field(description="When it is due.")
-    done: bool | None = strawberry.field(
+    is_done: bool | None = strawberry.field(
         description="Whether the student marked it done; null where the region does not say."
     )
     subject: Subject = strawberry.field(description="The subject.")
     attachments: list[Attachment] = strawberry.field(description="Attached files.")
 
     @classmethod
-    def from_model(cls, model: HomeworkModel, region: str, access: Access) -> Homework:
+    def from_model(cls, model: HomeworkModel, region: str, access: Access, day: date) -> Homework:
+        """The homework as the diary shows it on ``day`` (the day is part of its id)."""
+        native = f"{model.student_id}/{model.id}/{day.isoformat()}"
         return restrict(
             cls(
-                id=strawberry.ID(encode_id("Homework", region, f"{model.student_id}/{model.id}")),
+                id=strawberry.ID(encode_id("Homework", region, native)),
                 text=model.text,
                 assigned_on=model.assigned_on,
                 due_on=model.due_on,
-                done=model.done,
+                is_done=model.done,
                 subject=Subject.from_model(model.subject, region),
                 attachments=[Attachment(name=a.name, url=a.url) for a in model.attachments],
             ),
@@ -55,22 +61,36 @@ class Homework:
         )
 
 
-@strawberry.type(description="A missed lesson.")
-class Absence:
+@strawberry.type(description="A missed lesson (one student's).")
+class Absence(Node):
     date: date = strawberry.field(description="The day.")
     reason: str | None = strawberry.field(description="The reason, as the school recorded it.")
-    excused: bool | None = strawberry.field(
+    is_excused: bool | None = strawberry.field(
         description="Whether the absence is excused; null where the region does not say."
     )
 
     @classmethod
-    def from_model(cls, model: AbsenceModel, access: Access) -> Absence:
-        return restrict(cls(date=model.date, reason=model.reason, excused=model.excused), access)
+    def from_model(
+        cls, model: AbsenceModel, region: str, access: Access, lesson_id: str
+    ) -> Absence:
+        """The absence from ``lesson_id`` (the lesson, or the day's holder, it is tied to)."""
+        native = _key(model.student_id, model.date, lesson_id)
+        return restrict(
+            cls(
+                id=strawberry.ID(encode_id("Absence", region, native)),
+                date=model.date,
+                reason=model.reason,
+                is_excused=model.excused,
+            ),
+            access,
+        )
 
 
-@strawberry.type(description="One lesson of a student's day.")
-class Lesson:
-    id: strawberry.ID = strawberry.field(description="Opaque id of the lesson.")
+@strawberry.type(
+    description="One lesson of one student's day: its id names the student, so two students' "
+    "views of the same lesson (their own marks, homework and absence) never share a cache entry."
+)
+class Lesson(Node):
     number: int = strawberry.field(description="Lesson number within the day, from 1.")
     date: date = strawberry.field(description="The day.")
     starts_at: datetime = strawberry.field(description="Start, with the region's offset.")
@@ -81,19 +101,19 @@ class Lesson:
     )
     room: str | None = strawberry.field(description="Room, where known.")
     topic: str | None = strawberry.field(description="The lesson's topic.")
-    cancelled: bool = strawberry.field(description="The lesson does not take place.")
-    replaced: bool = strawberry.field(description="Another teacher stands in.")
-    remote: bool = strawberry.field(description="The lesson is held remotely.")
+    is_cancelled: bool = strawberry.field(description="The lesson does not take place.")
+    is_replaced: bool = strawberry.field(description="Another teacher stands in.")
+    is_remote: bool = strawberry.field(description="The lesson is held remotely.")
     homework: list[Homework] = strawberry.field(description="Homework set in this lesson.")
     marks: list[Mark] = strawberry.field(
         description="The student's marks for this lesson (a subject teacher sees their subject's)."
     )
-    attendance: Absence | None = strawberry.field(
+    absence: Absence | None = strawberry.field(
         description="The absence, if the student missed the lesson; null if present."
     )
 
     @classmethod
-    def from_model(cls, model: LessonModel, region: str, access: Access) -> Lesson:
+    def from_model(cls, model: LessonModel, region: str, access: Access, student: str) -> Lesson:
         marks = [
             Mark.from_model(m, region, access)
             for m in model.marks
@@ -101,7 +121,7 @@ class Lesson:
         ]
         return restrict(
             cls(
-                id=strawberry.ID(encode_id("Lesson", region, model.id)),
+                id=strawberry.ID(encode_id("Lesson", region, _key(student, model.date, model.id))),
                 number=model.number,
                 date=model.date,
                 starts_at=model.starts_at,
@@ -110,19 +130,25 @@ class Lesson:
                 teacher=Teacher.from_model(model.teacher, region) if model.teacher else None,
                 room=model.room,
                 topic=model.topic,
-                cancelled=model.cancelled,
-                replaced=model.replaced,
-                remote=model.remote,
-                homework=[Homework.from_model(h, region, access) for h in model.homework],
+                is_cancelled=model.cancelled,
+                is_replaced=model.replaced,
+                is_remote=model.remote,
+                homework=[
+                    Homework.from_model(h, region, access, model.date) for h in model.homework
+                ],
                 marks=marks,
-                attendance=Absence.from_model(model.absence, access) if model.absence else None,
+                absence=(
+                    Absence.from_model(model.absence, region, access, model.id)
+                    if model.absence
+                    else None
+                ),
             ),
             access,
         )
 
 
-@strawberry.type(description="One day of a diary.")
-class DiaryDay:
+@strawberry.type(description="One day of one student's diary.")
+class DiaryDay(Node):
     date: date = strawberry.field(description="The day.")
     lessons: list[Lesson] = strawberry.field(description="The day's lessons in order.")
     homework_without_lesson: list[Homework] = strawberry.field(
@@ -139,35 +165,46 @@ class DiaryDay:
 
 
 @strawberry.type(description="One student's diary over a date range.")
-class Diary:
-    start: date = strawberry.field(name="from", description="First day of the range.")
-    end: date = strawberry.field(name="to", description="Last day of the range.")
+class Diary(Node):
+    starts_on: date = strawberry.field(description="First day of the range.")
+    ends_on: date = strawberry.field(description="Last day of the range.")
     days: list[DiaryDay] = strawberry.field(
         description="Every day of the range (weekends have no lessons)."
     )
 
     @classmethod
     def build(
-        cls, lessons: list[LessonModel], days: DateRange, region: str, access: Access
+        cls,
+        lessons: list[LessonModel],
+        days: DateRange,
+        region: str,
+        access: Access,
+        student: str,
     ) -> Diary:
+        """``student``'s diary (their native id: part of every per-student id)."""
         by_day: dict[date, list[Lesson]] = defaultdict(list)
         loose: dict[date, list[LessonModel]] = defaultdict(list)
         for lesson in lessons:
             if lesson.unscheduled:
                 loose[lesson.date].append(lesson)
             else:
-                by_day[lesson.date].append(Lesson.from_model(lesson, region, access))
+                by_day[lesson.date].append(Lesson.from_model(lesson, region, access, student))
+        span = f"{student}/{days.start.isoformat()}/{days.end.isoformat()}"
         return restrict(
             cls(
-                start=days.start,
-                end=days.end,
+                id=strawberry.ID(encode_id("Diary", region, span)),
+                starts_on=days.start,
+                ends_on=days.end,
                 days=[
                     restrict(
                         DiaryDay(
+                            id=strawberry.ID(
+                                encode_id("DiaryDay", region, f"{student}/{day.isoformat()}")
+                            ),
                             date=day,
                             lessons=by_day.get(day, []),
                             homework_without_lesson=[
-                                Homework.from_model(h, region, access)
+                                Homework.from_model(h, region, access, le.date)
                                 for le in loose.get(day, [])
                                 for h in le.homework
                             ],
@@ -178,7 +215,7 @@ class Diary:
                                 if access.sees_subject(m.subject.id)
                             ],
                             absences_without_lesson=[
-                                Absence.from_model(le.absence, access)
+                                Absence.from_model(le.absence, region, access, le.id)
                                 for le in loose.get(day, [])
                                 if le.absence is not None
                             ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import time
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -15,7 +16,13 @@ from .context import Info
 from .ids import encode_id
 from .relay import Node
 
-__all__ = ["Bell", "BellSchedule", "LoginMethodKind", "Region", "School"]
+if TYPE_CHECKING:
+    from .roster import ClassUnitConnection, GroupConnection, StudentConnection, Term
+
+FIRST = Annotated[int, strawberry.argument(description="Page size (at most the page cap).")]
+AFTER = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
+
+__all__ = ["Bell", "BellSchedule", "LoginMethodKind", "Region", "RegionCapability", "School"]
 
 
 @strawberry.enum(description="How people sign in to a region's own diary system.")
@@ -28,11 +35,51 @@ class LoginMethodKind(enum.Enum):
     )
 
 
+@strawberry.enum(name="Capability", description="Something a region's diary system provides.")
+class RegionCapability(enum.Enum):
+    """The adapters' :class:`~adapters.Capability` as GraphQL sees it (same values)."""
+
+    PROFILE = strawberry.enum_value(
+        Capability.PROFILE.value, description="Who the caller is, their roles and children."
+    )
+    SCHEDULE = strawberry.enum_value(
+        Capability.SCHEDULE.value, description="Lessons of a student's days."
+    )
+    MARKS = strawberry.enum_value(
+        Capability.MARKS.value, description="Marks with comments and weights."
+    )
+    HOMEWORK = strawberry.enum_value(
+        Capability.HOMEWORK.value, description="Homework texts and attachments."
+    )
+    HOMEWORK_DONE = strawberry.enum_value(
+        Capability.HOMEWORK_DONE.value, description="Marking homework done or not done."
+    )
+    ATTENDANCE = strawberry.enum_value(
+        Capability.ATTENDANCE.value, description="Absences with reasons."
+    )
+    PROGRESS = strawberry.enum_value(
+        Capability.PROGRESS.value, description="Per-subject averages and trends."
+    )
+    CHANGES = strawberry.enum_value(Capability.CHANGES.value, description="A feed of changes.")
+    JOURNAL = strawberry.enum_value(
+        Capability.JOURNAL.value, description="A teacher's journal of a group."
+    )
+    BELLS = strawberry.enum_value(
+        Capability.BELLS.value, description="The schools' bell schedules."
+    )
+    TERMS = strawberry.enum_value(
+        Capability.TERMS.value, description="The school year's periods (quarters, trimesters)."
+    )
+    SCHOOL_LOGIN = strawberry.enum_value(
+        Capability.SCHOOL_LOGIN.value, description="Signing students in with a school login."
+    )
+
+
 @strawberry.type(description="One lesson slot of the school day.")
 class Bell:
     number: int = strawberry.field(description="Lesson number within the day, from 1.")
-    starts: time = strawberry.field(description="Local start time.")
-    ends: time = strawberry.field(description="Local end time.")
+    starts_at: time = strawberry.field(description="Local start time.")
+    ends_at: time = strawberry.field(description="Local end time.")
 
 
 @strawberry.type(description="A school's lesson times.")
@@ -41,7 +88,9 @@ class BellSchedule:
 
     @classmethod
     def from_model(cls, model: BellScheduleModel) -> BellSchedule:
-        return cls(bells=[Bell(number=b.number, starts=b.starts, ends=b.ends) for b in model.bells])
+        return cls(
+            bells=[Bell(number=b.number, starts_at=b.starts, ends_at=b.ends) for b in model.bells]
+        )
 
 
 @strawberry.type(description="A school of a region.")
@@ -67,6 +116,58 @@ class School(Node):
     def region(self, info: Info) -> Region:
         return Region.from_adapter(info.context.registry[self.region_code])
 
+    @strawberry.field(
+        description="The school's classes the viewer reaches: all of them for its admins, a "
+        "class teacher's classes, the classes of a teacher's groups; empty for anyone else."
+    )
+    async def classes(
+        self, info: Info, first: FIRST = 50, after: AFTER = None
+    ) -> Annotated[ClassUnitConnection, strawberry.lazy("schema.roster")]:
+        from .roster import class_connection, class_units
+
+        found = await class_units(info, self.region_code, school_id=self.native_id)
+        return class_connection(found, first, after, info)
+
+    @strawberry.field(
+        description="The school's subject groups the viewer reaches: all of them for its "
+        "admins, a teacher's own groups; empty for anyone else."
+    )
+    async def groups(
+        self, info: Info, first: FIRST = 50, after: AFTER = None
+    ) -> Annotated[GroupConnection, strawberry.lazy("schema.roster")]:
+        from .roster import group_connection, groups_of
+
+        found = await groups_of(info, self.region_code, self.native_id)
+        return group_connection(found, first, after, info)
+
+    @strawberry.field(
+        description="The school's students the viewer relates to: all of them for its admins, "
+        "a class teacher's class, a teacher's groups; empty for anyone else."
+    )
+    async def students(
+        self, info: Info, first: FIRST = 50, after: AFTER = None
+    ) -> Annotated[StudentConnection, strawberry.lazy("schema.roster")]:
+        from .roster import student_connection
+
+        return await student_connection(
+            info, self.region_code, school_id=self.native_id, first=first, after=after
+        )
+
+    @strawberry.field(
+        description="The periods of the school's year (quarters, trimesters; the whole year "
+        "where the region states no more), in order; null when the region cannot say."
+    )
+    async def terms(
+        self, info: Info
+    ) -> list[Annotated[Term, strawberry.lazy("schema.roster")]] | None:
+        from .roster import Term
+
+        adapter = info.context.registry[self.region_code]
+        if not adapter.supports(Capability.TERMS):
+            return None
+        models = await info.context.loaders.terms.load((self.region_code, self.native_id))
+        return [Term.from_model(m, self.region_code, self.native_id) for m in models]
+
     @strawberry.field(description="The school's lesson times; null where the region lacks them.")
     async def bell_schedule(self, info: Info) -> BellSchedule | None:
         adapter = info.context.registry[self.region_code]
@@ -87,7 +188,7 @@ class Region(Node):
     login_methods: list[LoginMethodKind] = strawberry.field(
         description="How people sign in to the region's system."
     )
-    capabilities: list[str] = strawberry.field(
+    capabilities: list[RegionCapability] = strawberry.field(
         description="What the region's system provides (schedule, marks, homework, …)."
     )
 
@@ -103,7 +204,10 @@ class Region(Node):
             timezone=region.timezone.key,
             is_demo=region.demo,
             login_methods=[LoginMethodKind(m.value) for m in adapter.login_methods],
-            capabilities=sorted(c.value for c in adapter.capabilities),
+            capabilities=[
+                RegionCapability(c.value)
+                for c in sorted(adapter.capabilities, key=lambda c: c.value)
+            ],
         )
 
     @strawberry.field(

@@ -1,7 +1,19 @@
 """Opaque global ids (Relay): the type, the region and the provider's own id.
 
 A global id is ``base64url("Type:region:native")`` without padding. Clients must treat it
-as opaque; the gateway uses the region to pick the adapter.
+as opaque; the gateway uses the region to pick the adapter. The native part of each type is
+``/``-joined parts (:data:`NATIVE_KINDS`): an object whose fields differ per student carries
+the student, and a record found by date carries its day, so ``node(id:)`` can refetch it
+with one provider read::
+
+    Region      code                      Diary       student/from/to
+    School      school                    DiaryDay    student/date
+    Group       group                     Lesson      student/date/lesson   (per student)
+    ClassUnit   class                     Mark        student/date/mark     (its lesson date)
+    Subject     subject                   Homework    student/homework/date (its diary day)
+    Teacher     teacher                   Absence     student/date/lesson   (its lesson)
+    Student     student                   Change      student/date/change   (its day)
+    Viewer      the viewer (region "-")   JournalLesson group/date/lesson
 
 Every id has exactly one spelling. :func:`decode_id` refuses any other with
 ``BAD_USER_INPUT``: ``=`` padding, the standard base64 alphabet, stray characters, non-zero
@@ -20,6 +32,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from graphql import GraphQLError
 
@@ -29,10 +42,13 @@ from adapters.native_ids import IdKind, canonical_native_id
 from .errors import ErrorCode
 
 __all__ = [
+    "DAY",
+    "KEY",
     "MAX_ID_LENGTH",
     "NATIVE_KINDS",
     "GlobalId",
     "NonCanonicalIdError",
+    "day_of",
     "decode_id",
     "encode_id",
 ]
@@ -42,14 +58,34 @@ _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9_+/-]")
 MAX_ID_LENGTH = 256
 """Longer input is refused before it is decoded (no id the gateway issues comes close)."""
 
-NATIVE_KINDS: Mapping[str, tuple[IdKind, ...]] = {
+DAY = "day"
+"""A part that is a day in ISO 8601 (``2026-09-01``), spelled the one way."""
+KEY = "key"
+"""A provider's key the gateway only matches against the provider's own answers (never put
+into a provider request): anything non-empty up to 64 characters; the last part may hold
+``/``."""
+
+PartKind = IdKind | str
+
+NATIVE_KINDS: Mapping[str, tuple[PartKind, ...]] = {
     "Student": (IdKind.STUDENT,),
     "School": (IdKind.SCHOOL,),
     "Group": (IdKind.GROUP,),
-    "Homework": (IdKind.STUDENT, IdKind.HOMEWORK),
+    "ClassUnit": (KEY,),
+    "Subject": (KEY,),
+    "Teacher": (KEY,),
+    "Homework": (IdKind.STUDENT, IdKind.HOMEWORK, DAY),
+    "Diary": (IdKind.STUDENT, DAY, DAY),
+    "DiaryDay": (IdKind.STUDENT, DAY),
+    "Lesson": (IdKind.STUDENT, DAY, KEY),
+    "Mark": (IdKind.STUDENT, DAY, KEY),
+    "Absence": (IdKind.STUDENT, DAY, KEY),
+    "Change": (IdKind.STUDENT, DAY, KEY),
+    "JournalLesson": (IdKind.GROUP, DAY, KEY),
 }
-"""The provider id kinds a type's native part is made of (``/``-separated), for the types
-a client may send. A ``Region``'s native part is its code."""
+"""What a type's native part is made of (``/``-separated): provider id kinds (checked
+against the region's shapes), :data:`DAY` and :data:`KEY`. A ``Region``'s native part is
+its code; a ``Viewer``'s is the viewer's scope."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +98,9 @@ class GlobalId:
 
     @property
     def parts(self) -> tuple[str, ...]:
-        """The native part's provider ids (``student/homework`` for a homework)."""
-        return tuple(self.native.split("/"))
+        """The native part's parts (``student/homework/date`` for a homework)."""
+        kinds = NATIVE_KINDS.get(self.type)
+        return tuple(self.native.split("/", len(kinds) - 1 if kinds else -1))
 
     def encode(self) -> str:
         """The id's one spelling."""
@@ -118,8 +155,7 @@ def _canonical_native(adapter: DiaryAdapter, gid: GlobalId) -> str:
     if len(parts) != len(kinds):
         raise _malformed(gid.encode())
     canonical = [
-        canonical_native_id(adapter.native_ids, kind, part)
-        for kind, part in zip(kinds, parts, strict=True)
+        _canonical_part(adapter, kind, part) for kind, part in zip(kinds, parts, strict=True)
     ]
     if any(part is None for part in canonical):
         raise GraphQLError(
@@ -127,6 +163,23 @@ def _canonical_native(adapter: DiaryAdapter, gid: GlobalId) -> str:
             extensions={"code": ErrorCode.BAD_USER_INPUT.value},
         )
     return "/".join(part for part in canonical if part is not None)
+
+
+def _canonical_part(adapter: DiaryAdapter, kind: PartKind, part: str) -> str | None:
+    if kind == DAY:
+        try:
+            return date.fromisoformat(part).isoformat() if len(part) == 10 else None
+        except ValueError:
+            return None
+    if kind == KEY:
+        return part if 0 < len(part) <= 64 else None
+    assert isinstance(kind, IdKind)
+    return canonical_native_id(adapter.native_ids, kind, part)
+
+
+def day_of(part: str) -> date:
+    """A :data:`DAY` part of an id that :func:`decode_id` accepted."""
+    return date.fromisoformat(part)
 
 
 def decode_id(

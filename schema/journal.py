@@ -16,26 +16,31 @@ from .ids import encode_id
 from .marks import Mark
 from .people import Group
 from .policy import Access, Relation, relations_to_student
+from .relay import Node
 from .students import Student
 
 __all__ = ["Journal", "JournalCell", "JournalLesson", "JournalRow", "staff_relation"]
 
 
-@strawberry.type(description="A lesson of the group: a column of the journal.")
-class JournalLesson:
-    id: strawberry.ID = strawberry.field(description="Opaque id of the lesson.")
+@strawberry.type(
+    description="A lesson of the group: a column of the journal (the same for every staff "
+    "viewer; one student's view of a lesson is a `Lesson`)."
+)
+class JournalLesson(Node):
     date: date = strawberry.field(description="The day.")
     number: int = strawberry.field(description="Lesson number within the day.")
     starts_at: datetime = strawberry.field(description="Start, with the region's offset.")
     ends_at: datetime = strawberry.field(description="End, with the region's offset.")
     topic: str | None = strawberry.field(description="The lesson's topic.")
     room: str | None = strawberry.field(description="Room.")
-    cancelled: bool = strawberry.field(description="The lesson does not take place.")
+    is_cancelled: bool = strawberry.field(description="The lesson does not take place.")
 
 
 @strawberry.type(description="One student's marks and absence in one lesson.")
 class JournalCell:
-    lesson_id: strawberry.ID = strawberry.field(description="The lesson (column).")
+    lesson_id: strawberry.ID = strawberry.field(
+        description="The lesson (column): the id of its JournalLesson."
+    )
     marks: list[Mark] = strawberry.field(description="Marks given in that lesson.")
     absence: Absence | None = strawberry.field(description="The absence, if any.")
 
@@ -49,8 +54,8 @@ class JournalRow:
 @strawberry.type(description="A group's journal over a date range (staff only).")
 class Journal:
     group: Group = strawberry.field(description="The group.")
-    start: date = strawberry.field(name="from", description="First day.")
-    end: date = strawberry.field(name="to", description="Last day.")
+    starts_on: date = strawberry.field(description="First day.")
+    ends_on: date = strawberry.field(description="Last day.")
     lessons: list[JournalLesson] = strawberry.field(description="The columns, in order.")
     rows: list[JournalRow] = strawberry.field(
         description="The rows: only the students the viewer relates to as staff."
@@ -60,16 +65,23 @@ class Journal:
     def build(
         cls, model: JournalModel, region: str, profile: RegionProfile, access: Access
     ) -> tuple[Journal, list[Student]]:
+        group_native = model.group.id
+        lesson_ids = {
+            le.id: strawberry.ID(
+                encode_id("JournalLesson", region, f"{group_native}/{le.date.isoformat()}/{le.id}")
+            )
+            for le in model.lessons
+        }
         lessons = [
             JournalLesson(
-                id=strawberry.ID(encode_id("Lesson", region, le.id)),
+                id=lesson_ids[le.id],
                 date=le.date,
                 number=le.number,
                 starts_at=le.starts_at,
                 ends_at=le.ends_at,
                 topic=le.topic,
                 room=le.room,
-                cancelled=le.cancelled,
+                is_cancelled=le.cancelled,
             )
             for le in model.lessons
         ]
@@ -95,19 +107,23 @@ class Journal:
                 absence = absences.get((student.id, le.id))
                 cells.append(
                     JournalCell(
-                        lesson_id=strawberry.ID(encode_id("Lesson", region, le.id)),
+                        lesson_id=lesson_ids[le.id],
                         marks=[
                             Mark.from_model(m, region, row_access)
                             for m in marks.get((student.id, le.id), [])
                         ],
-                        absence=Absence.from_model(absence, row_access) if absence else None,
+                        absence=(
+                            Absence.from_model(absence, region, row_access, le.id)
+                            if absence
+                            else None
+                        ),
                     )
                 )
             rows.append(restrict(JournalRow(student=built, cells=cells), row_access))
         journal = cls(
             group=Group.from_model(model.group, region),
-            start=model.lessons[0].date if model.lessons else date.min,
-            end=model.lessons[-1].date if model.lessons else date.min,
+            starts_on=model.lessons[0].date if model.lessons else date.min,
+            ends_on=model.lessons[-1].date if model.lessons else date.min,
             lessons=lessons,
             rows=rows,
         )

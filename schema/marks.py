@@ -17,21 +17,44 @@ from .enforcement import restrict
 from .ids import encode_id
 from .people import Subject
 from .policy import Access
+from .relay import Node
 
-__all__ = ["Mark", "MarkScale", "OfficialAverage", "ProgressPoint", "SubjectProgress", "Trend"]
+__all__ = [
+    "Mark",
+    "MarkScale",
+    "MarkScaleKind",
+    "OfficialAverage",
+    "ProgressPoint",
+    "SubjectProgress",
+    "Trend",
+]
+
+
+@strawberry.enum(description="Which grading scale a mark or an average is on.")
+class MarkScaleKind(enum.Enum):
+    FIVE_POINT = strawberry.enum_value("five", description="1–5.")
+    TEN_POINT = strawberry.enum_value("ten", description="1–10.")
+    HUNDRED_POINT = strawberry.enum_value("hundred", description="0–100.")
+    PASS_FAIL = strawberry.enum_value("pass", description="Зачёт / незачёт.")
+    OTHER = strawberry.enum_value("other", description="A scale of the region's own (see min/max).")
 
 
 @strawberry.type(description="A grading scale.")
 class MarkScale:
-    name: str = strawberry.field(
-        description="«five» (1–5), «ten» (1–10), «hundred» (0–100) or «pass» (зачёт)."
-    )
+    kind: MarkScaleKind = strawberry.field(description="Which scale.")
     min: float = strawberry.field(description="Lowest value on the scale.")
     max: float = strawberry.field(description="Highest value on the scale.")
 
     @classmethod
     def from_model(cls, model: MarkScaleModel) -> MarkScale:
-        return _SCALES.get(model.name) or cls(name=model.name, min=model.min, max=model.max)
+        known = _SCALES.get(model.name)
+        if known is not None:
+            return known
+        try:
+            kind = MarkScaleKind(model.name)
+        except ValueError:
+            kind = MarkScaleKind.OTHER
+        return cls(kind=kind, min=model.min, max=model.max)
 
 
 _SCALES: dict[str, MarkScale] = {}
@@ -45,8 +68,7 @@ _SCALES: dict[str, MarkScale] = {}
         "normalized is always hundredPoint / 100."
     )
 )
-class Mark:
-    id: strawberry.ID = strawberry.field(description="Opaque id of the mark.")
+class Mark(Node):
     value: str = strawberry.field(description="The mark as given: «5», «9», «87», «зачёт».")
     scale: MarkScale = strawberry.field(description="The scale the mark was given on.")
     five_point: float | None = strawberry.field(
@@ -82,7 +104,7 @@ class Mark:
         description="Kind of work: «Ответ на уроке», «Контрольная работа», …"
     )
     comment: str | None = strawberry.field(description="The teacher's comment.")
-    lesson_date: date = strawberry.field(description="Date of the lesson the mark is for.")
+    lesson_on: date = strawberry.field(description="Date of the lesson the mark is for.")
     created_at: datetime | None = strawberry.field(description="When the mark was set.")
     subject: Subject = strawberry.field(description="The subject.")
 
@@ -91,7 +113,13 @@ class Mark:
         grade = model.grade
         return restrict(
             cls(
-                id=strawberry.ID(encode_id("Mark", region, f"{model.student_id}/{model.id}")),
+                id=strawberry.ID(
+                    encode_id(
+                        "Mark",
+                        region,
+                        f"{model.student_id}/{model.lesson_date.isoformat()}/{model.id}",
+                    )
+                ),
                 value=model.value,
                 scale=MarkScale.from_model(model.scale),
                 five_point=grade.five,
@@ -102,7 +130,7 @@ class Mark:
                 is_exam=model.is_exam,
                 control_form=model.control_form,
                 comment=model.comment,
-                lesson_date=model.lesson_date,
+                lesson_on=model.lesson_date,
                 created_at=model.created_at,
                 subject=Subject.from_model(model.subject, region),
             ),
@@ -143,11 +171,11 @@ class OfficialAverage:
     period_name: str | None = strawberry.field(
         description="The system's name for its period («1 полугодие», «2 четверть»), if given."
     )
-    starts: date | None = strawberry.field(
-        name="from", description="First day of the system's period, if given."
+    starts_on: date | None = strawberry.field(
+        description="First day of the system's period, if given."
     )
-    ends: date | None = strawberry.field(
-        name="to", description="Last day of the system's period, if given."
+    ends_on: date | None = strawberry.field(
+        description="Last day of the system's period, if given."
     )
 
     @classmethod
@@ -157,8 +185,8 @@ class OfficialAverage:
                 value=model.value,
                 scale=MarkScale.from_model(model.scale),
                 period_name=model.period_name,
-                starts=model.starts,
-                ends=model.ends,
+                starts_on=model.starts,
+                ends_on=model.ends,
             ),
             access,
         )
@@ -166,11 +194,12 @@ class OfficialAverage:
 
 @strawberry.type(
     description=(
-        "A subject's progress over the range asked about. The computed figures (averageFive, "
-        "averageTen, averageHundred, trend, series) are always the gateway's own calculation "
+        "A subject's progress over the range asked about. The computed figures "
+        "(averageFivePoint, averageTenPoint, averageHundredPoint, trend, series) are always "
+        "the gateway's own calculation "
         "from the marks returned for the range: on each scale, the mean of the marks' values "
         "weighted by weight (marks without a value there, such as зачёт, do not count); the "
-        "normalized average is averageHundred / 100, by the same rule as Mark.normalized. "
+        "normalized average is averageHundredPoint / 100, by the same rule as Mark.normalized. "
         "officialAverage is the region's own figure for its own period, where its system "
         "states one; it is shown beside the computed figures and never replaces them."
     )
@@ -178,13 +207,13 @@ class OfficialAverage:
 class SubjectProgress:
     subject: Subject = strawberry.field(description="The subject.")
     count: int = strawberry.field(description="How many marks of the range count.")
-    average_five: float | None = strawberry.field(
+    average_five_point: float | None = strawberry.field(
         description="Computed: weighted mean of the range's marks' fivePoint values."
     )
-    average_ten: float | None = strawberry.field(
+    average_ten_point: float | None = strawberry.field(
         description="Computed: weighted mean of the range's marks' tenPoint values."
     )
-    average_hundred: float | None = strawberry.field(
+    average_hundred_point: float | None = strawberry.field(
         description=(
             "Computed: weighted mean of the range's marks' hundredPoint values (/ 100: normalized)."
         )
@@ -198,8 +227,9 @@ class SubjectProgress:
     official_average: OfficialAverage | None = strawberry.field(
         description=(
             "Official: the average as the region's system states it, for its own period "
-            "(see from/to; it may cover marks outside the range asked about). Null where the "
-            "region's system gives no average of its own (regions 74 and 11 in the demo) or "
+            "(see startsOn/endsOn; it may cover marks outside the range asked about). Null "
+            "where the region's system gives no average of its own (regions 74 and 11 in the "
+            "demo) or "
             "its period does not meet the range."
         )
     )
@@ -211,9 +241,9 @@ class SubjectProgress:
             cls(
                 subject=Subject.from_model(model.subject, region),
                 count=model.count,
-                average_five=model.average_five,
-                average_ten=model.average_ten,
-                average_hundred=model.average_hundred,
+                average_five_point=model.average_five,
+                average_ten_point=model.average_ten,
+                average_hundred_point=model.average_hundred,
                 trend=Trend(model.trend.value),
                 series=[ProgressPoint(date=p.date, average=p.average) for p in model.series],
                 official_average=(

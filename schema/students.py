@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from adapters import Change as ChangeModel
 from adapters import DateRange
 from adapters import Student as StudentModel
 
 from .audit import note_read
 from .context import Info
-from .diary import Absence, Diary
+from .diary import Absence, Diary, Homework, Lesson
 from .directory import Region, School
 from .enforcement import require, restrict
 from .errors import ErrorCode, coded_error
 from .ids import encode_id
-from .marks import SubjectProgress
+from .marks import Mark, SubjectProgress
 from .policy import Access, Relation
 from .relay import Node, PageInfo, page
+
+if TYPE_CHECKING:
+    from .viewer import RoleKind
 
 __all__ = [
     "AccessEvent",
@@ -70,16 +74,109 @@ class ChangeKind(enum.Enum):
 
 
 @strawberry.type(description="A recent change to a student's diary.")
-class Change:
+class Change(Node):
+    student: strawberry.Private[Student]
+    found: strawberry.Private[list[tuple[Lesson | None, Mark | None, Homework | None]]]
     kind: ChangeKind = strawberry.field(description="What happened.")
-    at: datetime = strawberry.field(description="When.")
+    occurred_at: datetime = strawberry.field(description="When it happened.")
     subject_name: str = strawberry.field(description="The subject.")
-    lesson_date: date | None = strawberry.field(
+    lesson_on: date | None = strawberry.field(
         description="Date of the lesson concerned: where the mark was given or the homework set."
     )
     mark_value: str | None = strawberry.field(description="The new mark, for mark changes.")
     previous_mark_value: str | None = strawberry.field(description="The mark before a change.")
     homework_text: str | None = strawberry.field(description="The homework, for homework changes.")
+
+    @classmethod
+    def from_model(cls, model: ChangeModel, student: Student, zone: Any) -> Change:
+        day = model.at.astimezone(zone).date().isoformat()
+        native = f"{student.model.id}/{day}/{model.id}"
+        return restrict(
+            cls(
+                id=strawberry.ID(encode_id("Change", student.region_code, native)),
+                student=student,
+                found=[],
+                kind=ChangeKind(model.kind.value),
+                occurred_at=model.at,
+                subject_name=model.subject_name,
+                lesson_on=model.lesson_date,
+                mark_value=model.mark_value,
+                previous_mark_value=model.previous_mark_value,
+                homework_text=model.homework_text,
+            ),
+            student.access,
+        )
+
+    async def _find(self, info: Info) -> tuple[Lesson | None, Mark | None, Homework | None]:
+        """The lesson, mark and homework of the change, matched in the diary of its day."""
+        if self.found:
+            return self.found[0]
+        lesson: Lesson | None = None
+        mark: Mark | None = None
+        homework: Homework | None = None
+        day = self.lesson_on
+        if day is not None:
+            student = self.student
+            models = await info.context.loaders.diary.load(
+                (student.region_code, student.model.id, day, day)
+            )
+            diary = Diary.build(
+                models, DateRange(day, day), student.region_code, student.access, student.model.id
+            )
+            is_mark = self.kind in (ChangeKind.MARK_CREATED, ChangeKind.MARK_UPDATED)
+            for diary_day in diary.days:
+                holders: list[tuple[Lesson | None, list[Mark], list[Homework]]] = [
+                    (le, list(le.marks), list(le.homework)) for le in diary_day.lessons
+                ]
+                holders.append(
+                    (None, list(diary_day.marks_without_lesson), diary_day.homework_without_lesson)
+                )
+                for holder, marks, homeworks in holders:
+                    if is_mark and mark is None:
+                        mark = next(
+                            (
+                                m
+                                for m in marks
+                                if isinstance(m, Mark)
+                                and m.value == self.mark_value
+                                and m.subject.name == self.subject_name
+                            ),
+                            None,
+                        )
+                        if mark is not None:
+                            lesson = holder
+                    if not is_mark and homework is None:
+                        homework = next(
+                            (
+                                h
+                                for h in homeworks
+                                if isinstance(h, Homework)
+                                and h.text == self.homework_text
+                                and h.subject.name == self.subject_name
+                            ),
+                            None,
+                        )
+                        if homework is not None:
+                            lesson = holder
+                if lesson is None and mark is None and homework is None:
+                    lesson = next(
+                        (le for le in diary_day.lessons if le.subject.name == self.subject_name),
+                        None,
+                    )
+        self.found.append((lesson, mark, homework))
+        return lesson, mark, homework
+
+    @strawberry.field(description="The student's lesson the change is about, where known.")
+    async def lesson(self, info: Info) -> Lesson | None:
+        return (await self._find(info))[0]
+
+    @strawberry.field(description="The mark, for mark changes, where it can still be found.")
+    async def mark(self, info: Info) -> Mark | None:
+        return (await self._find(info))[1]
+
+    @strawberry.field(description="The homework, for homework changes, where it can be found.")
+    async def homework(self, info: Info) -> Homework | None:
+        return (await self._find(info))[2]
 
 
 @strawberry.type(description="An edge of the changes feed.")
@@ -96,15 +193,18 @@ class ChangeConnection:
 
 @strawberry.type(description="One read of (or refused attempt at) this student's records.")
 class AccessEvent:
-    at: datetime = strawberry.field(description="When.")
+    occurred_at: datetime = strawberry.field(description="When.")
     viewer: str = strawberry.field(
         description="A stable pseudonym of the reader (the same reader, the same pseudonym); "
         "never their national id."
     )
-    role: str = strawberry.field(description="The reader's role in the region.")
+    role: Annotated["RoleKind", strawberry.lazy("schema.viewer")] | None = strawberry.field(  # noqa: UP037
+        description="The reader's role in the region; null for a refused attempt by someone "
+        "with no role towards the student."
+    )
     relation: str = strawberry.field(description="The relationship that allowed the read.")
     fields: list[str] = strawberry.field(description="Which records were read.")
-    allowed: bool = strawberry.field(description="False when the read was refused.")
+    is_allowed: bool = strawberry.field(description="False when the read was refused.")
 
 
 @strawberry.type(description="A page of the access log, newest first.")
@@ -122,9 +222,7 @@ class Student(Node):
     first_name: str = strawberry.field(description="Given name.")
     middle_name: str | None = strawberry.field(description="Patronymic.")
     class_name: str = strawberry.field(description="The class, e.g. «9-А».")
-    birth_date: date | None = strawberry.field(
-        description="Date of birth (not for subject teachers)."
-    )
+    born_on: date | None = strawberry.field(description="Date of birth (not for subject teachers).")
     parent_contacts: list[str] | None = strawberry.field(
         description="Phones and e-mails of the legal representatives (not for subject teachers)."
     )
@@ -144,7 +242,7 @@ class Student(Node):
                 first_name=person.first_name,
                 middle_name=person.middle_name,
                 class_name=model.class_name,
-                birth_date=model.birth_date,
+                born_on=model.birth_date,
                 parent_contacts=list(model.parent_contacts),
             ),
             access,
@@ -177,7 +275,7 @@ class Student(Node):
         lessons = await info.context.loaders.diary.load(
             (self.region_code, self.model.id, days.start, days.end)
         )
-        return Diary.build(lessons, days, self.region_code, self.access)
+        return Diary.build(lessons, days, self.region_code, self.access, self.model.id)
 
     @strawberry.field(description="Absences over a date range.")
     async def absences(
@@ -190,7 +288,11 @@ class Student(Node):
         lessons = await info.context.loaders.diary.load(
             (self.region_code, self.model.id, days.start, days.end)
         )
-        return [Absence.from_model(le.absence, self.access) for le in lessons if le.absence]
+        return [
+            Absence.from_model(le.absence, self.region_code, self.access, le.id)
+            for le in lessons
+            if le.absence
+        ]
 
     @strawberry.field(
         description="Per-subject averages, trends and chart series; defaults to the school "
@@ -261,18 +363,7 @@ class Student(Node):
         )
         return ChangeConnection(
             edges=[
-                ChangeEdge(
-                    cursor=cursor,
-                    node=Change(
-                        kind=ChangeKind(c.kind.value),
-                        at=c.at,
-                        subject_name=c.subject_name,
-                        lesson_date=c.lesson_date,
-                        mark_value=c.mark_value,
-                        previous_mark_value=c.previous_mark_value,
-                        homework_text=c.homework_text,
-                    ),
-                )
+                ChangeEdge(cursor=cursor, node=Change.from_model(c, self, zone))
                 for cursor, c in edges
             ],
             page_info=info_,
@@ -293,12 +384,12 @@ class Student(Node):
         return AccessEventConnection(
             nodes=[
                 AccessEvent(
-                    at=datetime.fromisoformat(e.at),
+                    occurred_at=datetime.fromisoformat(e.at),
                     viewer=e.viewer,  # the history keeps only the reader's pseudonym
-                    role=e.role,
+                    role=_role_kind(e.role),
                     relation=e.relation,
                     fields=list(e.fields),
-                    allowed=e.allowed,
+                    is_allowed=e.allowed,
                 )
                 for e in events
             ]
@@ -313,3 +404,13 @@ class Student(Node):
             raise
         note_read(info, self, field, allowed=True)
         return days
+
+
+def _role_kind(role: str) -> RoleKind | None:
+    """The audit trail's role name as the ``RoleKind`` enum (``none``: null)."""
+    from .viewer import RoleKind
+
+    try:
+        return RoleKind(role)
+    except ValueError:
+        return None

@@ -14,8 +14,10 @@ from adapters import RegionProfile, Role
 from .context import Info
 from .directory import Region, School
 from .ids import encode_id
-from .people import Group, Person
+from .people import ClassUnit, Group, Person
 from .policy import relations_to_student
+from .relay import Node
+from .roster import class_units
 from .students import Student
 
 __all__ = ["RegionRole", "RoleKind", "Viewer", "load_profiles"]
@@ -40,6 +42,13 @@ class RegionRole:
     school_id: strawberry.Private[str | None]
     role: RoleKind = strawberry.field(description="The role.")
     groups: list[Group] = strawberry.field(description="For a teacher: the groups they teach.")
+    class_unit_ids: strawberry.Private[tuple[str, ...]] = ()
+
+    @strawberry.field(description="For a class teacher: the classes they lead, with students.")
+    async def classes(self, info: Info) -> list[ClassUnit]:
+        if not self.class_unit_ids:
+            return []
+        return await class_units(info, self.region_code, self.class_unit_ids)
 
     @strawberry.field(description="The region.")
     def region(self, info: Info) -> Region:
@@ -75,9 +84,7 @@ async def load_profiles(info: Info) -> list[tuple[str, RegionProfile | GraphQLEr
 
 
 @strawberry.type(description="The signed-in person, across every region that knows them.")
-class Viewer:
-    id: strawberry.ID = strawberry.field(description="Opaque id of the viewer.")
-
+class Viewer(Node):
     @strawberry.field(description="Who the viewer is (as the first region that knows them says).")
     async def person(self, info: Info) -> Person | None:
         for _, profile in await load_profiles(info):
@@ -107,6 +114,7 @@ class Viewer:
                             for g in grant.group_ids
                             if g in groups
                         ],
+                        class_unit_ids=grant.class_unit_ids,
                     )
                 )
         return roles
@@ -125,6 +133,42 @@ class Viewer:
                 access = relations_to_student(child.student, profile)
                 children.append(Student.build(child.student, region, access))
         return children
+
+    @strawberry.field(
+        description="The viewer's own student records (a student signed in through the national "
+        "SSO, or with a school login); a null item stands for a region that could not answer."
+    )
+    async def students(self, info: Info) -> list[Student | None]:
+        context = info.context
+        caller = context.require_caller()
+        own: list[tuple[str, str, RegionProfile | None]] = []
+        if caller.person_id is None and caller.session is not None:
+            region = context.session_region
+            if region is None:
+                return []
+            own.append((region, caller.session.student_id, None))
+        else:
+            found: list[Any] = []
+            for place, known in await load_profiles(info):
+                if isinstance(known, GraphQLError):
+                    found.append(known)
+                    continue
+                for grant in known.roles:
+                    if grant.role is Role.STUDENT and grant.student_id is not None:
+                        own.append((place, grant.student_id, known))
+            if found and not own:
+                return found
+        students: list[Any] = []
+        for region, student_id, profile in own:
+            try:
+                model = await context.loaders.students.load((region, student_id))
+            except GraphQLError as error:
+                students.append(error)
+                continue
+            session = student_id if profile is None else None
+            access = relations_to_student(model, profile, session_student_id=session)
+            students.append(Student.build(model, region, access))
+        return students
 
     @classmethod
     def for_context(cls, info: Info) -> Viewer:

@@ -10,7 +10,7 @@ negative mode and by mangling requests (bodies, content types, methods). Every a
   which would be an unexpected exception;
 * carry no exception text (tracebacks, Python exception names);
 * return no child's record to a persona the policy keeps from it: a ``Student`` object
-  with a non-null ``birthDate``, ``parentContacts``, ``diary``, ``progress``, ``changes`` or
+  with a non-null ``bornOn``, ``parentContacts``, ``diary``, ``progress``, ``changes`` or
   ``accessLog`` is checked against the demo world's relationships.
 
 CI runs a bounded number of examples (``FUZZ_EXAMPLES``, default 60 per test);
@@ -65,7 +65,7 @@ PERSONAS = [
     "class-teacher@77",
     "school-admin@74",
 ]
-SENSITIVE = ("birthDate", "parentContacts", "diary", "progress", "changes", "accessLog")
+SENSITIVE = ("bornOn", "parentContacts", "diary", "progress", "changes", "accessLog")
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -389,7 +389,7 @@ _STUDENT = WORLDS.student_ids()[0]
 BAD_VARIABLE_OPERATIONS: list[tuple[str, dict[str, tuple[str, Any]]]] = [
     (
         "query ($id: ID!, $from: Date!, $to: Date!) "
-        "{ diary(studentId: $id, from: $from, to: $to) { from } }",
+        "{ diary(studentId: $id, from: $from, to: $to) { startsOn } }",
         {"id": ("ID!", _STUDENT), "from": ("Date!", "2026-11-23"), "to": ("Date!", "2026-11-29")},
     ),
     (

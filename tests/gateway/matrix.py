@@ -73,8 +73,8 @@ DIARY: Selection = {
                     "number": None,
                     "subject": ("Subject", {"name": None}),
                     "marks": ("Mark", MARK),
-                    "homework": ("Homework", {"text": None, "done": None}),
-                    "attendance": ("Absence", {"reason": None}),
+                    "homework": ("Homework", {"text": None, "isDone": None}),
+                    "absence": ("Absence", {"reason": None}),
                 },
             ),
         },
@@ -84,10 +84,13 @@ STUDENT_SELECTION: Selection = {
     "id": None,
     "fullName": None,
     "className": None,
-    "birthDate": None,
+    "bornOn": None,
     "parentContacts": None,
     "diary": ("Diary", DIARY),
-    "progress": ("SubjectProgress", {"subject": ("Subject", {"name": None}), "averageFive": None}),
+    "progress": (
+        "SubjectProgress",
+        {"subject": ("Subject", {"name": None}), "averageFivePoint": None},
+    ),
     "changes": (
         "ChangeConnection",
         {"edges": ("ChangeEdge", {"node": ("Change", {"kind": None})})},
@@ -98,7 +101,7 @@ ROW_STUDENT: Selection = {
     "id": None,
     "fullName": None,
     "className": None,
-    "birthDate": None,
+    "bornOn": None,
     "parentContacts": None,
 }
 JOURNAL_SELECTION: Selection = {
@@ -123,7 +126,7 @@ ME_SELECTION: Selection = {
         {
             "id": None,
             "fullName": None,
-            "birthDate": None,
+            "bornOn": None,
             "diary": ("Diary", {"days": ("DiaryDay", {"lessons": ("Lesson", {"number": None})})}),
         },
     ),
@@ -137,10 +140,10 @@ REGIONS_SELECTION: Selection = {
 LEGITIMATELY_NULL = frozenset(
     {
         ("Mark", "comment"),
-        ("Homework", "done"),  # null where the region does not say (ЭлЖур)
+        ("Homework", "isDone"),  # null where the region does not say (ЭлЖур)
         ("Absence", "reason"),
-        ("Lesson", "attendance"),  # null when present
-        ("SubjectProgress", "averageFive"),  # pass/fail subjects have no average
+        ("Lesson", "absence"),  # null when present
+        ("SubjectProgress", "averageFivePoint"),  # pass/fail subjects have no average
     }
 )
 """Fields that may be ``null`` although the viewer may see them: the data itself is empty."""

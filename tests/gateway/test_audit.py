@@ -57,9 +57,9 @@ RECORDS = """query AuditRecords($id: ID!, $from: Date!, $to: Date!) {
   student(id: $id) {
     fullName
     diary(from: $from, to: $to) {
-      days { lessons { marks { value comment } homework { text } attendance { reason } } }
+      days { lessons { marks { value comment } homework { text } absence { reason } } }
     }
-    progress { subject { name } averageFive }
+    progress { subject { name } averageFivePoint }
   }
 }"""
 
@@ -342,7 +342,7 @@ def test_no_event_carries_a_mark_a_name_or_a_token(
 
 ACCESS_LOG = """query AuditAccessLog{tag}($id: ID!) {{
   student(id: $id) {{
-    accessLog(first: 5) {{ nodes {{ at viewer role relation fields allowed }} }}
+    accessLog(first: 5) {{ nodes {{ occurredAt viewer role relation fields isAllowed }} }}
   }}
 }}"""
 
@@ -361,12 +361,12 @@ def test_the_legal_representative_sees_the_teachers_read(
     assert added == [], "reading the trail is not itself a read of the child's records"
     newest = body["data"]["student"]["accessLog"]["nodes"][0]
     assert newest == {
-        "at": newest["at"],
+        "occurredAt": newest["occurredAt"],
         "viewer": _pseudonym(demo, f"p:{_nid(teacher)}"),
-        "role": "teacher",
+        "role": "TEACHER",
         "relation": "group_teacher",
         "fields": ["diary", "progress"],
-        "allowed": True,
+        "isAllowed": True,
     }
     # Nobody else reads the trail: not the teacher, not the other parent, not the student.
     for other in (teacher, "parent-not-representative", f"class-teacher@{region}"):

@@ -178,7 +178,7 @@ def test_a_students_school_login_sees_the_marks_of_their_own_today(
 CHANGES = """
 query { me { children {
   id school { region { code } }
-  changes(days: 14, first: 100) { edges { node { kind at subjectName lessonDate } } }
+  changes(days: 14, first: 100) { edges { node { kind occurredAt subjectName lessonOn } } }
 } } }
 """
 
@@ -195,9 +195,9 @@ def test_the_changes_feed_dates_every_change_by_its_regions_lesson(
         student = world.students[int(decode_id(child["id"]).native)]
         for edge in child["changes"]["edges"]:
             change = edge["node"]
-            at = datetime.fromisoformat(change["at"])
+            at = datetime.fromisoformat(change["occurredAt"])
             assert at <= now, (region, change)
-            day = date.fromisoformat(change["lessonDate"])
+            day = date.fromisoformat(change["lessonOn"])
             subjects = {le.subject for le in world.lessons(student.class_id, day)}
             assert change["subjectName"] in subjects, (region, change)
             if change["kind"] in ("MARK_CREATED", "MARK_UPDATED"):

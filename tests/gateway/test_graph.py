@@ -18,10 +18,10 @@ query ($from: Date!, $to: Date!) {
       school { name region { code } }
       diary(from: $from, to: $to) {
         days { date lessons {
-          number startsAt subject { name } cancelled replaced remote
-          marks { value scale { name } fivePoint tenPoint hundredPoint normalized weight comment }
+          number startsAt subject { name } isCancelled isReplaced isRemote
+          marks { value scale { kind } fivePoint tenPoint hundredPoint normalized weight comment }
           homework { text }
-          attendance { reason excused }
+          absence { reason isExcused }
         } }
       }
     }
@@ -81,12 +81,12 @@ def test_parent_sees_a_child_in_every_region_with_native_and_five_point_marks(
     assert twins[0]["school"]["name"] == twins[1]["school"]["name"]
     # Monday's algebra test: 5 on the five-point scale in 74 and 77, 10 of 10 in 11.
     native = {
-        code: [(m["value"], m["scale"]["name"]) for m in _monday_algebra(c)["marks"]]
+        code: [(m["value"], m["scale"]["kind"]) for m in _monday_algebra(c)["marks"]]
         for code, c in by_region.items()
     }
-    assert native["74"] == [("5", "five")]
-    assert native["77"] == [("5", "five")]
-    assert native["11"] == [("10", "ten")]
+    assert native["74"] == [("5", "FIVE_POINT")]
+    assert native["77"] == [("5", "FIVE_POINT")]
+    assert native["11"] == [("10", "TEN_POINT")]
     for child in by_region.values():
         (mark,) = _monday_algebra(child)["marks"]
         assert mark["fivePoint"] == 5.0
@@ -105,7 +105,7 @@ def test_pass_fail_marks_have_no_numeric_equivalents(demo: DemoGateway) -> None:
         monday = child["diary"]["days"][0]["lessons"]
         pe = next(le for le in monday if le["subject"]["name"] == "Физическая культура")
         (mark,) = pe["marks"]
-        assert mark["scale"]["name"] == "pass"
+        assert mark["scale"]["kind"] == "PASS_FAIL"
         assert mark["fivePoint"] is None and mark["normalized"] is None
 
 

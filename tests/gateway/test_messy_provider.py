@@ -34,12 +34,12 @@ query ($from: Date!, $to: Date!) {
     id school { region { code } }
     diary(from: $from, to: $to) { days {
       date
-      lessons { subject { name } marks { fivePoint } homework { text } attendance { reason } }
+      lessons { subject { name } marks { fivePoint } homework { text } absence { reason } }
       homeworkWithoutLesson { text }
       marksWithoutLesson { fivePoint }
       absencesWithoutLesson { reason }
     } }
-    changes(days: 14, first: 100) { edges { node { kind subjectName lessonDate } } }
+    changes(days: 14, first: 100) { edges { node { kind subjectName lessonOn } } }
   } }
 }
 """
@@ -74,7 +74,7 @@ def _answered(child: dict[str, Any]) -> dict[str, Any]:
             homework[(day["date"], item["text"])] += 1
         for item in day["homeworkWithoutLesson"]:
             homework[("unplaced", item["text"])] += 1
-        missed = [le for le in day["lessons"] if le["attendance"] is not None]
+        missed = [le for le in day["lessons"] if le["absence"] is not None]
         absences[day["date"]] += len(missed) + len(day["absencesWithoutLesson"])
     return {"marks": marks, "homework": homework, "absences": +absences}
 

@@ -23,8 +23,8 @@ query ($from: Date, $to: Date) {
   me { children {
     fullName school { region { code } }
     progress(from: $from, to: $to) {
-      subject { name } count averageFive averageHundred
-      officialAverage { value scale { name min max } periodName from to }
+      subject { name } count averageFivePoint averageHundredPoint
+      officialAverage { value scale { kind min max } periodName startsOn endsOn }
     }
   } }
 }
@@ -35,8 +35,8 @@ query ($from: Date!, $to: Date!) {
   me { children {
     fullName school { region { code } }
     progress(from: $from, to: $to) {
-      subject { name } count averageFive
-      officialAverage { value periodName from to }
+      subject { name } count averageFivePoint
+      officialAverage { value periodName startsOn endsOn }
     }
     diary(from: $from, to: $to) {
       days { lessons { subject { name } marks { fivePoint weight } } }
@@ -106,10 +106,10 @@ def test_official_average_is_the_providers_figure_for_its_period(demo: DemoGatew
                 continue
             assert official == {
                 "value": _five_point(item),
-                "scale": {"name": "five", "min": 1.0, "max": 5.0},
+                "scale": {"kind": "FIVE_POINT", "min": 1.0, "max": 5.0},
                 "periodName": item["period"],
-                "from": item["start"],
-                "to": item["end"],
+                "startsOn": item["start"],
+                "endsOn": item["end"],
             }
             compared += 1
     assert compared >= 10
@@ -137,7 +137,7 @@ def test_computed_average_stays_the_weighted_mean_of_the_marks_returned(
                 if pairs
                 else None
             )
-            assert progress["averageFive"] == expected, name
+            assert progress["averageFivePoint"] == expected, name
             # the official figure is the period's, whatever range was asked about
             official = progress["officialAverage"]
             item = oracle[child["fullName"]].get(name)
@@ -147,8 +147,8 @@ def test_computed_average_stays_the_weighted_mean_of_the_marks_returned(
                 continue
             assert official is not None, name
             assert official["value"] == float(item["avg_five"])
-            assert (official["from"], official["to"]) == (item["start"], item["end"])
-            differs += official["value"] != progress["averageFive"]
+            assert (official["startsOn"], official["endsOn"]) == (item["start"], item["end"])
+            differs += official["value"] != progress["averageFivePoint"]
     assert differs, "a week's computed average never equals the half-year's official one"
 
 

@@ -42,7 +42,7 @@ query ($id: ID!, $from: Date!, $to: Date!) {
 
 PROGRESS = """
 query ($id: ID!, $from: Date!, $to: Date!) {
-  student(id: $id) { progress(from: $from, to: $to) { subject { name } averageFive } }
+  student(id: $id) { progress(from: $from, to: $to) { subject { name } averageFivePoint } }
 }
 """
 

@@ -303,13 +303,13 @@ def test_a_parent_who_is_not_the_legal_representative_sees_no_diary(
     person = casts[region].student("canonical").person
     child = body["data"][alias]
     assert child["fullName"] == f"{person.last_name} {person.first_name} {person.middle_name}"
-    for name in ("diary", "progress", "changes", "accessLog", "birthDate", "parentContacts"):
+    for name in ("diary", "progress", "changes", "accessLog", "bornOn", "parentContacts"):
         assert _refused(body, alias, name), name
     assert _refused(body, f"d_{alias}")
     children = body["data"]["me"]["children"]
     assert len(children) == len(REGIONS)
     for index, child in enumerate(children):
-        assert child["fullName"] and child["diary"] is None and child["birthDate"] is None
+        assert child["fullName"] and child["diary"] is None and child["bornOn"] is None
         assert errors_by_path(body)[("me", "children", index, "diary")] == ["FORBIDDEN"]
 
 
@@ -353,19 +353,19 @@ def test_subject_teachers_get_no_birth_date_or_parent_contacts(
     for key in ("canonical", "self", "classmate", "other_class"):
         alias = _alias(key, region)
         assert teacher["data"][alias]["fullName"] and teacher["data"][alias]["diary"]
-        assert _refused(teacher, alias, "birthDate") and _refused(teacher, alias, "parentContacts")
+        assert _refused(teacher, alias, "bornOn") and _refused(teacher, alias, "parentContacts")
     rows = teacher["data"]["g_teacher_9a"]["rows"]
-    assert rows and all(r["student"]["birthDate"] is None for r in rows)
+    assert rows and all(r["student"]["bornOn"] is None for r in rows)
     assert all(r["student"]["parentContacts"] is None for r in rows)
     # The class teacher sees them for their class, but not in 5-Б, where they only teach.
     class_teacher = matrix[(region, f"class-teacher@{region}")].body
     mine = class_teacher["data"][_alias("canonical", region)]
-    assert mine["birthDate"] and mine["parentContacts"]
+    assert mine["bornOn"] and mine["parentContacts"]
     other = _alias("other_class", region)
     assert class_teacher["data"][other]["diary"] is not None
-    assert _refused(class_teacher, other, "birthDate")
+    assert _refused(class_teacher, other, "bornOn")
     admin = matrix[(region, f"school-admin@{region}")].body["data"]
-    assert admin[other]["birthDate"] and admin[other]["parentContacts"] is not None
+    assert admin[other]["bornOn"] and admin[other]["parentContacts"] is not None
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -444,7 +444,7 @@ def test_the_checker_reports_leaks_missing_errors_and_stray_errors(casts: dict[s
         "id": cast.students["canonical"],
         "fullName": "x",
         "className": "9-А",
-        "birthDate": "2011-01-01",  # a leak: subject teachers must not see it
+        "bornOn": "2011-01-01",  # a leak: subject teachers must not see it
         "parentContacts": None,  # denied, but no error below
         "diary": {"days": []},
         "progress": [],
@@ -460,7 +460,7 @@ def test_the_checker_reports_leaks_missing_errors_and_stray_errors(casts: dict[s
         ],
     }
     problems = {(p.path, p.what.split(":")[0].split(" ")[0]) for p in check_response(expect, body)}
-    assert (("s", "birthDate"), "LEAK") in problems
+    assert (("s", "bornOn"), "LEAK") in problems
     assert any(path == ("s", "parentContacts") for path, _ in problems)
     assert any(path == ("s", "fullName") for path, _ in problems)
     assert any(path == ("me", "person") for path, _ in problems)

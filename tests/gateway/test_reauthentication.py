@@ -32,7 +32,7 @@ WEEK = """
 query ($from: Date!, $to: Date!) {
   me { children { school { region { code } } diary(from: $from, to: $to) {
     days { date lessons {
-      subject { name } marks { value } homework { text } attendance { reason }
+      subject { name } marks { value } homework { text } absence { reason }
     } }
   } } }
 }

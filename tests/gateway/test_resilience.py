@@ -24,7 +24,7 @@ from .conftest import DemoGateway, make_demo
 MOSCOW_WEEK = """
 query ($from: Date!, $to: Date!) {
   me { children { school { region { code } } diary(from: $from, to: $to) {
-    days { lessons { subject { name } marks { value } homework { id text done } } }
+    days { lessons { subject { name } marks { value } homework { id text isDone } } }
   } } }
 }
 """
@@ -118,7 +118,7 @@ def test_breaker_opens_at_half_failures_and_bounds_upstream_traffic(
     sent = _emulator_requests(demo) - before
     states = demo.runner.inner.breaker_states()
     assert states.get("77:moscow") in ("open", "half_open")
-    # Without a breaker: 40 diaries × (events, marks, homework, attendance) × up to 3 tries.
+    # Without a breaker: 40 diaries × (events, marks, homework, absence) × up to 3 tries.
     assert sent < weeks * 4, sent
 
 
@@ -179,11 +179,11 @@ def test_two_instances_share_redis_entries_and_invalidations(
         )
         done = b.query(
             "mutation ($id: ID!) { setHomeworkDone(homeworkId: $id, done: true) "
-            "{ homework { done } } }",
+            "{ homework { isDone } } }",
             {"id": homework["id"]},
             persona="parent",
         )
-        assert done["data"]["setHomeworkDone"]["homework"]["done"] is True
+        assert done["data"]["setHomeworkDone"]["homework"]["isDone"] is True
         a.runner.calls.clear()
         third = a.query(MOSCOW_WEEK, week, persona="parent")
         assert a.runner.calls[("77", "diary")] == 1
@@ -196,10 +196,10 @@ def test_two_instances_share_redis_entries_and_invalidations(
             for h in le["homework"]
             if h["id"] == homework["id"]
         )
-        assert again["done"] is True
+        assert again["isDone"] is True
         b.query(
             "mutation ($id: ID!) { setHomeworkDone(homeworkId: $id, done: false) "
-            "{ homework { done } } }",
+            "{ homework { isDone } } }",
             {"id": homework["id"]},
             persona="parent",
         )

@@ -17,7 +17,7 @@ from .conftest import DemoGateway, make_demo
 
 WEEK_QUERY = """query ($from: Date!, $to: Date!) {
   me { children { id fullName diary(from: $from, to: $to) {
-    days { lessons { subject { name } marks { value } homework { id done } } } } } }
+    days { lessons { subject { name } marks { value } homework { id isDone } } } } } }
 }"""
 
 
@@ -97,7 +97,7 @@ def test_mutation_invalidates_cached_responses(cached: DemoGateway) -> None:
     changed = _post(
         cached,
         "mutation ($id: ID!) { setHomeworkDone(homeworkId: $id, done: true) "
-        "{ homework { done } } }",
+        "{ homework { isDone } } }",
         {"id": homework["id"]},
         token,
     )
@@ -106,7 +106,7 @@ def test_mutation_invalidates_cached_responses(cached: DemoGateway) -> None:
     assert after.headers["x-cache"] == "miss"
     moscow = next(c for c in after.json()["data"]["me"]["children"] if _region(c["id"]) == "77")
     done = {
-        h["id"]: h["done"]
+        h["id"]: h["isDone"]
         for d in moscow["diary"]["days"]
         for le in d["lessons"]
         for h in le["homework"]
@@ -156,7 +156,7 @@ PERSONAS = [
     "school-admin@77",
 ]
 QUERIES = [
-    ("{ me { children { id fullName birthDate } roles { role } } }", {}),
+    ("{ me { children { id fullName bornOn } roles { role } } }", {}),
     (WEEK_QUERY, _week()),
     (WEEK_QUERY, _week(1)),
     ("{ regions { code schools { name } } }", {}),

@@ -32,7 +32,7 @@ CHILD = {"77": "770001001", "74": "740001001", "11": "110001001"}
 """The parent's child (the canonical student of the demo world) per region."""
 
 DONE = """mutation SecurityDone($id: ID!, $done: Boolean!) {
-  setHomeworkDone(homeworkId: $id, done: $done) { homework { done } }
+  setHomeworkDone(homeworkId: $id, done: $done) { homework { isDone } }
 }"""
 STUDENT = "query SecurityStudent($id: ID!) { student(id: $id) { fullName } }"
 NODE = "query SecurityNode($id: ID!) { node(id: $id) { id } }"
@@ -41,7 +41,7 @@ JOURNAL = """query SecurityJournal($id: ID!) {
 }"""
 WARM_UP = "query SecurityWarmUp { me { roles { region { code } } } }"
 ACCESS_LOG = """query SecurityAccessLog{tag}($id: ID!) {{
-  student(id: $id) {{ accessLog(first: 100) {{ nodes {{ relation fields allowed }} }} }}
+  student(id: $id) {{ accessLog(first: 100) {{ nodes {{ relation fields isAllowed }} }} }}
 }}"""
 
 
@@ -237,7 +237,7 @@ def _refusals(demo: DemoGateway, region: str) -> int:
     body = demo.query(log, {"id": encode_id("Student", region, CHILD[region])}, persona="parent")
     assert "errors" not in body, body["errors"]
     nodes = body["data"]["student"]["accessLog"]["nodes"]
-    return sum(1 for n in nodes if not n["allowed"])
+    return sum(1 for n in nodes if not n["isAllowed"])
 
 
 @pytest.mark.parametrize("region", ["77", "74", "11"])
@@ -262,7 +262,7 @@ def test_another_spelling_of_a_homework_id_is_recorded_against_the_child(
     fresh_demo: DemoGateway,
 ) -> None:
     before = _refusals(fresh_demo, "77")
-    gid = encode_id("Homework", "77", f"0{CHILD['77']}/9823301")
+    gid = encode_id("Homework", "77", f"0{CHILD['77']}/9823301/2026-09-01")
     body = _quiet(fresh_demo, DONE, {"id": gid, "done": True}, "other-parent")
     _bad_input(body)
     assert _refusals(fresh_demo, "77") - before == 1
