@@ -234,7 +234,7 @@ def parse_school_year(context: Json) -> list[Term]:
     if not isinstance(year, dict):
         return []
     start, end = parse_day(year["startDate"]), parse_day(year["endDate"])
-    name = str(year.get("name") or f"{start.year}/{end.year}")
+    name = str(year.get("name") or f"{start.year}–{end.year}")
     return [Term(id=f"{start:%Y%m%d}-{end:%Y%m%d}", name=name, starts_on=start, ends_on=end)]
 
 

@@ -81,11 +81,13 @@ ENTITY_TYPES: tuple[type, ...] = (
     models.RegionProfile,
     models.Role,
     models.RoleGrant,
+    models.Roster,
     models.School,
     models.Student,
     models.Subject,
     models.SubjectProgress,
     models.Teacher,
+    models.Term,
     models.Trend,
 )
 """What the entity cache may hold: the adapter models. ``Caller`` and ``ProviderSession``

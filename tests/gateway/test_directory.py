@@ -93,7 +93,7 @@ def test_a_region_that_cannot_mark_homework_done_says_not_supported(demo: DemoGa
     )
     result = demo.query(
         "mutation ($id: ID!) { setHomeworkDone(homeworkId: $id, done: true) "
-        "{ homework { done } } }",
+        "{ homework { isDone } } }",
         {"id": homework["id"]},
         persona="parent",
     )

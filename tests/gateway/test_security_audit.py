@@ -43,7 +43,7 @@ from .conftest import DemoGateway, make_demo
 
 ACCESS_LOG = """query SecurityAccessLog{tag}($id: ID!) {{
   student(id: $id) {{
-    accessLog(first: {first}) {{ nodes {{ at viewer role relation fields allowed }} }}
+    accessLog(first: {first}) {{ nodes {{ occurredAt viewer role relation fields isAllowed }} }}
   }}
 }}"""
 PROGRESS = """query SecurityProgress{tag}($id: ID!) {{
@@ -158,8 +158,8 @@ def test_forged_ids_grow_the_in_memory_history_only_to_its_bound(tmp_path: Path)
             <= DEFAULT_MAX_UNCONFIRMED_STUDENTS + 1 + ALIASES * 19
         )
         newest = _access_log(demo, child)[0]
-        assert (newest["role"], newest["fields"], newest["allowed"]) == (
-            "teacher",
+        assert (newest["role"], newest["fields"], newest["isAllowed"]) == (
+            "TEACHER",
             ["progress"],
             True,
         )
@@ -197,7 +197,9 @@ def test_forged_ids_grow_the_shared_history_only_to_its_bound(
             )
             assert client.zcard(key) == 20  # DEFAULT_MAX_EVENTS_PER_UNCONFIRMED
         # the real read survived the flood, and B shows it
-        assert [(e["role"], e["allowed"]) for e in _access_log(b, child)][:1] == [("teacher", True)]
+        assert [(e["role"], e["isAllowed"]) for e in _access_log(b, child)][:1] == [
+            ("TEACHER", True)
+        ]
 
 
 # -- (c) shared by instances --------------------------------------------------------------------
@@ -214,7 +216,7 @@ def test_a_read_on_one_instance_is_in_the_access_log_on_the_other(
         log = _access_log(b, child)
         assert len(log) == before + 1
         assert (log[0]["role"], log[0]["relation"], log[0]["fields"]) == (
-            "teacher",
+            "TEACHER",
             "group_teacher",
             ["progress"],
         )
@@ -227,7 +229,7 @@ def test_a_read_on_one_instance_is_in_the_access_log_on_the_other(
         )
         assert body["data"]["student"]["progress"] is None
         newest = _access_log(a, child)[0]
-        assert (newest["allowed"], newest["relation"]) == (False, "parent")
+        assert (newest["isAllowed"], newest["relation"]) == (False, "parent")
 
 
 # -- (b) pseudonyms -----------------------------------------------------------------------------

@@ -57,7 +57,7 @@ CODEC = entity_codec(KEY)
 
 WEEK_QUERY = """query ($from: Date!, $to: Date!) {
   me { children { id fullName diary(from: $from, to: $to) {
-    days { lessons { subject { name } marks { value } homework { id done } } } } } }
+    days { lessons { subject { name } marks { value } homework { id isDone } } } } } }
 }"""
 
 
@@ -119,8 +119,21 @@ def _date_ranges() -> st.SearchStrategy[models.DateRange]:
     )
 
 
+def _terms() -> st.SearchStrategy[models.Term]:
+    return st.builds(
+        lambda term_id, name, start, days: models.Term(
+            term_id, name, start, start + timedelta(days=days)
+        ),
+        st.text(max_size=12),
+        st.text(max_size=20),
+        st.dates(max_value=date(9000, 1, 1)),
+        st.integers(0, 400),
+    )
+
+
 def _register() -> None:
     st.register_type_strategy(models.DateRange, _date_ranges())
+    st.register_type_strategy(models.Term, _terms())
 
 
 _register()
