@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from adapters import SYSTEM_CLOCK
 from tests.clock import school_week
 
 from .conftest import DemoGateway
@@ -112,15 +114,28 @@ def test_official_average_is_the_providers_figure_for_its_period(demo: DemoGatew
                 "endsOn": item["end"],
             }
             compared += 1
-    assert compared >= 10
+    stated = sum(
+        1
+        for child in moscow
+        for progress in child["progress"]
+        if (oracle[child["fullName"]].get(progress["subject"]["name"]) or {}).get("avg_five")
+    )
+    assert compared == stated
+    # МЭШ's periods are half-years (from 1 September, from 1 January): two weeks in, most
+    # subjects have marks; on 1 January (a pinned instant of the suite) none have yet
+    today = SYSTEM_CLOCK.today(ZoneInfo("Europe/Moscow"))
+    if not (today.month in (6, 7, 8) or (today.month in (1, 9) and today.day < 15)):
+        assert stated >= 10
 
 
 def test_computed_average_stays_the_weighted_mean_of_the_marks_returned(
     demo: DemoGateway,
 ) -> None:
     oracle = _emulator_summaries(demo)
-    body = demo.query(WEEK_WITH_MARKS, school_week(weeks_back=1), persona="parent")
+    week = school_week(weeks_back=1)
+    body = demo.query(WEEK_WITH_MARKS, week, persona="parent")
     differs = 0
+    officials = 0
     for child in _by_region(body, "77"):
         marks: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for day in child["diary"]["days"]:
@@ -141,15 +156,21 @@ def test_computed_average_stays_the_weighted_mean_of_the_marks_returned(
             # the official figure is the period's, whatever range was asked about
             official = progress["officialAverage"]
             item = oracle[child["fullName"]].get(name)
-            assert item is not None, name
+            if item is None or not (item["start"] <= week["to"] and week["from"] <= item["end"]):
+                # the provider's period has no marks of the subject yet, or lies elsewhere
+                assert official is None, name
+                continue
             if item["avg_five"] is None:  # зачёт only: the system states no average
                 assert official is None and expected is None
                 continue
             assert official is not None, name
+            officials += 1
             assert official["value"] == float(item["avg_five"])
             assert (official["startsOn"], official["endsOn"]) == (item["start"], item["end"])
             differs += official["value"] != progress["averageFivePoint"]
-    assert differs, "a week's computed average never equals the half-year's official one"
+    # a week's computed average is not the half-year's official one (unless the half-year
+    # has only just begun and the week lies before it: then there is no official figure)
+    assert differs or officials == 0
 
 
 def test_regions_without_official_figures_answer_null(demo: DemoGateway) -> None:
