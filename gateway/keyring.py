@@ -13,18 +13,15 @@ the pseudonyms in the access log)::
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import secrets
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .secrets_file import create_secret_file
+from .secrets_file import read_or_create_secret
 
 __all__ = ["PURPOSES", "Keyring"]
 
@@ -53,19 +50,7 @@ class Keyring:
     @classmethod
     def load_or_create(cls, path: Path) -> Keyring:
         """The secret in ``path`` (base64url), created with mode 0600 if missing."""
-        if not path.exists():
-            content = base64.urlsafe_b64encode(secrets.token_bytes(SECRET_BYTES)).rstrip(b"=")
-            create_secret_file(path, content + b"\n")
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            logger.warning("the gateway secret %s is readable by others (mode %o)", path, mode)
-        text = path.read_text(encoding="ascii").strip()
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        except (binascii.Error, ValueError) as error:
-            raise ValueError(f"{path}: expected a base64url secret") from error
-        if len(raw) < SECRET_BYTES:
-            raise ValueError(f"{path}: expected at least {SECRET_BYTES} bytes of secret")
+        raw = read_or_create_secret(path, min_bytes=SECRET_BYTES, what="gateway secret")
         return cls(raw)
 
     def derive(self, purpose: str, length: int = 32) -> bytes:

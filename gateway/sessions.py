@@ -57,7 +57,6 @@ import json
 import logging
 import os
 import secrets
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,7 +75,7 @@ from adapters.models import ProviderSession
 from schema import ErrorCode, coded_error
 
 from .limiter import open_storage
-from .secrets_file import create_secret_file
+from .secrets_file import read_or_create_secret
 from .settings import DEFAULT_KEY_PREFIX
 
 __all__ = [
@@ -128,22 +127,8 @@ def load_or_create_key(path: str | os.PathLike[str]) -> OctKey:
     a complete temporary file), so instances starting together end up with the same key.
     """
     path = Path(path)
-    if not path.exists():
-        _create_key_file(path)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        logger.warning("session signing key %s is accessible by others (%o)", path, mode)
-    text = path.read_text(encoding="ascii").strip()
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as error:
-        raise ValueError(f"{path} does not hold a base64url session key") from error
+    raw = read_or_create_secret(path, min_bytes=_KEY_BYTES, what="session signing key")
     return _import_key(raw, origin=str(path))
-
-
-def _create_key_file(path: Path) -> None:
-    content = base64.urlsafe_b64encode(secrets.token_bytes(_KEY_BYTES)).rstrip(b"=") + b"\n"
-    create_secret_file(path, content)
 
 
 def _import_key(raw: bytes, *, origin: str) -> OctKey:

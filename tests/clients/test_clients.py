@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 
 from tests.clock import school_week
 from tests.gateway.conftest import make_demo
+from tests.node import install_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "client-tests"
@@ -40,31 +40,8 @@ CHECKS = [
 ]
 
 
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("REQUIRE_NODE") == "1":
-        pytest.fail(f"REQUIRE_NODE=1 but {reason}")
-    pytest.skip(reason)
-
-
 def _install() -> None:
-    if shutil.which("node") is None:
-        _skip_or_fail("node not found: the client tests need Node.js >= 18")
-    try:
-        run = subprocess.run(
-            [str(SCRIPT), "--install-only"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=ROOT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        _skip_or_fail("installing the client packages (npm ci in tests/clients) timed out")
-        return
-    if run.returncode != 0:
-        _skip_or_fail(
-            run.stderr.strip() or f"the client packages could not be installed ({run.returncode})"
-        )
+    install_or_skip(SCRIPT, "the client tests")
 
 
 @pytest.fixture(scope="module")
