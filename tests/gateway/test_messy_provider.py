@@ -86,6 +86,7 @@ def _same_homework(expected: Counter[tuple[str, str]], answered: Counter[tuple[s
     return texts_expected == texts_answered
 
 
+@pytest.mark.slow
 def test_fifty_messy_weeks_with_dying_tokens_lose_nothing_and_leak_nothing(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

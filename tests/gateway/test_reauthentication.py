@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from adapters.moscow.emulator import create_emulator
 from adapters.moscow.emulator.app import Emulator
@@ -119,6 +120,7 @@ async def _concurrently(demo: DemoGateway, token: str, ranges: list[dict[str, st
         return await asyncio.gather(*(one(v) for v in ranges))
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_weeks_with_provider_tokens_dying_every_three_calls(
     tmp_path: Path,
 ) -> None:

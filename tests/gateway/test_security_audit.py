@@ -140,6 +140,7 @@ def _attack(demo: DemoGateway, requests: int = REQUESTS, *, same_ids: bool = Fal
     return natives
 
 
+@pytest.mark.slow
 def test_forged_ids_grow_the_in_memory_history_only_to_its_bound(tmp_path: Path) -> None:
     with make_demo(tmp_path / "key.json") as demo:
         audit = _audit(demo)
@@ -166,6 +167,7 @@ def test_forged_ids_grow_the_in_memory_history_only_to_its_bound(tmp_path: Path)
 
 
 @pytest.mark.redis
+@pytest.mark.slow
 def test_forged_ids_grow_the_shared_history_only_to_its_bound(
     tmp_path: Path, redis_prefix: str
 ) -> None:
