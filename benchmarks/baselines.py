@@ -33,7 +33,7 @@ def plain_starlette_app(body: bytes) -> Starlette:
 
 @strawberry.type
 class Scale:
-    name: str
+    kind: str
 
 
 @strawberry.type
@@ -118,7 +118,7 @@ def _children(data: dict[str, Any]) -> list[Child]:
                         marks=[
                             Mark(
                                 value=m["value"],
-                                scale=Scale(name=m["scale"]["name"]),
+                                scale=Scale(kind=m["scale"]["kind"]),
                                 five_point=m["fivePoint"],
                                 weight=m["weight"],
                                 comment=m["comment"],
