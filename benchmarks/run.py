@@ -308,7 +308,7 @@ def _wait(url: str) -> None:
 async def _direct(
     emulator: str, token: str, samples: int, credentials: Any, client_cls: Any, config_cls: Any
 ) -> list[float]:
-    """The diary's provider calls alone: events, homework and absence, concurrently."""
+    """The diary's provider calls alone: events, homework, attendance and marks, concurrently."""
     nodelay = httpx.AsyncHTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
     async with httpx.AsyncClient(timeout=30, transport=nodelay) as http:
         client = client_cls(http, config_cls(base_url=emulator), provider="moscow")
@@ -326,8 +326,9 @@ async def _direct(
             started = time.perf_counter()
             await asyncio.gather(
                 client.events(creds, guid, start, end),
-                client.homeworks_short(creds, student_id, start, end + timedelta(days=14)),
-                client.absence(creds, student_id, start, end),
+                client.homeworks_short(creds, student_id, start, end + timedelta(days=35)),
+                client.attendance(creds, student_id, start, end),
+                client.marks(creds, student_id, start, end),
             )
             timings.append((time.perf_counter() - started) * 1000)
         return timings

@@ -1,0 +1,31 @@
+"""The benchmark's baselines answer the benchmark's query exactly as the gateway does.
+
+``scripts/bench`` compares the gateway with an unmodified Strawberry schema of the same
+shape; when the gateway's schema changes (a renamed field), the baseline must follow, or the
+bench stops measuring like for like. This keeps them in step without running the load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from benchmarks.baselines import plain_starlette_app, plain_strawberry_app
+from benchmarks.run import QUERY, _week
+from tests.gateway.conftest import make_demo
+
+
+def test_the_baselines_answer_the_bench_query_like_the_gateway(tmp_path: Path) -> None:
+    variables = _week()
+    with make_demo(tmp_path / "key.json") as demo:
+        answer = demo.query(QUERY, variables, persona="parent")
+    assert "errors" not in answer, answer.get("errors")
+    data = answer["data"]
+    assert sum(len(c["diary"]["days"]) for c in data["me"]["children"]) == 4 * 7
+    with TestClient(plain_strawberry_app(data)) as client:
+        plain = client.post("/graphql", json={"query": QUERY, "variables": variables}).json()
+    assert plain == {"data": data}
+    body = b'{"data": {}}'
+    with TestClient(plain_starlette_app(body)) as client:
+        assert client.post("/graphql", content=b"{}").content == body
