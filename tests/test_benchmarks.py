@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.testclient import TestClient
+import httpx
 
 from benchmarks.baselines import plain_starlette_app, plain_strawberry_app
 from benchmarks.run import QUERY, _week
 from tests.gateway.conftest import make_demo
+from tests.servers import serve_app
 
 
 def test_the_baselines_answer_the_bench_query_like_the_gateway(tmp_path: Path) -> None:
@@ -23,9 +24,10 @@ def test_the_baselines_answer_the_bench_query_like_the_gateway(tmp_path: Path) -
     assert "errors" not in answer, answer.get("errors")
     data = answer["data"]
     assert sum(len(c["diary"]["days"]) for c in data["me"]["children"]) == 4 * 7
-    with TestClient(plain_strawberry_app(data)) as client:
-        plain = client.post("/graphql", json={"query": QUERY, "variables": variables}).json()
+    with serve_app(plain_strawberry_app(data)) as url:
+        query = {"query": QUERY, "variables": variables}
+        plain = httpx.post(f"{url}/graphql", json=query, timeout=30).json()
     assert plain == {"data": data}
     body = b'{"data": {}}'
-    with TestClient(plain_starlette_app(body)) as client:
-        assert client.post("/graphql", content=b"{}").content == body
+    with serve_app(plain_starlette_app(body)) as url:
+        assert httpx.post(f"{url}/graphql", content=b"{}", timeout=30).content == body
