@@ -239,6 +239,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.operation_budget = operation_budget
         self.query_limits = query_limits or QueryLimits()
         self._shapes: OrderedDict[tuple[str, str | None], _Shape | None] = OrderedDict()
+        self._limits_checked: dict[tuple[str, str | None, str], bool] = {}
+        """(document, operation, variables) → within the argument caps (bounded memo: a
+        repeated query on the response-cache path is checked once)."""
 
     async def aclose(self) -> None:
         """Release the connections of the persisted-query store and the rate limiter."""
@@ -438,11 +441,26 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         execution, which refuses it before anything (not even a scope version) reaches a
         provider.
         """
+        memo_key = (
+            query,
+            operation_name,
+            json.dumps(variables, sort_keys=True, ensure_ascii=False) if variables else "",
+        )
+        known = self._limits_checked.get(memo_key)
+        if known is not None:
+            return known
         shape = self._shape(query, operation_name)
         if shape is None or not shape.valid:
-            return False
-        error = argument_error(shape.document, operation_name, variables or {}, self.query_limits)
-        return error is None
+            passes = False
+        else:
+            error = argument_error(
+                shape.document, operation_name, variables or {}, self.query_limits
+            )
+            passes = error is None
+        if len(self._limits_checked) >= 2_000:
+            self._limits_checked.pop(next(iter(self._limits_checked)))
+        self._limits_checked[memo_key] = passes
+        return passes
 
     async def _execute(
         self,
