@@ -138,14 +138,16 @@ async def test_token_is_renewed_once_on_a_mid_session_401() -> None:
         assert per_day(lessons) == [7, 6, 7, 6, 6, 0, 0]
         (test,) = lesson(lessons, 0, 1).marks
         assert test.weight == 2.0
-        # 3 calls per token: reasons, profile and one of events/homework/attendance;
-        # the other two got 401 and shared one renewal
-        assert harness.stats()["/v3/auth/sudir/auth"] == 2
+        # 3 calls per token; the week takes six (reasons, profile, events, homework,
+        # attendance, marks): at least two tokens, and the calls that met a 401 together
+        # shared their renewal (which of them did depends on scheduling, the bound does not)
+        renewed = harness.stats()["/v3/auth/sudir/auth"]
+        assert 2 <= renewed <= 3
         (marks,) = await adapter.get_marks(caller, [student], WEEK)
         assert isinstance(marks, list) and len(marks) == 6
         (changes,) = await adapter.get_changes(caller, [student], datetime(2025, 10, 1, tzinfo=MSK))
         assert isinstance(changes, list) and changes
-        assert harness.stats()["/v3/auth/sudir/auth"] == 3
+        assert renewed <= harness.stats()["/v3/auth/sudir/auth"] <= renewed + 1
     finally:
         await harness.stop()
 
