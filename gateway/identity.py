@@ -58,6 +58,8 @@ from joserfc.errors import (
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 from joserfc.jws import JWSRegistry
 
+from adapters import SYSTEM_CLOCK
+
 from .secrets_file import create_secret_file
 
 __all__ = [
@@ -497,7 +499,7 @@ class DevIssuer:
         clashing = _RESERVED_CLAIMS & extra.keys()
         if clashing:
             raise ValueError(f"extra_claims may not set {sorted(clashing)}")
-        issued_at = int(time.time()) if now is None else now
+        issued_at = int(SYSTEM_CLOCK.timestamp()) if now is None else now
         claims: dict[str, Any] = {
             **extra,
             "iss": self._issuer,

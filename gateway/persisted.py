@@ -52,7 +52,6 @@ import hashlib
 import json
 import logging
 import re
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +61,7 @@ import redis.asyncio as redis
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from adapters import SettingsError
+from adapters import SYSTEM_CLOCK, SettingsError
 from schema import ErrorCode
 
 from .limiter import open_storage
@@ -217,7 +216,12 @@ class RedisQueryStore:
         """Store ``query`` for :attr:`ttl_seconds`, dropping the oldest over the bound."""
         await self._set(
             keys=[self.prefix + sha256, self.prefix + "index"],
-            args=[query.encode("utf-8"), self.ttl_seconds, time.time(), self.max_entries],
+            args=[
+                query.encode("utf-8"),
+                self.ttl_seconds,
+                SYSTEM_CLOCK.timestamp(),
+                self.max_entries,
+            ],
         )
 
     async def aclose(self) -> None:

@@ -52,7 +52,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
 
-from adapters import Caller, SettingsError
+from adapters import SYSTEM_CLOCK, Caller, SettingsError
 from schema import ErrorCode
 
 from .identity import AuthenticationFailed, TokenVerifier
@@ -218,7 +218,7 @@ class RateLimits:
             except Exception as exc:  # noqa: BLE001 - a storage outage must not stop the API
                 logger.warning("rate-limit storage failed (%s); not limiting", type(exc).__name__)
                 return None
-            wait = max(1, math.ceil(float(stats.reset_time) - time.time()))
+            wait = max(1, math.ceil(float(stats.reset_time) - SYSTEM_CLOCK.timestamp()))
             return RateLimited(scope=scope, kind=kind, retry_after=wait, limit=str(item))
         return None
 

@@ -298,7 +298,7 @@ class ResponseCache:
             kept = near.get(key)
             if kept is not None:
                 stored, epoch = kept
-                if epoch == self.runner.local_epoch and time.time() < stored.expires_at:
+                if epoch == self.runner.local_epoch and self.clock.timestamp() < stored.expires_at:
                     return stored  # type: ignore[no-any-return]
                 del near[key]
         found = await self._cache_lookup(key)
@@ -312,7 +312,7 @@ class ResponseCache:
         except Exception as exc:  # noqa: BLE001 - a cache failure is a miss
             logger.warning("response cache get failed (%s)", type(exc).__name__)
             return None
-        if not isinstance(stored, StoredResponse) or time.time() >= stored.expires_at:
+        if not isinstance(stored, StoredResponse) or self.clock.timestamp() >= stored.expires_at:
             return None
         if stored.students:
             now = await self.runner.generations(list(stored.students))
@@ -336,7 +336,7 @@ class ResponseCache:
             students=students,
             generations=tuple(generations),
             audit=tuple(context.written_audit),
-            expires_at=time.time() + max(1, int(self.ttl)),
+            expires_at=self.clock.timestamp() + max(1, int(self.ttl)),
         )
         try:
             await self.cache.set(key, stored, ttl=max(1, int(self.ttl)))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 from graphql import (
@@ -33,6 +33,8 @@ from graphql import (
     find_breaking_changes,
     find_dangerous_changes,
 )
+
+from adapters import SYSTEM_CLOCK
 
 __all__ = [
     "CHANGELOG",
@@ -245,7 +247,7 @@ def cut_release(
         return result
     if f"\n## {version} " in text or f"\n## {version}\n" in text:
         raise ChangelogError(f"CHANGELOG.md already has a '## {version}' section")
-    day = (today or date.today()).isoformat()
+    day = (today or SYSTEM_CLOCK.today(UTC)).isoformat()
     lines = text.splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if line.strip() == UNRELEASED)
     lines[at : at + 1] = [f"{UNRELEASED}\n", "\n", f"## {version} — {day}\n"]

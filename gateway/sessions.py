@@ -71,6 +71,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from limits import RateLimitItem, parse
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
+from adapters import SYSTEM_CLOCK
 from adapters.models import ProviderSession
 from schema import ErrorCode, coded_error
 
@@ -579,7 +580,7 @@ class LoginThrottle:
     async def _retry_after(limiter: RateLimiter, item: RateLimitItem, key: str) -> float:
         """The wait of a refused attempt (never ``None``: a give-back may race the refusal)."""
         stats = await limiter.get_window_stats(item, key)
-        return max(float(stats.reset_time) - time.time(), 1.0)
+        return max(float(stats.reset_time) - SYSTEM_CLOCK.timestamp(), 1.0)
 
 
 class SessionService:

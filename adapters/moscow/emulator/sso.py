@@ -16,6 +16,8 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 
+from adapters.clock import SYSTEM_CLOCK
+
 __all__ = ["SsoVerifier"]
 
 _ALGORITHMS = ("ES256", "RS256")
@@ -45,7 +47,7 @@ class SsoVerifier:
                 keys = await self._key_set(refresh=True)
                 verified = jwt.decode(token, keys, algorithms=_ALGORITHMS)
             registry = jwt.JWTClaimsRegistry(
-                now=int(time.time()),
+                now=int(SYSTEM_CLOCK.timestamp()),
                 leeway=_LEEWAY_SECONDS,
                 exp={"essential": True},
                 sub={"essential": True},
