@@ -35,3 +35,19 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         yield h
     finally:
         await h.stop()
+
+
+@pytest.fixture
+async def messy() -> AsyncIterator[tuple[Any, Any]]:
+    """The Moscow adapter over real HTTP to its emulator in messy mode, on the contract day."""
+    from adapters.moscow import MoscowAdapter
+    from tests.adapters.harnesses.moscow import Harness
+
+    harness = Harness()
+    adapter = await harness.start(CONTRACT_CLOCK)
+    assert isinstance(adapter, MoscowAdapter)
+    harness.admin.post("/__admin/faults", json={"messy": True}).raise_for_status()
+    try:
+        yield harness, adapter
+    finally:
+        await harness.stop()

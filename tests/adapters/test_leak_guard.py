@@ -9,7 +9,6 @@ dropped, counted on the adapter and logged at WARNING without names, marks, ids 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -53,18 +52,6 @@ def _log_is_clean(caplog: pytest.LogCaptureFixture, *secrets: str) -> None:
 
 
 # -- the Moscow messy feed ---------------------------------------------------------------
-
-
-@pytest.fixture
-async def messy() -> AsyncIterator[tuple[Harness, MoscowAdapter]]:
-    harness = Harness()
-    adapter = await harness.start(pinned(TODAY))
-    assert isinstance(adapter, MoscowAdapter)
-    harness.admin.post("/__admin/faults", json={"messy": True}).raise_for_status()
-    try:
-        yield harness, adapter
-    finally:
-        await harness.stop()
 
 
 async def test_moscow_feed_of_sibling_and_stranger(

@@ -7,7 +7,6 @@ must appear in the adapter's answer, each once, and no record of another student
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import pytest
@@ -21,18 +20,6 @@ from tests.clock import pinned
 
 TODAY = date(2025, 10, 18)
 RANGE = DateRange(date(2025, 9, 22), TODAY)
-
-
-@pytest.fixture
-async def messy() -> AsyncIterator[tuple[Harness, MoscowAdapter]]:
-    harness = Harness()
-    adapter = await harness.start(pinned(TODAY))
-    assert isinstance(adapter, MoscowAdapter)
-    harness.admin.post("/__admin/faults", json={"messy": True}).raise_for_status()
-    try:
-        yield harness, adapter
-    finally:
-        await harness.stop()
 
 
 def twins(world: World) -> list[SeedStudent]:
