@@ -18,7 +18,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from strawberry.extensions import DisableIntrospection
 
 from adapters import SYSTEM_CLOCK, AdapterRegistry, Clock
 from schema import Limits, QueryLimits, build_schema
@@ -30,8 +29,9 @@ from .identity import DevIssuer, IssuerConfig, TokenVerifier
 from .keyring import Keyring
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from .persisted import PersistedOperations
+from .pipeline import Executor, IdentityResolver, OperationLimits, Pipeline
 from .proxies import ClientAddressMiddleware
-from .ratelimit import PersonResolver, RateLimitMiddleware, RateLimits
+from .ratelimit import RateLimits
 from .responses import RegionDays, ResponseCache, ScopeVersions, response_codec
 from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import IssuerSettings, Settings, SettingsError
@@ -242,11 +242,13 @@ def create_app(
         max_age_days=settings.audit.max_age_days,
     )
     sessions = build_sessions(settings)
-    extensions: list[Any] = [StaleReport]
-    if not settings.server.introspection:
-        extensions.append(DisableIntrospection)
     query_limits = QueryLimits(max_range_days=settings.server.max_range_days, regions=len(adapters))
-    schema = build_schema(extensions=extensions, limits=query_limits)
+    schema = build_schema(
+        extensions=[StaleReport],
+        limits=query_limits,
+        introspection=settings.server.introspection,
+        check_arguments=False,  # the pipeline checks them, once
+    )
     rate_limits = RateLimits.from_settings(settings)
     closers: list[Callable[[], Awaitable[Any]]] = []
     closers.append(audit.aclose)
@@ -284,25 +286,31 @@ def create_app(
             clock=clock,
             namespace=f"{settings.cache.key_prefix}resp",
         )
-    graphql = GatewayGraphQL(
-        schema,
-        registry=adapters,
-        verifier=verifier,
-        audit=audit,
-        sessions=sessions,
-        limits=Limits(max_range_days=settings.server.max_range_days),
-        history_days={
-            code: r.history_days for code, r in settings.regions.items() if r.history_days
-        },
-        graphiql=settings.server.graphiql,
-        on_mutation=runner.invalidate if runner is not None else None,
-        clock=clock,
-        introspection=settings.server.introspection,
+    pipeline = Pipeline(
+        identify=IdentityResolver(verifier, sessions),
+        documents=schema.documents,
+        limits=OperationLimits(query_limits, rate_limits),
+        executor=Executor(
+            schema,
+            registry=adapters,
+            audit=audit,
+            sessions=sessions,
+            limits=Limits(max_range_days=settings.server.max_range_days),
+            history_days={
+                code: r.history_days for code, r in settings.regions.items() if r.history_days
+            },
+            clock=clock,
+            on_mutation=runner.invalidate if runner is not None else None,
+        ),
         persisted=PersistedOperations.from_settings(settings),
         rate_limits=rate_limits,
         responses=response_cache,
+        hide_suggestions=not settings.server.introspection,
+    )
+    graphql = GatewayGraphQL(
+        pipeline,
+        graphiql=settings.server.graphiql,
         operation_budget=settings.server.operation_budget_seconds,
-        query_limits=query_limits,
     )
 
     all_routes: list[BaseRoute] = [
@@ -340,8 +348,8 @@ def create_app(
                 await close()
             await client.aclose()  # the app owns the client it was given
 
-    # Outermost first: client address (behind trusted proxies), request id, CORS,
-    # request-count limits, body-size limit.
+    # Outermost first: client address (behind trusted proxies), request id, CORS, body-size
+    # limit. Request-count limits are a step of the GraphQL pipeline.
     middleware = [
         Middleware(ClientAddressMiddleware, trusted_proxies=settings.server.trusted_proxies),
         # the request id on unexpected errors and on the adapters' own warnings (leak guard)
@@ -357,14 +365,6 @@ def create_app(
                 expose_headers=["Retry-After", "X-Request-ID"],
             )
         )
-    if rate_limits is not None:
-        middleware.append(
-            Middleware(
-                RateLimitMiddleware,
-                limits=rate_limits,
-                identify=PersonResolver(verifier, sessions),
-            )
-        )
     middleware.append(
         Middleware(BodySizeLimitMiddleware, max_body_bytes=settings.server.max_body_bytes)
     )
@@ -376,5 +376,6 @@ def create_app(
     app.state.http = client
     app.state.runner = runner
     app.state.response_cache = response_cache
+    app.state.pipeline = pipeline
     app.state.redis_ping = redis_ping
     return app

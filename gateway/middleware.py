@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextvars
 import itertools
-import json
 import logging
 import uuid
 from typing import Final
@@ -27,26 +26,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schema import ErrorCode
 
 __all__ = [
-    "GRAPHQL_RESPONSE_JSON",
-    "JSON",
     "REQUEST_ID_HEADER",
     "BodySizeLimitMiddleware",
     "BodyTooLarge",
     "RequestIdLogFilter",
     "RequestIdMiddleware",
     "current_request_id",
-    "error_body",
     "install_request_id_logging",
-    "negotiate",
     "new_request_id",
 ]
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 """The response header carrying the request id."""
-GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
-"""The GraphQL over HTTP response media type (its status codes follow the outcome)."""
-JSON: Final = "application/json"
-"""The legacy response media type (200 for every well-formed request)."""
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "diary_gateway_request_id", default=None
@@ -68,49 +59,6 @@ def new_request_id() -> str:
     (16 hex digits; cheaper than drawing random bytes for every request.)
     """
     return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFF:08x}"
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The response media type for an ``Accept`` header, or ``None`` (answer ``406``).
-
-    The highest ``q`` wins; at equal ``q``, ``application/graphql-response+json`` before
-    ``application/json`` before a wildcard (which means ``application/json``). No header, or
-    an empty one, means ``application/json``.
-    """
-    if accept is None or not accept.strip():
-        return JSON
-    best: str | None = None
-    best_key: tuple[float, int] = (0.0, 0)
-    for part in accept.split(","):
-        media, _, raw_params = part.partition(";")
-        media = media.strip().lower()
-        quality = 1.0
-        for param in raw_params.split(";"):
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value.strip())
-                except ValueError:
-                    quality = 0.0
-        if quality <= 0:
-            continue
-        if media == GRAPHQL_RESPONSE_JSON:
-            candidate, rank = GRAPHQL_RESPONSE_JSON, 3
-        elif media == JSON:
-            candidate, rank = JSON, 2
-        elif media in ("application/*", "*/*"):
-            candidate, rank = JSON, 1
-        else:
-            continue
-        if (quality, rank) > best_key:
-            best, best_key = candidate, (quality, rank)
-    return best
-
-
-def error_body(message: str, code: ErrorCode, **extensions: object) -> bytes:
-    """A GraphQL response body with one request error (no ``data`` entry), as UTF-8 JSON."""
-    error = {"message": message, "extensions": {"code": code.value, **extensions}}
-    return json.dumps({"errors": [error]}, ensure_ascii=False).encode("utf-8")
 
 
 class RequestIdLogFilter(logging.Filter):
@@ -229,6 +177,8 @@ class BodySizeLimitMiddleware:
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
+        from .pipeline.encode import error_body  # the pipeline imports this module's users
+
         body = error_body(
             f"the request body is larger than {self.max_body_bytes} bytes",
             ErrorCode.BAD_USER_INPUT,

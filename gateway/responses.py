@@ -34,12 +34,13 @@ from datetime import UTC, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from starlette.responses import Response
+import orjson
 
 from adapters import SYSTEM_CLOCK, AdapterError, AdapterRegistry, Caller, Clock
 from schema import AuditEvent, GatewayContext
 
 from .audit import AuditLog
+from .pipeline.encode import Answer
 from .upstream import UpstreamRunner
 from .upstream.codec import Codec
 
@@ -205,7 +206,7 @@ class ResponseCache:
         self.clock = clock
         self.day = day or RegionDays(clock, [UTC])
         self.namespace = namespace
-        self._inflight: dict[str, asyncio.Future[tuple[Response, GatewayContext]]] = {}
+        self._inflight: dict[str, asyncio.Future[tuple[Answer, GatewayContext]]] = {}
         # With a cache that lives in this process only, validated entries are kept at hand
         # with the invalidation epoch they were checked at: a hit then needs no cache call.
         self._near: _Lru | None = _Lru(2_000) if runner.process_local else None
@@ -232,7 +233,7 @@ class ResponseCache:
         digest = hashlib.sha256(_document_digest(query))
         for part in (
             operation_name or "",
-            json.dumps(variables, sort_keys=True, ensure_ascii=False) if variables else "{}",
+            _variables_json(variables),
             media,
             self.day(),
             who.scope,
@@ -242,21 +243,21 @@ class ResponseCache:
             digest.update(part.encode("utf-8", "surrogatepass"))
         return f"{self.namespace}:{digest.hexdigest()}"
 
-    async def lookup(self, key: str) -> Response | None:
+    async def lookup(self, key: str) -> Answer | None:
         """The stored response for ``key`` (its audit events written again), or ``None``."""
         stored = await self._lookup(key)
         if stored is None:
             return None
         self.hits += 1
         await self._replay_audit(stored.audit)
-        return _response(stored.body, 200, stored.media_type, hit=True)
+        return Answer(200, stored.media_type, stored.body, _HIT)
 
     async def serve(
         self,
         key: str,
         context: GatewayContext,
-        execute: Callable[[], Awaitable[Response]],
-    ) -> Response:
+        execute: Callable[[], Awaitable[Answer]],
+    ) -> Answer:
         """``execute()``'s response after a missed :meth:`lookup`, shared with identical
         concurrent misses and stored when it had no errors."""
         stored = await self.lookup(key)  # a flight may have finished since the first look
@@ -265,32 +266,26 @@ class ResponseCache:
         self.misses += 1
         flight = self._inflight.get(key)
         if flight is not None:
-            response, leader = await asyncio.shield(flight)
+            answer, leader = await asyncio.shield(flight)
             await self._replay_audit(tuple(leader.written_audit))
-            return _response(
-                bytes(response.body),
-                response.status_code,
-                response.headers.get("content-type", ""),
-                hit=False,
-            )
-        future: asyncio.Future[tuple[Response, GatewayContext]] = (
+            return Answer(answer.status, answer.media, answer.body, {**answer.headers, **_MISS})
+        future: asyncio.Future[tuple[Answer, GatewayContext]] = (
             asyncio.get_running_loop().create_future()
         )
         self._inflight[key] = future
         self.executions += 1
         try:
-            response = await execute()
+            answer = await execute()
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # followers see it; nobody else needs to retrieve it
             raise
         else:
-            future.set_result((response, context))
+            future.set_result((answer, context))
         finally:
             self._inflight.pop(key, None)
-        await self._store(key, response, context)
-        response.headers["x-cache"] = "miss"
-        return response
+        await self._store(key, answer, context)
+        return Answer(answer.status, answer.media, answer.body, {**answer.headers, **_MISS})
 
     async def _lookup(self, key: str) -> StoredResponse | None:
         near = self._near
@@ -320,9 +315,9 @@ class ResponseCache:
                 return None
         return stored
 
-    async def _store(self, key: str, response: Response, context: GatewayContext) -> None:
-        body = bytes(response.body)
-        if response.status_code != 200 or b'"errors"' in body or not context.cacheable:
+    async def _store(self, key: str, answer: Answer, context: GatewayContext) -> None:
+        body = answer.body
+        if answer.status != 200 or b'"errors"' in body or not context.cacheable:
             return
         if b'"stale"' in body and json.loads(body).get("extensions", {}).get("stale"):
             return  # served from stale provider data: ask again next time
@@ -332,7 +327,7 @@ class ResponseCache:
             return
         stored = StoredResponse(
             body=body,
-            media_type=response.headers.get("content-type", "application/json"),
+            media_type=answer.media,
             students=students,
             generations=tuple(generations),
             audit=tuple(context.written_audit),
@@ -355,9 +350,14 @@ def _document_digest(document: str) -> bytes:
     return hashlib.sha256(document.encode("utf-8", "surrogatepass")).digest()
 
 
-def _response(body: bytes, status: int, media_type: str, *, hit: bool) -> Response:
-    return Response(
-        body,
-        status_code=status,
-        headers={"content-type": media_type, "vary": "Accept", "x-cache": "hit" if hit else "miss"},
-    )
+def _variables_json(variables: dict[str, Any] | None) -> str:
+    if not variables:
+        return "{}"
+    try:
+        return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:  # a lone surrogate: the standard encoder keeps it
+        return json.dumps(variables, sort_keys=True, ensure_ascii=False)
+
+
+_HIT = {"x-cache": "hit"}
+_MISS = {"x-cache": "miss"}

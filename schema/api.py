@@ -8,7 +8,6 @@ from typing import Annotated, Any, NoReturn
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 
 from adapters import (
     AccessDeniedError,
@@ -24,11 +23,12 @@ from .audit import note_read, viewer_label
 from .context import AuditEvent, Info
 from .diary import Diary, Homework
 from .directory import Region, School
+from .documents import DocumentCache, documents_extension
 from .errors import ErrorCode, coded_error, from_adapter_error
 from .extensions import AuditTrail, masked_errors
 from .ids import GlobalId, NonCanonicalIdError, day_of, decode_id, encode_id
 from .journal import Journal, staff_relation
-from .limits import QueryLimits, limit_extensions
+from .limits import ArgumentCaps, QueryLimits
 from .nodes import resolve_node
 from .policy import FAMILY, Access, Relation, relations_to_student
 from .relay import Node
@@ -390,41 +390,52 @@ STAFF_ACCESS = Access(frozenset({Relation.SIGNED_IN}))
 
 
 class GatewaySchema(strawberry.Schema):
-    """Strawberry's schema, minus its logging of every error with a traceback.
+    """Strawberry's schema with the gateway's document cache, minus its logging of every
+    error with a traceback.
 
     Coded errors are expected outcomes (a forbidden field, a provider down) and must not
     flood the log; unexpected ones are logged once by the error-masking extension.
     """
+
+    documents: DocumentCache
+    """Parsed and validated documents, shared with the HTTP pipeline."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
 
 
 PARSE_CACHE_SIZE = 1_000
-"""Distinct documents whose parse (and validation) results are kept; least recent dropped."""
+"""Distinct documents whose parse and validation are kept; least recent dropped."""
 
 
 def build_schema(
-    *, extensions: Iterable[Any] = (), limits: QueryLimits | None = None
-) -> strawberry.Schema:
+    *,
+    extensions: Iterable[Any] = (),
+    limits: QueryLimits | None = None,
+    introspection: bool = True,
+    check_arguments: bool = True,
+) -> GatewaySchema:
     """The gateway's schema with its standard extensions plus ``extensions``.
 
     Query limits (:mod:`schema.limits`, defaults when ``limits`` is ``None``) refuse hostile
-    operations before any provider call. Parsing and validation are cached per document
-    (bounded LRU of :data:`PARSE_CACHE_SIZE`), so a client repeating its operations pays for
-    them once.
+    operations before any provider call. Parsing and validation happen once per document in
+    the schema's :class:`~schema.documents.DocumentCache` (bounded LRU of
+    :data:`PARSE_CACHE_SIZE`), which the gateway's pipeline shares. ``introspection=False``
+    refuses introspection queries; ``check_arguments=False`` leaves the argument caps to a
+    caller that checks them before executing (the gateway's pipeline does).
     """
-    return GatewaySchema(
+    chosen = limits or QueryLimits()
+    documents = DocumentCache(chosen, introspection=introspection, size=PARSE_CACHE_SIZE)
+    standard: list[Any] = [documents_extension(documents)]
+    if check_arguments:
+        standard.append(type("ArgumentCaps", (ArgumentCaps,), {"limits": chosen}))
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         scalar_overrides=SCALAR_OVERRIDES,
         types=[Student, Region, School],
-        extensions=[
-            lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
-            lambda: ValidationCache(maxsize=PARSE_CACHE_SIZE),
-            *limit_extensions(limits),
-            AuditTrail,
-            masked_errors,
-            *extensions,
-        ],
+        extensions=[*standard, AuditTrail, masked_errors, *extensions],
     )
+    documents.bind(schema)
+    schema.documents = documents
+    return schema

@@ -64,10 +64,12 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaEx
 from .errors import ErrorCode
 
 __all__ = [
+    "COST_CAP",
     "QueryLimits",
     "argument_error",
     "fan_out_error",
     "limit_extensions",
+    "operation_cost",
     "planned_calls",
     "validation_rules",
     "walker_visits",
@@ -177,17 +179,32 @@ def _selections(selection_set: SelectionSetNode | None) -> Iterator[Selection]:
             yield selection
 
 
-def _fan_out(document: DocumentNode, limits: QueryLimits) -> GraphQLError | None:
-    """The document's fields with every fragment spread in full, counted without expanding.
+COST_CAP = 1_000_000_000
+"""Expanded field counts stop here; fragment fan-out can otherwise grow exponentially."""
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldCounts:
+    definitions: list[tuple[ExecutableDefinition, int, list[str]]]
+    """Each operation and fragment with its own fields and the fragments it spreads."""
+    sizes: dict[str, int]
+    """Each fragment's fields with every spread in full (capped at :data:`COST_CAP`)."""
+    cycle: tuple[str, list[str]] | None
+    """The first fragment found spreading itself, and the path back to it."""
+
+    def expanded(self, count: int, spreads: list[str]) -> int:
+        return min(count + sum(self.sizes.get(s, 0) for s in spreads), COST_CAP)
+
+
+def _field_counts(document: DocumentNode) -> _FieldCounts:
+    """The fields of every definition with every fragment spread in full, without expanding.
 
     Each definition's own fields and spreads are counted once; a fragment's expanded size is
     then computed bottom-up (own fields + the sizes of what it spreads), each fragment once,
     iteratively (no recursion), so a chain of fragments each spreading the next twice costs
-    one look per fragment. Refuses a fragment cycle and any definition whose expanded size
-    exceeds ``limits.fields``. Linear in the document: this runs before graphql-core's own
-    validation rules, some of which are costly on such documents.
+    one look per fragment. A spread that closes a cycle counts nothing (the first cycle is
+    reported). The one walker behind the fan-out refusal and :func:`operation_cost`.
     """
-    cap = limits.fields
     own: dict[str, tuple[int, list[str]]] = {}
     definitions: list[tuple[ExecutableDefinition, int, list[str]]] = []
     for definition in document.definitions:
@@ -211,6 +228,7 @@ def _fan_out(document: DocumentNode, limits: QueryLimits) -> GraphQLError | None
         definitions.append((definition, count, spreads))
 
     sizes: dict[str, int] = {}
+    cycle: tuple[str, list[str]] | None = None
     for name in own:  # post-order over the fragment graph, with an explicit stack
         if name in sizes:
             continue
@@ -221,26 +239,54 @@ def _fan_out(document: DocumentNode, limits: QueryLimits) -> GraphQLError | None
             if done:
                 count, spreads = own[current]
                 total = count + sum(sizes.get(s, 0) for s in spreads)
-                sizes[current] = min(total, cap + 1)
+                sizes[current] = min(total, COST_CAP)
                 on_path.pop()
                 continue
             if current in sizes or current not in own:
                 continue
             if current in on_path:
-                cycle = on_path[on_path.index(current) :]
-                via = ", ".join(f"'{n}'" for n in cycle[1:])
-                node = next(d for d, _, _ in definitions if d.name and d.name.value == current)
-                return _error(
-                    f"Cannot spread fragment '{current}' within itself"
-                    + (f" via {via}." if via else "."),
-                    node,
-                    limit="fragments",
-                )
+                if cycle is None:
+                    cycle = (current, on_path[on_path.index(current) :])
+                continue
             on_path.append(current)
             stack_names.append((current, True))
             for spread in own[current][1]:
                 if spread not in sizes:
                     stack_names.append((spread, False))
+    return _FieldCounts(definitions, sizes, cycle)
+
+
+def operation_cost(document: DocumentNode, operation: OperationDefinitionNode) -> int:
+    """The number of fields ``operation`` selects, every fragment spread counted in full.
+
+    Fields under aliases count once per alias; a fragment spread twice counts twice; a
+    spread closing a cycle counts nothing. Capped at :data:`COST_CAP`.
+    """
+    counts = _field_counts(document)
+    for definition, count, spreads in counts.definitions:
+        if definition is operation:
+            return counts.expanded(count, spreads)
+    return 0
+
+
+def _fan_out(document: DocumentNode, limits: QueryLimits) -> GraphQLError | None:
+    """Refuses a fragment cycle and any definition whose fields, with every fragment spread
+    in full, exceed ``limits.fields`` (see :func:`_field_counts`); then documents whose
+    same-named fields validation would compare too often. Linear in the document: this runs
+    before graphql-core's own validation rules, some of which are costly on such documents.
+    """
+    cap = limits.fields
+    counts = _field_counts(document)
+    definitions, sizes = counts.definitions, counts.sizes
+    if counts.cycle is not None:
+        current, cycle = counts.cycle
+        via = ", ".join(f"'{n}'" for n in cycle[1:])
+        node = next(d for d, _, _ in definitions if d.name and d.name.value == current)
+        return _error(
+            f"Cannot spread fragment '{current}' within itself" + (f" via {via}." if via else "."),
+            node,
+            limit="fragments",
+        )
 
     for definition, count, spreads in definitions:
         total = count + sum(sizes.get(s, 0) for s in spreads)

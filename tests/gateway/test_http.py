@@ -26,7 +26,7 @@ from gateway import create_app
 from gateway.app import build_runner
 from gateway.demo import DEV_AUDIENCE, demo_settings, dev_issuer
 from gateway.identity import DevIssuer
-from gateway.middleware import BodySizeLimitMiddleware, negotiate
+from gateway.middleware import BodySizeLimitMiddleware
 from gateway.persisted import (
     MemoryQueryStore,
     PersistedOperations,
@@ -34,9 +34,11 @@ from gateway.persisted import (
     load_manifest,
 )
 from gateway.personas import find_persona
-from gateway.ratelimit import COST_CAP, RateLimits, operation_cost
+from gateway.pipeline import negotiate
+from gateway.ratelimit import RateLimits
 from gateway.settings import Settings
 from gateway.wiring import build_http_client, build_registry
+from schema.limits import COST_CAP, operation_cost
 from tests.redis import REDIS_URL, delete_keys, require_redis, run_keys, sub_prefix
 from tests.servers import free_port, serve_app
 

@@ -1,0 +1,172 @@
+"""The request pipeline: each step once, in one visible order, for any transport.
+
+``admit`` (before the operation is read): request count per address → identity (once) →
+request count per person. ``answer``: persisted query lookup → parse and validate (once per
+distinct document, :class:`schema.documents.DocumentCache`) → limits and cost → cost rate
+limits → response cache → execute → encode. The HTTP endpoint (:mod:`gateway.graphql`)
+negotiates the media type and reads the body around them; another transport (WebSocket,
+SSE) calls the same two methods.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from strawberry.types import ExecutionResult
+
+from ..persisted import ResolvedQuery
+from .body import GraphQLRequest
+from .encode import Answer, is_request_error, result_answer
+from .errors import Refusal
+
+if TYPE_CHECKING:
+    from schema.documents import DocumentCache
+
+    from ..persisted import PersistedOperations
+    from ..ratelimit import RateLimits
+    from ..responses import ResponseCache
+    from .execute import Executor
+    from .identity import Identity, IdentityResolver
+    from .limits import OperationLimits
+
+__all__ = ["Pipeline"]
+
+
+class Pipeline:
+    """The steps of one GraphQL request (see the module doc).
+
+    Args:
+        identify: the identity step.
+        documents: the parse-and-validate cache the schema shares.
+        limits: the limits-and-cost step.
+        executor: the execute step.
+        persisted: automatic persisted queries and the allow-list (``None``: neither).
+        rate_limits: request and cost limits (``None``: none).
+        responses: the whole-response cache (``None``: off).
+        hide_suggestions: strip "Did you mean …?" from error messages.
+    """
+
+    def __init__(
+        self,
+        *,
+        identify: IdentityResolver,
+        documents: DocumentCache,
+        limits: OperationLimits,
+        executor: Executor,
+        persisted: PersistedOperations | None = None,
+        rate_limits: RateLimits | None = None,
+        responses: ResponseCache | None = None,
+        hide_suggestions: bool = True,
+    ) -> None:
+        self.identify = identify
+        self.documents = documents
+        self.limits = limits
+        self.executor = executor
+        self.persisted = persisted
+        self.rate_limits = rate_limits
+        self.responses = responses
+        self.hide_suggestions = hide_suggestions
+
+    async def admit(self, authorization: str | None, *, address: str | None) -> Identity:
+        """Count the request per address, resolve who is asking, count it per person.
+
+        Raises:
+            Refusal: ``429`` past a request limit.
+        """
+        limits = self.rate_limits
+        if limits is not None:
+            refused = await limits.hit_request(person=None, address=address)
+            if refused is not None:
+                raise Refusal.rate_limited(refused.retry_after)
+        identity = await self.identify.resolve(authorization)
+        if limits is not None:
+            person = identity.person
+            if person is not None:
+                refused = await limits.hit_request(person=person, address=None)
+                if refused is not None:
+                    raise Refusal.rate_limited(refused.retry_after)
+        return identity
+
+    async def answer(
+        self,
+        request: GraphQLRequest,
+        identity: Identity,
+        *,
+        media: str,
+        method: str,
+        address: str | None,
+        request_id: str | None,
+    ) -> Answer:
+        """Run one operation from its parameters to the encoded answer.
+
+        Raises:
+            Refusal: the request is refused (persisted-query errors come as
+                :class:`gateway.persisted.PersistedQueryError`).
+        """
+        resolved = ResolvedQuery(request.query)
+        if self.persisted is not None:
+            resolved = await self.persisted.resolve(request.query, request.extensions)
+        query = resolved.query
+        if query is None or not query.strip():
+            raise Refusal(400, "no GraphQL query in the request (`query` is missing or empty)")
+        if query is not request.query:
+            request = GraphQLRequest(
+                query, request.operation_name, request.variables, request.extensions
+            )
+        if self.persisted is not None and resolved.register is not None:
+            resolved = await self.persisted.admit(
+                resolved, address=address, anonymous=identity.caller is None
+            )
+
+        compiled = self.documents.get(query)
+        person = identity.person
+        check = self.limits.check(compiled, request, method=method, person=person)
+        if self.rate_limits is not None and check.cost:
+            limited = await self.rate_limits.hit_cost(check.cost, person=person, address=address)
+            if limited is not None:
+                raise Refusal.rate_limited(limited.retry_after)
+        if check.argument_error is not None:
+            result = ExecutionResult(data=None, errors=[check.argument_error])
+            return result_answer(
+                result, media, request_id=request_id or "-", hide_suggestions=self.hide_suggestions
+            )
+
+        key = None
+        responses = self.responses
+        if (
+            responses is not None
+            and check.is_query
+            and compiled.valid
+            and identity.auth_error is None
+        ):
+            key = await responses.key(
+                query=query,
+                operation_name=request.operation_name,
+                variables=request.variables,
+                media=media,
+                caller=identity.caller,
+                session_region=identity.session_region,
+            )
+            if key is not None:
+                hit = await responses.lookup(key)
+                if hit is not None:  # stored bytes: no context, no execution
+                    return hit
+
+        context = self.executor.context(identity, address=address, request_id=request_id)
+
+        async def execute() -> Answer:
+            result = await self.executor.execute(request, context, queries_only=method == "GET")
+            answer = result_answer(
+                result,
+                media,
+                request_id=context.request_id,
+                hide_suggestions=self.hide_suggestions,
+            )
+            if self.persisted is not None and resolved.register is not None:
+                if not is_request_error(result):
+                    await self.persisted.register(resolved.register, query)
+            return answer
+
+        if responses is not None and key is not None:
+            return await responses.serve(key, context, execute)
+        return await execute()
