@@ -14,7 +14,7 @@ from adapters import School as SchoolModel
 
 from .context import Info
 from .ids import encode_id
-from .relay import Node
+from .relay import Node, PageInfo, connection
 
 if TYPE_CHECKING:
     from .roster import ClassUnitConnection, GroupConnection, StudentConnection, Term
@@ -22,7 +22,16 @@ if TYPE_CHECKING:
 FIRST = Annotated[int, strawberry.argument(description="Page size (at most the page cap).")]
 AFTER = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
 
-__all__ = ["Bell", "BellSchedule", "LoginMethodKind", "Region", "RegionCapability", "School"]
+__all__ = [
+    "Bell",
+    "BellSchedule",
+    "LoginMethodKind",
+    "Region",
+    "RegionCapability",
+    "School",
+    "SchoolConnection",
+    "SchoolEdge",
+]
 
 
 @strawberry.enum(description="How people sign in to a region's own diary system.")
@@ -211,9 +220,38 @@ class Region(Node):
         )
 
     @strawberry.field(
-        description="The region's schools; null (with an error at its path) when the "
+        description="The region's schools, by name; null (with an error at its path) when the "
         "region's system cannot answer, so other regions still list theirs."
     )
-    async def schools(self, info: Info) -> list[School] | None:
+    async def schools(
+        self, info: Info, first: FIRST = 50, after: AFTER = None
+    ) -> SchoolConnection | None:
         models = await info.context.loaders.schools.load(self.code)
-        return [School.from_model(m, self.code) for m in models]
+        schools = [
+            School.from_model(m, self.code) for m in sorted(models, key=lambda m: (m.name, m.id))
+        ]
+        return SchoolConnection(
+            **connection(
+                SchoolEdge,
+                schools,
+                first=first,
+                after=after,
+                max_page=info.context.limits.max_page,
+            )
+        )
+
+
+@strawberry.type(description="A school of a connection and its cursor.")
+class SchoolEdge:
+    cursor: str = strawberry.field(description="Cursor of this item.")
+    node: School = strawberry.field(description="The school.")
+
+
+@strawberry.type(description="A page of a region's schools.")
+class SchoolConnection:
+    edges: list[SchoolEdge] = strawberry.field(description="The schools of this page.")
+    nodes: list[School] = strawberry.field(
+        description="The schools of this page (the edges' nodes)."
+    )
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+    total_count: int = strawberry.field(description="How many schools the region has.")

@@ -13,6 +13,7 @@ with one provider read::
     Subject     subject                   Homework    student/homework/date (its diary day)
     Teacher     teacher                   Absence     student/date/lesson   (its lesson)
     Student     student                   Change      student/date/change   (its day)
+    Term        school/term
     Viewer      the viewer (region "-")   JournalLesson group/date/lesson
 
 Every id has exactly one spelling. :func:`decode_id` refuses any other with
@@ -74,6 +75,7 @@ NATIVE_KINDS: Mapping[str, tuple[PartKind, ...]] = {
     "ClassUnit": (KEY,),
     "Subject": (KEY,),
     "Teacher": (KEY,),
+    "Term": (IdKind.SCHOOL, KEY),
     "Homework": (IdKind.STUDENT, IdKind.HOMEWORK, DAY),
     "Diary": (IdKind.STUDENT, DAY, DAY),
     "DiaryDay": (IdKind.STUDENT, DAY),

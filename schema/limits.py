@@ -19,10 +19,12 @@ The cheapest refusals come first:
    * **cost** — the *planned provider calls*: each field that reads a provider costs one
      call per object it may be asked for, multiplied through lists (a viewer's children
      count as up to ``children``, a journal's rows as up to ``journal_rows`` students, the
-     regions as their number); default budget 50.
+     regions as their number, a connection's page as its ``first``); default budget 50.
 
-Before execution, with the variables known, date ranges longer than ``max_range_days`` and
-page sizes over ``max_page`` are refused.
+Before execution, with the variables known, page sizes over ``max_page`` are refused. Date
+ranges longer than ``max_range_days`` are refused by the field asked for them (an error at
+that field's ``path`` naming the argument; a whole term asked for by ``termId`` is exempt
+from the day cap, not from the cost).
 
 Every walker visits each fragment once: depth, alias count and planned calls are memoised
 per fragment (planned calls per fragment and parent type) and combined with the number of
@@ -36,7 +38,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -52,6 +53,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
@@ -111,8 +113,12 @@ PROVIDER_FIELDS: dict[tuple[str, str], int] = {
     ("Query", "journal"): 2,
     ("Student", "diary"): 1,
     ("Student", "absences"): 1,
+    ("Student", "marks"): 1,
     ("Student", "progress"): 1,
     ("Student", "changes"): 1,
+    ("Change", "lesson"): 1,
+    ("Change", "mark"): 1,
+    ("Change", "homework"): 1,
     ("Student", "school"): 1,
     ("Region", "schools"): 1,
     ("RegionRole", "school"): 1,
@@ -135,16 +141,13 @@ LIST_SIZES: dict[tuple[str, str], str] = {
     ("Query", "regions"): "regions",
     ("Viewer", "students"): "children",
     ("RegionRole", "classes"): "children",
-    # a connection's page may hold up to max_page items, whatever `first` says
-    ("StudentConnection", "edges"): "max_page",
-    ("StudentConnection", "nodes"): "max_page",
-    ("ClassUnitConnection", "edges"): "max_page",
-    ("ClassUnitConnection", "nodes"): "max_page",
-    ("GroupConnection", "edges"): "max_page",
-    ("GroupConnection", "nodes"): "max_page",
 }
-RANGE_FIELDS = {("Query", "diary"), ("Query", "journal"), ("Student", "diary")}
-RANGE_FIELDS |= {("Student", "absences"), ("Student", "progress")}
+"""A Relay connection field counts as many objects as its page may hold: the literal
+``first``, the argument's default when it is left out, ``max_page`` when a variable
+decides (the cost is planned before the variables are known)."""
+BATCHED_PAGES = frozenset({"ChangeConnection"})
+"""Connections whose items read a provider once per page, not once per item (a changes
+page finds its lessons, marks and homework in one diary read)."""
 
 
 def _error(message: str, node: Any, **extensions: Any) -> GraphQLError:
@@ -460,13 +463,42 @@ class _Walk:
                 key = (parent_name, name)
                 total += PROVIDER_FIELDS.get(key, 0)
                 if selection.selection_set is not None:
-                    size = LIST_SIZES.get(key)
-                    factor = int(getattr(self.limits, size)) if size is not None else 1
                     child = _field_type(self.schema, parent, name) if self.schema else None
+                    size = LIST_SIZES.get(key)
+                    if size is not None:
+                        factor = int(getattr(self.limits, size))
+                    elif _is_page(child):
+                        factor = self._page_size(selection, parent)
+                    else:
+                        factor = 1
                     total += factor * self.calls(selection.selection_set, child)
             if total >= ceiling:
                 return ceiling
         return total
+
+    def _page_size(self, field: FieldNode, parent: Any) -> int:
+        """How many items a connection field's page may hold: its literal ``first``, else
+        the argument's default; ``max_page`` when a variable decides."""
+        argument = next((a for a in field.arguments or () if a.name.value == "first"), None)
+        if argument is not None:
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return max(0, min(int(value.value), self.limits.max_page))
+            return self.limits.max_page
+        definition = parent.fields.get(field.name.value) if parent is not None else None
+        default = definition.args.get("first") if definition is not None else None
+        if default is not None and isinstance(default.default_value, int):
+            return min(default.default_value, self.limits.max_page)
+        return self.limits.max_page
+
+
+def _is_page(named: Any) -> bool:
+    """A Relay connection whose items may each read a provider (see :data:`BATCHED_PAGES`)."""
+    return (
+        isinstance(named, GraphQLObjectType)
+        and named.name.endswith("Connection")
+        and named.name not in BATCHED_PAGES
+    )
 
 
 _COST_CEILING = 1_000_000
@@ -620,19 +652,8 @@ def _argument(field: FieldNode, name: str, variables: dict[str, Any]) -> Any:
     return None
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
 class ArgumentCaps(SchemaExtension):
-    """Refuses over-long date ranges and over-large pages before execution starts."""
+    """Refuses over-large pages before execution starts."""
 
     limits: QueryLimits = QueryLimits()
 
@@ -656,7 +677,7 @@ def argument_error(
     variables: dict[str, Any],
     limits: QueryLimits,
 ) -> GraphQLError | None:
-    """The first over-long date range or over-large page the operation asks for, if any."""
+    """The first over-large page the operation asks for, if any."""
     operations = [
         d
         for d in document.definitions
@@ -689,16 +710,6 @@ def _argument_walk(
                     stack.append(fragment.selection_set)
                 continue
             field = selection
-            start = _as_date(_argument(field, "from", variables))
-            end = _as_date(_argument(field, "to", variables))
-            if start is not None and end is not None:
-                if (end - start).days + 1 > limits.max_range_days:
-                    return _error(
-                        f"date ranges are limited to {limits.max_range_days} days",
-                        field,
-                        limit="range",
-                        maximum=limits.max_range_days,
-                    )
             first = _argument(field, "first", variables)
             if isinstance(first, int) and not isinstance(first, bool):
                 if first > limits.max_page or first < 0:

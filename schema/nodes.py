@@ -142,8 +142,40 @@ async def _subject(info: Info, gid: GlobalId) -> Node:
 
 
 async def _teacher(info: Info, gid: GlobalId) -> Node:
+    """A teacher the viewer's roles reach: the class teacher of a class on their roster.
+
+    The regions list no teachers apart from classes, so a teacher named only on a lesson
+    (which the viewer reached through a student's diary) is ``NOT_FOUND`` here.
+    """
+    from .people import Teacher
+    from .roster import roster_in
+
     info.context.require_caller()
+    roster = await roster_in(info, gid.region)
+    for unit in roster.classes:
+        if unit.class_teacher is not None and unit.class_teacher.id == gid.native:
+            return Teacher.from_model(unit.class_teacher, gid.region)
     raise _not_found("teacher")
+
+
+async def _class_unit(info: Info, gid: GlobalId) -> Node:
+    from .roster import class_units
+
+    info.context.require_caller()
+    found = await class_units(info, gid.region, [gid.native])
+    if not found:
+        raise _not_found("class")
+    return found[0]
+
+
+async def _term(info: Info, gid: GlobalId) -> Node:
+    from .roster import Term
+
+    school_id, native = gid.parts
+    for term in await info.context.loaders.terms.load((gid.region, school_id)):
+        if term.id == native:
+            return Term.from_model(term, gid.region, school_id)
+    raise _not_found("term")
 
 
 async def _region(info: Info, gid: GlobalId) -> Node:
@@ -174,6 +206,8 @@ RESOLVERS: dict[str, Resolver] = {
     "Group": _group,
     "Subject": _subject,
     "Teacher": _teacher,
+    "ClassUnit": _class_unit,
+    "Term": _term,
     "Student": _student,
     "Diary": _in_diary,
     "DiaryDay": _in_diary,

@@ -86,6 +86,8 @@ STAFF = frozenset({R.GROUP_TEACHER, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
 RULES: dict[str, dict[str, frozenset[Relation]]] = {
     # -- the public directory ----------------------------------------------------------
     "Region": {"*": ANYONE},
+    "SchoolConnection": {"*": ANYONE},
+    "SchoolEdge": {"*": ANYONE},
     # classes, groups and students list only what the viewer's own roles reach (staff of
     # the school; each student decided by relations_to_student): empty for anyone else
     "School": {
@@ -122,6 +124,7 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
         "diary": CHILD_RECORD,
         "progress": CHILD_RECORD,
         "absences": CHILD_RECORD,
+        "marks": CHILD_RECORD,
         "changes": FAMILY,
         "accessLog": GUARDIAN,
     },
@@ -141,6 +144,7 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     "ChangeConnection": {"*": FAMILY},
     "AccessEvent": {"*": GUARDIAN},
     "AccessEventConnection": {"*": GUARDIAN},
+    "AccessEventEdge": {"*": GUARDIAN},
     "PageInfo": {"*": SIGNED_IN},
     # -- the teacher's journal ---------------------------------------------------------
     "Journal": {"*": STAFF},

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import strawberry
 
 from .errors import ErrorCode, coded_error
 
-__all__ = ["Node", "PageInfo", "decode_cursor", "encode_cursor", "page"]
+__all__ = ["Node", "PageInfo", "connection", "decode_cursor", "encode_cursor", "page"]
 
 T = TypeVar("T")
 
@@ -65,3 +65,26 @@ def page(
         end_cursor=edges[-1][0] if edges else None,
     )
     return edges, info
+
+
+def connection(
+    edge: Callable[..., Any],
+    items: Sequence[T],
+    *,
+    first: int,
+    after: str | None,
+    max_page: int,
+    total: int | None = -1,
+) -> dict[str, Any]:
+    """A connection's fields for a page of ``items``: ``edges``, ``nodes``, ``page_info`` and
+    ``total_count`` (``len(items)``; pass ``total`` where the list is not whole, ``None``
+    to leave it out). ``edge(cursor=, node=)`` builds an edge."""
+    edges, page_info = page(items, first=first, after=after, max_page=max_page)
+    fields: dict[str, Any] = {
+        "edges": [edge(cursor=c, node=n) for c, n in edges],
+        "nodes": [n for _, n in edges],
+        "page_info": page_info,
+    }
+    if total is not None:
+        fields["total_count"] = len(items) if total == -1 else total
+    return fields

@@ -24,7 +24,7 @@ from adapters import Term as TermModel
 from .context import Info
 from .ids import encode_id
 from .policy import KNOWS_STUDENT, relations_to_student
-from .relay import Node, PageInfo, page
+from .relay import Node, PageInfo, connection
 
 if TYPE_CHECKING:
     from .people import ClassUnit, Group
@@ -73,13 +73,7 @@ class GroupEdge:
 def _connection(
     edge: Any, items: Sequence[T], first: int, after: str | None, info: Info
 ) -> dict[str, Any]:
-    edges, page_info = page(items, first=first, after=after, max_page=info.context.limits.max_page)
-    return {
-        "edges": [edge(cursor=c, node=n) for c, n in edges],
-        "nodes": [n for _, n in edges],
-        "page_info": page_info,
-        "total_count": len(items),
-    }
+    return connection(edge, items, first=first, after=after, max_page=info.context.limits.max_page)
 
 
 @strawberry.type(description="A page of students.")
@@ -121,7 +115,7 @@ class Term(Node):
     @classmethod
     def from_model(cls, model: TermModel, region: str, school_id: str) -> Term:
         return cls(
-            id=strawberry.ID(encode_id("Term", region, f"{school_id}:{model.id}")),
+            id=strawberry.ID(encode_id("Term", region, f"{school_id}/{model.id}")),
             name=model.name,
             starts_on=model.starts_on,
             ends_on=model.ends_on,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import enum
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -13,7 +14,7 @@ from adapters import DateRange
 from adapters import Student as StudentModel
 
 from .audit import note_read
-from .context import Info
+from .context import AuditEvent, Info
 from .diary import Absence, Diary, Homework, Lesson
 from .directory import Region, School
 from .enforcement import require, restrict
@@ -37,17 +38,45 @@ __all__ = [
 ]
 
 
-def check_range(info: Info, start: date, end: date, *, region: str, access: Access) -> DateRange:
-    """Validate a requested range: order, the configured cap, and the region's data window."""
+FROM = Annotated[date | None, strawberry.argument(name="from", description="First day.")]
+TO = Annotated[date | None, strawberry.argument(name="to", description="Last day.")]
+TERM_ID = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="A term of the student's school (`school { terms { id } }`), instead of "
+        "`from` and `to`: the whole term, not limited to the day cap."
+    ),
+]
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def check_range(
+    info: Info,
+    start: date,
+    end: date,
+    *,
+    region: str,
+    access: Access,
+    cap: int | None = None,
+    capped: bool = True,
+) -> DateRange:
+    """Validate a requested range: order, the day cap, and the region's data window.
+
+    ``cap`` overrides the configured ``max_range_days``; ``capped=False`` (a whole term asked
+    for by ``termId``) skips the cap but not the order or the data window. A refusal names
+    its argument in ``extensions.argument`` (and, raised in a resolver, carries the field's
+    ``path``).
+    """
     if end < start:
         raise coded_error(ErrorCode.BAD_USER_INPUT, "`to` is before `from`", argument="to")
-    limit = info.context.limits.max_range_days
-    if (end - start).days + 1 > limit:
+    limit = cap if cap is not None else info.context.limits.max_range_days
+    if capped and (end - start).days + 1 > limit:
         raise coded_error(
             ErrorCode.BAD_USER_INPUT,
-            f"date ranges are limited to {limit} days",
+            f"date ranges are limited to {limit} days; ask for a whole term with `termId`",
             argument="to",
-            maxDays=limit,
+            limit="range",
+            maximum=limit,
         )
     window = info.context.history_days.get(region)
     if window is not None and access.relation in (
@@ -60,9 +89,29 @@ def check_range(info: Info, start: date, end: date, *, region: str, access: Acce
                 ErrorCode.FORBIDDEN,
                 f"region {region} lets parents read the last {window} days only "
                 f"(from {earliest.isoformat()})",
+                argument="termId" if not capped else "from",
                 earliest=earliest.isoformat(),
             )
     return DateRange(start, end)
+
+
+async def term_days(info: Info, student: Student, term_id: str) -> DateRange:
+    """The days of one of the student's school's terms, by the term's global id."""
+    from .api import decode_client_id
+
+    gid = decode_client_id(info, term_id, expected="Term")
+    school_id, native = gid.parts
+    if gid.region != student.region_code or school_id != student.model.school_id:
+        raise coded_error(
+            ErrorCode.BAD_USER_INPUT,
+            "`termId` is not a term of the student's school (see `school { terms }`)",
+            argument="termId",
+        )
+    terms = await info.context.loaders.terms.load((gid.region, school_id))
+    for term in terms:
+        if term.id == native:
+            return DateRange(term.starts_on, term.ends_on)
+    raise coded_error(ErrorCode.NOT_FOUND, "no such term", argument="termId")
 
 
 @strawberry.enum(description="What happened in a feed entry.")
@@ -76,6 +125,8 @@ class ChangeKind(enum.Enum):
 @strawberry.type(description="A recent change to a student's diary.")
 class Change(Node):
     student: strawberry.Private[Student]
+    span: strawberry.Private[DateRange | None]
+    """The lesson days of the whole page: one diary read finds every change's records."""
     found: strawberry.Private[list[tuple[Lesson | None, Mark | None, Homework | None]]]
     kind: ChangeKind = strawberry.field(description="What happened.")
     occurred_at: datetime = strawberry.field(description="When it happened.")
@@ -88,13 +139,18 @@ class Change(Node):
     homework_text: str | None = strawberry.field(description="The homework, for homework changes.")
 
     @classmethod
-    def from_model(cls, model: ChangeModel, student: Student, zone: Any) -> Change:
+    def from_model(
+        cls, model: ChangeModel, student: Student, zone: Any, span: DateRange | None = None
+    ) -> Change:
+        """A feed entry; ``span`` covers the lesson days of its page (default: its own)."""
         day = model.at.astimezone(zone).date().isoformat()
         native = f"{student.model.id}/{day}/{model.id}"
         return restrict(
             cls(
                 id=strawberry.ID(encode_id("Change", student.region_code, native)),
                 student=student,
+                span=span
+                or (DateRange(model.lesson_date, model.lesson_date) if model.lesson_date else None),
                 found=[],
                 kind=ChangeKind(model.kind.value),
                 occurred_at=model.at,
@@ -114,14 +170,18 @@ class Change(Node):
         lesson: Lesson | None = None
         mark: Mark | None = None
         homework: Homework | None = None
-        day = self.lesson_on
-        if day is not None:
+        day, span = self.lesson_on, self.span
+        if day is not None and span is not None:
             student = self.student
             models = await info.context.loaders.diary.load(
-                (student.region_code, student.model.id, day, day)
+                (student.region_code, student.model.id, span.start, span.end)
             )
             diary = Diary.build(
-                models, DateRange(day, day), student.region_code, student.access, student.model.id
+                [m for m in models if m.date == day],
+                DateRange(day, day),
+                student.region_code,
+                student.access,
+                student.model.id,
             )
             is_mark = self.kind in (ChangeKind.MARK_CREATED, ChangeKind.MARK_UPDATED)
             for diary_day in diary.days:
@@ -188,7 +248,31 @@ class ChangeEdge:
 @strawberry.type(description="A page of the changes feed, newest first.")
 class ChangeConnection:
     edges: list[ChangeEdge] = strawberry.field(description="The entries of this page.")
+    nodes: list[Change] = strawberry.field(
+        description="The entries of this page (the edges' nodes)."
+    )
     page_info: PageInfo = strawberry.field(description="Paging information.")
+    total_count: int = strawberry.field(description="How many entries the whole feed has.")
+
+
+@strawberry.enum(description="How a reader relates to the student whose records they read.")
+class AccessRelation(enum.Enum):
+    SELF = strawberry.enum_value(Relation.SELF.value, description="The student themself.")
+    LEGAL_REPRESENTATIVE = strawberry.enum_value(
+        Relation.LEGAL_REPRESENTATIVE.value, description="A legal representative (a parent)."
+    )
+    PARENT = strawberry.enum_value(
+        Relation.PARENT.value, description="A parent who is not the legal representative."
+    )
+    GROUP_TEACHER = strawberry.enum_value(
+        Relation.GROUP_TEACHER.value, description="A teacher of one of the student's groups."
+    )
+    CLASS_TEACHER = strawberry.enum_value(
+        Relation.CLASS_TEACHER.value, description="The class teacher of the student's class."
+    )
+    SCHOOL_ADMIN = strawberry.enum_value(
+        Relation.SCHOOL_ADMIN.value, description="An administrator of the student's school."
+    )
 
 
 @strawberry.type(description="One read of (or refused attempt at) this student's records.")
@@ -202,14 +286,33 @@ class AccessEvent:
         description="The reader's role in the region; null for a refused attempt by someone "
         "with no role towards the student."
     )
-    relation: str = strawberry.field(description="The relationship that allowed the read.")
+    relation: AccessRelation | None = strawberry.field(
+        description="The relationship that allowed the read; null for a refused attempt by "
+        "someone with no relationship to the student."
+    )
     fields: list[str] = strawberry.field(description="Which records were read.")
     is_allowed: bool = strawberry.field(description="False when the read was refused.")
 
 
+@strawberry.type(description="An event of the access log and its cursor.")
+class AccessEventEdge:
+    cursor: str = strawberry.field(
+        description="Cursor of this event (stable while newer events arrive)."
+    )
+    node: AccessEvent = strawberry.field(description="The event.")
+
+
 @strawberry.type(description="A page of the access log, newest first.")
 class AccessEventConnection:
-    nodes: list[AccessEvent] = strawberry.field(description="The events of this page.")
+    edges: list[AccessEventEdge] = strawberry.field(description="The events of this page.")
+    nodes: list[AccessEvent] = strawberry.field(
+        description="The events of this page (the edges' nodes)."
+    )
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+    total_count: int = strawberry.field(
+        description="How many events the log keeps for the student (it is bounded by count "
+        "and age)."
+    )
 
 
 @strawberry.type(description="A student, as their region's diary system knows them.")
@@ -271,20 +374,23 @@ class Student(Node):
 
     async def read_diary(self, info: Info, start: date, end: date) -> Diary:
         """The diary over ``start``–``end``, checked against the policy and the data window."""
-        days = self._open(info, "diary", start, end)
+        days = await self._open(info, "diary", start, end, None)
         lessons = await info.context.loaders.diary.load(
             (self.region_code, self.model.id, days.start, days.end)
         )
         return Diary.build(lessons, days, self.region_code, self.access, self.model.id)
 
-    @strawberry.field(description="Absences over a date range.")
+    @strawberry.field(
+        description="Absences over a date range (`from` and `to`) or a whole term (`termId`)."
+    )
     async def absences(
         self,
         info: Info,
-        start: Annotated[date, strawberry.argument(name="from", description="First day.")],
-        end: Annotated[date, strawberry.argument(name="to", description="Last day.")],
+        start: FROM = None,
+        end: TO = None,
+        term_id: TERM_ID = None,
     ) -> list[Absence] | None:
-        days = self._open(info, "absences", start, end)
+        days = await self._open(info, "absences", start, end, term_id)
         lessons = await info.context.loaders.diary.load(
             (self.region_code, self.model.id, days.start, days.end)
         )
@@ -295,38 +401,50 @@ class Student(Node):
         ]
 
     @strawberry.field(
-        description="Per-subject averages, trends and chart series; defaults to the school "
-        "year so far."
+        description="The student's marks, oldest lesson first, over a date range (`from` and "
+        "`to`) or a whole term (`termId`); a subject teacher sees their subjects' marks."
+    )
+    async def marks(
+        self,
+        info: Info,
+        start: FROM = None,
+        end: TO = None,
+        term_id: TERM_ID = None,
+    ) -> list[Mark] | None:
+        days = await self._open(info, "marks", start, end, term_id)
+        models = await info.context.loaders.marks.load(
+            (self.region_code, self.model.id, days.start, days.end)
+        )
+        access = self.access
+        ordered = sorted(models, key=lambda m: (m.lesson_date, m.created_at or _EPOCH, m.id))
+        return [
+            Mark.from_model(m, self.region_code, access)
+            for m in ordered
+            if access.sees_subject(m.subject.id)
+        ]
+
+    @strawberry.field(
+        description="Per-subject averages, trends and chart series over a date range, a whole "
+        "term (`termId`), or by default the school year so far."
     )
     async def progress(
         self,
         info: Info,
-        start: Annotated[
-            date | None, strawberry.argument(name="from", description="First day.")
-        ] = None,
-        end: Annotated[date | None, strawberry.argument(name="to", description="Last day.")] = None,
+        start: FROM = None,
+        end: TO = None,
+        term_id: TERM_ID = None,
     ) -> list[SubjectProgress] | None:
-        today = info.context.today_in(self.region_code)
-        end = end or today
-        start = start or max(
-            date(today.year if today.month >= 9 else today.year - 1, 9, 1),
-            end - timedelta(days=info.context.limits.max_range_days * 3 - 1),
-        )
-        try:
-            require(self.access, "Student", "progress")
-        except Exception:
-            note_read(info, self, "progress", allowed=False)
-            raise
-        if end < start:
-            raise coded_error(ErrorCode.BAD_USER_INPUT, "`to` is before `from`", argument="to")
-        if (end - start).days + 1 > info.context.limits.max_range_days * 3:
-            raise coded_error(
-                ErrorCode.BAD_USER_INPUT,
-                f"progress ranges are limited to {info.context.limits.max_range_days * 3} days",
+        if term_id is None and (start is None or end is None):
+            today = info.context.today_in(self.region_code)
+            end = end or today
+            start = start or max(
+                date(today.year if today.month >= 9 else today.year - 1, 9, 1),
+                end - timedelta(days=info.context.limits.max_range_days * 3 - 1),
             )
-        note_read(info, self, "progress", allowed=True)
+        cap = info.context.limits.max_range_days * 3
+        days = await self._open(info, "progress", start, end, term_id, cap=cap)
         items = await info.context.loaders.progress.load(
-            (self.region_code, self.model.id, start, end)
+            (self.region_code, self.model.id, days.start, days.end)
         )
         access = self.access
         return [
@@ -358,52 +476,150 @@ class Student(Node):
             info.context.today_in(self.region_code) - timedelta(days=days), time.min, zone
         )
         changes = await info.context.loaders.changes.load((self.region_code, self.model.id, since))
-        edges, info_ = page(
+        chosen, page_info = page(
             changes, first=first, after=after, max_page=info.context.limits.max_page
         )
+        lesson_days = [c.lesson_date for _, c in chosen if c.lesson_date is not None]
+        span = DateRange(min(lesson_days), max(lesson_days)) if lesson_days else None
+        edges = [
+            ChangeEdge(cursor=cursor, node=Change.from_model(c, self, zone, span))
+            for cursor, c in chosen
+        ]
         return ChangeConnection(
-            edges=[
-                ChangeEdge(cursor=cursor, node=Change.from_model(c, self, zone))
-                for cursor, c in edges
-            ],
-            page_info=info_,
+            edges=edges,
+            nodes=[edge.node for edge in edges],
+            page_info=page_info,
+            total_count=len(changes),
         )
 
     @strawberry.field(description="Who read this student's records (for the legal representative).")
     async def access_log(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many events.")] = 50,
+        first: Annotated[int, strawberry.argument(description="Page size.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
     ) -> AccessEventConnection | None:
         info.context.cacheable = False  # the log changes with every read: never cache it
         require(self.access, "Student", "accessLog")
-        if not 0 <= first <= info.context.limits.max_page:
-            raise coded_error(ErrorCode.BAD_USER_INPUT, "first out of range", argument="first")
+        limit = info.context.limits.max_page
+        if not 0 <= first <= limit:
+            raise coded_error(
+                ErrorCode.BAD_USER_INPUT, f"first must be between 0 and {limit}", argument="first"
+            )
         sink = info.context.audit
-        events = [] if sink is None else await sink.history(self.region_code, str(self.id), first)
-        return AccessEventConnection(
-            nodes=[
-                AccessEvent(
+        events = (
+            [] if sink is None else await sink.history(self.region_code, str(self.id), _LOG_READ)
+        )
+        start = _after_event(events, after) if after else 0
+        chosen = events[start : start + first]
+        edges = [
+            AccessEventEdge(
+                cursor=_event_cursor(e),
+                node=AccessEvent(
                     occurred_at=datetime.fromisoformat(e.at),
                     viewer=e.viewer,  # the history keeps only the reader's pseudonym
                     role=_role_kind(e.role),
-                    relation=e.relation,
+                    relation=_relation(e.relation),
                     fields=list(e.fields),
                     is_allowed=e.allowed,
-                )
-                for e in events
-            ]
+                ),
+            )
+            for e in chosen
+        ]
+        return AccessEventConnection(
+            edges=edges,
+            nodes=[edge.node for edge in edges],
+            page_info=PageInfo(
+                has_next_page=start + first < len(events),
+                has_previous_page=start > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=len(events),
         )
 
-    def _open(self, info: Info, field: str, start: date, end: date) -> DateRange:
+    async def _open(
+        self,
+        info: Info,
+        field: str,
+        start: date | None,
+        end: date | None,
+        term_id: str | None,
+        *,
+        cap: int | None = None,
+    ) -> DateRange:
+        """The days asked for, once the policy allows the field: recorded in the audit trail."""
         try:
             require(self.access, "Student", field)
-            days = check_range(info, start, end, region=self.region_code, access=self.access)
+            if term_id is not None:
+                if start is not None or end is not None:
+                    raise coded_error(
+                        ErrorCode.BAD_USER_INPUT,
+                        "give either `termId` or `from` and `to`, not both",
+                        argument="termId",
+                    )
+                term = await term_days(info, self, term_id)
+                days = check_range(
+                    info,
+                    term.start,
+                    term.end,
+                    region=self.region_code,
+                    access=self.access,
+                    capped=False,
+                )
+            elif start is None or end is None:
+                raise coded_error(
+                    ErrorCode.BAD_USER_INPUT,
+                    "give `from` and `to`, or a `termId`",
+                    argument="to" if start is not None else "from",
+                )
+            else:
+                days = check_range(
+                    info, start, end, region=self.region_code, access=self.access, cap=cap
+                )
         except Exception:
             note_read(info, self, field, allowed=False)
             raise
         note_read(info, self, field, allowed=True)
         return days
+
+
+_LOG_READ = 10_000
+"""Events read for a page of the access log: the whole log (it keeps at most a few hundred
+per student), so a cursor is found by key wherever newer events pushed it."""
+
+
+def _event_key(event: AuditEvent) -> str:
+    return "|".join((event.at, event.request_id, ",".join(event.fields), str(event.allowed)))
+
+
+def _event_cursor(event: AuditEvent) -> str:
+    """An access-log cursor: the event's own key, so it stays put as newer events arrive."""
+    return base64.urlsafe_b64encode(_event_key(event).encode()).decode("ascii").rstrip("=")
+
+
+def _after_event(events: list[AuditEvent], cursor: str) -> int:
+    """Where the page after ``cursor`` starts: after its event, or (the event has aged out
+    of the log) at the first older event."""
+    try:
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at = datetime.fromisoformat(key.split("|", 1)[0])
+    except (ValueError, UnicodeError):
+        raise coded_error(ErrorCode.BAD_USER_INPUT, "invalid cursor", argument="after") from None
+    for index, event in enumerate(events):
+        if _event_key(event) == key:
+            return index + 1
+    return next((i for i, e in enumerate(events) if datetime.fromisoformat(e.at) < at), len(events))
+
+
+def _relation(value: str) -> AccessRelation | None:
+    """The audit trail's relation name as the enum (``none`` and the like: null)."""
+    try:
+        return AccessRelation(value)
+    except ValueError:
+        return None
 
 
 def _role_kind(role: str) -> RoleKind | None:

@@ -134,7 +134,7 @@ ME_SELECTION: Selection = {
 REGIONS_SELECTION: Selection = {
     "code": None,
     "name": None,
-    "schools": ("School", {"name": None}),
+    "schools": ("SchoolConnection", {"nodes": ("School", {"name": None})}),
 }
 
 LEGITIMATELY_NULL = frozenset(

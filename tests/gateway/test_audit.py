@@ -364,7 +364,7 @@ def test_the_legal_representative_sees_the_teachers_read(
         "occurredAt": newest["occurredAt"],
         "viewer": _pseudonym(demo, f"p:{_nid(teacher)}"),
         "role": "TEACHER",
-        "relation": "group_teacher",
+        "relation": "GROUP_TEACHER",
         "fields": ["diary", "progress"],
         "isAllowed": True,
     }

@@ -25,7 +25,7 @@ def test_go_redirects_to_the_regions_own_diary(demo: DemoGateway) -> None:
 
 
 def test_go_with_a_school_and_unknown_places(demo: DemoGateway) -> None:
-    schools = demo.query('{ region(code: "74") { schools { id name } } }')
+    schools = demo.query('{ region(code: "74") { schools { nodes { id name } } } }')
     assert "errors" not in schools
     body = demo.query("{ regions { code } }")
     assert {r["code"] for r in body["data"]["regions"]} == {"11", "74", "77"}
@@ -42,7 +42,9 @@ def test_go_with_a_school_and_unknown_places(demo: DemoGateway) -> None:
 
 
 def test_only_the_directory_is_public(demo: DemoGateway) -> None:
-    body = demo.query("{ regions { code diarySystem diaryUrl loginMethods schools { name } } }")
+    body = demo.query(
+        "{ regions { code diarySystem diaryUrl loginMethods schools { nodes { name } } } }"
+    )
     assert "errors" not in body
     for query in ("{ me { person { fullName } } }", '{ student(id: "U3R1ZGVudDo3NDox") { id } }'):
         refused = demo.query(query)

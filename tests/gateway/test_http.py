@@ -317,7 +317,9 @@ def test_unexpected_errors_are_masked_with_the_request_id(
 
     caplog.set_level(logging.ERROR, logger="gateway.errors")
     with _serve(tmp_path, registry_hook=break_schools, **PRODUCTION) as gateway:
-        response = gateway.post({"query": "{ regions { code schools { name } } }"}, accept=GQL)
+        response = gateway.post(
+            {"query": "{ regions { code schools { nodes { name } } } }"}, accept=GQL
+        )
         assert response.status_code == 200  # a field error: data is there
         body = response.json()
         assert "hunter2" not in response.text and "secret" not in response.text

@@ -37,16 +37,16 @@ def _refused(body: dict[str, Any], limit: str) -> None:
 def _nested(depth: int) -> str:
     inner = "code"
     for _ in range(depth):
-        inner = f"schools {{ region {{ {inner} }} }}"
+        inner = f"schools(first: 1) {{ nodes {{ region {{ {inner} }} }} }}"
     return "{ regions { " + inner + " } }"
 
 
 def test_depth_limit(quiet: DemoGateway) -> None:
-    # regions(1) + 2 levels per loop: depth 1 + 2 × 4 + 1 = 10 > 8
-    body = quiet.query(_nested(4), persona="parent")
+    # regions(1) + 3 levels per loop: depth 1 + 3 × 3 + 1 = 11 > 8
+    body = quiet.query(_nested(3), persona="parent")
     _refused(body, "depth")
     assert sum(quiet.runner.asked.values()) == 0
-    within = quiet.query(_nested(3), persona="parent")  # depth 8
+    within = quiet.query(_nested(2), persona="parent")  # depth 8
     assert "errors" not in within, within
 
 
@@ -102,15 +102,24 @@ def test_journal_fan_out_is_refused(quiet: DemoGateway) -> None:
     assert sum(quiet.runner.asked.values()) == 0
 
 
-def test_year_long_range_through_variables(quiet: DemoGateway) -> None:
+def test_year_long_range_is_refused_at_its_field(quiet: DemoGateway) -> None:
     body = quiet.query(
-        "query ($from: Date!, $to: Date!) { me { children { diary(from: $from, to: $to) "
-        "{ days { date } } } } }",
+        "query ($from: Date!, $to: Date!) { me { children { name: fullName "
+        "diary(from: $from, to: $to) { days { date } } } } }",
         {"from": "2025-09-01", "to": "2026-08-31"},
         persona="parent",
     )
-    _refused(body, "range")
-    assert sum(quiet.runner.asked.values()) == 0
+    children = body["data"]["me"]["children"]
+    assert children and all(c["name"] and c["diary"] is None for c in children), body
+    assert len(body["errors"]) == len(children)
+    for index, error in enumerate(body["errors"]):
+        assert error["path"] == ["me", "children", index, "diary"], error
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        assert error["extensions"]["limit"] == "range", error
+        assert error["extensions"]["argument"] == "to", error
+        assert error["extensions"]["maximum"] == DEFAULTS.max_range_days, error
+    # refused before any diary was read
+    assert not any(resource == "diary" for _, resource in quiet.runner.asked), quiet.runner.asked
 
 
 def test_page_size_cap(quiet: DemoGateway) -> None:

@@ -39,7 +39,7 @@ WALK = f"""query ($from: Date!, $to: Date!) {{
         lesson {{ id __typename }} mark {{ id __typename }} homework {{ id __typename }} }} }} }}
     }}
   }}
-  regions {{ id __typename schools {{ id __typename name }} }}
+  regions {{ id __typename schools {{ nodes {{ id __typename name }} }} }}
 }}"""
 
 JOURNAL = f"""query ($g: ID!, $from: Date!, $to: Date!) {{

@@ -159,7 +159,7 @@ QUERIES = [
     ("{ me { children { id fullName bornOn } roles { role } } }", {}),
     (WEEK_QUERY, _week()),
     (WEEK_QUERY, _week(1)),
-    ("{ regions { code schools { name } } }", {}),
+    ("{ regions { code schools { nodes { name } } } }", {}),
 ]
 
 

@@ -219,7 +219,7 @@ def test_a_read_on_one_instance_is_in_the_access_log_on_the_other(
         assert len(log) == before + 1
         assert (log[0]["role"], log[0]["relation"], log[0]["fields"]) == (
             "TEACHER",
-            "group_teacher",
+            "GROUP_TEACHER",
             ["progress"],
         )
         assert log[0]["viewer"] == _audit(b).pseudonym(f"p:{find_persona('teacher@74').subject}")
@@ -231,7 +231,7 @@ def test_a_read_on_one_instance_is_in_the_access_log_on_the_other(
         )
         assert body["data"]["student"]["progress"] is None
         newest = _access_log(a, child)[0]
-        assert (newest["isAllowed"], newest["relation"]) == (False, "parent")
+        assert (newest["isAllowed"], newest["relation"]) == (False, "PARENT")
 
 
 # -- (b) pseudonyms -----------------------------------------------------------------------------
@@ -291,7 +291,7 @@ def test_the_history_keeps_at_most_max_events_per_student(
         _teacher_reads(demo, child, "class-teacher@74")
         log = _access_log(demo, child)
         assert len(log) == 3
-        assert [e["relation"] for e in log] == ["class_teacher", "group_teacher", "group_teacher"]
+        assert [e["relation"] for e in log] == ["CLASS_TEACHER", "GROUP_TEACHER", "GROUP_TEACHER"]
         if prefix is not None:
             students, events, _ = _stored(prefix)
             assert (students, events) == (1, 3)
@@ -314,7 +314,7 @@ def test_events_older_than_max_age_days_are_neither_shown_nor_kept(
             assert _access_log(demo, child) == []
             _teacher_reads(demo, child, "school-admin@74")
             log = _access_log(demo, child)
-            assert [e["relation"] for e in log] == ["school_admin"]
+            assert [e["relation"] for e in log] == ["SCHOOL_ADMIN"]
             if prefix is not None:
                 assert _stored(prefix)[:2] == (1, 1)
                 with redis.Redis.from_url(REDIS_URL) as client:
@@ -352,3 +352,56 @@ def test_audit_settings_are_checked() -> None:
     for bad in ({"max_events_per_student": 0}, {"max_age_days": -1}, {"max_age_days": "x"}):
         with pytest.raises(SettingsError, match="audit"):
             parse_settings({"audit": bad})
+
+
+LOG_PAGE = """query SecurityLogPage{tag}($id: ID!, $after: String) {{
+  student(id: $id) {{ accessLog(first: 2, after: $after) {{
+    totalCount pageInfo {{ hasNextPage hasPreviousPage endCursor }}
+    edges {{ cursor node {{ occurredAt fields relation }} }} nodes {{ occurredAt }} }} }}
+}}"""
+
+
+def _log_page(demo: DemoGateway, student: str, after: str | None) -> dict[str, Any]:
+    body = demo.query(
+        LOG_PAGE.format(tag=secrets.token_hex(4)), {"id": student, "after": after}, persona="parent"
+    )
+    assert "errors" not in body, body
+    page: dict[str, Any] = body["data"]["student"]["accessLog"]
+    assert page["nodes"] == [{"occurredAt": e["node"]["occurredAt"]} for e in page["edges"]]
+    return page
+
+
+@pytest.mark.parametrize("store", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_access_log_pages_hold_still_while_newer_events_arrive(
+    store: str, tmp_path: Path, redis_prefix: str
+) -> None:
+    with _instance(store, tmp_path, redis_prefix) as (demo, _):
+        child = _child()
+        for _ in range(5):
+            _teacher_reads(demo, child)
+        whole = _access_log(demo, child)
+        assert len(whole) == 5
+        first = _log_page(demo, child, None)
+        assert first["totalCount"] == 5
+        assert first["pageInfo"]["hasNextPage"] and not first["pageInfo"]["hasPreviousPage"]
+        # newer reads arrive between pages: the next page still continues where this one ended
+        _teacher_reads(demo, child, "class-teacher@74")
+        _teacher_reads(demo, child, "class-teacher@74")
+        seen = [e["node"] for e in first["edges"]]
+        after = first["pageInfo"]["endCursor"]
+        pages = 1
+        while after is not None:
+            page = _log_page(demo, child, after)
+            assert page["totalCount"] == 7
+            seen += [e["node"] for e in page["edges"]]
+            after = page["pageInfo"]["endCursor"] if page["pageInfo"]["hasNextPage"] else None
+            pages += 1
+        assert pages == 3
+        assert [(e["occurredAt"], e["fields"]) for e in seen] == [
+            (e["occurredAt"], e["fields"]) for e in whole
+        ]
+        assert {e["relation"] for e in seen} == {"GROUP_TEACHER"}
+        bad = demo.query(
+            LOG_PAGE.format(tag="bad"), {"id": child, "after": "%%%"}, persona="parent"
+        )
+        assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
