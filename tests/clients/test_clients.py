@@ -81,3 +81,27 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict
 def test_client(check: str, results: dict[str, dict[str, Any]]) -> None:
     assert check in results, f"{check} did not run: {sorted(results)}"
     assert results[check]["ok"], results[check]["detail"]
+
+
+def test_the_readme_documents_every_custom_scalar_as_codegen_maps_it() -> None:
+    """The README's codegen mapping, the config the client test runs and the schema agree."""
+    import re
+
+    from graphql import GraphQLScalarType, specified_scalar_types
+
+    from schema import build_schema
+    from schema.documents import graphql_schema
+
+    custom = {
+        name
+        for name, kind in graphql_schema(build_schema()).type_map.items()
+        if isinstance(kind, GraphQLScalarType)
+        and name not in specified_scalar_types
+        and not name.startswith("__")
+    }
+    config = (ROOT / "tests" / "clients" / "codegen.config.mjs").read_text(encoding="utf-8")
+    mapped = dict(re.findall(r"(\w+): '(\w+)'", config.split("export const scalars", 1)[1]))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = dict(re.findall(r"^\| `(\w+)` \| `(\w+)` \|", readme, flags=re.MULTILINE))
+    assert custom and set(mapped) == custom, (mapped, custom)
+    assert {k: table.get(k) for k in custom} == {k: mapped[k] for k in custom}
