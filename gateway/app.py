@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiocache import RedisCache, SimpleMemoryCache
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -26,6 +25,7 @@ from .audit import AuditLog
 from .directory import go_to_region
 from .graphql import GatewayGraphQL
 from .identity import DevIssuer, IssuerConfig, TokenVerifier
+from .infrastructure import REDIS_TIMEOUT_SECONDS, Infrastructure, is_redis
 from .keyring import Keyring
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from .persisted import PersistedOperations
@@ -37,16 +37,14 @@ from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import IssuerSettings, Settings, SettingsError
 from .staleness import StaleReport
 from .upstream import DEFAULT_TTLS, UpstreamRunner, UpstreamSettings, build_cache
-from .upstream.cache import redis_options
-from .upstream.codec import entity_codec
+from .upstream.codec import Codec, entity_codec
 from .wiring import build_http_client, build_registry
 
 __all__ = [
-    "StartupError",
+    "build_infrastructure",
     "build_keyring",
     "build_runner",
     "build_sessions",
-    "check_redis",
     "create_app",
     "with_dev_issuer",
 ]
@@ -57,91 +55,51 @@ def build_keyring(settings: Settings) -> Keyring:
     return Keyring.load_or_create(Path(settings.server.secret_key_file))
 
 
+def build_infrastructure(settings: Settings) -> Infrastructure:
+    """The process's Redis pool (``[cache] url``), or none in memory mode."""
+    return Infrastructure(settings.cache.url, key_prefix=settings.cache.key_prefix)
+
+
 def _cache_hmac_key(settings: Settings) -> bytes | None:
     """The key sealing Redis cache entries; ``None`` with the memory cache (nothing sealed)."""
-    if not settings.cache.url.startswith(("redis://", "rediss://")):
+    if not is_redis(settings.cache.url):
         return None
     return build_keyring(settings).derive("cache-hmac")
 
 
-def build_runner(settings: Settings) -> UpstreamRunner:
-    """The upstream runner over the configured cache (memory, or Redis shared by instances)."""
+def build_runner(
+    settings: Settings, infrastructure: Infrastructure | None = None
+) -> UpstreamRunner:
+    """The upstream runner over the configured cache (memory, or Redis shared by instances).
+
+    Without ``infrastructure`` (tools and tests building a runner alone), a Redis cache
+    opens a pool of its own.
+    """
     key = _cache_hmac_key(settings)
     cache = build_cache(
         settings.cache.url,
         max_entries=settings.cache.max_entries,
         codec=entity_codec(key) if key is not None else None,
+        client=infrastructure.redis if infrastructure is not None else None,
     )
     ttl = {**DEFAULT_TTLS, **{k: float(v) for k, v in settings.cache.ttl.items()}}
     return UpstreamRunner(cache, UpstreamSettings(ttl=ttl, key_prefix=settings.cache.key_prefix))
 
 
-def build_sessions(settings: Settings) -> SessionService:
-    """Sessions for school logins on the configured cache (Redis shares them)."""
-    url = settings.cache.url
-    prefix = settings.cache.key_prefix
-    if url.startswith(("redis://", "rediss://")):
-        cache: Any = RedisCache(
-            **redis_options(url),  # password, ACL user and TLS as in every Redis URL
-            namespace=f"{prefix}sessions",  # aiocache adds the colon: <prefix>sessions:<key>
-        )
-        throttle = LoginThrottle(f"async+{url}", key_prefix=prefix)
-    else:
-        cache = SimpleMemoryCache(namespace=f"{prefix}sessions:")
-        throttle = LoginThrottle("async+memory://")
-    store = SessionStore(
-        cache,
-        secret_key_path_or_key=settings.server.session_key_file,
-        ttl_seconds=settings.server.session_ttl_seconds,
+def build_sessions(
+    settings: Settings, infrastructure: Infrastructure, keyring: Keyring
+) -> SessionService:
+    """Sessions for school logins in the shared store (Redis shares them), and the throttle."""
+    cache = build_cache(
+        settings.cache.url,
+        max_entries=settings.cache.max_entries,
+        codec=Codec(keyring.derive("session-signing"), ()),  # sealed plain data in Redis
+        client=infrastructure.redis,
+        namespace=f"{settings.cache.key_prefix}sessions",  # Redis: <prefix>sessions:<key>
     )
+    store = SessionStore(cache, ttl_seconds=settings.server.session_ttl_seconds)
+    throttle = LoginThrottle(infrastructure.limits_storage())
     return SessionService(store, throttle)
-
-
-class StartupError(Exception):
-    """A service the configuration requires cannot be reached at start-up."""
-
-
-def _is_redis(url: str) -> bool:
-    return url.startswith(("redis://", "rediss://"))
-
-
-def _redact(url: str) -> str:
-    """``url`` without its password (``redis://user:***@host``)."""
-    scheme, sep, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at:
-        return url
-    user = credentials.partition(":")[0]
-    return f"{scheme}{sep}{user}:***@{host}"
-
-
-REDIS_TIMEOUT_SECONDS = 3.0
-"""How long start-up and ``/healthz`` wait for Redis to answer a PING."""
-
-
-def check_redis(settings: Settings) -> None:
-    """With ``[cache] url`` on Redis, fail now (not on the first request) if it is unreachable.
-
-    Raises:
-        StartupError: naming ``cache.url`` (password hidden) and why.
-    """
-    url = settings.cache.url
-    if not _is_redis(url):
-        return
-    import redis
-
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
-    )
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as exc:
-        raise StartupError(
-            f"cache.url: Redis at {_redact(url)} is unreachable ({type(exc).__name__}: {exc}); "
-            "caches, sessions, rate limits and the access history need it"
-        ) from None
-    finally:
-        client.close()
 
 
 def with_dev_issuer(settings: Settings) -> tuple[Settings, DevIssuer | None]:
@@ -216,8 +174,10 @@ def create_app(
         clock: every "now" and "today" (each region's today is its own local date).
     """
     client = http or build_http_client()
+    infrastructure = build_infrastructure(settings)
+    keyring = build_keyring(settings)
     if registry is None:
-        runner = runner or build_runner(settings)
+        runner = runner or build_runner(settings, infrastructure)
         adapters = build_registry(settings, client, runner=runner, clock=clock)
     else:
         adapters = registry
@@ -234,14 +194,13 @@ def create_app(
         client,
     )
     audit = AuditLog.for_cache(
-        settings.cache.url,
-        key_prefix=settings.cache.key_prefix,
-        keyring=build_keyring(settings),  # pseudonyms: HMAC under "audit-pseudonym"
+        infrastructure,
+        keyring=keyring,  # pseudonyms: HMAC under "audit-pseudonym"
         clock=clock,
         max_events_per_student=settings.audit.max_events_per_student,
         max_age_days=settings.audit.max_age_days,
     )
-    sessions = build_sessions(settings)
+    sessions = build_sessions(settings, infrastructure, keyring)
     query_limits = QueryLimits(max_range_days=settings.server.max_range_days, regions=len(adapters))
     schema = build_schema(
         extensions=[StaleReport],
@@ -249,20 +208,11 @@ def create_app(
         introspection=settings.server.introspection,
         check_arguments=False,  # the pipeline checks them, once
     )
-    rate_limits = RateLimits.from_settings(settings)
+    rate_limits = RateLimits.from_settings(settings, storage=infrastructure.limits_storage())
     closers: list[Callable[[], Awaitable[Any]]] = []
     closers.append(audit.aclose)
-    redis_ping: Callable[[], Awaitable[Any]] | None = None
-    if _is_redis(settings.cache.url):  # /healthz is not ok while Redis is down
-        import redis.asyncio
-
-        health_client = redis.asyncio.Redis.from_url(
-            settings.cache.url,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-        )
-        redis_ping = health_client.ping
-        closers.append(health_client.aclose)
+    # /healthz is not ok while Redis is down
+    redis_ping = infrastructure.ping if infrastructure.shared else None
     upstream = getattr(runner, "inner", runner)  # a wrapping runner (tests) keeps the real one
     response_cache: ResponseCache | None = None
     if settings.cache.responses and isinstance(upstream, UpstreamRunner):
@@ -272,6 +222,7 @@ def create_app(
             max_entries=settings.cache.max_entries,
             immutable_values=True,
             codec=response_codec(key) if key is not None else None,
+            client=infrastructure.redis,
         )
         closers.append(responses_store.close)
         response_cache = ResponseCache(
@@ -302,7 +253,7 @@ def create_app(
             clock=clock,
             on_mutation=runner.invalidate if runner is not None else None,
         ),
-        persisted=PersistedOperations.from_settings(settings),
+        persisted=PersistedOperations.from_settings(settings, infrastructure),
         rate_limits=rate_limits,
         responses=response_cache,
         hide_suggestions=not settings.server.introspection,
@@ -346,6 +297,7 @@ def create_app(
                 await inner.cache.close()
             for close in closers:
                 await close()
+            await infrastructure.aclose()  # the one Redis pool, after everything on it
             await client.aclose()  # the app owns the client it was given
 
     # Outermost first: client address (behind trusted proxies), request id, CORS, body-size
@@ -378,4 +330,5 @@ def create_app(
     app.state.response_cache = response_cache
     app.state.pipeline = pipeline
     app.state.redis_ping = redis_ping
+    app.state.infrastructure = infrastructure
     return app

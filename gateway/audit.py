@@ -52,6 +52,7 @@ from schema import AuditEvent
 from schema.audit import pseudonym
 from schema.ids import encode_id
 
+from .infrastructure import Infrastructure
 from .keyring import Keyring
 
 __all__ = [
@@ -261,14 +262,14 @@ class RedisAuditStore:
 
     def __init__(
         self,
-        url: str,
+        client: redis.Redis,
         *,
         prefix: str,
         max_events_per_student: int = DEFAULT_MAX_EVENTS_PER_STUDENT,
         max_age_days: int = DEFAULT_MAX_AGE_DAYS,
         max_unconfirmed_students: int = DEFAULT_MAX_UNCONFIRMED_STUDENTS,
     ) -> None:
-        self._client: redis.Redis = redis.Redis.from_url(url)
+        self._client = client
         self.prefix = prefix
         self.per_student = max_events_per_student
         self.ttl_seconds = max_age_days * _DAY
@@ -323,8 +324,7 @@ class RedisAuditStore:
         return students, events
 
     async def aclose(self) -> None:
-        """Close the Redis client."""
-        await self._client.aclose()
+        """Nothing to release: the pool is the process's (:mod:`gateway.infrastructure`)."""
 
 
 class AuditLog:
@@ -357,20 +357,19 @@ class AuditLog:
     @classmethod
     def for_cache(
         cls,
-        url: str,
+        infrastructure: Infrastructure,
         *,
-        key_prefix: str,
         keyring: Keyring | None = None,
         clock: Clock = SYSTEM_CLOCK,
         max_events_per_student: int = DEFAULT_MAX_EVENTS_PER_STUDENT,
         max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     ) -> AuditLog:
-        """The history in Redis when ``url`` is Redis (``<key_prefix>audit:``), else in memory."""
+        """The history in the shared Redis (``<key_prefix>audit:``) if any, else in memory."""
         store: AuditStore
-        if url.startswith(("redis://", "rediss://")):
+        if infrastructure.redis is not None:
             store = RedisAuditStore(
-                url,
-                prefix=f"{key_prefix}audit:",
+                infrastructure.redis,
+                prefix=f"{infrastructure.key_prefix}audit:",
                 max_events_per_student=max_events_per_student,
                 max_age_days=max_age_days,
             )

@@ -53,7 +53,8 @@ def _serve(args: argparse.Namespace) -> int:
     """Exit 2 for a bad config (``key: expected …``), 1 when a required service is down."""
     import uvicorn
 
-    from .app import StartupError, check_redis, create_app, with_dev_issuer
+    from .app import create_app, with_dev_issuer
+    from .infrastructure import StartupError, check_redis
     from .proxies import uvicorn_proxy_options
     from .settings import SettingsError, load_settings_file
 
@@ -64,7 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"diary-gateway: bad config: {exc}", file=sys.stderr)
         return 2
     try:
-        check_redis(settings)
+        check_redis(settings.cache.url)
         app = create_app(settings, dev_issuer=issuer)
     except SettingsError as exc:
         print(f"diary-gateway: bad config: {exc}", file=sys.stderr)

@@ -87,7 +87,6 @@ def demo_settings(
                 "rate_limits": False,  # one developer (and the test suite) on loopback
                 # GraphiQL and curl users are anonymous: let them try persisted queries.
                 "persisted_queries_anonymous": True,
-                "session_key_file": str(dev_key_path().parent / "session.key"),
                 "secret_key_file": str(dev_key_path().parent / "secret.key"),
             },
             "issuers": [

@@ -52,18 +52,19 @@ import hashlib
 import json
 import logging
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 import redis.asyncio as redis
+from cachetools import LRUCache
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from adapters import SYSTEM_CLOCK, SettingsError
 from schema import ErrorCode
 
+from .infrastructure import Infrastructure
 from .limiter import open_storage
 from .settings import DEFAULT_KEY_PREFIX, Settings
 
@@ -161,24 +162,18 @@ class MemoryQueryStore:
 
     def __init__(self, max_entries: int = 1000) -> None:
         self.max_entries = max(1, max_entries)
-        self._entries: OrderedDict[str, str] = OrderedDict()
+        self._entries: LRUCache[str, str] = LRUCache(self.max_entries)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     async def get(self, sha256: str) -> str | None:
         """The query stored under ``sha256`` (now the most recently used)."""
-        query = self._entries.get(sha256)
-        if query is not None:
-            self._entries.move_to_end(sha256)
-        return query
+        return self._entries.get(sha256)
 
     async def set(self, sha256: str, query: str) -> None:
         """Store ``query``, dropping the least recently used entries over the bound."""
         self._entries[sha256] = query
-        self._entries.move_to_end(sha256)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
 
     async def aclose(self) -> None:
         """Nothing to release."""
@@ -193,13 +188,13 @@ class RedisQueryStore:
 
     def __init__(
         self,
-        url: str,
+        client: redis.Redis,
         *,
         prefix: str = f"{DEFAULT_KEY_PREFIX}apq:",
         ttl_seconds: int = REDIS_TTL_SECONDS,
         max_entries: int = 1000,
     ) -> None:
-        self._client: redis.Redis = redis.Redis.from_url(url)
+        self._client = client
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
         self.max_entries = max(1, max_entries)
@@ -225,8 +220,7 @@ class RedisQueryStore:
         )
 
     async def aclose(self) -> None:
-        """Close the Redis client."""
-        await self._client.aclose()
+        """Nothing to release: the pool is the process's (:mod:`gateway.infrastructure`)."""
 
 
 def load_manifest(path: str | Path, *, key: str = "server.persisted_operations") -> dict[str, str]:
@@ -312,18 +306,18 @@ class PersistedOperations:
             self._limiter = MovingWindowRateLimiter(limits_storage)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PersistedOperations:
-        """Built from ``[server]`` (and ``[cache] url`` for the Redis store)."""
+    def from_settings(
+        cls, settings: Settings, infrastructure: Infrastructure
+    ) -> PersistedOperations:
+        """Built from ``[server]``, on the shared Redis (``[cache] url``) if any."""
         server = settings.server
         manifest = load_manifest(server.persisted_operations) if server.persisted_operations else {}
         store: QueryStore | None = None
-        url = settings.cache.url
-        shared = url.startswith(("redis://", "rediss://"))
         if server.persisted_queries and not server.persisted_only:
-            if shared:
+            if infrastructure.redis is not None:
                 store = RedisQueryStore(
-                    url,
-                    prefix=f"{settings.cache.key_prefix}apq:",
+                    infrastructure.redis,
+                    prefix=f"{infrastructure.key_prefix}apq:",
                     ttl_seconds=server.persisted_queries_ttl_seconds,
                     max_entries=server.persisted_queries_max_entries,
                 )
@@ -336,8 +330,7 @@ class PersistedOperations:
             max_bytes=server.persisted_queries_max_bytes,
             register_rate=server.persisted_queries_register_rate,
             anonymous=server.persisted_queries_anonymous,
-            limits_storage=f"async+{url}" if shared else "async+memory://",
-            key_prefix=settings.cache.key_prefix,
+            limits_storage=infrastructure.limits_storage(),
         )
 
     async def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> ResolvedQuery:

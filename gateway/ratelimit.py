@@ -120,16 +120,15 @@ class RateLimits:
         }
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RateLimits | None:
+    def from_settings(cls, settings: Settings, *, storage: Any) -> RateLimits | None:
         """The configured limits (``None`` when ``[server] rate_limits`` is off).
 
-        Redis storage when ``[cache] url`` is Redis, so that every instance counts together.
+        ``storage`` is the process's (``Infrastructure.limits_storage()``): Redis when
+        ``[cache] url`` is Redis, so that every instance counts together.
         """
         server = settings.server
         if not server.rate_limits:
             return None
-        url = settings.cache.url
-        storage = f"async+{url}" if url.startswith(("redis://", "rediss://")) else "async+memory://"
         return cls(
             storage,
             person=server.rate_limit_person,

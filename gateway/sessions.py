@@ -2,39 +2,34 @@
 
 A student who signs in with a school-issued login gets a :class:`ProviderSession` from the
 region's adapter. That provider session is a credential of the provider and never leaves the
-server: :class:`SessionStore` keeps it in an aiocache cache (memory, or Redis shared by several
-gateway instances) under a random session id (``sid``) and hands the client two tokens of its
-own instead:
+server: :class:`SessionStore` keeps it in the shared store (Redis when ``[cache] url`` is
+Redis, a bounded in-memory cache otherwise) under a random session id (``sid``) and hands the
+client two **opaque random tokens** of its own (``secrets.token_urlsafe(32)``):
 
-* an **access token** — a short-lived JWT signed by the gateway with **HS256** (HMAC-SHA-256).
-  A symmetric algorithm fits because only the gateway itself ever verifies these tokens; nobody
-  else needs a public key. Claims: ``iss="diary-gateway/session"``,
-  ``sub="session:<region>:<student_id>"``, ``sid``, ``use="access"``, ``iat`` and ``exp``.
-  The provider's token and data are never put into it.
-* a **refresh token** — an opaque random string (``secrets.token_urlsafe(32)``). Only its SHA-256
-  digest is stored. Refreshing rotates it: each refresh token works once, and concurrent uses of
-  the same one yield at most one new pair (the cache's atomic delete decides the winner).
+* an **access token** (``dgs_…``), valid for ``[server] session_ttl_seconds``, sent as
+  ``Authorization: Bearer``. Every request looks it up in the store anyway, so it carries
+  nothing and needs no signing key; revoking a session ends it at once;
+* a **refresh token** (``dgr_…``), valid for a week. Refreshing rotates both: each refresh
+  token works once, the access token it replaces stops working, and concurrent uses of the
+  same refresh token yield at most one new pair (the store's atomic delete decides the
+  winner).
 
-Cache layout (keys are relative to the cache's own namespace, ``<[cache] key_prefix>sessions:``
-when the gateway builds it):
+Only SHA-256 digests of the tokens are stored. Store layout (keys relative to the cache's
+namespace, ``<[cache] key_prefix>sessions:``):
 
-* ``session:<sid>`` → the region and provider session, with the current refresh digest;
-  TTL = the refresh TTL (it slides on every refresh);
-* ``refresh:<sha256 hex>`` → the sid and the refresh expiry; TTL = the refresh TTL;
+* ``session:<sid>`` → the region and provider session, with the digests of the current access
+  and refresh tokens; TTL = the refresh TTL (it slides on every refresh);
+* ``access:<sha256 hex>`` / ``refresh:<sha256 hex>`` → the sid and the token's expiry;
 * ``revoked:<sid>`` → a tombstone that stops a refresh racing a revocation from bringing the
-  session back; TTL = the refresh TTL;
+  session back;
 * ``ended:<sha256 hex of the provider token>`` → the provider ended that provider session
   (a read met its refusal): the gateway session ends with it, :meth:`SessionStore.refresh`
-  raises :class:`SessionEnded`; TTL = the refresh TTL.
+  raises :class:`SessionEnded`.
 
-Values are JSON text written and read with explicit ``dumps_fn``/``loads_fn``, so any serializer
-configured on the cache works. JSON rather than pickle on purpose: unpickling data read from a
-shared Redis would execute code for anyone able to write to that Redis.
-
-The signing key is 32 random bytes, generated once into a key file (mode 0600) or passed in.
-**Several gateway instances sharing one Redis must share the key**: configure every instance
-with the same key file (e.g. a mounted secret); otherwise each instance rejects the others'
-tokens. Replacing the key invalidates every issued access token (refresh tokens keep working).
+In Redis every value is sealed JSON (:class:`~gateway.upstream.codec.Codec`, under the key the
+gateway's secret derives for ``"session-signing"``): whoever can write to Redis cannot make up
+a session or move one to another token. Instances sharing Redis share the sessions (and must
+share ``[server] secret_key_file``, as for the caches).
 
 :class:`LoginThrottle` slows down password guessing with limits from the ``limits`` package:
 by default 5 attempts per 15 minutes per (region, login) (a moving window, cleared by a
@@ -50,24 +45,15 @@ exception messages.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import logging
-import os
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 import redis.asyncio as redis
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import OctKey
-from joserfc.jwt import JWTClaimsRegistry
 from limits import RateLimitItem, parse
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
@@ -76,37 +62,31 @@ from adapters.models import ProviderSession
 from schema import ErrorCode, coded_error
 
 from .limiter import open_storage
-from .secrets_file import read_or_create_secret
 from .settings import DEFAULT_KEY_PREFIX
 
 __all__ = [
-    "ISSUER",
+    "ACCESS_TOKEN_PREFIX",
     "MAX_TOKEN_LENGTH",
+    "REFRESH_TOKEN_PREFIX",
     "IssuedSession",
     "LoginThrottle",
     "SessionEnded",
     "SessionService",
     "SessionStore",
     "ThrottleUnavailable",
-    "load_or_create_key",
 ]
 
 logger = logging.getLogger(__name__)
 
-ISSUER: Final = "diary-gateway/session"
-"""The ``iss`` claim of every gateway session token."""
+ACCESS_TOKEN_PREFIX: Final = "dgs_"
+"""The start of every gateway session (access) token: routes it away from the SSO verifier."""
+REFRESH_TOKEN_PREFIX: Final = "dgr_"
+"""The start of every refresh token."""
+MAX_TOKEN_LENGTH: Final = 256
+"""Longer inputs are rejected before any lookup."""
 
-MAX_TOKEN_LENGTH: Final = 8 * 1024
-"""Longer inputs are rejected before any parsing."""
-
-_ALGORITHM: Final = "HS256"
-_USE: Final = "access"
-_KEY_BYTES: Final = 32
-_MAX_REFRESH_LENGTH: Final = 256
-_RECORD_VERSION: Final = 1
-
-KeySource = str | os.PathLike[str] | bytes | OctKey
-"""A key file path (``str``/``PathLike``), raw key bytes (at least 32), or a joserfc ``OctKey``."""
+_TOKEN_BYTES: Final = 32
+_RECORD_VERSION: Final = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,69 +94,19 @@ class IssuedSession:
     """What the client receives after a sign-in or a refresh."""
 
     token: str = field(repr=False)
-    """The signed access token (a JWT) to send as ``Authorization: Bearer``."""
+    """The opaque access token to send as ``Authorization: Bearer``."""
     expires_in: int
     """Seconds until :attr:`token` expires."""
     refresh_token: str = field(repr=False)
     """Single-use opaque token to obtain a new pair with :meth:`SessionStore.refresh`."""
 
 
-def load_or_create_key(path: str | os.PathLike[str]) -> OctKey:
-    """Load the HS256 key kept at ``path``, creating it (32 random bytes, mode 0600) if missing.
-
-    The file holds the key as one line of unpadded base64url. Creation is atomic (a hard link of
-    a complete temporary file), so instances starting together end up with the same key.
-    """
-    path = Path(path)
-    raw = read_or_create_secret(path, min_bytes=_KEY_BYTES, what="session signing key")
-    return _import_key(raw, origin=str(path))
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _import_key(raw: bytes, *, origin: str) -> OctKey:
-    if len(raw) < _KEY_BYTES:
-        raise ValueError(f"session signing key from {origin} is shorter than {_KEY_BYTES} bytes")
-    return OctKey.import_key(raw)
-
-
-def _resolve_key(source: KeySource) -> OctKey:
-    if isinstance(source, OctKey):
-        if len(source.raw_value) < _KEY_BYTES:
-            raise ValueError(f"session signing key is shorter than {_KEY_BYTES} bytes")
-        return source
-    if isinstance(source, bytes):
-        return _import_key(source, origin="the given bytes")
-    return load_or_create_key(source)
-
-
-def _digest(refresh_token: str) -> str:
-    return hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
-
-
-def _dumps(value: dict[str, Any]) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
-
-
-def _loads(value: object) -> object:
-    # The cache's serializer decides whether raw values come back as str or bytes.
-    if isinstance(value, bytes | str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _unverified_claims(token: object) -> dict[str, Any] | None:
-    """The payload of a compact JWS, without any verification (used only for routing)."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
-        return None
-    payload = token.split(".")[1]
-    try:
-        data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        claims = json.loads(data)
-    except (binascii.Error, ValueError):
-        return None
-    return claims if isinstance(claims, dict) else None
+def _is_token(token: object, prefix: str) -> bool:
+    return isinstance(token, str) and len(token) <= MAX_TOKEN_LENGTH and token.startswith(prefix)
 
 
 class SessionEnded(Exception):
@@ -190,20 +120,19 @@ class SessionEnded(Exception):
 class SessionStore:
     """Issues, resolves, refreshes and revokes gateway sessions that wrap provider sessions.
 
-    ``cache`` is an aiocache cache (``SimpleMemoryCache`` or ``RedisCache``); give it a
-    namespace to keep these keys apart from other data. ``secret_key_path_or_key`` is the path
-    of the key file (created if missing, see :func:`load_or_create_key`), raw key bytes or an
-    ``OctKey``. ``clock`` returns the current Unix time and exists for tests.
+    ``cache`` is an aiocache cache holding plain values: the bounded memory cache, or the
+    sealed Redis cache shared by instances (see :func:`gateway.upstream.build_cache`); give it
+    a namespace to keep these keys apart from other data. ``clock`` returns the current Unix
+    time and exists for tests.
 
-    Malformed, forged, expired or revoked tokens give ``None``; errors of the cache itself
-    (e.g. Redis unreachable) propagate, so an outage is not mistaken for a sign-out.
+    Malformed, unknown, expired, replaced or revoked tokens give ``None``; errors of the cache
+    itself (e.g. Redis unreachable) propagate, so an outage is not mistaken for a sign-out.
     """
 
     def __init__(
         self,
         cache: Any,
         *,
-        secret_key_path_or_key: KeySource,
         ttl_seconds: int = 900,
         refresh_ttl_seconds: int = 7 * 24 * 3600,
         clock: Callable[[], float] = time.time,
@@ -211,7 +140,6 @@ class SessionStore:
         if ttl_seconds <= 0 or refresh_ttl_seconds <= 0:
             raise ValueError("session TTLs must be positive")
         self._cache = cache
-        self._key = _resolve_key(secret_key_path_or_key)
         self._ttl = int(ttl_seconds)
         self._refresh_ttl = int(refresh_ttl_seconds)
         self._clock = clock
@@ -225,19 +153,17 @@ class SessionStore:
 
     @staticmethod
     def is_session_token(token: str) -> bool:
-        """Whether ``token`` claims to be a gateway session token (``iss`` only, not verified).
+        """Whether ``token`` has the shape of a gateway session token (nothing looked up).
 
         Cheap enough to route every Bearer token: session tokens go to :meth:`resolve`, anything
         else to the national SSO verifier. A ``True`` here proves nothing.
         """
-        claims = _unverified_claims(token)
-        return claims is not None and claims.get("iss") == ISSUER
+        return _is_token(token, ACCESS_TOKEN_PREFIX)
 
     async def open(self, region: str, session: ProviderSession) -> IssuedSession:
         """Store ``session`` for ``region`` and issue a new access/refresh token pair."""
         if not region or ":" in region:
             raise ValueError("region must be a non-empty identifier without ':'")
-        sid = secrets.token_urlsafe(16)
         record: dict[str, Any] = {
             "v": _RECORD_VERSION,
             "region": region,
@@ -245,67 +171,49 @@ class SessionStore:
             "token": session.token,
             "data": [[key, value] for key, value in session.data],
         }
-        return await self._issue(sid, record)
+        return await self._issue(secrets.token_hex(16), record)
 
     async def resolve(self, token: str) -> tuple[str, ProviderSession] | None:
         """The ``(region, provider session)`` behind a valid access token, else ``None``."""
-        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        if not self.is_session_token(token):
             return None
-        claims = self._verify(token, check_expiry=True)
-        if claims is None:
+        digest = _digest(token)
+        sid = self._live(await self._cache.get(f"access:{digest}"))
+        if sid is None:
             return None
-        sid = claims["sid"]
-        raw_record, tombstone = await self._cache.multi_get(
-            [f"session:{sid}", f"revoked:{sid}"], loads_fn=_loads
-        )
-        if tombstone is not None:
-            return None
-        found = self._parse_record(raw_record)
-        if found is None:
-            return None
-        region, session, _ = found
-        if claims["sub"] != f"session:{region}:{session.student_id}":
-            return None
+        record, tombstone = await self._cache.multi_get([f"session:{sid}", f"revoked:{sid}"])
+        found = self._parse_record(record)
+        if tombstone is not None or found is None or record.get("access") != digest:
+            return None  # revoked, gone, or replaced by a refresh
+        region, session = found
         return region, session
 
     async def refresh(self, refresh_token: str) -> IssuedSession | None:
-        """Exchange a refresh token for a new pair; the old refresh token stops working.
-
-        The access tokens issued before stay valid until they expire (they share the ``sid``).
-        """
-        if not isinstance(refresh_token, str) or not 0 < len(refresh_token) <= _MAX_REFRESH_LENGTH:
+        """Exchange a refresh token for a new pair; the old pair stops working."""
+        if not _is_token(refresh_token, REFRESH_TOKEN_PREFIX):
             return None
         digest = _digest(refresh_token)
-        entry = await self._cache.get(f"refresh:{digest}", loads_fn=_loads)
-        if not isinstance(entry, dict):
-            return None
-        sid, expires = entry.get("sid"), entry.get("exp")
-        if not isinstance(sid, str) or not isinstance(expires, int | float):
+        entry = await self._cache.get(f"refresh:{digest}")
+        if not isinstance(entry, dict) or not isinstance(entry.get("sid"), str):
             return None
         # Whoever deletes the entry owns the rotation; a concurrent or repeated use gets None.
         if not await self._cache.delete(f"refresh:{digest}"):
             return None
-        if expires <= self._clock():
+        sid = self._live(entry)
+        if sid is None:
             return None
-        raw_record, tombstone = await self._cache.multi_get(
-            [f"session:{sid}", f"revoked:{sid}"], loads_fn=_loads
-        )
-        if tombstone is not None or not isinstance(raw_record, dict):
+        record, tombstone = await self._cache.multi_get([f"session:{sid}", f"revoked:{sid}"])
+        found = self._parse_record(record)
+        if tombstone is not None or found is None or record.get("refresh") != digest:
             return None
-        found = self._parse_record(raw_record)
-        if raw_record.get("refresh") != digest or found is None:
-            return None
-        region, provider_session, _ = found
-        if (
-            await self._cache.get(f"ended:{_digest(provider_session.token)}", loads_fn=_loads)
-            is not None
-        ):
-            await self._forget(sid, None)  # its provider session ended: so does this one
+        region, provider_session = found
+        if await self._cache.get(f"ended:{_digest(provider_session.token)}") is not None:
+            await self._forget(sid, record)  # its provider session ended: so does this one
             raise SessionEnded(region)
-        issued = await self._issue(sid, raw_record)
-        if await self._cache.get(f"revoked:{sid}", loads_fn=_loads) is not None:
+        issued = await self._issue(sid, record)
+        if await self._cache.get(f"revoked:{sid}") is not None:
             # Revoked while we were rotating: undo what we just wrote.
-            await self._forget(sid, _digest(issued.refresh_token))
+            await self._forget(sid, await self._cache.get(f"session:{sid}"))
             return None
         return issued
 
@@ -316,117 +224,87 @@ class SessionStore:
         its access token still resolves until it expires, and reads with it keep saying
         that the provider session ended.
         """
-        await self._cache.set(
-            f"ended:{_digest(session.token)}", "1", ttl=self._refresh_ttl, dumps_fn=_identity
-        )
+        await self._cache.set(f"ended:{_digest(session.token)}", "1", ttl=self._refresh_ttl)
 
     async def revoke(self, token_or_sid: str) -> bool:
         """End a session given one of its access tokens (expired ones too) or its ``sid``.
 
-        Returns whether a live session was found. A token must carry a valid signature; a bare
-        ``sid`` is trusted as given.
+        Returns whether a live session was found.
         """
-        if not isinstance(token_or_sid, str) or len(token_or_sid) > MAX_TOKEN_LENGTH:
+        if not isinstance(token_or_sid, str) or not 0 < len(token_or_sid) <= MAX_TOKEN_LENGTH:
             return False
-        if "." in token_or_sid:
-            claims = self._verify(token_or_sid, check_expiry=False)
-            if claims is None:
-                return False
-            sid: str = claims["sid"]
-        else:
-            sid = token_or_sid
-        if not sid:
+        sid: str | None = token_or_sid
+        if self.is_session_token(token_or_sid):
+            entry = await self._cache.get(f"access:{_digest(token_or_sid)}")
+            sid = entry.get("sid") if isinstance(entry, dict) else None
+        if not isinstance(sid, str):
             return False
-        record = await self._cache.get(f"session:{sid}", loads_fn=_loads)
+        record = await self._cache.get(f"session:{sid}")
         if record is None:
             return False
         # The tombstone stops a refresh that is rotating right now from restoring the session.
-        await self._cache.set(f"revoked:{sid}", "1", ttl=self._refresh_ttl, dumps_fn=_identity)
-        digest = record.get("refresh") if isinstance(record, dict) else None
-        await self._forget(sid, digest if isinstance(digest, str) else None)
+        await self._cache.set(f"revoked:{sid}", "1", ttl=self._refresh_ttl)
+        await self._forget(sid, record)
         return True
 
     async def _issue(self, sid: str, record: dict[str, Any]) -> IssuedSession:
         now = int(self._clock())
-        refresh_token = secrets.token_urlsafe(32)
-        digest = _digest(refresh_token)
-        record = {**record, "refresh": digest, "refresh_exp": now + self._refresh_ttl}
+        token = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
+        refresh_token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
+        replaced = record.get("access")
+        record = {**record, "access": _digest(token), "refresh": _digest(refresh_token)}
+        ttl = self._refresh_ttl
+        await self._cache.set(f"session:{sid}", record, ttl=ttl)
+        # The access entry outlives the token (its expiry is checked) so that revoking with
+        # an expired token still finds the session.
         await self._cache.set(
-            f"session:{sid}", _dumps(record), ttl=self._refresh_ttl, dumps_fn=_identity
+            f"access:{record['access']}", {"sid": sid, "exp": now + self._ttl}, ttl=ttl
         )
         await self._cache.set(
-            f"refresh:{digest}",
-            _dumps({"sid": sid, "exp": now + self._refresh_ttl}),
-            ttl=self._refresh_ttl,
-            dumps_fn=_identity,
+            f"refresh:{record['refresh']}", {"sid": sid, "exp": now + ttl}, ttl=ttl
         )
-        claims = {
-            "iss": ISSUER,
-            "sub": f"session:{record['region']}:{record['student_id']}",
-            "sid": sid,
-            "use": _USE,
-            "iat": now,
-            "exp": now + self._ttl,
-        }
-        token = jwt.encode({"alg": _ALGORITHM, "typ": "JWT"}, claims, self._key, [_ALGORITHM])
+        if isinstance(replaced, str):
+            await self._cache.delete(f"access:{replaced}")
         return IssuedSession(token=token, expires_in=self._ttl, refresh_token=refresh_token)
 
-    async def _forget(self, sid: str, digest: str | None) -> None:
+    async def _forget(self, sid: str, record: object) -> None:
         await self._cache.delete(f"session:{sid}")
-        if digest is not None:
-            await self._cache.delete(f"refresh:{digest}")
+        if isinstance(record, dict):
+            for kind in ("access", "refresh"):
+                digest = record.get(kind)
+                if isinstance(digest, str):
+                    await self._cache.delete(f"{kind}:{digest}")
 
-    def _verify(self, token: object, *, check_expiry: bool) -> dict[str, Any] | None:
-        if not isinstance(token, str) or not self.is_session_token(token):
+    def _live(self, entry: object) -> str | None:
+        """The sid of a token entry that has not expired."""
+        if not isinstance(entry, dict):
             return None
-        try:
-            verified = jwt.decode(token, self._key, algorithms=[_ALGORITHM])
-            options: dict[str, Any] = {
-                "iss": {"essential": True, "value": ISSUER},
-                "sub": {"essential": True},
-                "sid": {"essential": True},
-                "use": {"essential": True, "value": _USE},
-            }
-            if check_expiry:
-                options["exp"] = {"essential": True}
-            JWTClaimsRegistry(now=lambda: int(self._clock()), **options).validate(verified.claims)
-        except (JoseError, ValueError, TypeError, KeyError):
+        sid, expires = entry.get("sid"), entry.get("exp")
+        if not isinstance(sid, str) or not isinstance(expires, int) or expires <= self._clock():
             return None
-        claims = verified.claims
-        if check_expiry and not isinstance(claims.get("exp"), int):
-            return None
-        if not isinstance(claims["sid"], str) or not isinstance(claims["sub"], str):
-            return None
-        return claims
+        return sid
 
     @staticmethod
-    def _parse_record(record: object) -> tuple[str, ProviderSession, str] | None:
+    def _parse_record(record: object) -> tuple[str, ProviderSession] | None:
         if not isinstance(record, dict) or record.get("v") != _RECORD_VERSION:
             return None
         region, student_id = record.get("region"), record.get("student_id")
-        token, data, digest = record.get("token"), record.get("data"), record.get("refresh")
+        token, data = record.get("token"), record.get("data")
         if not (
             isinstance(region, str)
             and isinstance(student_id, str)
             and isinstance(token, str)
-            and isinstance(digest, str)
             and isinstance(data, list)
+            and all(
+                isinstance(pair, list)
+                and len(pair) == 2
+                and all(isinstance(part, str) for part in pair)
+                for pair in data
+            )
         ):
             return None
-        pairs: list[tuple[str, str]] = []
-        for pair in data:
-            if not (isinstance(pair, list) and len(pair) == 2):
-                return None
-            key, value = pair
-            if not (isinstance(key, str) and isinstance(value, str)):
-                return None
-            pairs.append((key, value))
-        session = ProviderSession(student_id=student_id, token=token, data=tuple(pairs))
-        return region, session, digest
-
-
-def _identity(value: str) -> str:
-    return value
+        pairs = tuple((key, value) for key, value in data)
+        return region, ProviderSession(student_id=student_id, token=token, data=pairs)
 
 
 class ThrottleUnavailable(Exception):

@@ -56,13 +56,12 @@ class ServerSettings:
     the client address; empty: those headers are never believed."""
     operation_budget_seconds: float = 15.0
     """Time one GraphQL operation may spend waiting for providers, all calls together."""
-    session_key_file: str = ".sessions/key"
-    """Key that signs school-login session tokens (share it between instances)."""
     secret_key_file: str = ".secrets/key"
     """The gateway's secret (created, mode 0600, on first start): every key the gateway
     needs is derived from it (cache entry HMACs…). Instances sharing Redis must share it."""
     session_ttl_seconds: int = 900
-    """Lifetime of a session token; refresh tokens live a week."""
+    """Lifetime of a school-login session's access token (an opaque token in the shared
+    store); refresh tokens live a week."""
     rate_limits: bool = True
     """Enforce the four request and cost limits below (HTTP 429 with ``Retry-After``)."""
     rate_limit_person: str = "120/minute"
@@ -268,7 +267,6 @@ def _check_server(server: ServerSettings) -> None:
         "server.session_ttl_seconds", server.session_ttl_seconds, 60, "at least 60 seconds"
     )
     for name, file in (
-        ("session_key_file", server.session_key_file),
         ("secret_key_file", server.secret_key_file),
         ("dev_issuer_key_file", server.dev_issuer_key_file),
     ):

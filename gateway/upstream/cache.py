@@ -19,12 +19,13 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis.asyncio
 from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.base import SENTINEL
 from aiocache.serializers import BaseSerializer, NullSerializer
-from redis.asyncio import BlockingConnectionPool, SSLConnection
-from redis.asyncio.connection import parse_url
+from cachetools import LRUCache
 
+from ..infrastructure import redis_pool_options
 from .codec import Codec, CodecError, ForgedEntryError
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
     "build_cache",
     "contains_error",
     "digest",
-    "redis_options",
 ]
 
 logger = logging.getLogger("gateway.upstream")
@@ -44,12 +44,26 @@ Entry = tuple[Any, float]
 """A cached value and the wall-clock time (seconds) it was stored."""
 
 
+class _EvictingLRU(LRUCache[str, Any]):
+    """An LRU map that cancels the expiry timer of each key it evicts."""
+
+    def __init__(self, maxsize: int, handlers: dict[str, asyncio.TimerHandle]) -> None:
+        super().__init__(maxsize)
+        self._handlers = handlers
+
+    def popitem(self) -> tuple[str, Any]:
+        key, value = super().popitem()
+        handle = self._handlers.pop(key, None)
+        if handle is not None:
+            handle.cancel()
+        return key, value
+
+
 class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]
     """A ``SimpleMemoryCache`` that holds at most ``max_entries`` keys, evicting the LRU.
 
-    aiocache 0.12's memory backend is unbounded; this subclass keeps its dict in
-    least-recently-used order (reads and writes move a key to the end) and evicts from
-    the front when the bound is exceeded.
+    aiocache 0.12's memory backend is unbounded; this one keeps its entries in a
+    ``cachetools.LRUCache`` (reads and writes make a key the most recently used).
     """
 
     def __init__(self, *, max_entries: int, **kwargs: Any) -> None:
@@ -57,53 +71,19 @@ class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]
             raise ValueError("max_entries must be at least 1")
         super().__init__(**kwargs)
         self.max_entries = max_entries
+        self._cache = _EvictingLRU(max_entries, self._handlers)
 
     def __len__(self) -> int:
         return len(self._cache)
 
-    def _touch(self, key: str) -> None:
-        store: dict[str, object] = self._cache
-        if key in store:
-            store[key] = store.pop(key)
-
-    def _evict(self) -> None:
-        store: dict[str, object] = self._cache
-        while len(store) > self.max_entries:
-            oldest = next(iter(store))
-            store.pop(oldest, None)
-            handle = self._handlers.pop(oldest, None)
-            if handle is not None:
-                handle.cancel()
-
-    async def _get(self, key: str, encoding: str | None = "utf-8", _conn: Any = None) -> Any:
-        self._touch(key)
-        return await super()._get(key, encoding=encoding, _conn=_conn)
-
-    async def _multi_get(
-        self, keys: list[str], encoding: str | None = "utf-8", _conn: Any = None
-    ) -> list[Any]:
-        for key in keys:
-            self._touch(key)
-        return list(await super()._multi_get(keys, encoding=encoding, _conn=_conn))
-
-    async def _set(
-        self,
-        key: str,
-        value: Any,
-        ttl: float | None = None,
-        _cas_token: Any = None,
-        _conn: Any = None,
-    ) -> Any:
-        self._touch(key)
-        result = await super()._set(key, value, ttl=ttl, _cas_token=_cas_token, _conn=_conn)
-        self._evict()
-        return result
-
-    async def _increment(self, key: str, delta: int, _conn: Any = None) -> Any:
-        self._touch(key)
-        result = await super()._increment(key, delta, _conn=_conn)
-        self._evict()
-        return result
+    async def _clear(self, namespace: str | None = None, _conn: Any = None) -> bool:
+        if namespace:
+            return bool(await super()._clear(namespace, _conn=_conn))
+        for handle in self._handlers.values():
+            handle.cancel()
+        self._handlers.clear()
+        self._cache.clear()
+        return True
 
 
 class _CopySerializer(BaseSerializer):  # type: ignore[misc]
@@ -162,8 +142,9 @@ class SealedRedisCache(RedisCache):  # type: ignore[misc]
     is a miss counted in :attr:`undecodable`.
     """
 
-    def __init__(self, *, codec: Codec, **kwargs: Any) -> None:
+    def __init__(self, *, codec: Codec, client: redis.asyncio.Redis, **kwargs: Any) -> None:
         super().__init__(serializer=_BytesSerializer(), **kwargs)
+        self.client = client  # the process's pool (not the one aiocache would open)
         self.codec = codec
         self.forged = 0
         """Entries dropped because they were not sealed with this gateway's secret."""
@@ -181,7 +162,24 @@ class SealedRedisCache(RedisCache):  # type: ignore[misc]
         raw = await super().get(key, namespace=namespace, loads_fn=loads_fn, _conn=_conn)
         if raw is None or loads_fn is not None:
             return default if raw is None else raw
-        ns_key = self.build_key(key, namespace=namespace)
+        return await self._open(self.build_key(key, namespace=namespace), raw, default)
+
+    async def multi_get(
+        self,
+        keys: list[str],
+        loads_fn: Any = None,
+        namespace: str | None = None,
+        _conn: Any = None,
+    ) -> list[Any]:
+        raws = await super().multi_get(keys, loads_fn=loads_fn, namespace=namespace, _conn=_conn)
+        if loads_fn is not None:
+            return list(raws)
+        return [
+            None if raw is None else await self._open(self.build_key(key, namespace=namespace), raw)
+            for key, raw in zip(keys, raws, strict=True)
+        ]
+
+    async def _open(self, ns_key: str, raw: Any, default: Any = None) -> Any:
         try:
             return self.codec.open(ns_key, bytes(raw))
         except ForgedEntryError:
@@ -228,39 +226,14 @@ class SealedRedisCache(RedisCache):  # type: ignore[misc]
         )
 
 
-def redis_options(url: str) -> dict[str, Any]:
-    """aiocache ``RedisCache`` arguments for a ``redis://`` or ``rediss://`` URL.
-
-    Parsed by redis-py's own ``parse_url`` — the parser behind every other Redis client of
-    the gateway (rate limits, sign-in throttle, persisted queries) — so one URL means the
-    same server, credentials and TLS everywhere: ``redis://:password@host:port/db``,
-    ``redis://user:password@host/db`` (ACL user), ``rediss://…`` (TLS; options such as
-    ``?ssl_ca_certs=/path/ca.pem`` or ``?ssl_cert_reqs=required`` as redis-py takes them).
-    """
-    parsed: dict[str, Any] = dict(parse_url(url))
-    pool_kwargs: dict[str, Any] = {}
-    connection_class = parsed.pop("connection_class", None)
-    tls = isinstance(connection_class, type) and issubclass(connection_class, SSLConnection)
-    for name in list(parsed):
-        if name not in ("host", "port", "db", "password"):
-            pool_kwargs[name] = parsed.pop(name)
-    return {
-        "endpoint": parsed.get("host") or "127.0.0.1",
-        "port": parsed.get("port") or 6379,
-        "db": parsed.get("db") or 0,
-        "password": parsed.get("password"),
-        "ssl": tls,
-        "connection_pool_kwargs": pool_kwargs,
-    }
-
-
 def build_cache(
     url: str,
     *,
     max_entries: int,
     codec: Codec | None = None,
-    redis_pool_size: int = 50,
+    client: redis.asyncio.Redis | None = None,
     immutable_values: bool = False,
+    namespace: str | None = None,
 ) -> Any:
     """An aiocache cache for ``url``: ``memory://`` (bounded LRU) or ``redis[s]://…``.
 
@@ -268,27 +241,26 @@ def build_cache(
     when ``immutable_values`` says they cannot be changed (frozen, bytes, tuples). In
     Redis, values go through ``codec`` (required): sealed type-tagged JSON, never pickles.
     ``max_entries`` bounds the memory backend; Redis is bounded by its own ``maxmemory``
-    policy and the entries' TTLs. Redis callers wait for one of ``redis_pool_size``
-    connections instead of failing when all are busy. The memory backend runs without
-    aiocache's per-call ``wait_for`` timeout (it never blocks); Redis keeps it. See
-    :func:`redis_options` for the URL forms (password, ACL user, TLS).
+    policy and the entries' TTLs. The memory backend runs without aiocache's per-call
+    ``wait_for`` timeout (it never blocks); Redis keeps it.
+
+    ``client`` is the process's Redis client (:class:`gateway.infrastructure.Infrastructure`);
+    without one, the cache opens a pool of its own for ``url`` and closes it with the cache.
     """
     parts = urlsplit(url)
     if parts.scheme == "memory":
         serializer = NullSerializer() if immutable_values else _CopySerializer()
-        return BoundedMemoryCache(max_entries=max_entries, serializer=serializer, timeout=None)
+        return BoundedMemoryCache(
+            max_entries=max_entries, serializer=serializer, timeout=None, namespace=namespace
+        )
     if parts.scheme in ("redis", "rediss"):
         if codec is None:
             raise ValueError("a Redis cache needs a codec (keyed by the gateway secret)")
-        options = redis_options(url)
-        options["connection_pool_kwargs"] = {**options["connection_pool_kwargs"], "timeout": 5}
-        return SealedRedisCache(
-            codec=codec,
-            create_connection_timeout=2.0,
-            pool_max_size=redis_pool_size,
-            connection_pool_class=BlockingConnectionPool,
-            **options,
-        )
+        if client is None:
+            client = redis.asyncio.Redis.from_pool(
+                redis.asyncio.BlockingConnectionPool(timeout=5, **redis_pool_options(url))
+            )
+        return SealedRedisCache(codec=codec, client=client, namespace=namespace)
     raise ValueError(f"unsupported cache URL scheme {parts.scheme!r}")
 
 

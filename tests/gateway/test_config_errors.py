@@ -56,10 +56,7 @@ def _serve(config: Path, *, timeout: float = 60) -> subprocess.CompletedProcess[
 
 
 def _server_table(tmp_path: Path, extra: str = "") -> str:
-    return (
-        f'[server]\nsecret_key_file = "{tmp_path / "secret.key"}"\n'
-        f'session_key_file = "{tmp_path / "session.key"}"\n{extra}'
-    )
+    return f'[server]\nsecret_key_file = "{tmp_path / "secret.key"}"\n{extra}'
 
 
 BAD_FILES = [
@@ -101,7 +98,7 @@ BAD_FILES = [
     (REGION + ISSUER + "[cache]\nmax_entries = 0\n", "cache.max_entries: expected a positive"),
     (
         REGION + ISSUER + '[server]\npersisted_operations = "/nonexistent/manifest.json"\n'
-        'secret_key_file = "{tmp}/secret.key"\nsession_key_file = "{tmp}/session.key"\n',
+        'secret_key_file = "{tmp}/secret.key"\n',
         "server.persisted_operations: expected a readable file",
     ),
 ]

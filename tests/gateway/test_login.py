@@ -8,7 +8,6 @@ whatever was wrong; repeated failures are throttled; refresh tokens rotate.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import secrets
 from collections import Counter
@@ -81,15 +80,6 @@ def _login(demo: DemoGateway, credentials: dict[str, Any]) -> dict[str, Any]:
 
 def _codes(body: dict[str, Any]) -> set[str]:
     return {e["extensions"]["code"] for e in body.get("errors") or ()}
-
-
-def _claims(token: str) -> dict[str, Any]:
-    """The payload of a gateway token (not verified: only for looking)."""
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return claims
 
 
 def _gateway_view(demo: DemoGateway) -> GatewayGraphQL:
@@ -189,10 +179,10 @@ def test_the_provider_token_never_leaves_the_server(region: str, demo: DemoGatew
     for answer in (body, diary):
         text = json.dumps(answer, ensure_ascii=False)
         assert not [s for s in secrets_ if s in text]
-    claims = _claims(session["token"])
-    assert set(claims) == {"iss", "sub", "sid", "use", "iat", "exp"}
-    assert not [s for s in secrets_ if s in json.dumps(claims)]
-    assert provider.token not in session["refreshToken"]
+    # Opaque random tokens: nothing to decode, nothing of the provider's inside.
+    for token in (session["token"], session["refreshToken"]):
+        assert "." not in token and len(token) >= 43
+        assert not [s for s in secrets_ if s in token]
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -240,12 +230,13 @@ def test_refresh_session_rotates_the_tokens(region: str, demo: DemoGateway) -> N
     assert "errors" not in body, body["errors"]
     second = body["data"]["refreshSession"]
     assert second["refreshToken"] != first["refreshToken"]
-    # A new access token for the same session (byte-identical only within the same second).
-    assert _claims(second["token"])["sid"] == _claims(first["token"])["sid"]
-    assert _claims(second["token"])["exp"] >= _claims(first["token"])["exp"]
-    assert second["expiresIn"] > 0
+    assert second["token"] != first["token"] and second["expiresIn"] > 0
     own = demo.query(DIARY, {"id": _sid(world, me), **_week()}, token=second["token"])
     assert "errors" not in own and own["data"]["student"]["id"] == _sid(world, me)
+    # The access token it replaced is refused from now on.
+    replaced = demo.query(DIARY, {"id": _sid(world, me), **_week()}, token=first["token"])
+    assert replaced["data"] is None or replaced["data"]["student"] is None
+    assert _codes(replaced) == {"UNAUTHENTICATED"}
     # The used refresh token is spent; the new one works once.
     reused = demo.query(REFRESH, {"token": first["refreshToken"]})
     assert _codes(reused) == {"UNAUTHENTICATED"}

@@ -11,6 +11,7 @@ still right.
 from __future__ import annotations
 
 import ast
+import asyncio
 import dataclasses
 import ipaddress
 import logging
@@ -31,12 +32,18 @@ import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from redis.asyncio import SSLConnection
 
 from adapters import models
+from adapters.seed import World
+from gateway.app import build_infrastructure, build_keyring, build_sessions
+from gateway.demo import EMULATOR_PATH
+from gateway.infrastructure import StartupError, check_redis, redact, redis_pool_options
 from gateway.keyring import Keyring
 from gateway.responses import RESPONSE_TYPES, StoredResponse, response_codec
+from gateway.settings import Settings
 from gateway.upstream import build_cache
-from gateway.upstream.cache import SealedRedisCache, redis_options
+from gateway.upstream.cache import SealedRedisCache
 from gateway.upstream.codec import (
     ENTITY_TYPES,
     Codec,
@@ -45,11 +52,13 @@ from gateway.upstream.codec import (
     entity_codec,
 )
 from schema import AuditEvent
+from schema.ids import encode_id
 from tests.clock import school_week
 from tests.redis import require_redis, run_keys, sub_prefix
 from tests.servers import free_port
 
 from .conftest import DemoGateway, make_demo
+from .test_login import LOGIN, REFRESH
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = Keyring.generate().derive("cache-hmac")
@@ -285,17 +294,22 @@ async def test_redis_cache_needs_a_codec() -> None:
 
 
 def test_redis_urls_with_password_user_and_tls_parse_alike() -> None:
-    plain = redis_options("redis://:p%40ss@cache.internal:6380/2")
-    assert (plain["endpoint"], plain["port"], plain["db"], plain["password"], plain["ssl"]) == (
+    plain = redis_pool_options("redis://:p%40ss@cache.internal:6380/2")
+    assert (plain["host"], plain["port"], plain["db"], plain["password"]) == (
         "cache.internal",
         6380,
         2,
         "p@ss",
-        False,
     )
-    acl = redis_options("rediss://gw:secret@cache.internal/0?ssl_ca_certs=/etc/ca.pem")
-    assert acl["ssl"] is True and acl["password"] == "secret"
-    assert acl["connection_pool_kwargs"] == {"username": "gw", "ssl_ca_certs": "/etc/ca.pem"}
+    assert "connection_class" not in plain
+    acl = redis_pool_options("rediss://gw:secret@cache.internal/0?ssl_ca_certs=/etc/ca.pem")
+    assert issubclass(acl["connection_class"], SSLConnection)
+    assert (acl["username"], acl["password"], acl["ssl_ca_certs"]) == (
+        "gw",
+        "secret",
+        "/etc/ca.pem",
+    )
+    assert redact("rediss://gw:secret@cache.internal/0") == "rediss://gw:***@cache.internal/0"
 
 
 # -- the attack through the running gateway ----------------------------------------------
@@ -441,6 +455,11 @@ def test_instances_sharing_redis_share_entries_only_with_the_same_secret(
     assert (tmp_path / "other-secret").stat().st_mode & 0o077 == 0
 
 
+SESSION_DIARY = """query ($id: ID!, $from: Date!, $to: Date!) {
+  student(id: $id) { id diary(from: $from, to: $to) { days { date } } }
+}"""
+
+
 # -- Redis with a password (and TLS) -----------------------------------------------------
 
 
@@ -509,6 +528,60 @@ def test_caches_work_with_a_password_protected_redis(
     assert any(not k.startswith(("pw:resp:", "pw:gen:")) for k in keys)  # entities
     with pytest.raises(redis.AuthenticationError):
         _ping(redis.Redis(port=port))  # and it really needs the password
+    client.close()
+
+
+async def _revoke(settings: Settings, token: str) -> bool:
+    infrastructure = build_infrastructure(settings)
+    try:
+        service = build_sessions(settings, infrastructure, build_keyring(settings))
+        return await service.store.revoke(token)
+    finally:
+        await infrastructure.aclose()
+
+
+def test_school_login_sessions_live_in_a_password_protected_redis_shared_by_instances(
+    tmp_path: Path, password_redis: tuple[int, str]
+) -> None:
+    port, password = password_redis
+    url = f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0"
+    check_redis(url)  # what `serve` runs first: the password is used
+    with pytest.raises(StartupError) as refused:
+        check_redis(f"redis://127.0.0.1:{port}/0")
+    assert password not in str(refused.value)
+    world = World.build("77")  # the Moscow emulator: one provider both instances reach
+    student = world.persona_student("student")
+    login = {"region": "77", "school": None, "login": student.login, "password": student.password}
+    own = {"id": encode_id("Student", "77", str(student.id)), **school_week()}
+    cache = {"url": url, "key_prefix": "pw:"}
+    with (
+        make_demo(tmp_path / "a.json", cache=cache) as a,
+        make_demo(tmp_path / "b.json", cache=cache, moscow_url=a.url + EMULATOR_PATH) as b,
+    ):
+        signed_in = a.query(LOGIN, login)
+        assert "errors" not in signed_in, signed_in["errors"]
+        first = signed_in["data"]["login"]
+        read = b.query(SESSION_DIARY, own, token=first["token"])  # the other instance
+        assert "errors" not in read and read["data"]["student"]["id"] == own["id"]
+
+        rotated = b.query(REFRESH, {"token": first["refreshToken"]})
+        assert "errors" not in rotated, rotated["errors"]
+        second = rotated["data"]["refreshSession"]
+        for gateway in (a, b):  # the replaced token and the spent refresh token: refused
+            old = gateway.query(SESSION_DIARY, own, token=first["token"])
+            assert {e["extensions"]["code"] for e in old["errors"]} == {"UNAUTHENTICATED"}
+        again = a.query(REFRESH, {"token": first["refreshToken"]})
+        assert {e["extensions"]["code"] for e in again["errors"]} == {"UNAUTHENTICATED"}
+        assert a.query(SESSION_DIARY, own, token=second["token"])["data"]["student"]
+
+        # Revoked by a third process sharing the Redis (no mutation revokes): refused on both.
+        assert asyncio.run(_revoke(a.app.state.settings, second["token"])) is True
+        for gateway in (a, b):
+            gone = gateway.query(SESSION_DIARY, own, token=second["token"])
+            assert {e["extensions"]["code"] for e in gone["errors"]} == {"UNAUTHENTICATED"}
+    client = redis.Redis(port=port, password=password)
+    keys = [k.decode() for k in client.keys("pw:sessions:*")]
+    assert keys and not any(first["token"] in k or second["token"] in k for k in keys)
     client.close()
 
 
