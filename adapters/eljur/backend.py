@@ -58,7 +58,7 @@ MAX_DAYS = 400
 MAX_BALLS = 10
 """The region grades on a ten-point scale (``balls`` of the class relation)."""
 
-PASS_VALUE = "зч"
+PASS_VALUE = "зч"  # noqa: S105 -- a pass mark («зачёт»), not a password
 """How a «зачёт» is written in the journal."""
 ABSENT_UNEXCUSED = "н"
 ABSENT_EXCUSED = "Н"
@@ -76,7 +76,7 @@ _SPREAD = {5: (9, 10), 4: (7, 8), 3: (5, 6), 2: (3, 4), 1: (1, 2)}
 """Five-point quality → the two ten-point values a teacher may give for it."""
 
 _BAD_LOGIN = "Неверный логин или пароль"
-_BAD_TOKEN = "Ошибка авторизации: токен недействителен или истёк"
+_BAD_TOKEN = "Ошибка авторизации: токен недействителен или истёк"  # noqa: S105 -- a message
 _BAD_DEVKEY = "не удалось авторизовать разработчика"
 _NO_STUDENT = "Ученик не найден"
 _NO_ACCESS = "Нет доступа к данным ученика"

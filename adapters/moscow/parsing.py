@@ -71,8 +71,8 @@ __all__ = [
     "build_progress",
     "lesson_numbers",
     "parse_attendance",
-    "parse_class_member",
     "parse_child",
+    "parse_class_member",
     "parse_datetime",
     "parse_events",
     "parse_family_profile",
@@ -279,8 +279,9 @@ def _group_ids(item: JSON) -> tuple[str, ...]:
 def parse_child(item: JSON) -> NativeStudent:
     """A ``children[]`` entry of the family profile."""
     student_id = _id(item.get("id"))
-    school_item = item.get("school") if isinstance(item.get("school"), Mapping) else {}
-    assert isinstance(school_item, Mapping)
+    school_item = item.get("school")
+    if not isinstance(school_item, Mapping):
+        school_item = {}
     school_id = _opt_id(school_item.get("id"))
     school = None
     if school_id is not None:
@@ -453,8 +454,9 @@ def parse_mark(
     """
     values = _items(item.get("values"))
     entry = values[0] if values else {}
-    grade_item = entry.get("grade") if isinstance(entry.get("grade"), Mapping) else {}
-    assert isinstance(grade_item, Mapping)
+    grade_item = entry.get("grade")
+    if not isinstance(grade_item, Mapping):
+        grade_item = {}
     origin = item.get("value")
     if origin is None:
         origin = grade_item.get("origin")

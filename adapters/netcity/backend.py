@@ -57,7 +57,7 @@ ASSIGNMENT_TYPES: tuple[tuple[int, str, str], ...] = (
 )
 """``grade/assignment/types``: (id, name, abbr); the order is the list order."""
 HOMEWORK_TYPE_ID = 3
-PASS_MARK_TEXT = "зачёт"
+PASS_MARK_TEXT = "зачёт"  # noqa: S105 -- a pass mark, not a password
 """``mark.markText`` of a pass in a subject graded without marks (P.E.)."""
 ATTENDANCE_CODES: dict[int, str] = {1: "Б", 2: "УП", 6: "Н"}
 """Seed absence reason id → the lesson's ``attendance`` code (болел, уважительная, не был)."""

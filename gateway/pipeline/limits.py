@@ -35,6 +35,8 @@ class OperationCheck:
     """Fields selected, fragments spread in full (0 for a document that cannot run)."""
     argument_error: GraphQLError | None = None
     """An argument over a cap: answered as a request error, not executed."""
+    valid: bool = False
+    """The document passed validation."""
 
 
 _NOT_RUNNABLE = OperationCheck(False, 0)
@@ -80,12 +82,13 @@ class OperationLimits:
                     f"{budget} per window",
                 )
         error = self._argument_error(compiled, request) if compiled.valid else None
-        return OperationCheck(kind is OperationType.QUERY, cost, error)
+        return OperationCheck(kind is OperationType.QUERY, cost, error, compiled.valid)
 
     def _argument_error(
         self, compiled: CompiledDocument, request: GraphQLRequest
     ) -> GraphQLError | None:
-        assert request.query is not None and compiled.document is not None
+        assert request.query is not None
+        assert compiled.document is not None
         variables = request.variables or {}
         try:
             frozen = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""

@@ -33,7 +33,7 @@ __all__ = [
     "UpstreamSettings",
     "build_cache",
     "collect_notices",
-    "operation_budget",
     "current_notices",
+    "operation_budget",
     "stale_notices",
 ]

@@ -65,7 +65,8 @@ async def _week(h: Any, persona: str = "parent") -> list[Lesson]:
 def test_declares_slug_capabilities_and_config(harness: Any) -> None:
     cls = type(harness.adapter)
     assert cls.slug == harness.slug
-    assert Capability.PROFILE in cls.capabilities and Capability.SCHEDULE in cls.capabilities
+    assert Capability.PROFILE in cls.capabilities
+    assert Capability.SCHEDULE in cls.capabilities
     assert dataclasses.is_dataclass(cls.config_model)
     assert cls.diary_system
 
@@ -87,7 +88,8 @@ async def test_staff_and_student_profiles_carry_their_roles(harness: Any) -> Non
     teacher = await harness.adapter.get_profile(harness.caller("teacher"))
     assert teacher is not None
     grants = [g for g in teacher.roles if g.role is Role.TEACHER]
-    assert grants and harness.teacher_group_id() in grants[0].group_ids
+    assert grants
+    assert harness.teacher_group_id() in grants[0].group_ids
     assert {g.id for g in teacher.groups} >= set(grants[0].group_ids)
     class_teacher = await harness.adapter.get_profile(harness.caller("class-teacher"))
     assert class_teacher is not None
@@ -130,14 +132,17 @@ async def test_canonical_week_marks_normalized(harness: Any) -> None:
     assert test.lesson_date == MONDAY
     (passed,) = _lesson(lessons, 0, 4).marks
     assert passed.scale.name == "pass"
-    assert passed.grade.five is None and passed.normalized is None
+    assert passed.grade.five is None
+    assert passed.normalized is None
     assert [m.grade.five for m in _lesson(lessons, 1, 1).marks] == [4.0]
     (geometry,) = _lesson(lessons, 2, 1).marks
-    assert geometry.grade.five == 3.0 and geometry.comment == "Повторить доказательство"
+    assert geometry.grade.five == 3.0
+    assert geometry.comment == "Повторить доказательство"
     assert sorted(m.grade.five or 0.0 for m in _lesson(lessons, 3, 1).marks) == [2.0, 4.0]
     two = min(_lesson(lessons, 3, 1).marks, key=lambda m: m.grade.five or 0)
     # МЭШ's own lookup and the common table agree: a five-point «2» is 30, not 40
-    assert two.grade.hundred == 30.0 and two.normalized == 0.3
+    assert two.grade.hundred == 30.0
+    assert two.normalized == 0.3
     for mark in (m for le in lessons for m in le.marks):
         # normalized = hundredPoint / 100 for every mark of every provider
         hundred = mark.grade.hundred
@@ -154,16 +159,20 @@ async def test_canonical_week_homework_and_absences(harness: Any) -> None:
     (reading,) = _lesson(lessons, 1, 1).homework
     assert [a.name for a in reading.attachments] == ["plan.pdf"]
     ill = _lesson(lessons, 1, 2).absence
-    assert ill is not None and ill.excused is True and ill.reason == "Болезнь"
+    assert ill is not None
+    assert ill.excused is True
+    assert ill.reason == "Болезнь"
     truant = _lesson(lessons, 4, 2).absence
-    assert truant is not None and truant.excused is False
+    assert truant is not None
+    assert truant.excused is False
     assert sum(1 for le in lessons if le.absence) == 2
 
 
 async def test_marks_and_progress_use_the_weighted_rule(harness: Any) -> None:
     caller = harness.caller("parent")
     (marks,) = await harness.adapter.get_marks(caller, [harness.canonical_student_id()], WEEK)
-    assert isinstance(marks, list) and len(marks) == 6
+    assert isinstance(marks, list)
+    assert len(marks) == 6
     if not harness.adapter.supports(Capability.PROGRESS):
         pytest.skip("provider has no progress")
     (progress,) = await harness.adapter.get_progress(caller, [harness.canonical_student_id()], WEEK)
@@ -182,7 +191,8 @@ async def test_unknown_student_fails_only_its_slot(harness: Any) -> None:
     result = await harness.adapter.get_diaries(
         caller, [harness.canonical_student_id(), "987654321"], WEEK
     )
-    assert isinstance(result[0], list) and result[0]
+    assert isinstance(result[0], list)
+    assert result[0]
     assert isinstance(result[1], NotFoundError | AccessDeniedError)
     students = await harness.adapter.get_students(
         caller, [harness.canonical_student_id(), "987654321"]
@@ -266,7 +276,8 @@ async def test_failures_map_to_the_error_tree(
     assert info.value.provider == harness.slug
     if fault is Fault.RATE_LIMITED:
         assert isinstance(info.value, ProviderUnavailableError)
-        assert info.value.retry_after is not None and info.value.retry_after > 0
+        assert info.value.retry_after is not None
+        assert info.value.retry_after > 0
     # healthy again afterwards
     assert await _week(harness)
 
@@ -383,6 +394,7 @@ async def test_terms_cover_the_school_year_in_order(harness: Any) -> None:
     assert terms, "no terms"
     assert [t.starts_on for t in terms] == sorted(t.starts_on for t in terms)
     year = terms[0].starts_on.year if terms[0].starts_on.month >= 9 else terms[0].starts_on.year - 1
-    assert date(year, 9, 1) <= terms[0].starts_on and terms[-1].ends_on <= date(year + 1, 8, 31)
+    assert date(year, 9, 1) <= terms[0].starts_on
+    assert terms[-1].ends_on <= date(year + 1, 8, 31)
     assert len({t.id for t in terms}) == len(terms)
     assert all(t.starts_on <= t.ends_on for t in terms)

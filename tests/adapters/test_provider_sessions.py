@@ -86,14 +86,16 @@ async def test_one_exchange_per_caller_and_tokens_kept_per_caller() -> None:
     assert await manager.call(PARENT, provider.read) == "t1"
     assert await manager.call(OTHER, provider.read) == "t2"
     assert provider.exchanges == 2
-    assert manager.known(PARENT) and not manager.known(Caller(person_id="esia-3"))
+    assert manager.known(PARENT)
+    assert not manager.known(Caller(person_id="esia-3"))
 
 
 async def test_fifty_concurrent_calls_share_one_renewal() -> None:
     provider = Provider(latency=0.001)
     manager = sessions(provider)
     results = await asyncio.gather(*(manager.call(PARENT, provider.read) for _ in range(50)))
-    assert set(results) == {"t1"} and provider.exchanges == 1
+    assert set(results) == {"t1"}
+    assert provider.exchanges == 1
     # the token dies: fifty calls at once meet the 401, one renewal serves them all
     provider.left["t1"] = 0
     results = await asyncio.gather(*(manager.call(PARENT, provider.read) for _ in range(50)))
@@ -121,10 +123,12 @@ async def test_a_single_short_lived_token_does_not_shrink_later_tokens() -> None
     await manager.call(PARENT, provider.read)
     provider.left["t1"] = 0  # died in use (by time, say) after one call, nothing in flight
     results = [await manager.call(PARENT, provider.read) for _ in range(20)]
-    assert set(results) == {"t2"} and provider.exchanges == 2
+    assert set(results) == {"t2"}
+    assert provider.exchanges == 2
     # then twenty at once: still one token for all
     results = await asyncio.gather(*(manager.call(PARENT, provider.read) for _ in range(20)))
-    assert set(results) == {"t2"} and provider.exchanges == 2
+    assert set(results) == {"t2"}
+    assert provider.exchanges == 2
 
 
 async def test_renewal_ahead_of_the_stated_expiry() -> None:
@@ -238,7 +242,8 @@ async def test_a_school_login_session_ends_at_its_first_401() -> None:
         assert again.value.action is Reauthentication.SIGN_IN_AGAIN
     with pytest.raises(CredentialsRefusedError):
         await manager.cached(STUDENT, "profile", 60, provider.read)
-    assert provider.calls == calls and provider.exchanges == 0
+    assert provider.calls == calls
+    assert provider.exchanges == 0
     # signing in again is a new provider session
     again_signed_in = Caller(person_id=None, session=ProviderSession("7", token="school-2"))
     assert await manager.call(again_signed_in, provider.read) == "school-2"

@@ -192,7 +192,8 @@ def _check(response: httpx.Response, persona: str | None) -> dict[str, Any] | No
     ):
         return None
     body = response.json()
-    assert isinstance(body, dict) and ("data" in body or "errors" in body), body
+    assert isinstance(body, dict), body
+    assert "data" in body or "errors" in body, body
     for error in body.get("errors") or []:
         assert isinstance(error.get("message"), str)
         code = (error.get("extensions") or {}).get("code")
@@ -503,7 +504,8 @@ def test_bad_variables(
         response.status_code,
         response.text[:500],
     )
-    assert body is not None and "data" not in body, body
+    assert body is not None
+    assert "data" not in body, body
     (error, *_) = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
     assert error["extensions"]["variable"] == name, error

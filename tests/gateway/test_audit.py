@@ -208,8 +208,10 @@ def test_a_journal_read_is_one_event_per_student_of_the_group(
     assert rows == {_student_id(region, s.id) for s in world.class_students(nine_a)}
     assert Counter(e.student for e in events) == Counter(rows)
     for event in events:
-        assert event.fields == ("journal",) and event.allowed
-        assert event.relation == "group_teacher" and event.viewer == f"p:{_nid(teacher)}"
+        assert event.fields == ("journal",)
+        assert event.allowed
+        assert event.relation == "group_teacher"
+        assert event.viewer == f"p:{_nid(teacher)}"
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -319,7 +321,8 @@ def test_no_event_carries_a_mark_a_name_or_a_token(
             person = student.person
             texts |= {person.last_name, person.first_name, person.middle_name}
     assert len(events) == 3 * len(READERS) + 3
-    assert marks and texts
+    assert marks
+    assert texts
     assert len(marks) >= 3, marks  # several distinct mark values were read
     lines = [r.getMessage() for r in caplog.records if r.name == "gateway.audit"]
     assert len(lines) == len(events)
@@ -354,7 +357,8 @@ def test_the_legal_representative_sees_the_teachers_read(
     student_id = _canonical(worlds, region)
     teacher = f"teacher@{region}"
     body, events = _read(demo, RECORDS, {"id": student_id, **_week()}, demo.token(teacher))
-    assert "errors" not in body and len(events) == 1
+    assert "errors" not in body
+    assert len(events) == 1
     log = ACCESS_LOG.format(tag=secrets.token_hex(4))  # a query nobody has asked before
     body, added = _read(demo, log, {"id": student_id}, demo.token("parent"))
     assert "errors" not in body, body["errors"]
@@ -385,7 +389,8 @@ def test_the_access_log_is_never_served_stale(demo: DemoGateway, worlds: dict[st
       student(id: $id) { absences(from: $from, to: $to) { date } }
     }"""
     body, events = _read(demo, query, {"id": student_id, **_week()}, demo.token("teacher@74"))
-    assert "errors" not in body and [e.fields for e in events] == [("absences",)]
+    assert "errors" not in body
+    assert [e.fields for e in events] == [("absences",)]
     again = demo.query(log, {"id": student_id}, persona="parent")
     newest = again["data"]["student"]["accessLog"]["nodes"][0]
     assert (newest["viewer"], newest["fields"]) == (
@@ -397,6 +402,7 @@ def test_the_access_log_is_never_served_stale(demo: DemoGateway, worlds: dict[st
 def _pseudonym(demo: DemoGateway, viewer: str) -> str:
     """The reader as a family sees them: an HMAC of the audit trail's viewer, never the id."""
     name = _audit(demo).pseudonym(viewer)
-    assert name.startswith("reader-") and viewer.split(":", 1)[1] not in name
+    assert name.startswith("reader-")
+    assert viewer.split(":", 1)[1] not in name
     assert name != "reader-" + hashlib.sha256(viewer.encode()).hexdigest()[:16]
     return name

@@ -36,7 +36,8 @@ def test_token_prints_a_token_the_running_demo_accepts(demo: DemoGateway) -> Non
     )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
-    assert token.count(".") == 2 and "\n" not in token
+    assert token.count(".") == 2
+    assert "\n" not in token
     body = demo.query("{ me { roles { role region { code } } } }", token=token)
     assert "errors" not in body, body.get("errors")
     assert {"role": "TEACHER", "region": {"code": "74"}} in body["data"]["me"]["roles"]
@@ -45,7 +46,8 @@ def test_token_prints_a_token_the_running_demo_accepts(demo: DemoGateway) -> Non
 def test_unknown_persona_is_an_error() -> None:
     result = _cli("token", "--persona", "nobody")
     assert result.returncode == 2
-    assert "unknown persona" in result.stderr and "parent" in result.stderr
+    assert "unknown persona" in result.stderr
+    assert "parent" in result.stderr
 
 
 def test_serve_refuses_a_bad_config_naming_the_key(tmp_path: Path) -> None:
@@ -53,4 +55,5 @@ def test_serve_refuses_a_bad_config_naming_the_key(tmp_path: Path) -> None:
     config.write_text('[server]\nport = "eighty"\n', encoding="utf-8")
     result = _cli("serve", "--config", str(config))
     assert result.returncode == 2
-    assert "server.port" in result.stderr and "an integer" in result.stderr
+    assert "server.port" in result.stderr
+    assert "an integer" in result.stderr

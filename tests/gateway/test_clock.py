@@ -96,7 +96,8 @@ def test_every_region_shows_its_own_today_and_no_mark_from_the_future(
 
 def test_the_example_week_has_lessons_and_names_a_break(clock: Clock) -> None:
     monday, sunday, note = example_week(clock)
-    assert monday.weekday() == 0 and sunday == monday + timedelta(days=6)
+    assert monday.weekday() == 0
+    assert sunday == monday + timedelta(days=6)
     world = World.build("74", clock=clock)
     child = world.students[world.canonical_student_id]
     days = world.days(monday, sunday)
@@ -121,7 +122,8 @@ def test_a_demo_running_past_midnight_moves_to_the_new_day(tmp_path: Path) -> No
         assert "errors" not in before, before.get("errors")
         mine = _region_child(before, "74")
         monday_then, tuesday_then = mine["diary"]["days"]
-        assert monday_then["lessons"] and tuesday_then["lessons"]
+        assert monday_then["lessons"]
+        assert tuesday_then["lessons"]
         assert all(not le["marks"] for le in tuesday_then["lessons"])
         assert _answered_days(mine) == _expected_days(world, child.id, monday, 2)
         # after midnight and after Tuesday's lessons: the same running gateway

@@ -31,7 +31,8 @@ def test_go_with_a_school_and_unknown_places(demo: DemoGateway) -> None:
     assert {r["code"] for r in body["data"]["regions"]} == {"11", "74", "77"}
     native = next(iter(demo.registry["74"].backend.world.schools)).id  # type: ignore[attr-defined]
     ok = httpx.get(f"{demo.url}/go/74/{native}", follow_redirects=False, timeout=10)
-    assert ok.status_code == 302 and f"school={native}" in ok.headers["location"]
+    assert ok.status_code == 302
+    assert f"school={native}" in ok.headers["location"]
     missing = httpx.get(f"{demo.url}/go/99", timeout=10)
     assert missing.status_code == 404
     assert "text/html" in missing.headers["content-type"]
@@ -135,7 +136,8 @@ def test_standalone_emulator_serves_the_same_diaries_as_the_demo(
                 httpx.get(f"http://127.0.0.1:{port}/__admin/stats", timeout=1)
                 break
             except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
+                assert time.monotonic() < deadline
+                assert process.poll() is None
                 time.sleep(0.1)
         with make_demo(
             demo_key(demo), moscow_url=f"http://127.0.0.1:{port}", port=gateway_port

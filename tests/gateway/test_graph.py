@@ -71,7 +71,8 @@ def test_parent_sees_a_child_in_every_region_with_native_and_five_point_marks(
     for child in children:
         names.setdefault(child["school"]["region"]["code"], []).append(child["fullName"])
         days = child["diary"]["days"]
-        assert len(days) == 7 and days[0]["date"] == _week()["from"]
+        assert len(days) == 7
+        assert days[0]["date"] == _week()["from"]
         assert len(_lessons(child)) == 32, "the canonical week: 7 + 6 + 7 + 6 + 6 lessons"
     assert {code: sorted(found) for code, found in names.items()} == {
         code: sorted(expected) for code, expected in CHILDREN.items()
@@ -106,7 +107,8 @@ def test_pass_fail_marks_have_no_numeric_equivalents(demo: DemoGateway) -> None:
         pe = next(le for le in monday if le["subject"]["name"] == "Физическая культура")
         (mark,) = pe["marks"]
         assert mark["scale"]["kind"] == "PASS_FAIL"
-        assert mark["fivePoint"] is None and mark["normalized"] is None
+        assert mark["fivePoint"] is None
+        assert mark["normalized"] is None
 
 
 def test_a_weeks_diary_costs_one_provider_call_per_region(demo: DemoGateway) -> None:

@@ -255,7 +255,8 @@ def test_every_response_has_a_request_id(prod: Gateway) -> None:
     first = prod.post({"query": REGIONS})
     second = prod.post({"query": "{"})
     ids = {first.headers["x-request-id"], second.headers["x-request-id"]}
-    assert len(ids) == 2 and all(len(i) == 16 for i in ids)
+    assert len(ids) == 2
+    assert all(len(i) == 16 for i in ids)
 
 
 def test_negotiate_prefers_quality_then_the_graphql_media_type() -> None:
@@ -300,10 +301,13 @@ def test_no_field_suggestions_without_introspection(prod: Gateway, demo: DemoGat
     for query in queries:
         message = prod.post({"query": query}).json()["errors"][0]["message"]
         assert "Did you mean" not in message, message
-        assert "regions" not in message and "code'" not in message and "Date" not in message
+        assert "regions" not in message
+        assert "code'" not in message
+        assert "Date" not in message
     # the demo (introspection on) keeps them: the check above can fail
     leaked = demo.query(queries[0])["errors"][0]["message"]
-    assert "Did you mean" in leaked and "regions" in leaked
+    assert "Did you mean" in leaked
+    assert "regions" in leaked
 
 
 def test_unexpected_errors_are_masked_with_the_request_id(
@@ -322,7 +326,8 @@ def test_unexpected_errors_are_masked_with_the_request_id(
         )
         assert response.status_code == 200  # a field error: data is there
         body = response.json()
-        assert "hunter2" not in response.text and "secret" not in response.text
+        assert "hunter2" not in response.text
+        assert "secret" not in response.text
         errors = [e for e in body["errors"] if e["extensions"]["code"] == "INTERNAL_SERVER_ERROR"]
         assert errors, body
         request_id = errors[0]["extensions"]["requestId"]
@@ -436,7 +441,8 @@ def test_automatic_persisted_queries_post_and_get(prod: Gateway) -> None:
     assert "data" not in missing.json()
 
     registered = prod.post({"query": query, "extensions": _apq(query)})
-    assert registered.status_code == 200 and "errors" not in registered.json()
+    assert registered.status_code == 200
+    assert "errors" not in registered.json()
 
     by_hash = prod.post({"extensions": _apq(query)})
     assert by_hash.json() == registered.json()
@@ -488,7 +494,8 @@ async def test_memory_store_evicts_the_least_recently_used() -> None:
     assert await store.get("a") == "A"  # a is now the most recently used
     await store.set("c", "C")
     assert await store.get("b") is None
-    assert await store.get("a") == "A" and await store.get("c") == "C"
+    assert await store.get("a") == "A"
+    assert await store.get("c") == "C"
     assert len(store) == 2
 
 
@@ -518,7 +525,8 @@ def allow_list(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 def test_allow_list_runs_registered_operations(allow_list: Gateway) -> None:
     by_hash = allow_list.post({"extensions": _apq(ALLOWED)})
-    assert by_hash.status_code == 200 and by_hash.json()["data"]["regions"]
+    assert by_hash.status_code == 200
+    assert by_hash.json()["data"]["regions"]
     by_text = allow_list.post({"query": ALLOWED})
     assert by_text.json() == by_hash.json()
     by_get = allow_list.get({"extensions": json.dumps(_apq(ALLOWED))})
@@ -679,7 +687,8 @@ def test_instances_share_rate_limits_and_persisted_queries_through_redis(
     with _serve(tmp_path / "a", **options) as first, _serve(tmp_path / "b", **options) as second:
         assert first.post({"query": query, "extensions": _apq(query)}).status_code == 200
         shared = second.post({"extensions": _apq(query)})  # stored by the other instance
-        assert shared.status_code == 200 and "errors" not in shared.json()
+        assert shared.status_code == 200
+        assert "errors" not in shared.json()
         assert first.post({"query": REGIONS}).status_code == 200
         assert second.post({"query": REGIONS}).status_code == 200
         assert first.post({"query": REGIONS}).status_code == 429  # 4 in all, on two instances
@@ -723,7 +732,8 @@ async def test_storage_outages_do_not_stop_the_api(caplog: pytest.LogCaptureFixt
     query = REGIONS
     with pytest.raises(PersistedQueryError) as info:  # a miss: the client sends the query
         await persisted.resolve(None, _apq(query))
-    assert info.value.message == "PersistedQueryNotFound" and info.value.status == 200
+    assert info.value.message == "PersistedQueryNotFound"
+    assert info.value.status == 200
     await persisted.register(_sha(query), query)  # best effort, no exception
     assert any("storage failed" in r.getMessage() for r in caplog.records)
     assert any("store failed" in r.getMessage() for r in caplog.records)

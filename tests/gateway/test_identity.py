@@ -253,7 +253,8 @@ async def test_dev_issuer_es256_token_is_accepted(
     assert identity.expires_at == T0 + 600
     assert identity.claims["acr"] == "high"
     assert identity.claims["aud"] == AUDIENCE
-    assert isinstance(identity.claims["jti"], str) and len(identity.claims["jti"]) >= 16
+    assert isinstance(identity.claims["jti"], str)
+    assert len(identity.claims["jti"]) >= 16
     assert token not in repr(identity)
     assert jwks.hits == Counter({"ec": 1})
 
@@ -695,7 +696,9 @@ def test_dev_issuer_key_file_is_private_and_reused(tmp_path: Path) -> None:
 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     stored = json.loads(path.read_text())
-    assert stored["kty"] == "EC" and stored["crv"] == "P-256" and "d" in stored
+    assert stored["kty"] == "EC"
+    assert stored["crv"] == "P-256"
+    assert "d" in stored
     assert list(path.parent.iterdir()) == [path]  # no temporary files left behind
 
     second = DevIssuer.load_or_create(path, issuer=EC_ISSUER)
@@ -724,8 +727,11 @@ def test_dev_issuer_mint_sets_the_registered_claims(dev_issuer: DevIssuer) -> No
     token = dev_issuer.mint("p", now=T0, ttl_seconds=60, audience="aud-x")
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-    assert header["alg"] == "ES256" and header["kid"] == dev_issuer.kid
-    assert claims["iss"] == EC_ISSUER and claims["sub"] == "p" and claims["aud"] == "aud-x"
+    assert header["alg"] == "ES256"
+    assert header["kid"] == dev_issuer.kid
+    assert claims["iss"] == EC_ISSUER
+    assert claims["sub"] == "p"
+    assert claims["aud"] == "aud-x"
     assert (claims["iat"], claims["nbf"], claims["exp"]) == (T0, T0, T0 + 60)
     other = json.loads(base64.urlsafe_b64decode(dev_issuer.mint("p").split(".")[1] + "=="))
     assert other["jti"] != claims["jti"]

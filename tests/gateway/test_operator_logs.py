@@ -150,7 +150,8 @@ def test_each_failing_field_logs_one_warning_without_personal_data(
     assert found is not None, line.getMessage()
     assert found["request_id"] == request_id == line.__dict__["request_id"]
     assert (found["region"], found["provider"], found["resource"]) == ("77", "moscow", field)
-    assert line.__dict__["region"] == "77" and line.__dict__["resource"] == field
+    assert line.__dict__["region"] == "77"
+    assert line.__dict__["resource"] == field
     assert line.__dict__["error_class"] in classes
     if fault == "timeout":
         assert found["error"] == "ProviderUnavailableError(timeout)"

@@ -206,7 +206,8 @@ def test_every_field_answers_as_the_policy_says(
                     .name,
                 )
     # Thousands of field outcomes were compared, both ways (the diaries hold many lessons).
-    assert counts["allowed"] > 5000 and counts["denied"] > 100, counts
+    assert counts["allowed"] > 5000, counts
+    assert counts["denied"] > 100, counts
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -257,11 +258,13 @@ def test_group_teacher_sees_only_their_subjects(
     canonical = cast.student("canonical")
     teacher = f"teacher@{region}"
     own = group_teacher_subjects(cast.world, teacher, canonical)
-    assert own and expected_relations(cast.world, teacher, canonical) & FULL_MARKS == set()
+    assert own
+    assert expected_relations(cast.world, teacher, canonical) & FULL_MARKS == set()
     mine = matrix[(region, teacher)].body["data"][_alias("canonical", region)]
     theirs = matrix[(region, "parent")].body["data"][_alias("canonical", region)]
     subjects = {le["subject"]["name"] for le in _lessons(mine["diary"]) if le["marks"]}
-    assert subjects and subjects <= own
+    assert subjects
+    assert subjects <= own
     parent_subjects = {le["subject"]["name"] for le in _lessons(theirs["diary"]) if le["marks"]}
     assert parent_subjects - own, "the parent sees marks of subjects the teacher does not"
     assert {p["subject"]["name"] for p in mine["progress"]} <= own
@@ -290,7 +293,8 @@ def test_a_student_never_sees_a_classmates_records(
     for group in GROUP_KEYS:
         assert _refused(body, f"g_{group}"), group
     own = body["data"][_alias("self", region)]
-    assert own["diary"] is not None and own["progress"] is not None
+    assert own["diary"] is not None
+    assert own["progress"] is not None
     assert _refused(body, _alias("self", region), "accessLog")
 
 
@@ -309,7 +313,9 @@ def test_a_parent_who_is_not_the_legal_representative_sees_no_diary(
     children = body["data"]["me"]["children"]
     assert len(children) == len(REGIONS)
     for index, child in enumerate(children):
-        assert child["fullName"] and child["diary"] is None and child["bornOn"] is None
+        assert child["fullName"]
+        assert child["diary"] is None
+        assert child["bornOn"] is None
         assert errors_by_path(body)[("me", "children", index, "diary")] == ["FORBIDDEN"]
 
 
@@ -352,20 +358,25 @@ def test_subject_teachers_get_no_birth_date_or_parent_contacts(
     teacher = matrix[(region, f"teacher@{region}")].body
     for key in ("canonical", "self", "classmate", "other_class"):
         alias = _alias(key, region)
-        assert teacher["data"][alias]["fullName"] and teacher["data"][alias]["diary"]
-        assert _refused(teacher, alias, "bornOn") and _refused(teacher, alias, "parentContacts")
+        assert teacher["data"][alias]["fullName"]
+        assert teacher["data"][alias]["diary"]
+        assert _refused(teacher, alias, "bornOn")
+        assert _refused(teacher, alias, "parentContacts")
     rows = teacher["data"]["g_teacher_9a"]["rows"]
-    assert rows and all(r["student"]["bornOn"] is None for r in rows)
+    assert rows
+    assert all(r["student"]["bornOn"] is None for r in rows)
     assert all(r["student"]["parentContacts"] is None for r in rows)
     # The class teacher sees them for their class, but not in 5-Б, where they only teach.
     class_teacher = matrix[(region, f"class-teacher@{region}")].body
     mine = class_teacher["data"][_alias("canonical", region)]
-    assert mine["bornOn"] and mine["parentContacts"]
+    assert mine["bornOn"]
+    assert mine["parentContacts"]
     other = _alias("other_class", region)
     assert class_teacher["data"][other]["diary"] is not None
     assert _refused(class_teacher, other, "bornOn")
     admin = matrix[(region, f"school-admin@{region}")].body["data"]
-    assert admin[other]["bornOn"] and admin[other]["parentContacts"] is not None
+    assert admin[other]["bornOn"]
+    assert admin[other]["parentContacts"] is not None
 
 
 @pytest.mark.parametrize("region", REGIONS)

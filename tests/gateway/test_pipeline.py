@@ -89,22 +89,29 @@ def test_identity_once_per_request_and_parse_validate_once_per_document(
     first = _post(fresh_demo, ME, token)  # executed: parsed and validated once, here
     assert first.headers["x-cache"] == "miss"
     assert (counts.resolved, counts.verified) == (1, 1)
-    assert counts.compiled == Counter({ME: 1}) and counts.validated == 1
+    assert counts.compiled == Counter({ME: 1})
+    assert counts.validated == 1
 
     warm = _post(fresh_demo, ME, token)  # a response-cache hit: no parse, no validation
-    assert warm.headers["x-cache"] == "hit" and warm.content == first.content
+    assert warm.headers["x-cache"] == "hit"
+    assert warm.content == first.content
     assert (counts.resolved, counts.verified) == (2, 1)  # the token is remembered
-    assert counts.compiled == Counter({ME: 1}) and counts.validated == 1
+    assert counts.compiled == Counter({ME: 1})
+    assert counts.validated == 1
 
     for _ in range(3):  # another document, executed and then served from cache
         _post(fresh_demo, REGIONS, token)
-    assert counts.resolved == 5 and counts.verified == 1
-    assert counts.compiled == Counter({ME: 1, REGIONS: 1}) and counts.validated == 2
+    assert counts.resolved == 5
+    assert counts.verified == 1
+    assert counts.compiled == Counter({ME: 1, REGIONS: 1})
+    assert counts.validated == 2
 
     anonymous = _post(fresh_demo, REGIONS)  # another scope: executed, not parsed again
     assert anonymous.headers["x-cache"] == "miss"
-    assert counts.resolved == 6 and counts.verified == 1
-    assert counts.compiled == Counter({ME: 1, REGIONS: 1}) and counts.validated == 2
+    assert counts.resolved == 6
+    assert counts.verified == 1
+    assert counts.compiled == Counter({ME: 1, REGIONS: 1})
+    assert counts.validated == 2
     assert (counts.strawberry_parsed, counts.strawberry_validated) == (0, 0)
 
 
@@ -123,7 +130,8 @@ def test_a_refused_document_is_compiled_once_whoever_sends_it(
         (error,) = response.json()["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert counts.resolved == 3
-    assert counts.compiled == Counter({bad: 1}) and counts.validated == 1
+    assert counts.compiled == Counter({bad: 1})
+    assert counts.validated == 1
 
 
 def test_graphql_schema_is_the_schema_strawberry_validates_against() -> None:
@@ -131,9 +139,11 @@ def test_graphql_schema_is_the_schema_strawberry_validates_against() -> None:
     built = build_schema()
     found = graphql_schema(built)
     assert isinstance(found, GraphQLSchema)
-    assert found.query_type is not None and found.query_type.name == "Query"
+    assert found.query_type is not None
+    assert found.query_type.name == "Query"
     assert set(found.query_type.fields) >= {"me", "regions", "node", "diary"}
-    assert built.get_type_by_name("Student") is not None and "Student" in found.type_map
+    assert built.get_type_by_name("Student") is not None
+    assert "Student" in found.type_map
     # the document cache validates with it: an unknown field is refused, a known one passes
     assert built.documents.get("{ regions { code } }").valid
     assert not built.documents.get("{ regions { nope } }").valid

@@ -152,7 +152,8 @@ def test_a_provider_refusing_the_sso_exchange_is_retry_later_on_its_fields_only(
     with moscow_demo(tmp_path, token_ttl_calls=None) as (demo, emulator):
         token = demo.token("parent")
         before = demo.query(WEEK, first, token=token)
-        assert "errors" not in before and "77" in _by_region(before)
+        assert "errors" not in before
+        assert "77" in _by_region(before)
         # The provider forgets every token and stops accepting the national SSO exchange.
         emulator.sso = None
         emulator.tokens.clear()
@@ -160,7 +161,8 @@ def test_a_provider_refusing_the_sso_exchange_is_retry_later_on_its_fields_only(
         # the parent's own token is still good: `me` answers
         assert body["data"]["me"] is not None
     codes = _codes(body)
-    assert codes and set(codes) == {"REAUTHENTICATION_REQUIRED"}, body["errors"]
+    assert codes, body
+    assert set(codes) == {"REAUTHENTICATION_REQUIRED"}, body["errors"]
     for error in body["errors"]:
         assert error["extensions"]["region"] == "77"
         assert error["extensions"]["action"] == "RETRY_LATER"
@@ -202,7 +204,8 @@ def test_a_school_login_whose_provider_session_ended_must_sign_in_again(
 
         emulator.tokens.clear()  # the provider ended the school-login session
         ended = demo.query(OWN_DIARY, {"id": sid, **second}, token=session["token"])
-        assert _codes(ended) and set(_codes(ended)) == {"REAUTHENTICATION_REQUIRED"}, ended
+        assert _codes(ended), ended
+        assert set(_codes(ended)) == {"REAUTHENTICATION_REQUIRED"}, ended
         for error in ended["errors"]:
             assert error["extensions"]["action"] == "SIGN_IN_AGAIN"
             assert error["extensions"]["region"] == "77"

@@ -59,7 +59,8 @@ def test_repeated_query_is_served_from_stored_bytes(cached: DemoGateway) -> None
     # the audit trail still applies to a hit: the same reads are recorded again
     replayed = audit.all_events()[before:]
     children = sum(len(w.children_of("parent")) for w in worlds().values())
-    assert len(replayed) == children == 4 and {e.fields for e in replayed} == {("diary",)}
+    assert len(replayed) == children == 4
+    assert {e.fields for e in replayed} == {("diary",)}
 
 
 def test_invalid_token_is_never_served_from_cache(cached: DemoGateway) -> None:

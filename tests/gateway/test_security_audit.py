@@ -136,7 +136,8 @@ def _attack(demo: DemoGateway, requests: int = REQUESTS, *, same_ids: bool = Fal
             )
             body = response.json()
             codes = {e["extensions"]["code"] for e in body["errors"]}
-            assert codes == {"FORBIDDEN"} and len(body["errors"]) == ALIASES, body["errors"][:2]
+            assert codes == {"FORBIDDEN"}, body["errors"][:2]
+            assert len(body["errors"]) == ALIASES, body["errors"][:2]
     return natives
 
 
@@ -383,7 +384,8 @@ def test_access_log_pages_hold_still_while_newer_events_arrive(
         assert len(whole) == 5
         first = _log_page(demo, child, None)
         assert first["totalCount"] == 5
-        assert first["pageInfo"]["hasNextPage"] and not first["pageInfo"]["hasPreviousPage"]
+        assert first["pageInfo"]["hasNextPage"]
+        assert not first["pageInfo"]["hasPreviousPage"]
         # newer reads arrive between pages: the next page still continues where this one ended
         _teacher_reads(demo, child, "class-teacher@74")
         _teacher_reads(demo, child, "class-teacher@74")

@@ -233,7 +233,8 @@ def _view(gateway: DemoGateway) -> GatewayGraphQL:
 
 def _memory_store(gateway: DemoGateway) -> MemoryQueryStore:
     persisted = _view(gateway).persisted
-    assert persisted is not None and isinstance(persisted.store, MemoryQueryStore)
+    assert persisted is not None
+    assert isinstance(persisted.store, MemoryQueryStore)
     return persisted.store
 
 
@@ -248,7 +249,8 @@ def test_comment_padded_queries_are_refused_and_not_stored(fresh_demo: DemoGatew
     assert len(_memory_store(fresh_demo)) == 0
     # The same query without a hash simply runs.
     response = _post(fresh_demo, {"query": _padded(0, 60_000)})
-    assert response.status_code == 200 and "errors" not in response.json()
+    assert response.status_code == 200
+    assert "errors" not in response.json()
 
 
 def _register_many(gateway: DemoGateway, count: int, **headers: str) -> list[str]:
@@ -287,7 +289,8 @@ def test_anonymous_registration_can_be_turned_off(tmp_path: Path) -> None:
         query = "query Mine { me { children { fullName } } }"
         headers = {"Authorization": f"Bearer {gw.token('parent')}"}
         response = _post(gw, {"query": query, "extensions": _apq(query)}, headers)
-        assert response.status_code == 200 and "errors" not in response.json()
+        assert response.status_code == 200
+        assert "errors" not in response.json()
         assert _stored(gw, [query]) == 1, "a signed-in client still registers"
 
 
@@ -333,7 +336,8 @@ def _assert_graphql_error(response: httpx.Response, *, statuses: tuple[int, ...]
     assert response.status_code in statuses, (response.status_code, response.text[:300])
     assert response.headers["content-type"].split(";")[0] in ("application/json", GRAPHQL_RESPONSE)
     body = response.json()
-    assert isinstance(body, dict) and ("data" in body or "errors" in body), body
+    assert isinstance(body, dict), body
+    assert "data" in body or "errors" in body, body
     for error in body.get("errors") or ():
         assert isinstance(error["message"], str)
         assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", error

@@ -164,7 +164,8 @@ async def test_key_layout_uses_scope_and_hashed_args(
     assert await runner.cache.get(key) is not None
     if cache_url.startswith("redis"):  # entries and generation counters, all under the prefix
         keys = run_keys(key_prefix, cache_url)
-        assert key in keys and f"{key_prefix}gen:77:s1" in keys
+        assert key in keys
+        assert f"{key_prefix}gen:77:s1" in keys
         assert len(keys) == 3, keys
 
 
@@ -270,7 +271,8 @@ async def test_instances_share_entries_and_invalidations(
     upstream = Upstream([School("1", "A")])
     await one.run(call(), upstream.fetch)
     assert await two.run(call(), upstream.fetch) == [School("1", "A")]
-    assert upstream.calls == 1 and two.stats.hits == 1
+    assert upstream.calls == 1
+    assert two.stats.hits == 1
     await one.invalidate("77", "s1")
     await two.run(call(), upstream.fetch)
     assert upstream.calls == 2
@@ -331,7 +333,8 @@ async def test_concurrent_identical_calls_share_one_fetch(
         release.set()
     results = await callers
     assert results == ["v"] * 200
-    assert fetches == 1 and runner.stats.upstream_calls == 1
+    assert fetches == 1
+    assert runner.stats.upstream_calls == 1
     assert (runner.stats.misses, runner.stats.coalesced, runner.stats.hits) == (200, 199, 0)
     assert await runner.run(call(), fetch) == "v"  # stored once the flight ended
     assert fetches == 1
@@ -406,7 +409,8 @@ async def test_retry_after_beyond_budget_fails_at_once() -> None:
     with pytest.raises(ProviderUnavailableError) as info:
         await runner.run(call(), upstream.failing(ProviderUnavailableError("429", retry_after=60)))
     assert info.value.retry_after == 60
-    assert upstream.calls == 1 and sleeps.delays == []
+    assert upstream.calls == 1
+    assert sleeps.delays == []
 
 
 @pytest.mark.parametrize(
@@ -430,7 +434,8 @@ async def test_writes_are_never_retried() -> None:
             call(resource="homework_done", idempotent=False),
             upstream.failing(ProviderUnavailableError("503")),
         )
-    assert upstream.calls == 1 and sleeps.delays == []
+    assert upstream.calls == 1
+    assert sleeps.delays == []
 
 
 async def test_call_budget_bounds_a_hanging_provider() -> None:

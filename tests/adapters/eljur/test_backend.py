@@ -84,13 +84,15 @@ async def test_getdiary_native_shape_of_canonical_monday(harness: Harness) -> No
             rings="yes",
         )
     )
-    assert answer["state"] == 200 and answer["error"] is None
+    assert answer["state"] == 200
+    assert answer["error"] is None
     day = answer["result"]["students"][sid]["days"]["20251013"]
     assert (day["name"], day["title"]) == ("20251013", "Понедельник")
     algebra = day["items"]["1"]
     assert algebra["name"] == "Алгебра"
     assert (algebra["starttime"], algebra["endtime"]) == ("08:30:00", "09:15:00")
-    assert isinstance(algebra["lesson_id"], str) and algebra["lesson_id"].isdigit()
+    assert isinstance(algebra["lesson_id"], str)
+    assert algebra["lesson_id"].isdigit()
     (mark,) = algebra["assessments"]
     assert mark["value"] == "10"
     assert (mark["weight"], mark["convert"], mark["count"]) == (2, 10, True)
@@ -160,7 +162,9 @@ def test_ten_point_rendering_is_twice_five_in_the_canonical_week_and_spread_else
                 assert ten in (2 * mark.five - 1, 2 * mark.five)
                 seen.setdefault(mark.five, set()).add(ten)
         day += timedelta(days=1)
-    assert seen[5] == {9, 10} and seen[4] == {7, 8} and seen[3] == {5, 6}
+    assert seen[5] == {9, 10}
+    assert seen[4] == {7, 8}
+    assert seen[3] == {5, 6}
     other = World.build("11", clock=pinned(TODAY))
     sample = world.marks(canonical.class_id, date(2025, 10, 1))
     again = other.marks(canonical.class_id, date(2025, 10, 1))
@@ -338,7 +342,8 @@ async def test_canonical_week_through_the_adapter(harness: Harness) -> None:
     assert mark.comment == "Отличная работа"
     assert mark.lesson_date == MONDAY
     assert mark.lesson_id == algebra.id
-    assert mark.created_at is not None and mark.created_at.tzinfo is not None
+    assert mark.created_at is not None
+    assert mark.created_at.tzinfo is not None
     (homework,) = algebra.homework
     assert (homework.text, homework.due_on, homework.done) == (
         "№ 245, 247",
@@ -352,21 +357,24 @@ async def test_canonical_week_through_the_adapter(harness: Harness) -> None:
     assert [(m.value, m.grade.five) for m in literature.marks] == [("8", 4.0)]
     assert [a.name for a in literature.homework[0].attachments] == ["plan.pdf"]
     physics = by_key[(1, 2)].absence
-    assert physics is not None and (physics.excused, physics.reason) == (True, "Болезнь")
+    assert physics is not None
+    assert (physics.excused, physics.reason) == (True, "Болезнь")
     geometry = by_key[(2, 1)].marks[0]
     assert (geometry.value, geometry.grade.five, geometry.comment) == (
         "6",
         3.0,
         "Повторить доказательство",
     )
-    assert by_key[(2, 2)].remote and by_key[(2, 2)].room is None
+    assert by_key[(2, 2)].remote
+    assert by_key[(2, 2)].room is None
     assert by_key[(2, 3)].replaced
     assert [(m.value, m.grade.five, m.control_form) for m in by_key[(3, 1)].marks] == [
         ("8", 4.0, "Ответ на уроке"),
         ("4", 2.0, "Самостоятельная работа"),
     ]
     history = by_key[(4, 2)].absence
-    assert history is not None and (history.excused, history.reason) == (False, "Без причины")
+    assert history is not None
+    assert (history.excused, history.reason) == (False, "Без причины")
     assert [h.text for h in by_key[(4, 1)].homework] == ["Упр. 112"]
 
 
@@ -436,9 +444,11 @@ async def test_profiles(harness: Harness) -> None:
     teacher = await adapter.get_profile(harness.caller("teacher"))
     assert teacher is not None
     (grant,) = teacher.roles
-    assert grant.role == Role.TEACHER and harness.teacher_group_id() in grant.group_ids
+    assert grant.role == Role.TEACHER
+    assert harness.teacher_group_id() in grant.group_ids
     algebra = next(g for g in teacher.groups if g.id == harness.teacher_group_id())
-    assert algebra.subject.name == "Алгебра" and len(algebra.student_ids) == 25
+    assert algebra.subject.name == "Алгебра"
+    assert len(algebra.student_ids) == 25
     leader = await adapter.get_profile(harness.caller("class-teacher"))
     assert leader is not None
     assert [r.role for r in leader.roles] == [Role.TEACHER, Role.CLASS_TEACHER]
@@ -455,7 +465,8 @@ async def test_journal_access(harness: Harness) -> None:
     group = harness.teacher_group_id()
     days = DateRange(MONDAY, TODAY)
     journal = await adapter.get_journal(harness.caller("teacher"), group, days)
-    assert journal.group.id == group and len(journal.students) == 25
+    assert journal.group.id == group
+    assert len(journal.students) == 25
     assert [(le.date, le.number) for le in journal.lessons] == [
         (MONDAY, 1),
         (date(2025, 10, 14), 3),
@@ -531,7 +542,8 @@ async def test_school_login_and_its_session(harness: Harness) -> None:
         assert session.student_id == expected
     caller = Caller(person_id=None, session=session)
     (lessons,) = await adapter.get_diaries(caller, [expected], WEEK)
-    assert isinstance(lessons, list) and lessons
+    assert isinstance(lessons, list)
+    assert lessons
     (foreign,) = await adapter.get_diaries(caller, [harness.canonical_student_id()], WEEK)
     assert isinstance(foreign, AccessDeniedError)
     harness.backend.expire_tokens()
@@ -588,7 +600,8 @@ async def test_faults_map_to_adapter_errors(
     (lessons,) = await harness.adapter.get_diaries(
         harness.caller("parent"), [harness.canonical_student_id()], WEEK
     )
-    assert isinstance(lessons, list) and len(lessons) == 32
+    assert isinstance(lessons, list)
+    assert len(lessons) == 32
 
 
 async def test_timeout_fault() -> None:
@@ -645,5 +658,5 @@ def test_registry_and_settings() -> None:
         ElJurConfig, {"vendor": "komi", "devkey": "k", "latency_ms": 5}, where="regions.11"
     )
     assert config == ElJurConfig(vendor="komi", devkey="k", latency_ms=5)
-    with pytest.raises(SettingsError, match="regions.11.base_url"):
+    with pytest.raises(SettingsError, match=r"regions\.11\.base_url"):
         load_settings(ElJurConfig, {"base_url": "x"}, where="regions.11")

@@ -53,4 +53,5 @@ def test_messy_updates_once_each() -> None:
         "has_more": False,
     }  # fmt: skip
     changes, more = parsing.parse_updates(page, STUDENT, TZ)
-    assert [(c.id, c.student_id) for c in changes] == [("1", STUDENT)] and more is False
+    assert [(c.id, c.student_id) for c in changes] == [("1", STUDENT)]
+    assert more is False

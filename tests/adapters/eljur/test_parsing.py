@@ -256,7 +256,8 @@ def test_diary_lessons_sorted_with_times_in_the_region_zone() -> None:
     assert first.starts_at == datetime(2025, 10, 16, 8, 30, tzinfo=MSK)
     assert first.ends_at.time() == time(9, 15)
     assert first.starts_at.tzinfo is MSK
-    assert first.teacher is not None and first.teacher.person.full_name == "Петров Пётр Петрович"
+    assert first.teacher is not None
+    assert first.teacher.person.full_name == "Петров Пётр Петрович"
     assert first.subject == Subject("s-Алгебра", "Алгебра")
 
 
@@ -271,7 +272,8 @@ def test_diary_marks_skip_lates_and_keep_pass_marks() -> None:
     assert nine.comment is None  # "" means no comment
     assert nine.created_at == datetime(2025, 10, 16, 13, 41, tzinfo=MSK)
     assert nine.lesson_id == "L1"
-    assert passed.scale == PASS_FAIL and passed.normalized is None
+    assert passed.scale == PASS_FAIL
+    assert passed.normalized is None
     assert passed.comment == "Молодец"
     assert passed.id == "L1:12345:3"  # derived from lesson, student and nm
     assert algebra.absence is None  # «оп» is a late arrival, not an absence
@@ -294,7 +296,8 @@ def test_diary_absence_homework_and_flags() -> None:
     assert homework.done is None
     assert [a.name for a in homework.attachments] == ["plan.pdf"]
     assert (chemistry.cancelled, chemistry.replaced, chemistry.remote) == (True, True, False)
-    assert history.remote and history.room is None
+    assert history.remote
+    assert history.room is None
 
 
 def test_homework_without_deadline_is_due_on_its_lesson() -> None:

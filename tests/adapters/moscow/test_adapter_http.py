@@ -144,9 +144,11 @@ async def test_token_is_renewed_once_on_a_mid_session_401() -> None:
         renewed = harness.stats()["/v3/auth/sudir/auth"]
         assert 2 <= renewed <= 3
         (marks,) = await adapter.get_marks(caller, [student], WEEK)
-        assert isinstance(marks, list) and len(marks) == 6
+        assert isinstance(marks, list)
+        assert len(marks) == 6
         (changes,) = await adapter.get_changes(caller, [student], datetime(2025, 10, 1, tzinfo=MSK))
-        assert isinstance(changes, list) and changes
+        assert isinstance(changes, list)
+        assert changes
         assert renewed <= harness.stats()["/v3/auth/sudir/auth"] <= renewed + 1
     finally:
         await harness.stop()
@@ -224,7 +226,8 @@ async def test_non_numeric_marks_survive(mes: tuple[Harness, MoscowAdapter]) -> 
         harness.world, classmate.id, PERIOD.start, PERIOD.end
     )
     ten = [m for m in marks if m.scale.name == "ten"]
-    assert ten and all(m.grade.ten == float(m.value) for m in ten)
+    assert ten
+    assert all(m.grade.ten == float(m.value) for m in ten)
     assert all(m.grade.five == TEN_TO_FIVE[int(m.value)] for m in ten)
 
 
@@ -245,8 +248,10 @@ async def test_progress_shows_the_providers_average_beside_the_computed_one() ->
         assert isinstance(whole, list)
         algebra = next(p for p in whole if p.subject.name == "Алгебра")
         official = algebra.official_average
-        assert official is not None and official.value == 4.44  # the provider's, for its period
-        assert official.period_name == "1 полугодие" and official.starts == date(2025, 9, 1)
+        assert official is not None
+        assert official.value == 4.44
+        assert official.period_name == "1 полугодие"
+        assert official.starts == date(2025, 9, 1)
         # computed from the marks: the world's five-point Алгебра marks in the period, on the
         # common table (5 → 100, 4 → 80, 3 → 60, 2 → 30), weighted
         world = harness.world
@@ -289,16 +294,19 @@ async def test_a_foreign_server_that_follows_the_page() -> None:
         lessons = await week(adapter, caller, harness.canonical_student_id())
         assert per_day(lessons) == [7, 6, 7, 6, 6, 0, 0]
         algebra = lesson(lessons, 0, 1)
-        assert algebra.teacher is None and algebra.room is None
+        assert algebra.teacher is None
+        assert algebra.room is None
         (test,) = algebra.marks
         assert test.weight == 1.0  # no weight: 1
         assert (test.grade.five, test.grade.ten, test.grade.hundred) == (5.0, 10.0, 100.0)
-        assert test.comment is None and test.control_form == "Контрольная работа"
+        assert test.comment is None
+        assert test.control_form == "Контрольная работа"
         (passed,) = lesson(lessons, 0, 4).marks
         assert passed.scale is PASS_FAIL
         assert [h.text for h in algebra.homework] == ["№ 245, 247"]
         ill = lesson(lessons, 1, 2).absence
-        assert ill is not None and ill.excused is True
+        assert ill is not None
+        assert ill.excused is True
         (progress,) = await adapter.get_progress(caller, [harness.canonical_student_id()], WEEK)
         assert isinstance(progress, list)
         maths = next(p for p in progress if p.subject.name == "Алгебра")
@@ -306,7 +314,8 @@ async def test_a_foreign_server_that_follows_the_page() -> None:
         journal = await adapter.get_journal(
             harness.caller("teacher"), harness.teacher_group_id(), WEEK
         )
-        assert len(journal.students) == 25 and len(journal.lessons) == 3
+        assert len(journal.students) == 25
+        assert len(journal.lessons) == 3
     finally:
         await harness.stop()
 
@@ -322,11 +331,13 @@ async def test_school_login_session(mes: tuple[Harness, MoscowAdapter]) -> None:
     profile = await adapter.get_profile(me)
     assert profile is not None
     (grant,) = profile.roles
-    assert grant.role is Role.STUDENT and grant.student_id == session.student_id
+    assert grant.role is Role.STUDENT
+    assert grant.student_id == session.student_id
     lessons = await week(adapter, me, session.student_id)
     (homework,) = lesson(lessons, 0, 1).homework
     done = await adapter.set_homework_done(me, session.student_id, homework.id, True)
-    assert done.done is True and done.text == "№ 245, 247"
+    assert done.done is True
+    assert done.text == "№ 245, 247"
     assert "/v3/auth/sudir/auth" not in harness.stats()
 
 
@@ -366,7 +377,8 @@ async def test_staff_views(mes: tuple[Harness, MoscowAdapter]) -> None:
     harness, adapter = mes
     group = harness.teacher_group_id()  # algebra of 9-А
     journal = await adapter.get_journal(harness.caller("class-teacher"), group, WEEK)
-    assert journal.group.subject.name == "Алгебра" and len(journal.students) == 25
+    assert journal.group.subject.name == "Алгебра"
+    assert len(journal.students) == 25
     assert [le.number for le in journal.lessons] == [1, 3, 1]
     canonical = harness.canonical_student_id()
     assert sorted(m.value for m in journal.marks if m.student_id == canonical) == ["2", "4", "5"]
@@ -378,7 +390,8 @@ async def test_staff_views(mes: tuple[Harness, MoscowAdapter]) -> None:
         await adapter.get_journal(harness.caller("teacher"), str(elsewhere.id), WEEK)
     (student,) = await adapter.get_students(harness.caller("teacher"), [canonical])
     assert not isinstance(student, Exception)
-    assert group in student.group_ids and student.class_name == "11-Б"
+    assert group in student.group_ids
+    assert student.class_name == "11-Б"
 
 
 async def test_changes_since(mes: tuple[Harness, MoscowAdapter]) -> None:
@@ -390,7 +403,8 @@ async def test_changes_since(mes: tuple[Harness, MoscowAdapter]) -> None:
     assert isinstance(changes, list)
     assert changes == sorted(changes, key=lambda c: c.at, reverse=True)
     assert all(c.at > since for c in changes)
-    assert changes[0].kind is ChangeKind.HOMEWORK_CREATED and changes[0].homework_text == "Упр. 112"
+    assert changes[0].kind is ChangeKind.HOMEWORK_CREATED
+    assert changes[0].homework_text == "Упр. 112"
     marks = sorted(c.mark_value or "" for c in changes if c.kind is ChangeKind.MARK_CREATED)
     assert marks == ["2", "4"]  # Алгебра, Thursday
 
@@ -475,4 +489,5 @@ async def test_slow_answers_hit_the_deadline(mes: tuple[Harness, MoscowAdapter])
     assert "timed out" in str(info.value)
     harness.admin.post("/__admin/faults", json={"latency_ms": 100}).raise_for_status()
     (marks,) = await adapter.get_marks(caller, [harness.canonical_student_id()], WEEK)
-    assert isinstance(marks, list) and len(marks) == 6
+    assert isinstance(marks, list)
+    assert len(marks) == 6

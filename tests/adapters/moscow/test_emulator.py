@@ -141,12 +141,14 @@ def test_tokens_and_subsystem_are_required(
     no_token = {k: v for k, v in headers.items() if k != "Auth-Token"}
     assert http.get(f"{FAMILY}/marks", params=params, headers=no_token).status_code == 401
     unknown = http.get(f"{FAMILY}/marks", params=params, headers={**headers, "Auth-Token": "x"})
-    assert unknown.status_code == 401 and error_of(unknown)["description"] == EXPIRED
+    assert unknown.status_code == 401
+    assert error_of(unknown)["description"] == EXPIRED
     bearer = {**no_token, "Authorization": f"Bearer {headers['Auth-Token']}"}
     assert http.get(f"{FAMILY}/marks", params=params, headers=bearer).status_code == 200
     no_subsystem = {k: v for k, v in headers.items() if k != "X-Mes-Subsystem"}
     answer = http.get(f"{FAMILY}/marks", params=params, headers=no_subsystem)
-    assert answer.status_code == 400 and "X-Mes-Subsystem" in error_of(answer)["description"]
+    assert answer.status_code == 400
+    assert "X-Mes-Subsystem" in error_of(answer)["description"]
 
 
 def test_profile_id_on_family_calls(http: httpx.Client, issuers: Issuers) -> None:
@@ -160,7 +162,8 @@ def test_profile_id_on_family_calls(http: httpx.Client, issuers: Issuers) -> Non
     # the twins of region 77
     assert [c["id"] for c in profile["children"]] == [770001001, 770001002]
     for child in profile["children"]:
-        assert isinstance(child["id"], int) and len(child["contingent_guid"]) == 36
+        assert isinstance(child["id"], int)
+        assert len(child["contingent_guid"]) == 36
     # the reasons dictionary is not under /api/family: no Profile-Id needed
     reasons = http.get("/api/ej/core/family/v1/nonattendance_reasons", headers=missing)
     assert [r["id"] for r in reasons.json()] == [1, 2, 6]
@@ -187,7 +190,8 @@ def test_event_calendar_takes_the_guid_and_a_role(
     assert answer["total_count"] == len(answer["response"]) == len(plan) + 1  # a class hour
     assert plan[0]["start_at"] == "2025-10-13T08:30:00+03:00"
     # expand decides what comes along
-    assert "marks" not in plan[0] and "homework" not in plan[0]
+    assert "marks" not in plan[0]
+    assert "homework" not in plan[0]
     expanded = http.get(EVENTS, params={**params, "expand": "marks"}, headers=headers).json()
     assert expanded["response"][0]["marks"][0]["value"] == "5"
 
@@ -219,7 +223,8 @@ def test_sso_exchange(http: httpx.Client, issuers: Issuers) -> None:
     assert set(good.json()) == {"token", "expires_in", "profile_id", "profile_type"}
     assert good.json()["profile_type"] == "parent"
     teacher = exchange(issuers.rs256(national_id("teacher", "77")))  # RS256 is accepted too
-    assert teacher.status_code == 200 and teacher.json()["profile_type"] == "teacher"
+    assert teacher.status_code == 200
+    assert teacher.json()["profile_type"] == "teacher"
     stale = issuers.dev.mint("esia-parent", ttl_seconds=1, now=int(time.time()) - 3600)
     assert exchange(stale).status_code == 401
     assert exchange(issuers.stranger.mint("esia-parent")).status_code == 401
@@ -280,7 +285,8 @@ def test_marks_native_shape(http: httpx.Client, issuers: Issuers, world: World) 
     headers = sign_in(http, issuers, "student")
     params: Params = {"student_id": student.id, "from": "2025-09-01", "to": "2025-10-18"}
     marks = http.get(f"{FAMILY}/marks", params=params, headers=headers).json()["payload"]
-    assert marks and all(len(m["created_at"]) == 19 for m in marks)  # no zone
+    assert marks
+    assert all(len(m["created_at"]) == 19 for m in marks)
     assert all("2025-09-01" <= m["date"] <= "2025-10-18" for m in marks)
     scales = {m["values"][0]["grade_system_type"] for m in marks if m.get("values")}
     assert scales == scales_of(world, student.id, date(2025, 9, 1), TODAY) - {"pass"}
@@ -334,7 +340,8 @@ def test_ten_point_marks_native_shape(http: httpx.Client, world: World) -> None:
     scales = {m["values"][0]["grade_system_type"] for m in marks if m.get("values")}
     assert scales == scales_of(world, classmate.id, *period) - {"pass"}
     ten = [m for m in marks if m.get("values") and m["original_grade_system_type"] == "ten"]
-    assert ten and {m["subject_name"] for m in ten} == {"Информатика"}
+    assert ten
+    assert {m["subject_name"] for m in ten} == {"Информатика"}
     for mark in ten:
         (value,) = mark["values"]
         assert (value["name"], value["nmax"]) == ("10-балльная", 10.0)
@@ -495,13 +502,16 @@ def set_faults(http: httpx.Client, **faults: Any) -> None:
 def test_server_error_rate_limit_html_not_found(http: httpx.Client) -> None:
     set_faults(http, error_rate=1.0)
     answer = http.get("/acl/api/users/profile_info")
-    assert answer.status_code in (500, 502, 503) and error_of(answer)["type"] == "internal_error"
+    assert answer.status_code in (500, 502, 503)
+    assert error_of(answer)["type"] == "internal_error"
     set_faults(http, rate_limit_rate=1.0, retry_after=7)
     answer = http.get("/acl/api/users/profile_info")
-    assert answer.status_code == 429 and answer.headers["Retry-After"] == "7"
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "7"
     set_faults(http, html_rate=1.0)
     answer = http.get("/acl/api/users/profile_info")
-    assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html")
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html")
     assert answer.text.startswith("<!DOCTYPE html>")
     set_faults(http, not_found_rate=1.0)
     assert http.get("/acl/api/users/profile_info").status_code == 404
@@ -522,7 +532,8 @@ def test_unauthorized_spares_the_token_exchange(http: httpx.Client, issuers: Iss
     set_faults(http, unauthorized_rate=1.0)
     headers = sign_in(http, issuers, "parent")  # issuing still works
     answer = http.get(f"{FAMILY}/profile", headers=headers)
-    assert answer.status_code == 401 and error_of(answer)["description"] == EXPIRED
+    assert answer.status_code == 401
+    assert error_of(answer)["description"] == EXPIRED
 
 
 def test_latency_and_hanging_requests(http: httpx.Client, issuers: Issuers) -> None:
@@ -549,7 +560,8 @@ def test_faults_are_deterministic_with_a_seed(http: httpx.Client) -> None:
 
     first, second = statuses(), statuses()
     assert first == second
-    assert 401 in first and any(s >= 500 for s in first)  # some fail, some pass through
+    assert 401 in first
+    assert any(s >= 500 for s in first)
 
 
 def test_bad_fault_settings_are_refused(http: httpx.Client) -> None:
@@ -575,7 +587,8 @@ def test_stats_count_provider_calls_per_path(http: httpx.Client, issuers: Issuer
 
 def test_unknown_paths_answer_json(http: httpx.Client) -> None:
     answer = http.get("/api/family/mobile/v1/nothing")
-    assert answer.status_code == 404 and error_of(answer)["type"] == "not_found"
+    assert answer.status_code == 404
+    assert error_of(answer)["type"] == "not_found"
     assert http.get("/lms/api/sessions").status_code == 405
 
 

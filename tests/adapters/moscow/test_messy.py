@@ -124,7 +124,8 @@ async def test_changes_keep_only_the_student_asked_for(
     sid = str(harness.world.canonical_student_id)
     (changes,) = await adapter.get_changes(caller, [sid], pinned(TODAY).now() - timedelta(days=30))
     assert isinstance(changes, list), changes
-    assert changes and all(c.student_id == sid for c in changes)
+    assert changes
+    assert all(c.student_id == sid for c in changes)
     assert len({c.id for c in changes}) == len(changes)
     assert adapter.foreign_records_dropped[("changes", "change")] > 0
 

@@ -119,9 +119,11 @@ def test_family_profile_gives_both_student_ids() -> None:
     assert child.is_legal_representative is True
     assert child.student.person.full_name == "Соколова Мария Андреевна"
     assert (child.student.class_name, child.student.class_unit_id) == ("9-А", "7700010")
-    assert child.student.school_id == "7700001" and child.school is not None
+    assert child.student.school_id == "7700001"
+    assert child.school is not None
     assert child.school.name == "Школа № 37"
-    assert len(child.student.group_ids) == 12 and "770001000" in child.student.group_ids
+    assert len(child.student.group_ids) == 12
+    assert "770001000" in child.student.group_ids
     # contacts of legal representatives only
     assert "parent@example.test" in child.student.parent_contacts
     assert "parent-not-representative@example.test" not in child.student.parent_contacts
@@ -134,9 +136,13 @@ def test_family_profile_without_optional_fields() -> None:
     }
     profile = parse_family_profile(document)
     (child,) = profile.children
-    assert profile.person.first_name == "" and profile.person.middle_name is None
-    assert child.student.id == "2" and child.guid is None and child.school is None
-    assert child.student.group_ids == () and child.is_legal_representative is False
+    assert profile.person.first_name == ""
+    assert profile.person.middle_name is None
+    assert child.student.id == "2"
+    assert child.guid is None
+    assert child.school is None
+    assert child.student.group_ids == ()
+    assert child.is_legal_representative is False
 
 
 def test_session_user_and_token_grant() -> None:
@@ -153,10 +159,13 @@ def test_profile_info_roles_of_a_class_teacher() -> None:
     assert info.roles == {"teacher", "class_teacher"}
     assert info.class_unit_ids == ("7700010",)
     assert info.school_id == "7700001"
-    assert info.person is not None and info.person.last_name == "Орлова"
+    assert info.person is not None
+    assert info.person.last_name == "Орлова"
     # the protocol only promises {id, type, roles}
     (bare,) = parse_profile_info([{"id": 5, "type": "teacher", "roles": None}])
-    assert bare.roles == frozenset() and bare.person is None and bare.school_id is None
+    assert bare.roles == frozenset()
+    assert bare.person is None
+    assert bare.school_id is None
 
 
 # -- marks -------------------------------------------------------------------------------
@@ -174,17 +183,22 @@ def test_marks_on_every_scale() -> None:
     hundred = _by_value(marks, "84")  # Химия, graded on the hundred-point scale
     assert hundred.scale is HUNDRED_POINT
     assert (hundred.grade.five, hundred.grade.ten, hundred.grade.hundred) == (4.0, 8.0, 84.0)
-    assert hundred.normalized == 0.84 and hundred.weight == 2.0
+    assert hundred.normalized == 0.84
+    assert hundred.weight == 2.0
     ten = _by_value(marks, "8")  # Информатика, ten-point
     assert ten.scale is TEN_POINT
     assert (ten.grade.five, ten.grade.ten, ten.grade.hundred) == (4.0, 8.0, 80.0)
     assert ten.normalized == 0.8  # hundredPoint / 100, not (8 − 1) / 9
     assert ten.comment == "Молодец!"
     not_graded = _by_value(marks, "н/а")  # "values" absent altogether
-    assert not_graded.scale is PASS_FAIL and not_graded.grade == NO_GRADE
-    assert not_graded.normalized is None and not_graded.weight == 2.0
+    assert not_graded.scale is PASS_FAIL
+    assert not_graded.grade == NO_GRADE
+    assert not_graded.normalized is None
+    assert not_graded.weight == 2.0
     passed = _by_value(marks, "зачёт")  # "values": null
-    assert passed.scale is PASS_FAIL and passed.grade == NO_GRADE and passed.normalized is None
+    assert passed.scale is PASS_FAIL
+    assert passed.grade == NO_GRADE
+    assert passed.normalized is None
     five = next(m for m in marks if m.id == "94181020")
     assert (five.value, five.scale, five.subject.name) == ("5", FIVE_POINT, "Литература")
     assert (five.grade.five, five.grade.ten, five.grade.hundred) == (5.0, 10.0, 100.0)
@@ -224,7 +238,9 @@ def test_mark_quirks() -> None:
     for key in ("weight", "comment", "comment_exists", "point_date", "control_form_name"):
         missing.pop(key, None)
     mark = parse_mark(missing, student_id="1", tz=MSK)
-    assert mark.weight == 1.0 and mark.comment is None and mark.control_form is None
+    assert mark.weight == 1.0
+    assert mark.comment is None
+    assert mark.control_form is None
     assert parse_mark({**a_mark(), "weight": None}, student_id="1", tz=MSK).weight == 1.0
     assert parse_mark({**a_mark(), "weight": "2"}, student_id="1", tz=MSK).weight == 2.0
     assert parse_mark({**a_mark(), "comment": ""}, student_id="1", tz=MSK).comment is None
@@ -260,7 +276,8 @@ def test_canonical_week_from_the_event_calendar() -> None:
     )
     assert algebra.starts_at == datetime(2025, 10, 13, 8, 30, tzinfo=MSK)
     assert algebra.ends_at == datetime(2025, 10, 13, 9, 15, tzinfo=MSK)
-    assert algebra.teacher is not None and algebra.teacher.person.last_name == "Васильев"
+    assert algebra.teacher is not None
+    assert algebra.teacher.person.last_name == "Васильев"
     (test,) = algebra.marks
     assert (test.value, test.weight, test.control_form, test.comment) == (
         "5",
@@ -268,7 +285,8 @@ def test_canonical_week_from_the_event_calendar() -> None:
         "Контрольная работа",
         "Отличная работа",
     )
-    assert test.lesson_id == algebra.id and test.grade.hundred == 100.0
+    assert test.lesson_id == algebra.id
+    assert test.grade.hundred == 100.0
     (homework,) = algebra.homework
     assert homework.id == "9417101"  # homework_entry_student_id: what "done" takes
     assert (homework.text, homework.due_on, homework.done) == (
@@ -279,16 +297,20 @@ def test_canonical_week_from_the_event_calendar() -> None:
     (reading,) = lesson(lessons, 1, 1).homework
     assert [a.name for a in reading.attachments] == ["plan.pdf"]
     (passed,) = lesson(lessons, 0, 4).marks
-    assert passed.value == "зачёт" and passed.scale is PASS_FAIL
+    assert passed.value == "зачёт"
+    assert passed.scale is PASS_FAIL
     two = min(lesson(lessons, 3, 1).marks, key=lambda m: m.grade.five or 0)
     assert (two.grade.five, two.grade.ten, two.grade.hundred) == (2.0, 4.0, 30.0)
-    assert lesson(lessons, 0, 3).cancelled and lesson(lessons, 2, 2).remote
+    assert lesson(lessons, 0, 3).cancelled
+    assert lesson(lessons, 2, 2).remote
     assert lesson(lessons, 2, 2).room is None  # remote: room_number null
     assert lesson(lessons, 2, 3).replaced
     ill = lesson(lessons, 1, 2).absence
-    assert ill is not None and (ill.reason, ill.excused) == ("Болезнь", True)
+    assert ill is not None
+    assert (ill.reason, ill.excused) == ("Болезнь", True)
     truant = lesson(lessons, 4, 2).absence
-    assert truant is not None and (truant.reason, truant.excused) == ("Без причины", False)
+    assert truant is not None
+    assert (truant.reason, truant.excused) == ("Без причины", False)
     assert sum(1 for le in lessons if le.absence) == 2
 
 
@@ -304,11 +326,13 @@ def test_event_quirks() -> None:
     del second["teacher"]["id"]  # a teacher known only by name gets a stable id
     lessons = week_lessons(events)
     algebra = lesson(lessons, 0, 1)
-    assert algebra.teacher is None and algebra.room is None
+    assert algebra.teacher is None
+    assert algebra.room is None
     # homework still joined from homeworks/short (same subject, assigned that day)
     assert [h.text for h in algebra.homework] == ["№ 245, 247"]
     russian = lesson(lessons, 0, 2)
-    assert russian.teacher is not None and russian.teacher.id.startswith("name-")
+    assert russian.teacher is not None
+    assert russian.teacher.id.startswith("name-")
     assert russian.teacher.id == lesson(week_lessons(events), 0, 2).teacher.id
 
 
@@ -328,7 +352,8 @@ def test_absence_from_attendance_when_the_event_is_silent() -> None:
         item["is_missed_lesson"] = False
     lessons = week_lessons(events)
     ill = lesson(lessons, 1, 2).absence
-    assert ill is not None and (ill.reason, ill.excused) == ("Болезнь", True)
+    assert ill is not None
+    assert (ill.reason, ill.excused) == ("Болезнь", True)
     assert parse_attendance(body("attendance_GET")) == {"77000100095382": 1, "77000100095412": 6}
 
 
@@ -347,7 +372,8 @@ def test_attendance_without_any_schedule_item_id_is_still_an_absence() -> None:
             else:
                 item["schedule_item_id"] = None
     missed = parse_attendance(attendance)
-    assert missed == {} and len(missed.records) == 2
+    assert missed == {}
+    assert len(missed.records) == 2
     lessons = build_lessons(
         parse_events(events, student_id=CANONICAL, tz=MSK),
         student_id=CANONICAL,
@@ -387,9 +413,11 @@ def test_marks_the_events_do_not_carry_come_from_the_marks_call() -> None:
     shown = [(le, m) for le in lessons for m in le.marks]
     assert sorted(m.id for _, m in shown) == sorted(m.id for m in week)
     for le, m in shown:
-        assert le.date == m.lesson_date and le.subject.id == m.subject.id
+        assert le.date == m.lesson_date
+        assert le.subject.id == m.subject.id
         if m.id in lost_ids:
-            assert le.unscheduled and m.lesson_id is None
+            assert le.unscheduled
+            assert m.lesson_id is None
         else:
             assert m.lesson_id == le.id
     assert any(le.id == str(stripped["id"]) for le, _ in shown)
@@ -422,7 +450,8 @@ def test_homework_short() -> None:
     bare = parse_homework_short(
         [{"homework_entry_student_id": 7, "date": "2025-10-20", "subject_id": 1}], student_id="1"
     )
-    assert bare[0].homework.text == "" and bare[0].homework.done is None
+    assert bare[0].homework.text == ""
+    assert bare[0].homework.done is None
 
 
 def test_reasons_excused_are_those_parents_may_give() -> None:
@@ -504,7 +533,8 @@ def test_provider_averages_are_official_and_never_replace_the_computed_ones() ->
     # over the canonical week: the same official figure (its period meets the week)
     week_marks = [m for m in marks if m.lesson_date in WEEK]
     (weekly,) = build_progress(CANONICAL, week_marks, summaries, WEEK)
-    assert weekly.average_five == 4.0 and weekly.average_hundred == 77.5
+    assert weekly.average_five == 4.0
+    assert weekly.average_hundred == 77.5
     assert weekly.official_average == doctored
     # a range outside the provider's period gets no official figure
     spring = DateRange(date(2026, 2, 1), date(2026, 2, 28))
@@ -529,14 +559,16 @@ def test_summary_without_marks_list_and_null_average() -> None:
     summaries = parse_subject_marks_short(document)
     assert summaries["9"].official is None
     ten = summaries["10"].official
-    assert ten is not None and (ten.value, ten.scale, ten.period_name) == (
+    assert ten is not None
+    assert (ten.value, ten.scale, ten.period_name) == (
         8.5,
         TEN_POINT,
         "2 четверть",
     )
     assert (ten.starts, ten.ends) == (None, None)
     hundred = summaries["11"].official
-    assert hundred is not None and (hundred.value, hundred.scale) == (61.0, HUNDRED_POINT)
+    assert hundred is not None
+    assert (hundred.value, hundred.scale) == (61.0, HUNDRED_POINT)
     assert hundred.starts == date(2025, 11, 1)
     days = DateRange(date(2025, 10, 1), date(2025, 10, 31))
     marks = [
@@ -559,7 +591,8 @@ def test_notifications_become_changes_newest_first() -> None:
     assert len(changes) == 50
     assert changes == sorted(changes, key=lambda c: c.at, reverse=True)
     newest = changes[0]
-    assert newest.kind is ChangeKind.HOMEWORK_CREATED and newest.homework_text == "Упр. 112"
+    assert newest.kind is ChangeKind.HOMEWORK_CREATED
+    assert newest.homework_text == "Упр. 112"
     assert newest.at == datetime(2025, 10, 17, 9, 25, tzinfo=MSK)  # "2025-10-17 09:25:00.000"
     (update,) = [c for c in changes if c.kind is ChangeKind.MARK_UPDATED]
     assert (update.mark_value, update.previous_mark_value, update.subject_name) == (
@@ -589,7 +622,8 @@ def test_school_info_groups_and_class_list() -> None:
         "Школа № 37",
         "ул. Школьная, д. 37",
     )
-    assert len(teachers) == 6 and teachers[0].subject_names == ("Алгебра", "Геометрия")
+    assert len(teachers) == 6
+    assert teachers[0].subject_names == ("Алгебра", "Геометрия")
     groups = parse_groups(body("groups_GET"), school_id=None, teacher_id="7701001")
     assert len(groups) == 4
     algebra = next(g for g in groups if g.id == "770001000")
@@ -598,11 +632,13 @@ def test_school_info_groups_and_class_list() -> None:
         "7700010",
         "7700001",
     )
-    assert len(algebra.student_ids) == 25 and CANONICAL in algebra.student_ids
+    assert len(algebra.student_ids) == 25
+    assert CANONICAL in algebra.student_ids
     assert algebra.teacher_ids == ("7701001",)
     members = [parse_class_member(m) for m in body("profiles_GET")]
     assert len(members) == 5  # per_page=5
-    assert members[0].student.id == CANONICAL and members[0].guid == CANONICAL_GUID
+    assert members[0].student.id == CANONICAL
+    assert members[0].guid == CANONICAL_GUID
     assert members[0].student.class_name == "9-А"
     bare = parse_class_member({"id": 3}, school_id="9", class_name="5-Б")
     assert (bare.student.school_id, bare.student.class_name, bare.guid) == ("9", "5-Б", None)

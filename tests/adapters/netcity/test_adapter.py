@@ -80,7 +80,8 @@ async def test_unauthorized_forgets_the_token(adapter: NetCityAdapter) -> None:
     with pytest.raises(AuthenticationError):
         await adapter.get_diaries(parent, [CANONICAL], WEEK)
     (slot,) = await adapter.get_diaries(parent, [CANONICAL], WEEK)
-    assert isinstance(slot, list) and len(slot) == 32  # the canonical week: 7+6+7+6+6
+    assert isinstance(slot, list)
+    assert len(slot) == 32
     assert adapter.backend.requests["esia_login"] == 2
 
 
@@ -98,7 +99,8 @@ async def test_one_diary_request_per_student_for_any_range(adapter: NetCityAdapt
     result = await adapter.get_diaries(teacher, [CANONICAL, CLASSMATE, "x1"], three_weeks)
     assert adapter.backend.requests["student_diary"] == 2
     first, second, bad = result
-    assert isinstance(first, list) and isinstance(second, list)
+    assert isinstance(first, list)
+    assert isinstance(second, list)
     assert len({le.date for le in first}) == 15
     assert isinstance(bad, NotFoundError)
 
@@ -116,7 +118,8 @@ async def test_school_login_session(adapter: NetCityAdapter) -> None:
     )
     assert [(g.role, g.student_id) for g in profile.roles] == [(Role.STUDENT, CLASSMATE)]
     own, other = await adapter.get_diaries(caller, [CLASSMATE, CANONICAL], WEEK)
-    assert isinstance(own, list) and own
+    assert isinstance(own, list)
+    assert own
     assert isinstance(other, AccessDeniedError)
     marks = await adapter.get_marks(caller, [CLASSMATE], WEEK)
     assert all(m.student_id == CLASSMATE for m in marks[0])  # type: ignore[union-attr]
@@ -128,7 +131,8 @@ async def test_students_batch(adapter: NetCityAdapter) -> None:
     )
     assert mine.class_name == "9-А"  # type: ignore[union-attr]
     assert isinstance(classmate, AccessDeniedError)
-    assert isinstance(unknown, NotFoundError) and isinstance(garbage, NotFoundError)
+    assert isinstance(unknown, NotFoundError)
+    assert isinstance(garbage, NotFoundError)
     assert adapter.backend.requests["student_cards"] == 1
 
 
@@ -144,7 +148,8 @@ async def test_changes_feed(adapter: NetCityAdapter) -> None:
     assert all(c.at > since and c.at.tzinfo is not None for c in changes)
     calls = adapter.backend.faults.calls
     (future,) = await adapter.get_changes(who("parent"), [CANONICAL], since + timedelta(days=30))
-    assert future == [] and adapter.backend.faults.calls == calls
+    assert future == []
+    assert adapter.backend.faults.calls == calls
     (naive,) = await adapter.get_changes(who("parent"), [CANONICAL], datetime(2025, 10, 16))
     assert naive == changes
 
@@ -152,7 +157,8 @@ async def test_changes_feed(adapter: NetCityAdapter) -> None:
 async def test_changes_look_back_at_most_a_year(adapter: NetCityAdapter) -> None:
     ancient = datetime(2020, 1, 1, tzinfo=TZ)
     (changes,) = await adapter.get_changes(who("parent"), [CANONICAL], ancient)
-    assert isinstance(changes, list) and changes
+    assert isinstance(changes, list)
+    assert changes
     assert changes == sorted(changes, key=lambda c: c.at, reverse=True)
 
 

@@ -63,7 +63,8 @@ async def test_canonical_monday_algebra_in_native_shape(backend: NetCityBackend)
     diary = await week(backend, await token(backend, "parent"))
     assert diary["weekStart"] == "2025-10-13T00:00:00"
     assert diary["weekEnd"] == "2025-10-19T00:00:00"
-    assert diary["className"] == "9-А" and diary["termName"] == "1 четверть"
+    assert diary["className"] == "9-А"
+    assert diary["termName"] == "1 четверть"
     assert [d["date"][:10] for d in diary["weekDays"]] == [
         "2025-10-13",
         "2025-10-14",
@@ -85,8 +86,10 @@ async def test_canonical_monday_algebra_in_native_shape(backend: NetCityBackend)
         "№ 245, 247",
         "2025-10-14T00:00:00",  # the next Алгебра: Tuesday's 3rd lesson
     )
-    assert homework["mark"] is None and homework["isDone"] is False
-    assert test["typeId"] == 4 and test["weight"] == 2
+    assert homework["mark"] is None
+    assert homework["isDone"] is False
+    assert test["typeId"] == 4
+    assert test["weight"] == 2
     # when the teacher entered it is generated: some minutes after the lesson ended at 9:15
     (seed,) = [
         m
@@ -104,7 +107,8 @@ async def test_canonical_monday_algebra_in_native_shape(backend: NetCityBackend)
     }
     assert test["markComment"]["name"] == "Отличная работа"
     types = {t["id"]: t["name"] for t in json.loads(await backend.assignment_types())}
-    assert types[3] == "Домашнее задание" and types[4] == "Контрольная работа"
+    assert types[3] == "Домашнее задание"
+    assert types[4] == "Контрольная работа"
 
 
 async def test_canonical_flags_in_native_fields(backend: NetCityBackend) -> None:
@@ -115,7 +119,8 @@ async def test_canonical_flags_in_native_fields(backend: NetCityBackend) -> None
     assert lesson(diary, "2025-10-14", 2)["attendance"] == "Б"
     assert lesson(diary, "2025-10-17", 2)["attendance"] == "Н"
     english = lesson(diary, "2025-10-15", 2)
-    assert english["isDistanceLesson"] is True and english["room"] is None
+    assert english["isDistanceLesson"] is True
+    assert english["room"] is None
     chemistry = lesson(diary, "2025-10-15", 3)
     assert chemistry["replacement"]["teacher"]["id"] != chemistry["teacher"]["id"]
     assert lesson(diary, "2025-10-15", 1)["replacement"] is None
@@ -204,7 +209,8 @@ async def test_student_cards(backend: NetCityBackend) -> None:
     answer = json.loads(await backend.student_cards(parent, [CANONICAL, CLASSMATE, 5]))
     (card,) = answer["students"]
     assert (answer["forbidden"], answer["notFound"]) == ([CLASSMATE], [5])
-    assert card["className"] == "9-А" and card["birthDate"].endswith("T00:00:00")
+    assert card["className"] == "9-А"
+    assert card["birthDate"].endswith("T00:00:00")
     # parent accounts are numbered in the order of the persona keys: other-parent 7490001,
     # parent 7490002, parent-not-representative 7490003
     assert [(p["userId"], p["isLegalRepresentative"]) for p in card["parents"]] == [
@@ -258,7 +264,8 @@ async def test_journal_access(backend: NetCityBackend) -> None:
     teacher = await token(backend, "teacher")
     journal = json.loads(await backend.journal(teacher, ALGEBRA_9A, "2025-10-13", "2025-10-19"))
     assert journal["subjectGroup"]["subjectName"] == "Алгебра"
-    assert len(journal["students"]) == 25 and "parents" not in journal["students"][0]
+    assert len(journal["students"]) == 25
+    assert "parents" not in journal["students"][0]
     assert [m["day"][:10] for m in journal["classMeetings"]] == [
         "2025-10-13",
         "2025-10-14",

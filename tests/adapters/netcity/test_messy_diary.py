@@ -57,4 +57,5 @@ def test_messy_diary_keeps_every_record_once() -> None:
     first, second = lessons
     assert [h.id for h in first.homework] == ["91"]
     assert [(m.id, m.value, m.weight) for m in first.marks] == [(f"92:{STUDENT}", "4", 1.0)]
-    assert second.absence is not None and second.absence.lesson_id == "7402"
+    assert second.absence is not None
+    assert second.absence.lesson_id == "7402"

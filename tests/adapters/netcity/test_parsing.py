@@ -118,13 +118,19 @@ def test_thursday_two_is_thirty_on_the_hundred_scale(week: list[Lesson]) -> None
 
 def test_cancelled_remote_and_replaced_lessons(week: list[Lesson]) -> None:
     history = lesson(week, 0, 3)
-    assert history.cancelled and not history.replaced and not history.remote
+    assert history.cancelled
+    assert not history.replaced
+    assert not history.remote
     english = lesson(week, 2, 2)
-    assert english.remote and english.room is None and not english.cancelled
+    assert english.remote
+    assert english.room is None
+    assert not english.cancelled
     chemistry = lesson(week, 2, 3)
-    assert chemistry.replaced and not chemistry.cancelled
+    assert chemistry.replaced
+    assert not chemistry.cancelled
     # the substitute, not the group's own chemistry teacher (7401004)
-    assert chemistry.teacher is not None and chemistry.teacher.id == "7401005"
+    assert chemistry.teacher is not None
+    assert chemistry.teacher.id == "7401005"
     assert chemistry.teacher.person.last_name == "Николаева"
     flagged = {(le.date.weekday(), le.number) for le in week if le.cancelled or le.replaced}
     assert flagged == {(0, 3), (2, 3)}
@@ -157,7 +163,8 @@ def test_absences_from_attendance_codes(week: list[Lesson]) -> None:
         "74000100095382",
     )
     truant = lesson(week, 4, 2).absence
-    assert truant is not None and (truant.reason, truant.excused) == ("Без причины", False)
+    assert truant is not None
+    assert (truant.reason, truant.excused) == ("Без причины", False)
     assert sum(1 for le in week if le.absence) == 2
 
 
@@ -243,7 +250,8 @@ def test_changes_never_report_what_has_not_happened_yet(types: parsing.Assignmen
     since = datetime(2025, 10, 14, 10, 0, tzinfo=TZ)
     until = datetime(2025, 10, 16, 12, 0, tzinfo=TZ)
     changes = _changes(types, since, until=until)
-    assert changes and all(since < c.at <= until for c in changes)
+    assert changes
+    assert all(since < c.at <= until for c in changes)
     assert "homework:740001000954111" not in {c.id for c in changes}  # set on Friday 17th
 
 
@@ -258,7 +266,8 @@ def test_student_card_keeps_only_legal_representatives_contacts() -> None:
         "9-А",
     )
     assert student.birth_date == date(2010, 8, 2)
-    assert len(student.group_ids) == 12 and "740001000" in student.group_ids
+    assert len(student.group_ids) == 12
+    assert "740001000" in student.group_ids
     assert student.parent_contacts == ("+7 970 189-30-35", "parent@example.test")
 
 
@@ -270,7 +279,8 @@ def test_parent_profile() -> None:
     assert profile.person.id == "7490001"
     assert [(g.role, g.school_id) for g in profile.roles] == [(Role.PARENT, None)]
     (child,) = profile.children
-    assert child.student.id == STUDENT and child.is_legal_representative is True
+    assert child.student.id == STUDENT
+    assert child.is_legal_representative is True
     # the same card read by the other parent (userId 7490002) is not legal representation
     other = {**load("context_parent_GET.json"), "userId": 7490002}
     (same,) = parsing.parse_profile(
@@ -286,9 +296,11 @@ def test_class_teacher_profile_teaches_too() -> None:
         groups=load("teacher_groups_GET.json"),
     )
     teacher, lead = profile.roles
-    assert teacher.role is Role.TEACHER and teacher.school_id == "7400001"
+    assert teacher.role is Role.TEACHER
+    assert teacher.school_id == "7400001"
     assert teacher.group_ids == ("740001004", "740001005", "740001104", "740001105")
-    assert lead.role is Role.CLASS_TEACHER and lead.class_unit_ids == ("7400010",)
+    assert lead.role is Role.CLASS_TEACHER
+    assert lead.class_unit_ids == ("7400010",)
     history = profile.groups[0]
     assert (history.name, history.subject.name, history.class_unit_id) == (
         "История",
@@ -296,12 +308,14 @@ def test_class_teacher_profile_teaches_too() -> None:
         "7400010",
     )
     assert history.teacher_ids == ("7401003",)
-    assert len(history.student_ids) == 25 and STUDENT in history.student_ids
+    assert len(history.student_ids) == 25
+    assert STUDENT in history.student_ids
 
 
 def test_journal_grid(types: parsing.AssignmentTypes) -> None:
     journal = parsing.parse_journal(load("journal_GET.json"), types=types, tz=TZ)
-    assert journal.group.id == "740001000" and journal.group.subject.name == "Алгебра"
+    assert journal.group.id == "740001000"
+    assert journal.group.subject.name == "Алгебра"
     assert len(journal.students) == 25
     assert journal.students[0].parent_contacts == ()
     assert [(le.date, le.number, le.topic) for le in journal.lessons] == [
@@ -349,4 +363,5 @@ def test_local_datetimes() -> None:
     naive = parsing.parse_local_datetime("2025-10-13T11:30:00", TZ)
     assert naive == datetime(2025, 10, 13, 6, 30, tzinfo=UTC)
     aware = parsing.parse_local_datetime("2025-10-13T06:30:00+00:00", TZ)
-    assert aware.tzinfo == TZ and aware.hour == 11
+    assert aware.tzinfo == TZ
+    assert aware.hour == 11

@@ -96,7 +96,8 @@ def test_no_lessons_on_holidays_breaks_and_sundays(region: str, instant: datetim
     for class_id in world.classes:
         for day in days_off:
             assert world.lessons(class_id, day) == (), (world.classes[class_id].name, day)
-            assert world.homework(class_id, day) == () and world.marks(class_id, day) == ()
+            assert world.homework(class_id, day) == ()
+            assert world.marks(class_id, day) == ()
         for day in SCHOOL_DAYS:
             assert world.lessons(class_id, day), (world.classes[class_id].name, day)
 
@@ -148,7 +149,8 @@ def test_ninth_forms_have_six_or_seven_lessons_fifth_forms_fewer(
 ) -> None:
     world = _world(region, instant)
     ninth, fifth = _level_classes(world, 9), _level_classes(world, 5)
-    assert ninth and fifth
+    assert ninth
+    assert fifth
     days = [*_window(world), *SCHOOL_DAYS]
     for class_id in ninth:
         school_days = [
@@ -191,7 +193,8 @@ def test_homework_is_due_at_the_next_lesson_of_its_subject(region: str, instant:
             lessons = {le.id: le for le in world.lessons(class_id, day)}
             for homework in world.homework(class_id, day):
                 seen += 1
-                assert homework.assigned_on == day and homework.class_id == class_id
+                assert homework.assigned_on == day
+                assert homework.class_id == class_id
                 assert lessons[homework.lesson_id].subject == homework.subject
                 assert homework.due_on == _first_subject_lesson(
                     world, class_id, homework.subject, day
@@ -222,7 +225,8 @@ def test_marks_exist_after_their_lesson_and_not_after_now(region: str, instant: 
             for absence in world.absences(class_id, day):
                 assert absence.lesson_id in begun, absence
             if day > now.date():
-                assert world.marks(class_id, day) == () and world.absences(class_id, day) == ()
+                assert world.marks(class_id, day) == ()
+                assert world.absences(class_id, day) == ()
 
 
 # -- determinism --------------------------------------------------------------------------
@@ -250,7 +254,8 @@ def test_building_twice_gives_the_same_world(region: str, instant: datetime) -> 
     assert first is not second
     days = [d for d in _window(first) if d < first.today]
     assert _snapshot(first, days) == _snapshot(second, days)
-    assert first.students == second.students and first.teachers == second.teachers
+    assert first.students == second.students
+    assert first.teachers == second.teachers
     assert first.timetables == second.timetables
 
 
@@ -334,8 +339,10 @@ def test_other_parents_child_is_a_classmate_in_74_only(instant: datetime) -> Non
 def test_each_regions_schools_differ(region: str) -> None:
     world = _world(region, datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
     first, second = world.schools
-    assert first.name != second.name and first.short_name != second.short_name
-    assert first.address != second.address and first.login_code != second.login_code
+    assert first.name != second.name
+    assert first.short_name != second.short_name
+    assert first.address != second.address
+    assert first.login_code != second.login_code
     assert first.bells != second.bells
     for school in world.schools:
         starts = [s for _, s, _ in school.bells]
