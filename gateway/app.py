@@ -252,17 +252,14 @@ def create_app(
             },
             clock=clock,
             on_mutation=runner.invalidate if runner is not None else None,
+            budget=settings.server.operation_budget_seconds,
         ),
         persisted=PersistedOperations.from_settings(settings, infrastructure),
         rate_limits=rate_limits,
         responses=response_cache,
         hide_suggestions=not settings.server.introspection,
     )
-    graphql = GatewayGraphQL(
-        pipeline,
-        graphiql=settings.server.graphiql,
-        operation_budget=settings.server.operation_budget_seconds,
-    )
+    graphql = GatewayGraphQL(pipeline, graphiql=settings.server.graphiql)
 
     all_routes: list[BaseRoute] = [
         Route("/graphql", graphql),  # the view answers 405 itself (GraphQL over HTTP)

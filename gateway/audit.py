@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import secrets
@@ -404,7 +405,7 @@ class AuditLog:
             when = at or event.at
             student = canonical_student(event.region, event.student)
             self.written += 1
-            self._recent.append(event if at is None else dataclasses.replace(event, at=at))
+            self._recent.append(event if at is None else _replayed(event, at))
             if log:
                 row: dict[str, Any] = dataclasses.asdict(event)
                 row["at"] = when
@@ -454,6 +455,13 @@ class AuditLog:
         await self.store.aclose()
 
 
+@lru_cache(maxsize=1024)
+def _replayed(event: AuditEvent, at: str) -> AuditEvent:
+    """``event`` at ``at`` (memoised: cache hits replay the same events each second)."""
+    return dataclasses.replace(event, at=at)
+
+
+@lru_cache(maxsize=256)
 def _epoch(at: str) -> float:
     moment = datetime.fromisoformat(at)
     if moment.tzinfo is None:
@@ -468,7 +476,12 @@ def _entry(event: AuditEvent, at: str, viewer: str) -> str:
     orders ties by member) and makes two identical replays two entries. The JSON names no
     student (the key says who) and the reader only by pseudonym.
     """
-    return f"{time.time_ns():016x}{secrets.token_hex(2)}:{_entry_body(event, at, viewer)}"
+    nonce = next(_NONCES) & 0xFFFF
+    return f"{time.time_ns():016x}{nonce:04x}:{_entry_body(event, at, viewer)}"
+
+
+_NONCES = itertools.count(secrets.randbelow(0x10000))
+"""Tells apart entries written in the same nanosecond (no system call per entry)."""
 
 
 @lru_cache(maxsize=1024)

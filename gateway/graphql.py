@@ -19,11 +19,11 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 from starlette.types import Message, Receive, Scope, Send
-from strawberry.http.ides import get_graphql_ide_html
 
 from schema import ErrorCode
 
 from .middleware import BodyTooLarge, current_request_id
+from .pages import GRAPHIQL_HTML
 from .persisted import PersistedOperations, PersistedQueryError
 from .pipeline import (
     JSON,
@@ -39,7 +39,6 @@ from .pipeline import (
 )
 from .pipeline.negotiate import GRAPHQL_RESPONSE_JSON
 from .sessions import SessionService
-from .upstream import operation_budget
 
 __all__ = ["GatewayGraphQL"]
 
@@ -56,15 +55,11 @@ class GatewayGraphQL:
     Args:
         pipeline: the steps of a request.
         graphiql: serve the GraphiQL IDE to browsers on ``GET`` without a query.
-        operation_budget: seconds one operation may wait for providers in all.
     """
 
-    def __init__(
-        self, pipeline: Pipeline, *, graphiql: bool = False, operation_budget: float = 15.0
-    ) -> None:
+    def __init__(self, pipeline: Pipeline, *, graphiql: bool = False) -> None:
         self.pipeline = pipeline
-        self.graphiql_html = get_graphql_ide_html("graphiql") if graphiql else None
-        self.operation_budget = operation_budget
+        self.graphiql_html = GRAPHIQL_HTML if graphiql else None  # same-origin assets
 
     @property
     def persisted(self) -> PersistedOperations | None:
@@ -139,21 +134,20 @@ class GatewayGraphQL:
                 return Answer(200, "text/html", self.graphiql_html.encode("utf-8"))
         if media is None:
             raise Refusal(406, f"accepted response types: {GRAPHQL_RESPONSE_JSON}, {JSON}")
-        with operation_budget(self.operation_budget):
-            request: GraphQLRequest
-            if params is not None:
-                request = from_query_params(params)
-            else:
-                check_content_type(content_type)
-                request = from_json_body(await _read_body(receive))
-            return await self.pipeline.answer(
-                request,
-                identity,
-                media=media,
-                method=method,
-                address=address,
-                request_id=current_request_id(),
-            )
+        request: GraphQLRequest
+        if params is not None:
+            request = from_query_params(params)
+        else:
+            check_content_type(content_type)
+            request = from_json_body(await _read_body(receive))
+        return await self.pipeline.answer(
+            request,
+            identity,
+            media=media,
+            method=method,
+            address=address,
+            request_id=current_request_id(),
+        )
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from cachetools import LRUCache
 
 from adapters import SYSTEM_CLOCK, AdapterError, AdapterRegistry, Caller, Clock
 from schema import AuditEvent, GatewayContext
@@ -211,6 +212,10 @@ class ResponseCache:
         # with the invalidation epoch they were checked at: a hit then needs no cache call.
         self._near: _Lru | None = _Lru(2_000) if runner.process_local else None
         self._known_documents = _Lru(2_000)
+        self._keys: LRUCache[tuple[str, ...], str] = LRUCache(maxsize=2_000)
+        """Cache keys by their parts: a repeated query is hashed once."""
+        self._replay_second = -1
+        self._replay_at = ""
         self.hits = 0
         self.misses = 0
         self.executions = 0
@@ -230,18 +235,23 @@ class ResponseCache:
         who = await self.versions.scope_of(caller, session_region)
         if who is None:
             return None
-        digest = hashlib.sha256(_document_digest(query))
-        for part in (
+        parts = (
+            query,
             operation_name or "",
             _variables_json(variables),
             media,
             self.day(),
             who.scope,
             who.version,
-        ):
-            digest.update(b"\0")
-            digest.update(part.encode("utf-8", "surrogatepass"))
-        return f"{self.namespace}:{digest.hexdigest()}"
+        )
+        key = self._keys.get(parts)
+        if key is None:
+            digest = hashlib.sha256(_document_digest(query))
+            for part in parts[1:]:
+                digest.update(b"\0")
+                digest.update(part.encode("utf-8", "surrogatepass"))
+            key = self._keys[parts] = f"{self.namespace}:{digest.hexdigest()}"
+        return key
 
     async def lookup(self, key: str) -> Answer | None:
         """The stored response for ``key`` (its audit events written again), or ``None``."""
@@ -341,7 +351,11 @@ class ResponseCache:
     async def _replay_audit(self, events: tuple[AuditEvent, ...]) -> None:
         if not events:
             return
-        await self.audit.record(list(events), at=self.clock.now().isoformat(timespec="seconds"))
+        second = int(self.clock.timestamp())
+        if second != self._replay_second:  # one clock formatting per second, not per hit
+            self._replay_at = self.clock.now().isoformat(timespec="seconds")
+            self._replay_second = second
+        await self.audit.record(list(events), at=self._replay_at)
 
 
 @lru_cache(maxsize=2_000)

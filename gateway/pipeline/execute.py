@@ -45,6 +45,7 @@ class Executor:
         history_days: dict[str, int],
         clock: Clock,
         on_mutation: Callable[[str, str], Awaitable[None]] | None = None,
+        budget: float = 15.0,
     ) -> None:
         self.schema = schema
         self.registry = registry
@@ -54,6 +55,9 @@ class Executor:
         self.history_days = history_days
         self.clock = clock
         self.on_mutation = on_mutation
+        self.budget = budget
+        """Seconds one operation may wait for providers in all (each call has its own): the
+        pipeline bounds the response-cache scope and the execution by it."""
 
     def context(
         self, identity: Identity, *, address: str | None, request_id: str | None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from strawberry.types import ExecutionResult
 
 from ..persisted import ResolvedQuery
+from ..upstream import operation_budget
 from .body import GraphQLRequest
 from .encode import Answer, is_request_error, result_answer
 from .errors import Refusal
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from ..responses import ResponseCache
     from .execute import Executor
     from .identity import Identity, IdentityResolver
-    from .limits import OperationLimits
+    from .limits import OperationCheck, OperationLimits
 
 __all__ = ["Pipeline"]
 
@@ -131,12 +132,39 @@ class Pipeline:
                 result, media, request_id=request_id or "-", hide_suggestions=self.hide_suggestions
             )
 
+        with operation_budget(self.executor.budget):  # provider calls from here on
+            return await self._cached_or_executed(
+                request,
+                identity,
+                query,
+                check,
+                resolved,
+                media=media,
+                method=method,
+                address=address,
+                request_id=request_id,
+            )
+
+    async def _cached_or_executed(
+        self,
+        request: GraphQLRequest,
+        identity: Identity,
+        query: str,
+        check: OperationCheck,
+        resolved: ResolvedQuery,
+        *,
+        media: str,
+        method: str,
+        address: str | None,
+        request_id: str | None,
+    ) -> Answer:
+        compiled_valid = check.valid
         key = None
         responses = self.responses
         if (
             responses is not None
             and check.is_query
-            and compiled.valid
+            and compiled_valid
             and identity.auth_error is None
         ):
             key = await responses.key(
