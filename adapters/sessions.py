@@ -45,10 +45,11 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+
+from cachetools import LRUCache
 
 from .errors import AuthenticationError, CredentialsRefusedError, Reauthentication
 from .models import Caller
@@ -59,6 +60,7 @@ __all__ = [
     "MAX_SESSIONS",
     "Grant",
     "ProviderSessions",
+    "person_renewable",
     "sso_renewable",
 ]
 
@@ -115,13 +117,18 @@ class _Entry(Generic[C]):
     """Calls a token is handed, learned from two tokens in a row that died in use."""
     capacity_until: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    cache: OrderedDict[str, tuple[float, Any]] = field(default_factory=OrderedDict)
+    cache: LRUCache[str, tuple[float, Any]] = field(default_factory=lambda: LRUCache(MAX_CACHED))
     filling: dict[str, asyncio.Lock] = field(default_factory=dict)
 
 
 def sso_renewable(caller: Caller) -> bool:
     """The default ``renewable``: callers with a national SSO token can get new tokens."""
     return bool(caller.sso_token)
+
+
+def person_renewable(caller: Caller) -> bool:
+    """For providers whose exchange needs only the national person id (no SSO token)."""
+    return caller.person_id is not None
 
 
 def _fingerprint(caller: Caller) -> str | None:
@@ -166,13 +173,12 @@ class ProviderSessions(Generic[C]):
         self._obtain = obtain
         self._renew = renew
         self._renewable = renewable
-        self._max_sessions = max_sessions
         self._max_cached = max_cached
         self._max_renewals = max_renewals
         self._max_attempts = max_attempts
         self._margin = expiry_margin
         self._clock = clock
-        self._entries: OrderedDict[str, _Entry[C]] = OrderedDict()
+        self._entries: LRUCache[str, _Entry[C]] = LRUCache(max_sessions)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -261,18 +267,18 @@ class ProviderSessions(Generic[C]):
                 raise self._end(entry)
             hit = entry.cache.get(key)
             if hit is not None and hit[0] > self._clock():
-                entry.cache.move_to_end(key)
                 value: T = hit[1]
                 return value
             result = await self.call(caller, fetch)
             entry.cache[key] = (self._clock() + ttl, result)
-            entry.cache.move_to_end(key)
-            while len(entry.cache) > self._max_cached:
-                dropped, _ = entry.cache.popitem(last=False)
-                waiting = entry.filling.get(dropped)
-                if waiting is not None and not waiting.locked():
+            for dropped in [k for k in entry.filling if k not in entry.cache]:
+                if not entry.filling[dropped].locked():
                     del entry.filling[dropped]
             return result
+
+    def forget(self, caller: Caller) -> None:
+        """Drop the caller's entry: the next call obtains new credentials."""
+        self._entries.pop(self._key(caller), None)
 
     # -- internals ---------------------------------------------------------------------
 
@@ -283,14 +289,10 @@ class ProviderSessions(Generic[C]):
 
     def _entry(self, caller: Caller) -> _Entry[C]:
         key = self._key(caller)
-        entry = self._entries.get(key)
+        entry = self._entries.get(key)  # a hit is now the most recently used
         if entry is None:
-            entry = _Entry(renewable=self._renewable(caller))
+            entry = _Entry(renewable=self._renewable(caller), cache=LRUCache(self._max_cached))
             self._entries[key] = entry
-            while len(self._entries) > self._max_sessions:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(key)
         return entry
 
     def _valid(self, token: _Token[C] | None) -> bool:

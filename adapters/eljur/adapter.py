@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +48,7 @@ from adapters.models import (
 )
 from adapters.native_ids import DIGITS, IdKind, NativeIdShapes
 from adapters.seed import Worlds
+from adapters.sessions import Grant, ProviderSessions, person_renewable
 
 from . import parsing
 from .backend import ElJurBackend
@@ -59,7 +58,6 @@ __all__ = ["ElJurAdapter"]
 
 SESSION_TTL = 300.0
 """Seconds a person's exchanged tokens are reused before asking ЕСИА exchange again."""
-MAX_SESSIONS = 1024
 UPDATES_PAGE = 100
 MAX_UPDATE_PAGES = 5
 BAD_LOGIN = "wrong login or password"
@@ -72,8 +70,8 @@ class _Session:
     """A caller's ЭлЖур tokens (one per vendor) and, lazily, their rules per vendor."""
 
     tokens: tuple[parsing.VendorToken, ...]
-    created: float
-    scope: str | None = None
+    caller: Caller | None = None
+    """The national-SSO caller whose exchanged tokens these are (kept by ProviderSessions)."""
     rules: dict[str, parsing.Rules] = field(default_factory=dict)
 
 
@@ -117,7 +115,12 @@ class ElJurAdapter(DiaryAdapter):
         super().__init__(region=region, config=settings, deps=deps)
         self._worlds = Worlds(region.code, clock=deps.clock, zone=region.timezone)
         self._backend: ElJurBackend | None = None
-        self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        self._sessions: ProviderSessions[_Session | None] = ProviderSessions(
+            provider=self.slug,
+            obtain=self._exchange,
+            renewable=person_renewable,  # the exchange needs only the person id
+            expiry_margin=0.0,
+        )
 
     @property
     def backend(self) -> ElJurBackend:
@@ -146,8 +149,8 @@ class ElJurAdapter(DiaryAdapter):
 
     def _error(self, envelope: Envelope, session: _Session | None = None) -> AdapterError:
         state, error, _ = envelope
-        if state == 401 and session is not None and session.scope is not None:
-            self._sessions.pop(session.scope, None)
+        if state == 401 and session is not None and session.caller is not None:
+            self._sessions.forget(session.caller)
         return error_for_status(state, provider=self.slug, detail=error or "")
 
     def _ok(self, envelope: Envelope, session: _Session | None = None) -> Any:
@@ -165,8 +168,8 @@ class ElJurAdapter(DiaryAdapter):
         try:
             return await self._send(method, vendor=token.vendor, auth_token=token.token, **params)
         except AuthenticationError:
-            if session.scope is not None:
-                self._sessions.pop(session.scope, None)
+            if session.caller is not None:
+                self._sessions.forget(session.caller)
             raise
 
     async def _student_call(
@@ -192,29 +195,26 @@ class ElJurAdapter(DiaryAdapter):
             vendor = data.get("vendor", self.config.vendor)
             return _Session(
                 tokens=(parsing.VendorToken(vendor, data.get("vendor_id"), caller.session.token),),
-                created=time.monotonic(),
             )
         if caller.person_id is None:
             raise AuthenticationError("no credentials for this provider", provider=self.slug)
-        scope = caller.person_id
-        cached = self._sessions.get(scope)
-        if cached is not None and time.monotonic() - cached.created < SESSION_TTL:
-            self._sessions.move_to_end(scope)
-            return cached
+        session = await self._sessions.credentials(caller)
+        if session is None:
+            self._sessions.forget(caller)  # not remembered: the region may enrol them soon
+        return session
+
+    async def _exchange(self, caller: Caller) -> Grant[_Session | None]:
+        """The caller's ЭлЖур tokens from ``getusersvendors`` (``None``: no account)."""
+        if caller.person_id is None:
+            raise AuthenticationError("no credentials for this provider", provider=self.slug)
         result = self._ok(
             await self._send(
                 self.backend.getusersvendors, vendor=self.config.vendor, v_token=caller.person_id
             )
         )
         tokens = tuple(parsing.parse_vendors(result))
-        if not tokens:
-            self._sessions.pop(scope, None)
-            return None
-        session = _Session(tokens=tokens, created=time.monotonic(), scope=scope)
-        self._sessions[scope] = session
-        while len(self._sessions) > MAX_SESSIONS:
-            self._sessions.popitem(last=False)
-        return session
+        session = _Session(tokens=tokens, caller=caller) if tokens else None
+        return Grant(session, expires_in=SESSION_TTL)
 
     async def _known_session(self, caller: Caller) -> _Session:
         session = await self._session(caller)
@@ -418,7 +418,7 @@ class ElJurAdapter(DiaryAdapter):
             raise AuthenticationError(BAD_LOGIN, provider=self.slug)
         token, expires = parsing.parse_auth(self._ok(envelope))
         vendor_token = parsing.VendorToken(vendor, None, token, expires)
-        session = _Session(tokens=(vendor_token,), created=time.monotonic())
+        session = _Session(tokens=(vendor_token,))
         rules = await self._rules(session, vendor_token)
         if rules.own_student_id is None:
             raise AuthenticationError(BAD_LOGIN, provider=self.slug)

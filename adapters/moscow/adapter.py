@@ -12,11 +12,12 @@ the absence reasons, cached).
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
+
+from cachetools import LRUCache
 
 from adapters.base import AdapterDeps, BatchResult, DiaryAdapter, RegionInfo
 from adapters.capabilities import Capability
@@ -137,7 +138,7 @@ class MoscowAdapter(DiaryAdapter):
             provider=self.slug, obtain=self._obtain
         )
         self._schools: dict[str, School] = {}
-        self._homework_due: OrderedDict[str, date] = OrderedDict()
+        self._homework_due: LRUCache[str, date] = LRUCache(_REMEMBERED_HOMEWORK)
 
     # -- shared look-ups ---------------------------------------------------------------
 
@@ -302,9 +303,6 @@ class MoscowAdapter(DiaryAdapter):
     def _remember_homework(self, items: Iterable[ShortHomework]) -> None:
         for item in items:
             self._homework_due[item.homework.id] = item.homework.due_on
-            self._homework_due.move_to_end(item.homework.id)
-        while len(self._homework_due) > _REMEMBERED_HOMEWORK:
-            self._homework_due.popitem(last=False)
 
     # -- hooks -------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
@@ -44,6 +43,7 @@ from ..models import (
 )
 from ..native_ids import DIGITS, IdKind, NativeIdShapes
 from ..seed import Worlds
+from ..sessions import Grant, ProviderSessions, person_renewable
 from . import parsing
 from .backend import TOKEN_TIMEOUT_MS, NetCityBackend
 from .config import NetCityConfig
@@ -99,9 +99,13 @@ class NetCityAdapter(DiaryAdapter):
         super().__init__(region=region, config=config, deps=deps)
         self._worlds = Worlds(region.code, clock=deps.clock, zone=region.timezone)
         self._backend: NetCityBackend | None = None
-        self._tokens: dict[str, tuple[str, float]] = {}
-        """National person id → (access token, monotonic expiry)."""
-        self._prune_at = 1024
+        self._sessions: ProviderSessions[str | None] = ProviderSessions(
+            provider=self.slug,
+            obtain=self._obtain,
+            renewable=person_renewable,  # the exchange needs only the person id
+            expiry_margin=_TOKEN_MARGIN_S,
+        )
+        """Each national-SSO caller's access token (``None``: no account in the region)."""
         self._types: parsing.AssignmentTypes | None = None
         self._base_url = region.diary_url.rstrip("/") or None
 
@@ -131,28 +135,28 @@ class NetCityAdapter(DiaryAdapter):
             raise self._error(fault) from fault
         return json.loads(raw)
 
-    async def _exchange(self, person_id: str) -> str | None:
-        """The person's access token, exchanging the SSO identity for one if needed.
-
-        ``None`` when the region's diary has no account for that person (409).
-        """
-        cached = self._tokens.get(person_id)
-        now = time.monotonic()
-        if cached is not None and cached[1] > now:
-            return cached[0]
+    async def _obtain(self, caller: Caller) -> Grant[str | None]:
+        """Exchange the caller's SSO identity for an access token (``None``: no account, 409)."""
+        if caller.person_id is None:
+            raise AuthenticationError("the caller is not signed in", provider=self.slug)
         try:
-            raw = await self.backend.esia_login(person_id)
+            raw = await self.backend.esia_login(caller.person_id)
         except ProviderFault as fault:
             if fault.status == 409:
-                return None
+                return Grant(None)
             raise self._error(fault) from fault
         payload = json.loads(raw)
-        token = parsing.parse_token(payload)
         lifetime = float(payload.get("timeOut") or TOKEN_TIMEOUT_MS) / 1000
-        if len(self._tokens) >= self._prune_at:  # drop expired tokens, amortised O(1)
-            self._tokens = {k: v for k, v in self._tokens.items() if v[1] > now}
-            self._prune_at = max(1024, 2 * len(self._tokens))
-        self._tokens[person_id] = (token, now + max(0.0, lifetime - _TOKEN_MARGIN_S))
+        return Grant(parsing.parse_token(payload), expires_in=lifetime)
+
+    async def _exchange(self, caller: Caller) -> str | None:
+        """The caller's access token, exchanged once and kept by :class:`ProviderSessions`.
+
+        ``None`` when the region's diary has no account for that person (not remembered).
+        """
+        token = await self._sessions.credentials(caller)
+        if token is None:
+            self._sessions.forget(caller)
         return token
 
     async def _token(self, caller: Caller) -> str:
@@ -160,7 +164,7 @@ class NetCityAdapter(DiaryAdapter):
             return caller.session.token
         if caller.person_id is None:
             raise AuthenticationError("the caller is not signed in", provider=self.slug)
-        token = await self._exchange(caller.person_id)
+        token = await self._exchange(caller)
         if token is None:
             raise AuthenticationError(
                 "the region's diary has no account for this person", provider=self.slug
@@ -173,7 +177,7 @@ class NetCityAdapter(DiaryAdapter):
             return await self._request(call)
         except AuthenticationError:
             if caller.person_id is not None:
-                self._tokens.pop(caller.person_id, None)
+                self._sessions.forget(caller)
             raise
 
     async def _assignment_types(self) -> parsing.AssignmentTypes:
@@ -217,7 +221,7 @@ class NetCityAdapter(DiaryAdapter):
 
     async def _fetch_profile(self, caller: Caller) -> RegionProfile | None:
         if caller.session is None:
-            if caller.person_id is None or await self._exchange(caller.person_id) is None:
+            if caller.person_id is None or await self._exchange(caller) is None:
                 return None
         at = await self._token(caller)
         context = await self._authed(caller, self.backend.context(at))
