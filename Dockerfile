@@ -9,8 +9,14 @@ COPY gateway ./gateway
 COPY adapters ./adapters
 COPY schema ./schema
 RUN pip install --no-cache-dir --no-deps . && pip check
+# Run as an unprivileged user; its state (dev issuer key, secret key) lives on a volume.
+RUN useradd --system --uid 10001 --home-dir /var/lib/diary-gateway --create-home gateway \
+    && mkdir -p /etc/diary-gateway
+USER gateway
 EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
 ENTRYPOINT ["diary-gateway"]
-# `serve --config /etc/diary-gateway/gateway.toml` in production (mount the config);
-# docker-compose.yml runs the demo instead.
+# docker-compose.yml runs `serve --config /etc/diary-gateway/gateway.toml` (deploy/gateway.toml);
+# without a config the image runs the self-contained demo.
 CMD ["demo", "--host", "0.0.0.0", "--port", "8000"]
