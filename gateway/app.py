@@ -28,6 +28,7 @@ from .identity import DevIssuer, IssuerConfig, TokenVerifier
 from .infrastructure import REDIS_TIMEOUT_SECONDS, Infrastructure, is_redis
 from .keyring import Keyring
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from .pages import graphiql_asset_routes
 from .persisted import PersistedOperations
 from .pipeline import Executor, IdentityResolver, OperationLimits, Pipeline
 from .proxies import ClientAddressMiddleware
@@ -274,6 +275,8 @@ def create_app(
             return JSONResponse(jwks)
 
         all_routes.append(Route("/.well-known/jwks.json", _jwks))
+    if settings.server.graphiql:  # the IDE's own scripts and styles (gateway/pages.py)
+        all_routes.extend(graphiql_asset_routes())
     all_routes.extend(routes)
 
     @contextlib.asynccontextmanager

@@ -9,13 +9,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 
 from adapters import SYSTEM_CLOCK, Clock
 from adapters.seed import SchoolCalendar, last_school_week, school_year_of
 
 from .app import create_app
 from .identity import DevIssuer
+from .pages import demo_routes
 from .settings import Settings, parse_settings
 
 __all__ = [
@@ -151,12 +152,14 @@ def build_demo_app(
         settings,
         cache=dataclasses.replace(settings.cache, responses=response_cache, url=cache_url),
     )
-    routes = []
+    routes: list[BaseRoute] = []
     if moscow_url is None:
         emulator = create_emulator(
             clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
         )
         routes.append(Mount(EMULATOR_PATH, app=emulator))
+    # the demo's own pages: /, /example/, /demo/personas.json (tokens: the demo only)
+    routes.extend(demo_routes(issuer, query=EXAMPLE_QUERY, week=lambda: example_week(clock)))
     return create_app(settings, dev_issuer=issuer, routes=routes, clock=clock)
 
 
