@@ -470,7 +470,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from gateway.demo import DEV_AUDIENCE
-    from gateway.identity import DevIssuer
+    from gateway.dev_issuer import DevIssuer
     from gateway.personas import find_persona
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .app import create_app
 from .audit import AuditLog
-from .identity import AuthenticationFailed, DevIssuer, Identity, IssuerConfig, TokenVerifier
+from .dev_issuer import DevIssuer
+from .identity import AuthenticationFailed, Identity, IssuerConfig, TokenVerifier
 from .settings import Settings, SettingsError, load_settings_file, parse_settings
 
 __all__ = [

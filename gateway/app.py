@@ -22,9 +22,10 @@ from adapters import SYSTEM_CLOCK, AdapterRegistry, Clock
 from schema import Limits, QueryLimits, build_schema
 
 from .audit import AuditLog
+from .dev_issuer import DevIssuer
 from .directory import go_to_region
 from .graphql import GatewayGraphQL
-from .identity import DevIssuer, IssuerConfig, TokenVerifier
+from .identity import IssuerConfig, TokenVerifier
 from .infrastructure import REDIS_TIMEOUT_SECONDS, Infrastructure, is_redis
 from .keyring import Keyring
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware

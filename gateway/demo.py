@@ -15,7 +15,7 @@ from adapters import SYSTEM_CLOCK, Clock
 from adapters.seed import SchoolCalendar, last_school_week, school_year_of
 
 from .app import create_app
-from .identity import DevIssuer
+from .dev_issuer import DevIssuer
 from .pages import demo_routes
 from .settings import Settings, parse_settings
 

@@ -1,4 +1,4 @@
-"""Who is calling: verification of national-SSO access tokens, and a development issuer.
+"""Who is calling: verification of national-SSO access tokens.
 
 The gateway never sees passwords. A caller presents an access token (a JWT) issued by a national
 single sign-on service (Госуслуги / ЕСИА in production); :class:`TokenVerifier` checks it against
@@ -18,8 +18,8 @@ Keys are fetched lazily and cached per issuer. A token naming an unknown ``kid``
 refetch (the issuer may have rotated its keys), throttled to one request per
 ``refetch_interval`` seconds per issuer, and concurrent verifications share one fetch.
 
-:class:`DevIssuer` stands in for the national SSO in development and demos: an ES256 key kept in
-a git-ignored JSON file, a JWKS document to publish, and a ``mint`` method.
+The development issuer of the demo lives in :mod:`gateway.dev_issuer`; it is verified here
+like any other issuer.
 
 Tokens are secrets: nothing here logs them or puts them into exception messages.
 """
@@ -32,13 +32,10 @@ import json
 import logging
 import math
 import re
-import secrets
-import stat
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -46,10 +43,13 @@ import httpx
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
     InvalidKeyCurveError,
     InvalidKeyIdError,
     InvalidKeyTypeError,
     JoseError,
+    MissingClaimError,
     UnsupportedAlgorithmError,
     UnsupportedKeyAlgorithmError,
     UnsupportedKeyOperationError,
@@ -57,14 +57,10 @@ from joserfc.errors import (
 )
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 from joserfc.jws import JWSRegistry
-
-from adapters import SYSTEM_CLOCK
-
-from .secrets_file import create_secret_file
+from joserfc.jwt import JWTClaimsRegistry
 
 __all__ = [
     "AuthenticationFailed",
-    "DevIssuer",
     "Identity",
     "IssuerConfig",
     "TokenVerifier",
@@ -370,145 +366,50 @@ def _verify_signature(token: str, key_set: KeySet, alg: str) -> dict[str, Any]:
     return verified.claims
 
 
-def _is_number(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
-
-
-def _numeric_claim(claims: Mapping[str, Any], name: str, *, required: bool) -> float | None:
-    value = claims.get(name)
-    if value is None:
-        if required:
-            raise AuthenticationFailed("missing_claim", f"the token lacks the {name!r} claim")
-        return None
-    if not _is_number(value):
-        raise AuthenticationFailed("invalid_claim", f"the token's {name!r} claim is not a date")
-    return float(value)
+_NOT_YET_VALID: Final = frozenset({"nbf", "iat"})
 
 
 def _check_claims(claims: Mapping[str, Any], config: IssuerConfig, now: float) -> tuple[str, int]:
-    """Check the registered claims of a verified token; return ``(sub, exp)``."""
+    """Check the registered claims of a verified token (joserfc's registry); ``(sub, exp)``.
+
+    ``exp``, ``aud`` and ``sub`` are required; ``nbf`` and ``iat`` checked when present; all
+    times with the issuer's leeway.
+    """
     if claims.get("iss") != config.issuer:
         raise AuthenticationFailed("unknown_issuer")
+    registry = JWTClaimsRegistry(
+        now=math.floor(now),  # NumericDate claims are whole seconds: the same boundaries
+        leeway=config.leeway_seconds,
+        exp={"essential": True},
+        aud={"essential": True, "value": config.audience},
+        sub={"essential": True},
+    )
+    try:
+        registry.validate(dict(claims))
+    except ExpiredTokenError:
+        raise AuthenticationFailed("expired") from None
+    except MissingClaimError as error:
+        missing = error.claim.split(",")
+        if "exp" in missing or "sub" in missing:
+            name = "exp" if "exp" in missing else "sub"
+            raise AuthenticationFailed(
+                "missing_claim", f"the token lacks the {name!r} claim"
+            ) from None
+        raise AuthenticationFailed("bad_audience") from None
+    except InvalidClaimError as error:
+        if error.claim == "aud":
+            raise AuthenticationFailed("bad_audience") from None
+        if error.claim in _NOT_YET_VALID and _is_date(claims.get(error.claim)):
+            raise AuthenticationFailed("not_yet_valid") from None
+        what = "a string" if error.claim == "sub" else "a date"
+        raise AuthenticationFailed(
+            "invalid_claim", f"the token's {error.claim!r} claim is not {what}"
+        ) from None
+    return str(claims["sub"]), math.floor(claims["exp"])
 
-    leeway = config.leeway_seconds
-    expires = _numeric_claim(claims, "exp", required=True)
-    assert expires is not None
-    if now >= expires + leeway:
-        raise AuthenticationFailed("expired")
-    for name in ("nbf", "iat"):
-        moment = _numeric_claim(claims, name, required=False)
-        if moment is not None and moment > now + leeway:
-            raise AuthenticationFailed("not_yet_valid")
 
-    audience = claims.get("aud")
-    if isinstance(audience, str):
-        accepted = audience == config.audience
-    elif isinstance(audience, list):
-        accepted = all(isinstance(item, str) for item in audience) and config.audience in audience
-    else:
-        accepted = False
-    if not accepted:
-        raise AuthenticationFailed("bad_audience")
-
-    subject = claims.get("sub")
-    if subject is None:
-        raise AuthenticationFailed("missing_claim", "the token lacks the 'sub' claim")
-    if not isinstance(subject, str) or not subject:
-        raise AuthenticationFailed("invalid_claim", "the token's 'sub' claim is not a string")
-    return subject, math.floor(expires)
-
-
-_RESERVED_CLAIMS: Final = frozenset({"iss", "sub", "aud", "iat", "nbf", "exp", "jti"})
-
-
-class DevIssuer:
-    """The development national-SSO issuer: an ES256 key that mints access tokens.
-
-    Create it with :meth:`load_or_create`; publish :meth:`jwks` at the URL configured as the
-    issuer's ``jwks_url``.
-    """
-
-    def __init__(self, key: ECKey, *, issuer: str) -> None:
-        if not key.is_private or key.curve_name != "P-256":
-            raise ValueError("DevIssuer needs a private EC P-256 key")
-        if not issuer:
-            raise ValueError("issuer must be a non-empty string")
-        self._key = key
-        self._issuer = issuer
-        self._kid = key.thumbprint()
-
-    def __repr__(self) -> str:
-        return f"DevIssuer(issuer={self._issuer!r}, kid={self._kid!r})"
-
-    @classmethod
-    def load_or_create(cls, path: Path, *, issuer: str) -> DevIssuer:
-        """Load the private JWK at ``path``, creating it (mode 0600) if it does not exist."""
-        path = Path(path)
-        if not path.exists():
-            cls._create_key_file(path)
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            logger.warning("development issuer key %s is readable by others (%o)", path, mode)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or data.get("kty") != "EC":
-                raise ValueError("not an EC JWK")
-            key = ECKey.import_key(data)
-        except (JoseError, ValueError, TypeError, KeyError) as error:
-            raise ValueError(f"{path} does not hold a private EC P-256 JWK") from error
-        return cls(key, issuer=issuer)
-
-    @staticmethod
-    def _create_key_file(path: Path) -> None:
-        key = ECKey.generate_key("P-256", private=True)
-        document = key.as_dict(private=True, kid=key.thumbprint(), alg="ES256", use="sig")
-        content = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
-        create_secret_file(path, content)
-
-    @property
-    def issuer(self) -> str:
-        return self._issuer
-
-    @property
-    def kid(self) -> str:
-        """The RFC 7638 thumbprint of the key."""
-        return self._kid
-
-    def jwks(self) -> dict[str, Any]:
-        """The public JWK Set to publish at the issuer's ``jwks_url``."""
-        public = self._key.as_dict(private=False, kid=self._kid, alg="ES256", use="sig")
-        return {"keys": [dict(public)]}
-
-    def mint(
-        self,
-        subject: str,
-        *,
-        audience: str = "diary-gateway",
-        ttl_seconds: int = 8 * 3600,
-        extra_claims: Mapping[str, Any] | None = None,
-        now: int | None = None,
-    ) -> str:
-        """Sign an access token for ``subject`` (the person id)."""
-        if not subject:
-            raise ValueError("subject must be a non-empty string")
-        if ttl_seconds <= 0:
-            raise ValueError("ttl_seconds must be positive")
-        extra = dict(extra_claims or {})
-        clashing = _RESERVED_CLAIMS & extra.keys()
-        if clashing:
-            raise ValueError(f"extra_claims may not set {sorted(clashing)}")
-        issued_at = int(SYSTEM_CLOCK.timestamp()) if now is None else now
-        claims: dict[str, Any] = {
-            **extra,
-            "iss": self._issuer,
-            "sub": subject,
-            "aud": audience,
-            "iat": issued_at,
-            "nbf": issued_at,
-            "exp": issued_at + ttl_seconds,
-            "jti": secrets.token_urlsafe(16),
-        }
-        header = {"alg": "ES256", "kid": self._kid, "typ": "JWT"}
-        return jwt.encode(header, claims, self._key, algorithms=["ES256"])
+def _is_date(value: object) -> bool:
+    """A JSON number that is a NumericDate (not a boolean, not NaN or infinite)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))

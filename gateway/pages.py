@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .identity import DevIssuer
+from .dev_issuer import DevIssuer
 from .personas import PERSONAS
 
 __all__ = [

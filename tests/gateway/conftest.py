@@ -18,7 +18,7 @@ from adapters import AdapterRegistry, UpstreamCall
 from gateway import create_app
 from gateway.app import build_runner
 from gateway.demo import DEV_AUDIENCE, EMULATOR_PATH, demo_settings, dev_issuer
-from gateway.identity import DevIssuer
+from gateway.dev_issuer import DevIssuer
 from gateway.personas import find_persona
 from gateway.proxies import uvicorn_proxy_options
 from gateway.upstream import UpstreamRunner

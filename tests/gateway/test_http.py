@@ -25,7 +25,7 @@ from adapters import SettingsError
 from gateway import create_app
 from gateway.app import build_runner
 from gateway.demo import DEV_AUDIENCE, demo_settings, dev_issuer
-from gateway.identity import DevIssuer
+from gateway.dev_issuer import DevIssuer
 from gateway.middleware import BodySizeLimitMiddleware
 from gateway.persisted import (
     MemoryQueryStore,

@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.dev_issuer import DevIssuer
 from gateway.identity import (
     AuthenticationFailed,
-    DevIssuer,
     Identity,
     IssuerConfig,
     TokenVerifier,

@@ -23,7 +23,7 @@ from adapters.moscow import MoscowAdapter
 from adapters.moscow.config import MoscowConfig
 from adapters.moscow.emulator import EmulatorFaults, create_emulator
 from adapters.seed import World, national_id
-from gateway.identity import DevIssuer
+from gateway.dev_issuer import DevIssuer
 from tests.servers import free_port, serve_app
 
 _FAULTS: dict[Fault, dict[str, Any]] = {

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters.moscow.emulator import EmulatorFaults, create_emulator
 from adapters.moscow.emulator.render import average_text, grade_of
 from adapters.seed import SeedStudent, World, national_id
-from gateway.identity import DevIssuer
+from gateway.dev_issuer import DevIssuer
 from tests.adapters.moscow.oracle import TEN_TO_FIVE, scales_of
 from tests.clock import pinned
 from tests.servers import free_port, serve_app
