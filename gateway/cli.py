@@ -25,7 +25,8 @@ def _demo(args: argparse.Namespace) -> int:
     issuer = dev_issuer()
     url = f"http://{args.host}:{args.port}/graphql"
     monday, sunday, note = example_week(clock)
-    print(f"diary-gateway demo: GraphiQL at {url}\n")
+    home = url.removesuffix("graphql")
+    print(f"diary-gateway demo: {home} (GraphiQL at {url}, a parent's week at {home}example/)\n")
     if args.now is not None:
         print(f"The demo's clock starts at {clock.now().isoformat(timespec='seconds')}.\n")
     print("Personas (send as  Authorization: Bearer <token>):")
