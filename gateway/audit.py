@@ -47,6 +47,7 @@ from functools import lru_cache
 from typing import Any, Final, Protocol
 
 import redis.asyncio as redis
+from cachetools import LRUCache
 
 from adapters import SYSTEM_CLOCK, Clock
 from schema import AuditEvent
@@ -352,7 +353,7 @@ class AuditLog:
         self.counts: Counter[str] = Counter()
         """``non_canonical`` (logged, not stored), ``unconfirmed_evicted``, ``store_errors``."""
         self._recent: deque[AuditEvent] = deque(maxlen=RECENT_EVENTS)
-        self._pseudonyms: dict[str, str] = {}
+        self._pseudonyms: LRUCache[str, str] = LRUCache(4096)
         """Viewer label → pseudonym (bounded memo: HMACs of the same readers on every hit)."""
 
     @classmethod
@@ -389,8 +390,6 @@ class AuditLog:
         found = self._pseudonyms.get(viewer)
         if found is None:
             found = pseudonym(self._pseudonym_key, viewer)
-            if len(self._pseudonyms) >= 4096:
-                self._pseudonyms.clear()
             self._pseudonyms[viewer] = found
         return found
 
