@@ -51,10 +51,12 @@ def main() -> None:
         app = create_emulator(
             sso_jwks_url=args.jwks, faults=EmulatorFaults(latency_ms=args.latency_ms)
         )
-    uvicorn.run(
+    uvicorn.run(  # every subject on the same stack: uvicorn[standard]'s httptools and uvloop
         app,
         host="127.0.0.1",
         port=args.port,
+        http="httptools",
+        loop="uvloop",
         log_level="error",
         access_log=False,
         lifespan="auto",
