@@ -64,6 +64,7 @@ from .models import (
     Term,
     Trend,
 )
+from .payload import JsonObject, ReadOnlyJson
 from .progress import compute_progress, weighted_mean
 from .registry import (
     ADAPTERS,
@@ -121,6 +122,7 @@ __all__ = [
     "Homework",
     "Journal",
     "JournalLesson",
+    "JsonObject",
     "Lesson",
     "LoginMethod",
     "Mark",
@@ -135,6 +137,7 @@ __all__ = [
     "ProviderResponseError",
     "ProviderSession",
     "ProviderUnavailableError",
+    "ReadOnlyJson",
     "RegionInfo",
     "RegionProfile",
     "Role",

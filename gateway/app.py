@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from adapters import SYSTEM_CLOCK, AdapterRegistry, Clock
-from schema import Limits, QueryLimits, build_schema
+from schema import QueryLimits, build_schema
 
 from .audit import AuditLog
 from .dev_issuer import DevIssuer
@@ -248,7 +248,7 @@ def create_app(
             registry=adapters,
             audit=audit,
             sessions=sessions,
-            limits=Limits(max_range_days=settings.server.max_range_days),
+            limits=query_limits,
             history_days={
                 code: r.history_days for code, r in settings.regions.items() if r.history_days
             },

@@ -6,7 +6,7 @@ Knows ``adapters``; never imports ``gateway``.
 from __future__ import annotations
 
 from .api import Mutation, Query, build_schema
-from .context import AuditEvent, AuditSink, GatewayContext, Info, Limits, SessionIssuer
+from .context import AuditEvent, AuditSink, GatewayContext, Info, SessionIssuer
 from .errors import ErrorCode, coded_error, from_adapter_error
 from .extensions import merge_events
 from .ids import GlobalId, decode_id, encode_id
@@ -28,7 +28,6 @@ __all__ = [
     "GatewayContext",
     "GlobalId",
     "Info",
-    "Limits",
     "Mutation",
     "Query",
     "QueryLimits",

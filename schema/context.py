@@ -19,6 +19,7 @@ from adapters import SYSTEM_CLOCK, AdapterError, AdapterRegistry, Authentication
 from adapters.errors import Reauthentication
 
 from .errors import ErrorCode, coded_error, from_adapter_error
+from .limits import QueryLimits
 
 if TYPE_CHECKING:
     from .loaders import Loaders
@@ -29,7 +30,6 @@ __all__ = [
     "GatewayContext",
     "Info",
     "IssuedSessionLike",
-    "Limits",
     "SessionIssuer",
 ]
 
@@ -103,16 +103,6 @@ class SessionIssuer(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Caps on arguments (documented in the README)."""
-
-    max_range_days: int = 62
-    """The longest date range a diary, journal or progress query may ask for."""
-    max_page: int = 100
-    """The largest ``first`` of a connection."""
-
-
 @dataclass
 class GatewayContext:
     """What resolvers know about the request.
@@ -130,7 +120,7 @@ class GatewayContext:
     auth_error: str | None = None
     session_region: str | None = None
     clock: Clock = SYSTEM_CLOCK
-    limits: Limits = field(default_factory=Limits)
+    limits: QueryLimits = field(default_factory=QueryLimits)
     audit: AuditSink | None = None
     sessions: SessionIssuer | None = None
     history_days: dict[str, int] = field(default_factory=dict)

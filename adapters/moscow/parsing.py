@@ -57,6 +57,8 @@ from adapters.scales import (
 )
 from adapters.unmatched import LooseAbsence, dedupe_by_id, place_records
 
+from ..payload import ReadOnlyJson
+
 __all__ = [
     "MOSCOW_BELLS",
     "EventHomework",
@@ -93,7 +95,6 @@ __all__ = [
     "parse_token_grant",
 ]
 
-JSON = Mapping[str, Any]
 
 MOSCOW_BELLS: tuple[Bell, ...] = tuple(
     Bell(number, time.fromisoformat(starts), time.fromisoformat(ends))
@@ -143,14 +144,14 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _items(value: Any) -> list[JSON]:
+def _items(value: Any) -> list[ReadOnlyJson]:
     """The objects of a JSON array (``null`` or a missing array: none)."""
     if not isinstance(value, list):
         return []
     return [item for item in value if isinstance(item, Mapping)]
 
 
-def _payload(document: Any) -> list[JSON]:
+def _payload(document: Any) -> list[ReadOnlyJson]:
     """``{"payload": [...]}`` or a bare array."""
     if isinstance(document, Mapping):
         return _items(document.get("payload"))
@@ -184,7 +185,7 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
 
 
-def _person(item: JSON, person_id: str) -> Person:
+def _person(item: ReadOnlyJson, person_id: str) -> Person:
     return Person(
         id=person_id,
         last_name=_text(item.get("last_name")) or "",
@@ -193,7 +194,7 @@ def _person(item: JSON, person_id: str) -> Person:
     )
 
 
-def _subject(item: JSON, fallback: Subject | None = None) -> Subject:
+def _subject(item: ReadOnlyJson, fallback: Subject | None = None) -> Subject:
     subject_id = _opt_id(item.get("subject_id"))
     name = _text(item.get("subject_name"))
     if subject_id is None and fallback is not None:
@@ -216,7 +217,7 @@ class TokenGrant:
     expires_in: float | None = None
 
 
-def parse_token_grant(document: JSON) -> TokenGrant:
+def parse_token_grant(document: ReadOnlyJson) -> TokenGrant:
     token = _text(document.get("token"))
     if token is None:
         raise ValueError("no token in the exchange answer")
@@ -228,7 +229,7 @@ def parse_token_grant(document: JSON) -> TokenGrant:
     )
 
 
-def parse_session_user(document: JSON) -> ProviderSession:
+def parse_session_user(document: ReadOnlyJson) -> ProviderSession:
     """``/lms/api/sessions`` → the student's session (the student profile's id)."""
     token = _text(document.get("authentication_token"))
     if token is None:
@@ -260,7 +261,7 @@ class FamilyProfile:
     children: tuple[NativeStudent, ...]
 
 
-def _contacts(item: JSON) -> tuple[str, ...]:
+def _contacts(item: ReadOnlyJson) -> tuple[str, ...]:
     found: list[str] = []
     for rep in _items(item.get("representatives")):
         if rep.get("is_legal_representative") is False:
@@ -272,11 +273,11 @@ def _contacts(item: JSON) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _group_ids(item: JSON) -> tuple[str, ...]:
+def _group_ids(item: ReadOnlyJson) -> tuple[str, ...]:
     return tuple(str(g["id"]) for g in _items(item.get("groups")) if g.get("id") is not None)
 
 
-def parse_child(item: JSON) -> NativeStudent:
+def parse_child(item: ReadOnlyJson) -> NativeStudent:
     """A ``children[]`` entry of the family profile."""
     student_id = _id(item.get("id"))
     school_item = item.get("school")
@@ -309,7 +310,7 @@ def parse_child(item: JSON) -> NativeStudent:
     )
 
 
-def parse_family_profile(document: JSON) -> FamilyProfile:
+def parse_family_profile(document: ReadOnlyJson) -> FamilyProfile:
     profile = document.get("profile")
     if not isinstance(profile, Mapping):
         raise ValueError("no profile in the family profile")
@@ -321,7 +322,7 @@ def parse_family_profile(document: JSON) -> FamilyProfile:
 
 
 def parse_class_member(
-    item: JSON, *, school_id: str | None = None, class_name: str | None = None
+    item: ReadOnlyJson, *, school_id: str | None = None, class_name: str | None = None
 ) -> NativeStudent:
     """An entry of ``/core/api/profiles`` (a class list)."""
     student_id = _id(item.get("id"))
@@ -395,7 +396,7 @@ def parse_groups(
     return found
 
 
-def parse_school(item: JSON) -> School:
+def parse_school(item: ReadOnlyJson) -> School:
     """A school: ``{id, name, short_name, address}``."""
     return School(
         id=_id(item.get("id")),
@@ -410,7 +411,7 @@ def parse_schools(document: Any) -> list[School]:
     return [parse_school(item) for item in _payload(document)]
 
 
-def parse_school_info(document: JSON) -> tuple[School, list[Teacher]]:
+def parse_school_info(document: ReadOnlyJson) -> tuple[School, list[Teacher]]:
     """``school_info``: the school and its teachers."""
     school = document.get("school")
     if not isinstance(school, Mapping):
@@ -439,7 +440,7 @@ def _guess_scale(value: float) -> MarkScale:
 
 
 def parse_mark(
-    item: JSON,
+    item: ReadOnlyJson,
     *,
     student_id: str,
     tz: ZoneInfo,
@@ -534,7 +535,7 @@ class ShortHomework:
     """``homework_entry_id``: the class's homework (the id events use), if sent."""
 
 
-def _attachments(item: JSON) -> tuple[Attachment, ...]:
+def _attachments(item: ReadOnlyJson) -> tuple[Attachment, ...]:
     found = []
     for a in _items(item.get("attachments")):
         name = _text(a.get("file_name")) or _text(a.get("title")) or _text(a.get("name"))
@@ -978,7 +979,7 @@ def parse_journal_lessons(
 ) -> tuple[list[JournalLesson], list[Absence]]:
     """``schedule_items`` → the journal's columns, and absences where the server sends them."""
     items = _items(document)
-    parsed: list[tuple[JSON, date, time, time | None]] = []
+    parsed: list[tuple[ReadOnlyJson, date, time, time | None]] = []
     for item in items:
         day = parse_date(item.get("date"))
         begin_text = _text(item.get("begin_time"))

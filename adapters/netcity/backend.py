@@ -25,6 +25,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from ..faults import FaultSwitch, ProviderFault
+from ..payload import JsonObject
 from ..seed import (
     SeedGroup,
     SeedHomework,
@@ -44,7 +45,6 @@ __all__ = [
     "NetCityBackend",
 ]
 
-Json = dict[str, Any]
 
 ASSIGNMENT_TYPES: tuple[tuple[int, str, str], ...] = (
     (1, "Ответ на уроке", "О"),
@@ -183,7 +183,7 @@ class NetCityBackend:
             raise _refuse(401, "Сессия завершена. Войдите в систему заново")
         return self._accounts[user_id]
 
-    def _open_session(self, account: _Account) -> Json:
+    def _open_session(self, account: _Account) -> JsonObject:
         at = secrets.token_hex(16)
         self._sessions[at] = account.user_id
         return {"at": at, "timeOut": TOKEN_TIMEOUT_MS, "code": None}
@@ -239,7 +239,7 @@ class NetCityBackend:
         the region. A wrong school, login or password gives the same 409.
         """
 
-        def render() -> Json:
+        def render() -> JsonObject:
             student = next((s for s in self.world.students.values() if s.login == un), None)
             if student is None or not secrets.compare_digest(
                 student.password.encode(), pw.encode()
@@ -259,7 +259,7 @@ class NetCityBackend:
         Answers ``{at, timeOut}``; a person without an account here gives 409.
         """
 
-        def render() -> Json:
+        def render() -> JsonObject:
             user_id = self._by_national_id.get(national_person_id)
             if user_id is None:
                 raise _refuse(409, "Пользователь ЕСИА не связан с учётной записью")
@@ -279,7 +279,7 @@ class NetCityBackend:
             ],
         )
 
-    def _school_json(self, school_id: int) -> Json:
+    def _school_json(self, school_id: int) -> JsonObject:
         school = next(s for s in self.world.schools if s.id == school_id)
         return {
             "id": school.id,
@@ -298,7 +298,7 @@ class NetCityBackend:
     async def schools_search(self, name: str | None) -> bytes:
         """``GET schools/search?name=``: a name fragment is required (403 without one)."""
 
-        def render() -> list[Json]:
+        def render() -> list[JsonObject]:
             if not name or not name.strip():
                 raise _refuse(403, "Доступ запрещён")
             fragment = name.strip().casefold()
@@ -313,7 +313,7 @@ class NetCityBackend:
     async def bell_schedule(self, school_id: int) -> bytes:
         """``GET schools/{id}/bells`` (public) → ``{schoolId, bells: [{number, ...}]}``."""
 
-        def render() -> Json:
+        def render() -> JsonObject:
             if all(s.id != school_id for s in self.world.schools):
                 raise _refuse(404, "Школа не найдена")
             return {
@@ -331,7 +331,7 @@ class NetCityBackend:
     async def context(self, at: str) -> bytes:
         """``GET context``: who the token's user is, their roles, classes and students."""
 
-        def render() -> Json:
+        def render() -> JsonObject:
             account = self._session(at)
             world = self.world
             person = account.person
@@ -382,7 +382,7 @@ class NetCityBackend:
     async def diary_init(self, at: str) -> bytes:
         """``GET student/diary/init`` → ``{students, currentStudentId, weekStart}``."""
 
-        def render() -> Json:
+        def render() -> JsonObject:
             account = self._session(at)
             world = self.world
             if account.student_id is not None:
@@ -405,10 +405,10 @@ class NetCityBackend:
 
         return await self._serve("diary_init", render)
 
-    def _card(self, student: SeedStudent, *, with_parents: bool) -> Json:
+    def _card(self, student: SeedStudent, *, with_parents: bool) -> JsonObject:
         world = self.world
         person = student.person
-        card: Json = {
+        card: JsonObject = {
             "studentId": student.id,
             "lastName": person.last_name,
             "firstName": person.first_name,
@@ -441,9 +441,9 @@ class NetCityBackend:
         A parent sees their children, a student themself, staff their school's students.
         """
 
-        def render() -> Json:
+        def render() -> JsonObject:
             account = self._session(at)
-            cards: list[Json] = []
+            cards: list[JsonObject] = []
             missing: list[int] = []
             forbidden: list[int] = []
             for student_id in student_ids:
@@ -460,11 +460,11 @@ class NetCityBackend:
 
     # -- the diary ---------------------------------------------------------------------
 
-    def _teacher_json(self, teacher_id: int) -> Json:
+    def _teacher_json(self, teacher_id: int) -> JsonObject:
         teacher = self.world.teachers[teacher_id]
         return {"id": teacher.id, "fio": _fio(teacher.person)}
 
-    def _mark_json(self, mark: SeedMark, topic: str) -> Json:
+    def _mark_json(self, mark: SeedMark, topic: str) -> JsonObject:
         return {
             "id": mark.id,
             "typeId": _TYPE_BY_NAME[mark.control_form],
@@ -486,7 +486,9 @@ class NetCityBackend:
             "answerFiles": [],
         }
 
-    def _homework_json(self, homework: SeedHomework, lesson: SeedLesson, student_id: int) -> Json:
+    def _homework_json(
+        self, homework: SeedHomework, lesson: SeedLesson, student_id: int
+    ) -> JsonObject:
         return {
             "id": homework.id,
             "typeId": HOMEWORK_TYPE_ID,
@@ -512,7 +514,7 @@ class NetCityBackend:
         homework: list[SeedHomework],
         marks: list[SeedMark],
         attendance: str | None,
-    ) -> Json:
+    ) -> JsonObject:
         group = self.world.groups[lesson.group_id]
         starts, ends = lesson.starts, lesson.ends
         return {
@@ -555,14 +557,14 @@ class NetCityBackend:
         lessons are left out of ``weekDays``.
         """
 
-        def render() -> Json:
+        def render() -> JsonObject:
             account = self._session(at)
             student = self._student(student_id)
             if not self._may_read(account, student):
                 raise _refuse(403, "Доступ запрещён")
             start, end = self._range(week_start, week_end)
             world = self.world
-            days: list[Json] = []
+            days: list[JsonObject] = []
             for day in world.days(start, end):
                 lessons = world.lessons(student.class_id, day)
                 if not lessons:
@@ -616,7 +618,7 @@ class NetCityBackend:
         """
         world = self.world
 
-        def render() -> Json:
+        def render() -> JsonObject:
             account = self._session(at)
             student = self._student(student_id)
             if not self._may_write(account, student):
@@ -644,7 +646,7 @@ class NetCityBackend:
 
     # -- the teacher's side ------------------------------------------------------------
 
-    def _group_json(self, group: SeedGroup) -> Json:
+    def _group_json(self, group: SeedGroup) -> JsonObject:
         world = self.world
         return {
             "id": group.id,
@@ -661,7 +663,7 @@ class NetCityBackend:
     async def teacher_groups(self, at: str) -> bytes:
         """The subject groups the token's teacher teaches, with their students' ids."""
 
-        def render() -> list[Json]:
+        def render() -> list[JsonObject]:
             account = self._session(at)
             if account.teacher_id is None:
                 raise _refuse(403, "Доступ запрещён")
@@ -676,7 +678,7 @@ class NetCityBackend:
         administrator every class and group of the school; others are refused.
         """
 
-        def render() -> Json:
+        def render() -> JsonObject:
             account = self._session(at)
             world = self.world
             if not _STAFF_ROLES & set(account.roles):
@@ -724,7 +726,7 @@ class NetCityBackend:
         Open to the group's teacher, the class teacher and the school's administrator.
         """
 
-        def render() -> Json:
+        def render() -> JsonObject:
             account = self._session(at)
             world = self.world
             group = world.groups.get(group_id)
@@ -735,9 +737,9 @@ class NetCityBackend:
             if account.teacher_id not in (group.teacher_id, lead) and not admin:
                 raise _refuse(403, "Доступ запрещён")
             first, last = self._range(start, end)
-            meetings: list[Json] = []
-            assignments: list[Json] = []
-            attendance: list[Json] = []
+            meetings: list[JsonObject] = []
+            assignments: list[JsonObject] = []
+            attendance: list[JsonObject] = []
             for day in world.days(first, last):
                 lessons = {
                     le.id: le

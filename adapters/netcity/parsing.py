@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.unmatched import merge_duplicate_lessons
@@ -50,6 +49,7 @@ from ..models import (
     Term,
 )
 from ..paths import provider_path
+from ..payload import JsonObject
 from ..scales import COMMON_TABLE, FIVE_POINT, NO_GRADE, PASS_FAIL, normalize
 
 __all__ = [
@@ -80,7 +80,6 @@ __all__ = [
     "parse_token",
 ]
 
-Json = dict[str, Any]
 
 HOMEWORK_TYPE_NAME = "Домашнее задание"
 """The assignment type whose assignments are homework (the others are graded work)."""
@@ -135,7 +134,7 @@ def parse_error_message(body: str) -> str:
     return message if isinstance(message, str) else ""
 
 
-def parse_token(payload: Json) -> str:
+def parse_token(payload: JsonObject) -> str:
     """The access token (``at``) of a login or partner-exchange answer."""
     token = payload["at"]
     if not isinstance(token, str) or not token:
@@ -143,13 +142,13 @@ def parse_token(payload: Json) -> str:
     return token
 
 
-def parse_current_student(payload: Json) -> str | None:
+def parse_current_student(payload: JsonObject) -> str | None:
     """The ``currentStudentId`` of ``student/diary/init``, if the user has a diary."""
     current = payload.get("currentStudentId")
     return None if current is None else str(current)
 
 
-def parse_assignment_types(payload: list[Json]) -> AssignmentTypes:
+def parse_assignment_types(payload: list[JsonObject]) -> AssignmentTypes:
     """``grade/assignment/types`` → names by id, and the homework type ids."""
     names = {int(item["id"]): str(item["name"]) for item in payload}
     homework = frozenset(i for i, name in names.items() if name == HOMEWORK_TYPE_NAME)
@@ -169,12 +168,12 @@ def _person(person_id: object, fio: str) -> Person:
     )
 
 
-def parse_teacher(payload: Json) -> Teacher:
+def parse_teacher(payload: JsonObject) -> Teacher:
     """``{id, fio}`` («Фамилия Имя Отчество») → a teacher."""
     return Teacher(id=str(payload["id"]), person=_person(payload["id"], payload["fio"]))
 
 
-def parse_student(card: Json) -> Student:
+def parse_student(card: JsonObject) -> Student:
     """A student card; ``parent_contacts`` are the legal representatives' phones and emails."""
     contacts: list[str] = []
     for parent in card.get("parents") or ():
@@ -198,7 +197,7 @@ def parse_student(card: Json) -> Student:
     )
 
 
-def parse_group(payload: Json) -> Group:
+def parse_group(payload: JsonObject) -> Group:
     """A subject group (``teacher_groups`` item or a journal's ``subjectGroup``)."""
     return Group(
         id=str(payload["id"]),
@@ -211,7 +210,7 @@ def parse_group(payload: Json) -> Group:
     )
 
 
-def parse_classes(payload: Json) -> tuple[list[ClassUnit], list[Group], list[str]]:
+def parse_classes(payload: JsonObject) -> tuple[list[ClassUnit], list[Group], list[str]]:
     """``school_classes``: the classes and groups a member of staff reads, and their students."""
     classes = [
         ClassUnit(
@@ -228,7 +227,7 @@ def parse_classes(payload: Json) -> tuple[list[ClassUnit], list[Group], list[str
     return classes, groups, list(dict.fromkeys(students))
 
 
-def parse_school_year(context: Json) -> list[Term]:
+def parse_school_year(context: JsonObject) -> list[Term]:
     """``context.schoolyear``: the only period Сетевой Город states here (the whole year)."""
     year = context.get("schoolyear")
     if not isinstance(year, dict):
@@ -238,7 +237,9 @@ def parse_school_year(context: Json) -> list[Term]:
     return [Term(id=f"{start:%Y%m%d}-{end:%Y%m%d}", name=name, starts_on=start, ends_on=end)]
 
 
-def parse_profile(context: Json, *, cards: list[Json], groups: list[Json]) -> RegionProfile:
+def parse_profile(
+    context: JsonObject, *, cards: list[JsonObject], groups: list[JsonObject]
+) -> RegionProfile:
     """``context`` (+ the children's cards for a parent, the taught groups for a teacher).
 
     A card's ``parents`` entry whose ``userId`` is the context's user says whether that
@@ -293,7 +294,7 @@ def parse_profile(context: Json, *, cards: list[Json], groups: list[Json]) -> Re
 # -- marks, homework, attendance -----------------------------------------------------------
 
 
-def parse_mark_value(native: Json) -> tuple[str, MarkScale, Grade, float | None] | None:
+def parse_mark_value(native: JsonObject) -> tuple[str, MarkScale, Grade, float | None] | None:
     """A native ``mark`` object → (value, scale, grade, normalized).
 
     ``None`` when the cell holds no mark (a debt "dot", ``dutyMark`` without a mark).
@@ -312,7 +313,12 @@ def parse_mark_value(native: Json) -> tuple[str, MarkScale, Grade, float | None]
 
 
 def parse_mark(
-    assignment: Json, *, subject: Subject, lesson_date: date, types: AssignmentTypes, tz: ZoneInfo
+    assignment: JsonObject,
+    *,
+    subject: Subject,
+    lesson_date: date,
+    types: AssignmentTypes,
+    tz: ZoneInfo,
 ) -> Mark | None:
     """The mark of a marked assignment, or ``None`` if the assignment carries none."""
     native = assignment.get("mark")
@@ -343,7 +349,7 @@ def parse_mark(
     )
 
 
-def _attachment(payload: Json, base_url: str | None) -> Attachment:
+def _attachment(payload: JsonObject, base_url: str | None) -> Attachment:
     attachment_id = payload["id"]
     if not isinstance(attachment_id, int | str):
         raise TypeError("an attachment id is neither an integer nor text")
@@ -353,7 +359,7 @@ def _attachment(payload: Json, base_url: str | None) -> Attachment:
 
 
 def parse_homework(
-    assignment: Json, *, student_id: str, subject: Subject, base_url: str | None
+    assignment: JsonObject, *, student_id: str, subject: Subject, base_url: str | None
 ) -> Homework:
     """A homework assignment; attachment URLs are ``{base_url}/webapi/attachments/{id}``."""
     assigned = assignment.get("assignDate")
@@ -370,7 +376,7 @@ def parse_homework(
     )
 
 
-def parse_homework_detail(payload: Json, *, base_url: str | None) -> Homework:
+def parse_homework_detail(payload: JsonObject, *, base_url: str | None) -> Homework:
     """The answer of ``set_assignment_done``: the assignment plus its subject and student."""
     return parse_homework(
         payload,
@@ -390,12 +396,12 @@ def _absence(code: str, *, student_id: str, day: date, lesson_id: str) -> Absenc
 # -- the diary -----------------------------------------------------------------------------
 
 
-def _subject(lesson: Json) -> Subject:
+def _subject(lesson: JsonObject) -> Subject:
     return Subject(id=str(lesson["subjectId"]), name=lesson["subjectName"])
 
 
 def parse_lesson(
-    lesson: Json,
+    lesson: JsonObject,
     *,
     student_id: str,
     types: AssignmentTypes,
@@ -448,7 +454,7 @@ def parse_lesson(
 
 
 def parse_diary(
-    payload: Json,
+    payload: JsonObject,
     *,
     student_id: str,
     types: AssignmentTypes,
@@ -469,7 +475,7 @@ def parse_diary(
 
 
 def parse_changes(
-    payload: Json,
+    payload: JsonObject,
     *,
     student_id: str,
     types: AssignmentTypes,
@@ -529,7 +535,7 @@ def parse_changes(
 # -- the teacher's side and directories ----------------------------------------------------
 
 
-def parse_journal(payload: Json, *, types: AssignmentTypes, tz: ZoneInfo) -> Journal:
+def parse_journal(payload: JsonObject, *, types: AssignmentTypes, tz: ZoneInfo) -> Journal:
     """The journal grid of a subject group: students × class meetings, marks, absences."""
     group = parse_group(payload["subjectGroup"])
     lessons: list[JournalLesson] = []
@@ -581,7 +587,7 @@ def parse_journal(payload: Json, *, types: AssignmentTypes, tz: ZoneInfo) -> Jou
     )
 
 
-def parse_bells(payload: Json) -> BellSchedule:
+def parse_bells(payload: JsonObject) -> BellSchedule:
     """``schools/{id}/bells`` → the school's bell schedule."""
     bells = sorted(
         (
@@ -597,7 +603,7 @@ def parse_bells(payload: Json) -> BellSchedule:
     return BellSchedule(school_id=str(payload["schoolId"]), bells=tuple(bells))
 
 
-def parse_schools(payload: Json) -> list[School]:
+def parse_schools(payload: JsonObject) -> list[School]:
     """The login form's school list (``{items: [{id, name, shortName, addressString}]}``)."""
     return [
         School(

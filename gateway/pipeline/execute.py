@@ -17,7 +17,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from adapters import AdapterRegistry, Clock
-from schema import GatewayContext, Limits
+from schema import GatewayContext, QueryLimits
 
 from ..audit import AuditLog
 from ..sessions import SessionService
@@ -41,7 +41,7 @@ class Executor:
         registry: AdapterRegistry,
         audit: AuditLog,
         sessions: SessionService | None,
-        limits: Limits,
+        limits: QueryLimits,
         history_days: dict[str, int],
         clock: Clock,
         on_mutation: Callable[[str, str], Awaitable[None]] | None = None,

@@ -38,9 +38,10 @@ import copy
 import hashlib
 from typing import Any
 
+from ...payload import JsonObject
+
 __all__ = ["Messiness", "chance"]
 
-JSON = dict[str, Any]
 
 _BOGUS_SCHEDULE_ITEM = 9_999_000_000
 """``schedule_item_id`` values from here up name no lesson."""
@@ -69,7 +70,7 @@ def _identity(item: Any) -> str:
     return repr(item)[:64]
 
 
-def _extras(item: JSON, *salt: object) -> JSON:
+def _extras(item: JsonObject, *salt: object) -> JsonObject:
     """``item`` with fields the protocol does not name."""
     h = chance("extra", *salt)
     return {
@@ -86,7 +87,7 @@ class Messiness:
 
     # -- marks -------------------------------------------------------------------------
 
-    def mark(self, item: JSON, *, unmatch: bool = True) -> JSON:
+    def mark(self, item: JsonObject, *, unmatch: bool = True) -> JsonObject:
         """One mark: unknown fields, missing or string weights, odd ids."""
         mark_id = item.get("id")
         h = chance("mark", mark_id)
@@ -112,7 +113,7 @@ class Messiness:
             out["point_date"] = None
         return out
 
-    def marks(self, document: JSON) -> JSON:
+    def marks(self, document: JsonObject) -> JsonObject:
         """Call 2: marks messy, some twice, in another order."""
         payload = []
         for item in document.get("payload", []):
@@ -130,7 +131,7 @@ class Messiness:
         ``homeworks/short``; 3+: both, as usual. By ``homework_entry_id``."""
         return chance("homework", entry_id) % 6
 
-    def homeworks_short(self, document: JSON) -> JSON:
+    def homeworks_short(self, document: JsonObject) -> JsonObject:
         """Call 3: some homework missing (the events carry it), duplicates, no entry ids."""
         payload = []
         for item in document.get("payload", []):
@@ -167,12 +168,12 @@ class Messiness:
 
     # -- events ------------------------------------------------------------------------
 
-    def events(self, document: JSON, missed: set[int]) -> JSON:
+    def events(self, document: JsonObject, missed: set[int]) -> JsonObject:
         """Call 5: unknown fields, string ids, duplicates, foreign sources, no order.
 
         ``missed`` are the lessons the attendance lists: some of their events do not say so.
         """
-        found: list[JSON] = []
+        found: list[JsonObject] = []
         for item in document.get("response") or []:
             event_id = item.get("id")
             h = chance("event", event_id)
@@ -215,7 +216,7 @@ class Messiness:
             "x_generated_by": "messy",
         }
 
-    def _droppable(self, event: JSON) -> bool:
+    def _droppable(self, event: JsonObject) -> bool:
         """An event can go missing if its homework is also in ``homeworks/short``."""
         block = event.get("homework")
         entries = (block.get("entries") or []) if isinstance(block, dict) else []
@@ -223,11 +224,11 @@ class Messiness:
 
     # -- attendance --------------------------------------------------------------------
 
-    def attendance(self, document: JSON) -> JSON:
+    def attendance(self, document: JsonObject) -> JsonObject:
         """Call 6: unmatched, ``null`` and missing ``schedule_item_id``, duplicates."""
-        days: list[JSON] = []
+        days: list[JsonObject] = []
         for day in document.get("attendance") or []:
-            lessons: list[JSON] = []
+            lessons: list[JsonObject] = []
             for lesson in day.get("lessons") or []:
                 item_id = lesson.get("schedule_item_id")
                 h = chance("attendance", item_id)
@@ -251,15 +252,17 @@ class Messiness:
 
     # -- summaries, notifications ------------------------------------------------------
 
-    def subject_marks_short(self, payload: list[JSON]) -> list[JSON]:
+    def subject_marks_short(self, payload: list[JsonObject]) -> list[JsonObject]:
         """Call 8: unknown fields, another order."""
         return _shuffled(
             [_extras(item, "summary", item.get("subject_id")) for item in payload], "summaries"
         )
 
-    def notifications(self, own: list[JSON], others: list[list[JSON]]) -> list[JSON]:
+    def notifications(
+        self, own: list[JsonObject], others: list[list[JsonObject]]
+    ) -> list[JsonObject]:
         """Call 9, ignoring its ``student_id`` filter: ``others`` are other students' feeds."""
-        found: list[JSON] = []
+        found: list[JsonObject] = []
         for feed in (own, *others):
             for item in feed:
                 out = _extras(item, "notification", item.get("datetime"), item.get("event_type"))
@@ -268,7 +271,7 @@ class Messiness:
                     found.append(copy.deepcopy(out))
         return _shuffled(found, "notifications")
 
-    def family_profile(self, document: JSON) -> JSON:
+    def family_profile(self, document: JsonObject) -> JsonObject:
         """Call 1: unknown fields in the profile and each child."""
         return {
             **_extras(document, "family"),

@@ -17,7 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.scales import COMMON_TABLE, HUNDRED_POINT, TEN_POINT
@@ -33,6 +32,8 @@ from adapters.seed import (
     school_year_of,
 )
 
+from ...payload import JsonObject
+
 __all__ = [
     "CONTROL_FORMS",
     "GRADE_SYSTEMS",
@@ -44,7 +45,6 @@ __all__ = [
     "grade_of",
 ]
 
-JSON = dict[str, Any]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -432,7 +432,7 @@ class MoscowData:
         self.world.homework_done.clear()
         self.created_marks.clear()
 
-    def _values(self, mark: NativeMark) -> list[JSON] | None:
+    def _values(self, mark: NativeMark) -> list[JsonObject] | None:
         grade = mark.grade()
         if grade is None or mark.system is None:
             return None
@@ -448,10 +448,10 @@ class MoscowData:
             }
         ]
 
-    def mark_json(self, mark: NativeMark) -> JSON:
+    def mark_json(self, mark: NativeMark) -> JsonObject:
         """A mark in the family API's shape (call 2, and inside events)."""
         lesson = mark.lesson
-        item: JSON = {
+        item: JsonObject = {
             "id": mark.id,
             "value": mark.origin,
             "values": self._values(mark),
@@ -476,7 +476,7 @@ class MoscowData:
             del item["values"]
         return item
 
-    def teacher_mark_json(self, mark: NativeMark) -> JSON:
+    def teacher_mark_json(self, mark: NativeMark) -> JsonObject:
         """A mark in the teacher API's shape (calls 13 and 15)."""
         return {
             "id": mark.id,
@@ -495,7 +495,7 @@ class MoscowData:
 
     # -- people in native shape --------------------------------------------------------
 
-    def _school_json(self, school_id: int) -> JSON:
+    def _school_json(self, school_id: int) -> JsonObject:
         school = next(s for s in self.world.schools if s.id == school_id)
         return {
             "id": school.id,
@@ -507,21 +507,21 @@ class MoscowData:
             "global_school_id": school.id + 1_000_000,
         }
 
-    def schools(self) -> list[JSON]:
+    def schools(self) -> list[JsonObject]:
         """The region's schools (a public directory)."""
         return [
             {"id": s.id, "name": s.name, "short_name": s.short_name, "address": s.address}
             for s in self.world.schools
         ]
 
-    def _groups_brief(self, class_id: int) -> list[JSON]:
+    def _groups_brief(self, class_id: int) -> list[JsonObject]:
         return [
             {"id": g.id, "name": g.name, "subject_id": g.subject_id, "is_fake": False}
             for g in self.world.groups_of_class(class_id)
         ]
 
-    def _representatives(self, student: SeedStudent) -> list[JSON]:
-        found: list[JSON] = []
+    def _representatives(self, student: SeedStudent) -> list[JsonObject]:
+        found: list[JsonObject] = []
         for key, legal in student.parents:
             parent = self.world.parents.get(key)
             if parent is not None:
@@ -546,7 +546,7 @@ class MoscowData:
             )
         return found
 
-    def child_json(self, student: SeedStudent, legal: bool) -> JSON:
+    def child_json(self, student: SeedStudent, legal: bool) -> JsonObject:
         """A child of the family profile (call 1)."""
         unit = self.world.classes[student.class_id]
         person = student.person
@@ -572,7 +572,7 @@ class MoscowData:
             "enrollment_date": f"{unit.school_id % 7 + 2015}-09-01",
         }
 
-    def family_profile(self, profile: MesProfile) -> JSON:
+    def family_profile(self, profile: MesProfile) -> JsonObject:
         """Call 1: the profile and its children (a student's profile lists themself)."""
         person = profile.person
         children: list[tuple[SeedStudent, bool]] = []
@@ -599,10 +599,10 @@ class MoscowData:
         body["hash"] = hashlib.sha256(repr(body).encode()).hexdigest()[:32]
         return body
 
-    def profile_info(self, profile: MesProfile) -> list[JSON]:
+    def profile_info(self, profile: MesProfile) -> list[JsonObject]:
         """``/acl/api/users/profile_info``: the token user's profiles."""
         person = profile.person
-        item: JSON = {
+        item: JsonObject = {
             "id": profile.id,
             "type": profile.type,
             "roles": list(profile.roles),
@@ -621,7 +621,7 @@ class MoscowData:
             item["subject_ids"] = [self.world.subject_ids[s] for s in subjects]
         return [item]
 
-    def session_user(self, student: SeedStudent, token: str) -> JSON:
+    def session_user(self, student: SeedStudent, token: str) -> JsonObject:
         """``/lms/api/sessions``: the signed-in student's session."""
         person = student.person
         school = next(s for s in self.world.schools if s.id == student.school_id)
@@ -654,7 +654,7 @@ class MoscowData:
 
     # -- diary -------------------------------------------------------------------------
 
-    def _teacher_json(self, teacher_id: int) -> JSON:
+    def _teacher_json(self, teacher_id: int) -> JsonObject:
         person = self.world.teachers[teacher_id].person
         return {
             "id": teacher_id,
@@ -663,7 +663,7 @@ class MoscowData:
             "middle_name": person.middle_name,
         }
 
-    def _attachments(self, homework: SeedHomework) -> list[JSON]:
+    def _attachments(self, homework: SeedHomework) -> list[JsonObject]:
         return [
             {
                 "file_name": name,
@@ -672,7 +672,7 @@ class MoscowData:
             for name in homework.attachments
         ]
 
-    def _event_homework(self, homework: SeedHomework | None, student: SeedStudent) -> JSON:
+    def _event_homework(self, homework: SeedHomework | None, student: SeedStudent) -> JsonObject:
         if homework is None:
             return {
                 "presence_status_id": 0,
@@ -701,10 +701,12 @@ class MoscowData:
             ],
         }
 
-    def events(self, student: SeedStudent, start: date, end: date, expand: set[str]) -> list[JSON]:
+    def events(
+        self, student: SeedStudent, start: date, end: date, expand: set[str]
+    ) -> list[JsonObject]:
         """Call 5: the student's lessons (``PLAN``) and class hours (``ORGANIZER``)."""
         world = self.world
-        found: list[JSON] = []
+        found: list[JsonObject] = []
         for day in world.days(start, end):
             lessons = world.lessons(student.class_id, day)
             if not lessons:
@@ -722,7 +724,7 @@ class MoscowData:
             for lesson in lessons:
                 start_at, finish_at = lesson.starts, lesson.ends
                 absence = absences.get(lesson.id)
-                event: JSON = {
+                event: JsonObject = {
                     "id": lesson.id,
                     "source": "PLAN",
                     "source_id": str(lesson.id),
@@ -777,10 +779,10 @@ class MoscowData:
                 )
         return found
 
-    def homeworks_short(self, student: SeedStudent, start: date, end: date) -> list[JSON]:
+    def homeworks_short(self, student: SeedStudent, start: date, end: date) -> list[JsonObject]:
         """Call 3: homework due (``date``) within ``start``..``end``."""
         world = self.world
-        found: list[tuple[date, int, JSON]] = []
+        found: list[tuple[date, int, JsonObject]] = []
         for day in world.days(start - timedelta(days=14), end):
             for homework in world.homework(student.class_id, day):
                 if not start <= homework.due_on <= end:
@@ -820,10 +822,10 @@ class MoscowData:
         found.sort(key=lambda item: item[:2])
         return [item for _, _, item in found]
 
-    def attendance(self, student: SeedStudent, start: date, end: date) -> JSON:
+    def attendance(self, student: SeedStudent, start: date, end: date) -> JsonObject:
         """Call 6: the days the student missed lessons."""
         world = self.world
-        days: list[JSON] = []
+        days: list[JsonObject] = []
         for day in world.days(start, end):
             absences = [
                 a for a in world.absences(student.class_id, day) if a.student_id == student.id
@@ -856,7 +858,7 @@ class MoscowData:
         return {"days_count": len(days), "year_description": None, "attendance": days}
 
     @staticmethod
-    def nonattendance_reasons() -> list[JSON]:
+    def nonattendance_reasons() -> list[JsonObject]:
         """Call 7: the reasons dictionary; parents may pick the excused ones."""
         return [
             {
@@ -877,14 +879,14 @@ class MoscowData:
             return "1 полугодие", date(year, 9, 1), date(year, 12, 31)
         return "2 полугодие", date(year + 1, 1, 1), date(year + 1, 5, 31)
 
-    def subject_marks_short(self, student: SeedStudent) -> list[JSON]:
+    def subject_marks_short(self, student: SeedStudent) -> list[JsonObject]:
         """Call 8: per-subject averages over the current period, per scale."""
         title, start, end = self.period()
         marks = self.student_marks(student, start, min(end, self.world.today))
         by_subject: dict[int, list[NativeMark]] = defaultdict(list)
         for mark in marks:
             by_subject[mark.lesson.subject_id].append(mark)
-        found: list[JSON] = []
+        found: list[JsonObject] = []
         for subject_id, subject_marks in sorted(by_subject.items()):
             graded = [(m.grade(), m.weight) for m in subject_marks]
             numeric = [(g, w) for g, w in graded if g is not None]
@@ -933,14 +935,14 @@ class MoscowData:
         delta = until(days[-1]) - until(days[-2])
         return "UP" if delta > 0 else "DOWN" if delta < 0 else "NONE"
 
-    def notifications(self, student: SeedStudent) -> list[JSON]:
+    def notifications(self, student: SeedStudent) -> list[JsonObject]:
         """Call 9: the last month's new and changed marks and homework, newest first."""
         world = self.world
         start = world.today - timedelta(days=_NOTIFICATION_DAYS)
-        found: list[tuple[datetime, JSON]] = []
+        found: list[tuple[datetime, JsonObject]] = []
         for mark in self.student_marks(student, start, world.today):
             lesson = mark.lesson
-            base: JSON = {
+            base: JsonObject = {
                 "student_profile_id": student.id,
                 "author_profile_id": lesson.teacher_id,
                 "teacher_name": _short_name(world.teachers[lesson.teacher_id].person),
@@ -1001,13 +1003,13 @@ class MoscowData:
                     )
                 )
         found.sort(key=lambda item: item[0], reverse=True)
-        result: list[JSON] = []
+        result: list[JsonObject] = []
         for at, item in found:
             stamp = at.strftime("%Y-%m-%d %H:%M:%S.") + f"{at.microsecond // 1000:03d}"
             result.append({"datetime": stamp, "created_at": _local(at), **item})
         return result
 
-    def school_info(self, school_id: int, class_id: int | None) -> JSON | None:
+    def school_info(self, school_id: int, class_id: int | None) -> JsonObject | None:
         """Call 10: the school, the class's class teacher and the school's teachers."""
         school = next((s for s in self.world.schools if s.id == school_id), None)
         if school is None:
@@ -1015,7 +1017,7 @@ class MoscowData:
         unit = self.world.classes.get(class_id) if class_id is not None else None
         if class_id is not None and (unit is None or unit.school_id != school_id):
             return None
-        classroom: list[JSON] = []
+        classroom: list[JsonObject] = []
         if unit is not None:
             teacher = self._teacher_json(unit.class_teacher_id)
             del teacher["id"]
@@ -1038,7 +1040,7 @@ class MoscowData:
 
     # -- teacher side ------------------------------------------------------------------
 
-    def class_list(self, class_id: int) -> list[JSON]:
+    def class_list(self, class_id: int) -> list[JsonObject]:
         """Call 11: the students of a class."""
         unit = self.world.classes[class_id]
         return [
@@ -1061,7 +1063,7 @@ class MoscowData:
             for s in self.world.class_students(class_id)
         ]
 
-    def group_json(self, group: SeedGroup) -> JSON:
+    def group_json(self, group: SeedGroup) -> JsonObject:
         """Call 12: a subject group with its students."""
         unit = self.world.classes[group.class_id]
         return {
@@ -1092,7 +1094,7 @@ class MoscowData:
             if m.lesson.group_id == group.id
         ]
 
-    def schedule_item_json(self, lesson: SeedLesson) -> JSON:
+    def schedule_item_json(self, lesson: SeedLesson) -> JsonObject:
         """Call 14: a lesson of a group, with who missed it."""
         begin, end = lesson.starts, lesson.ends
         return {
