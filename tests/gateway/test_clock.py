@@ -146,7 +146,8 @@ def _region_child(body: dict[str, Any], region: str) -> dict[str, Any]:
     (child,) = [
         c for c in body["data"]["me"]["children"] if c["school"]["region"]["code"] == region
     ]
-    return child
+    found: dict[str, Any] = child
+    return found
 
 
 def test_a_students_school_login_sees_the_marks_of_their_own_today(

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -367,7 +367,7 @@ def test_bodies_over_the_limit_are_413(prod: Gateway) -> None:
 async def test_body_limit_stops_reading_once_over() -> None:
     received: list[int] = []
     reached_app: list[bool] = []
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         while True:  # reads the whole body, as a naive app would
@@ -380,7 +380,7 @@ async def test_body_limit_stops_reading_once_over() -> None:
         received.append(1)
         return {"type": "http.request", "body": b"z" * 1000, "more_body": len(received) < 100}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     middleware = BodySizeLimitMiddleware(app, max_body_bytes=4096)

@@ -34,7 +34,7 @@ class _Counts:
         resolve = pipeline.identify.resolve
         verify = pipeline.identify.verifier.verify
         compile_document = documents.compile_document
-        validate_document = documents.validate_document
+        validate_document = documents.validate_document  # type: ignore[attr-defined]  # patched
 
         async def counting_resolve(authorization: str | None) -> Identity:
             self.resolved += 1

@@ -37,7 +37,8 @@ def _week(offset_weeks: int = 0) -> dict[str, str]:
 def _moscow_child(body: dict[str, Any]) -> dict[str, Any] | None:
     for child in body["data"]["me"]["children"]:
         if child and child["school"]["region"]["code"] == "77":
-            return child
+            found: dict[str, Any] = child
+            return found
     return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from adapters.seed import World
@@ -29,10 +31,11 @@ def _full(seed: object) -> str:
     return " ".join(x for x in (p.last_name, p.first_name, p.middle_name) if x)
 
 
-def _walk(demo: DemoGateway, persona: str, query: str = WALK) -> dict:  # type: ignore[type-arg]
+def _walk(demo: DemoGateway, persona: str, query: str = WALK) -> dict[str, Any]:
     body = demo.query(query, persona=persona)
     assert "errors" not in body, body["errors"]
-    return body["data"]
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 @pytest.mark.parametrize("region", REGIONS)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -97,7 +97,8 @@ def test_no_product_module_can_unpickle() -> None:
                     names = [node.module or ""] + [alias.name for alias in node.names]
                 for name in names:
                     if name.split(".")[0] in banned or "PickleSerializer" in name:
-                        found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+                        line = getattr(node, "lineno", 0)
+                        found.append(f"{path.relative_to(ROOT)}:{line} {name}")
     assert found == []
 
 
@@ -213,7 +214,7 @@ def test_a_lesson_in_the_regions_zone_keeps_its_zone() -> None:
 def test_stored_responses_round_trip() -> None:
     codec = response_codec(KEY)
     event = AuditEvent(
-        **{
+        **{  # type: ignore[arg-type]
             f.name: (("a", "b") if f.name == "fields" else True if f.name == "allowed" else "x")
             for f in dataclasses.fields(AuditEvent)
             if f.init
@@ -379,7 +380,7 @@ def test_pickled_response_entry_is_dropped_not_run(
 
         # a valid entry with one flipped byte (in the body) is dropped as well
         key = next(k for k in run_keys(prefix) if k.startswith(f"{prefix}resp:"))
-        raw = client.get(key)
+        raw = cast(bytes | None, client.get(key))
         assert raw is not None and raw.startswith(b"dg1")
         flipped = raw[:-3] + bytes([raw[-3] ^ 0x20]) + raw[-2:]
         _overwrite(client, key, flipped)
@@ -422,13 +423,13 @@ def test_pickled_and_tampered_entity_entries_are_dropped_not_run(
         keys = _entity_keys(client, prefix)
         before = cache.forged
         for key in keys:
-            raw = client.get(key)
+            raw = cast(bytes | None, client.get(key))
             assert raw is not None and raw.startswith(b"dg1")
             _overwrite(client, key, raw[:40] + bytes([raw[40] ^ 0x01]) + raw[41:])
         assert _post(gateway, token, week).json() == first.json()
         assert cache.forged - before >= len(keys)
         if len(keys) >= 2:
-            _overwrite(client, keys[1], client.get(keys[0]) or b"")
+            _overwrite(client, keys[1], cast(bytes | None, client.get(keys[0])) or b"")
             before = cache.forged
             assert _post(gateway, token, week).json() == first.json()
             assert cache.forged == before + 1
@@ -523,7 +524,7 @@ def test_caches_work_with_a_password_protected_redis(
         assert gateway.app.state.response_cache.cache.forged == 0
         assert gateway.runner.inner.cache.cache.forged == 0
     client = redis.Redis(port=port, password=password)
-    keys = [k.decode() for k in client.keys("pw:*")]
+    keys = [k.decode() for k in cast(list[bytes], client.keys("pw:*"))]
     assert any(k.startswith("pw:resp:") for k in keys)
     assert any(not k.startswith(("pw:resp:", "pw:gen:")) for k in keys)  # entities
     with pytest.raises(redis.AuthenticationError):
@@ -580,7 +581,7 @@ def test_school_login_sessions_live_in_a_password_protected_redis_shared_by_inst
             gone = gateway.query(SESSION_DIARY, own, token=second["token"])
             assert {e["extensions"]["code"] for e in gone["errors"]} == {"UNAUTHENTICATED"}
     client = redis.Redis(port=port, password=password)
-    keys = [k.decode() for k in client.keys("pw:sessions:*")]
+    keys = [k.decode() for k in cast(list[bytes], client.keys("pw:sessions:*"))]
     assert keys and not any(first["token"] in k or second["token"] in k for k in keys)
     client.close()
 

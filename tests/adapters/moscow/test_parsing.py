@@ -386,6 +386,7 @@ def test_attendance_without_any_schedule_item_id_is_still_an_absence() -> None:
         (date(2025, 10, 14), "Физика", False),
         (date(2025, 10, 17), "История", False),
     ]
+    assert absent[0].absence is not None
     assert absent[0].absence.reason == "Болезнь"
 
 
