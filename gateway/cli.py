@@ -17,11 +17,17 @@ def _demo(args: argparse.Namespace) -> int:
     from adapters import SYSTEM_CLOCK, Clock
 
     from .demo import EXAMPLE_QUERY, build_demo_app, dev_issuer, example_week
-    from .personas import PERSONAS
+    from .personas import PERSONAS, find_persona
     from .proxies import uvicorn_proxy_options
 
     clock = Clock.shifted(args.now) if args.now is not None else SYSTEM_CLOCK
-    app = build_demo_app(host=args.host, port=args.port, cache_url=args.cache_url, clock=clock)
+    app = build_demo_app(
+        host=args.host,
+        port=args.port,
+        cache_url=args.cache_url,
+        clock=clock,
+        cors_origins=args.cors_origin,
+    )
     issuer = dev_issuer()
     url = f"http://{args.host}:{args.port}/graphql"
     monday, sunday, note = example_week(clock)
@@ -37,9 +43,11 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"\nNo lessons this week ({note}).")
     print(f'\nExample query (variables: {{"from": "{monday}", "to": "{sunday}"}}):')
     print(EXAMPLE_QUERY)
+    parent = issuer.mint(find_persona("parent").subject)
+    # the token inline: the line works pasted anywhere (no PATH, no working directory)
     print(
         f"\nOr: curl -s {url} -H 'Content-Type: application/json' "
-        '-H "Authorization: Bearer $(diary-gateway token --persona parent)" '
+        f"-H 'Authorization: Bearer {parent}' "
         '-d \'{"query": "{ me { children { fullName } } }"}\'\n',
         flush=True,
     )
@@ -89,16 +97,49 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    """A development-issuer token: for a demo persona, or (``--subject``) any national id;
+    with ``--config``, signed by that config's ``[server] dev_issuer`` key for its gateway."""
     from .demo import DEV_AUDIENCE, dev_issuer
+    from .dev_issuer import DevIssuer
     from .personas import find_persona
 
+    if args.subject is not None:
+        subject = args.subject
+    else:
+        try:
+            subject = find_persona(args.persona).subject
+        except KeyError as exc:
+            print(f"diary-gateway: {exc.args[0]}", file=sys.stderr)
+            return 2
+    if args.config is None:
+        issuer = dev_issuer(Path(args.key_file) if args.key_file else None)
+        print(issuer.mint(subject, audience=DEV_AUDIENCE, ttl_seconds=args.ttl))
+        return 0
+    from .demo import DEV_ISSUER
+    from .settings import SettingsError, load_settings_file
+
     try:
-        persona = find_persona(args.persona)
-    except KeyError as exc:
-        print(f"diary-gateway: {exc.args[0]}", file=sys.stderr)
+        settings = load_settings_file(Path(args.config))
+    except SettingsError as exc:
+        print(f"diary-gateway: bad config: {exc}", file=sys.stderr)
         return 2
-    issuer = dev_issuer(Path(args.key_file) if args.key_file else None)
-    print(issuer.mint(persona.subject, audience=DEV_AUDIENCE, ttl_seconds=args.ttl))
+    if not settings.server.dev_issuer:
+        print(
+            f"diary-gateway: {args.config} has no development issuer "
+            "(set [server] dev_issuer = true; never in production)",
+            file=sys.stderr,
+        )
+        return 2
+    key = Path(args.key_file or settings.server.dev_issuer_key_file)
+    if not key.is_file():
+        print(
+            f"diary-gateway: no dev issuer key at {key} yet: start `serve --config "
+            f"{args.config}` once (it creates the key), or pass --key-file",
+            file=sys.stderr,
+        )
+        return 2
+    issuer = DevIssuer.load_or_create(key, issuer=DEV_ISSUER)
+    print(issuer.mint(subject, audience=DEV_AUDIENCE, ttl_seconds=args.ttl))
     return 0
 
 
@@ -180,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="memory:// (default) or redis://host:port/db to share caches between instances",
     )
     demo.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin allowed to call the demo, e.g. http://localhost:5173 (repeatable)",
+    )
+    demo.add_argument(
         "--now",
         type=_instant,
         default=None,
@@ -192,8 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", required=True, help="path to the TOML config")
     serve.set_defaults(func=_serve)
 
-    token = sub.add_parser("token", help="print a dev-issuer token for a persona")
-    token.add_argument("--persona", required=True)
+    token = sub.add_parser(
+        "token", help="print a development-issuer token (a demo persona, or any subject)"
+    )
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--persona", help="a demo persona (see `diary-gateway personas`)")
+    who.add_argument("--subject", help="any national id (SSO subject) a region knows")
+    token.add_argument(
+        "--config", help="a `serve` config with [server] dev_issuer: sign with its key"
+    )
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
     token.add_argument("--key-file", help="the dev issuer's key file")
     token.set_defaults(func=_token)

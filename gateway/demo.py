@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -75,8 +76,10 @@ def demo_settings(
     host: str = "127.0.0.1",
     port: int = 8000,
     moscow_base_url: str | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> Settings:
-    """The demo configuration: regions 74, 11 and 77, the dev issuer, memory cache."""
+    """The demo configuration: regions 74, 11 and 77, the dev issuer, memory cache;
+    ``cors_origins``: browser frontends on other origins allowed to call it."""
     base = f"http://{host}:{port}"
     return parse_settings(
         {
@@ -89,6 +92,7 @@ def demo_settings(
                 # GraphiQL and curl users are anonymous: let them try persisted queries.
                 "persisted_queries_anonymous": True,
                 "secret_key_file": str(dev_key_path().parent / "secret.key"),
+                "cors_origins": list(cors_origins),
             },
             "issuers": [
                 {
@@ -134,6 +138,7 @@ def build_demo_app(
     moscow_url: str | None = None,
     response_cache: bool = True,
     cache_url: str = "memory://",
+    cors_origins: Sequence[str] = (),
 ) -> Starlette:
     """The demo app: the gateway plus the Moscow emulator mounted on the same server.
 
@@ -141,13 +146,16 @@ def build_demo_app(
         moscow_url: use this Moscow-protocol server instead of the in-process emulator.
         response_cache: cache whole responses (off: provider data is still cached).
         cache_url: ``memory://`` or ``redis://…`` (instances sharing it share caches).
+        cors_origins: browser origins allowed to call the demo (``--cors-origin``).
         clock: the demo's clock (``diary-gateway demo --now`` shifts it); the worlds read it
             on every call, so the demo moves to the next day at each region's midnight.
     """
     from adapters.moscow.emulator import create_emulator
 
     issuer = dev_issuer(key_path)
-    settings = demo_settings(host=host, port=port, moscow_base_url=moscow_url)
+    settings = demo_settings(
+        host=host, port=port, moscow_base_url=moscow_url, cors_origins=cors_origins
+    )
     settings = dataclasses.replace(
         settings,
         cache=dataclasses.replace(settings.cache, responses=response_cache, url=cache_url),

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+import pytest
 
 from gateway.personas import PERSONAS
 
@@ -57,3 +62,127 @@ def test_serve_refuses_a_bad_config_naming_the_key(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "server.port" in result.stderr
     assert "an integer" in result.stderr
+
+
+def _dev_issuer_config(tmp_path: Path, port: int, *, dev_issuer: bool = True) -> Path:
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f"""[server]
+port = {port}
+dev_issuer = {"true" if dev_issuer else "false"}
+dev_issuer_key_file = "{tmp_path / "dev-issuer.json"}"
+secret_key_file = "{tmp_path / "secret.key"}"
+
+[[issuers]]
+issuer = "https://esia.example.test"
+audience = "diary-gateway"
+jwks_url = "http://127.0.0.1:9/.well-known/jwks.json"
+
+[regions.74]
+adapter = "netcity"
+name = "Челябинская область (демо)"
+timezone = "Asia/Yekaterinburg"
+diary_url = "https://sgo.edu-74.ru"
+demo = true
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_token_for_a_serve_config_with_the_dev_issuer(tmp_path: Path) -> None:
+    from gateway.app import create_app, with_dev_issuer
+    from gateway.personas import find_persona
+    from gateway.settings import load_settings_file
+    from tests.servers import free_port, serve_app
+
+    port = free_port()
+    config = _dev_issuer_config(tmp_path, port)
+    settings, issuer = with_dev_issuer(load_settings_file(config))
+    parent = find_persona("parent").subject
+    with serve_app(create_app(settings, dev_issuer=issuer), port=port) as url:
+        by_subject = _cli("token", "--config", str(config), "--subject", parent)
+        by_persona = _cli("token", "--config", str(config), "--persona", "parent")
+        other_key = _cli("token", "--persona", "parent", "--key-file", str(tmp_path / "o.json"))
+        for result in (by_subject, by_persona, other_key):
+            assert result.returncode == 0, result.stderr
+        query = {"query": "{ me { children { region { code } } } }"}
+        for result in (by_subject, by_persona):
+            token = result.stdout.strip()
+            body = httpx.post(
+                f"{url}/graphql", json=query, headers={"Authorization": f"Bearer {token}"}
+            ).json()
+            assert "errors" not in body, body
+            assert {c["region"]["code"] for c in body["data"]["me"]["children"]} == {"74"}
+        # a token signed by another development key is not this gateway's
+        refused = httpx.post(
+            f"{url}/graphql",
+            json=query,
+            headers={"Authorization": f"Bearer {other_key.stdout.strip()}"},
+        ).json()
+        assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_token_refuses_a_config_without_the_dev_issuer(tmp_path: Path) -> None:
+    config = _dev_issuer_config(tmp_path, 8000, dev_issuer=False)
+    result = _cli("token", "--config", str(config), "--subject", "123")
+    assert result.returncode == 2
+    assert "[server] dev_issuer" in result.stderr
+
+
+def test_demo_cors_origins_answer_preflights(tmp_path: Path) -> None:
+    from gateway.demo import build_demo_app
+    from tests.servers import free_port, serve_app
+
+    port = free_port()
+    app = build_demo_app(
+        port=port, key_path=tmp_path / "key.json", cors_origins=["http://localhost:5173"]
+    )
+    with serve_app(app, port=port) as url:
+        asked = {"Access-Control-Request-Method": "POST"}
+        allowed = httpx.options(
+            f"{url}/graphql", headers={"Origin": "http://localhost:5173", **asked}
+        )
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "http://localhost:5173"
+        other = httpx.options(f"{url}/graphql", headers={"Origin": "http://evil.test", **asked})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_the_demo_s_printed_curl_line_works_when_pasted(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.servers import free_port
+
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,  # pasted anywhere: not in the project directory
+        env={**os.environ, "DIARY_GATEWAY_DEV_KEY": str(tmp_path / "key.json")},
+    )
+    try:
+        assert demo.stdout is not None
+        line = next(line for line in demo.stdout if line.startswith("Or: curl"))
+        command = line.removeprefix("Or: ").strip()
+        for _ in range(100):  # until the server listens
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        pasted = subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, timeout=30, cwd=tmp_path
+        )
+        body = json.loads(pasted.stdout)
+        assert "errors" not in body, body
+        assert len(body["data"]["me"]["children"]) == 4
+    finally:
+        demo.terminate()
+        demo.wait(timeout=10)
+        if demo.stdout is not None:
+            demo.stdout.close()
