@@ -3,7 +3,7 @@
 The public async methods (``get_profile``, ``get_diaries``, …) are written once here and
 never overridden. Each one checks the declared capability, runs the protected hook
 (``_fetch_*``) through the injected :class:`CallRunner` (where the gateway adds caching,
-single flight, retries and circuit breaking), bounds it with a timeout, translates every
+single flight, retries, circuit breaking and the per-call time bound), translates every
 foreign error into the :mod:`adapters.errors` tree, logs one line without personal data,
 and checks the hook's invariants (batch results as long as their keys, lessons inside the
 requested range and sorted).
@@ -112,10 +112,33 @@ class CallRunner(Protocol):
 
 
 class DirectRunner:
-    """A runner that simply calls the provider (tests of one adapter, emulators)."""
+    """A runner that simply calls the provider, bounded by one timeout per call (adapters
+    used without the gateway: tools, tests of one adapter, emulators).
+
+    The gateway's runner (:class:`gateway.upstream.UpstreamRunner`) brings its own per-call
+    budget instead, so a call is bounded once either way.
+
+    Args:
+        timeout: seconds one call may take in total.
+    """
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.timeout = timeout
 
     async def run(self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]]) -> T:
-        return await fetch()
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await fetch()
+        except TimeoutError as exc:
+            logger.warning(
+                "provider call failed: region=%s provider=%s resource=%s "
+                "error=ProviderUnavailableError(timeout) (call timeout %.1fs)",
+                call.region,
+                call.provider,
+                call.resource,
+                self.timeout,
+            )
+            raise ProviderUnavailableError("provider timed out", provider=call.provider) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +160,8 @@ class AdapterDeps:
     http: Any = None
     """The shared ``httpx.AsyncClient`` (``None`` for in-memory providers)."""
     runner: CallRunner = field(default_factory=DirectRunner)
-    timeout: float = 10.0
-    """Seconds one public call may take in total, retries included."""
+    """Runs every provider call and bounds its time (the gateway's runner: its per-call
+    budget within the operation budget; :class:`DirectRunner`: its own timeout)."""
     clock: Clock = SYSTEM_CLOCK
     """Every "now" and "today" of the adapter (and of an in-memory provider's world)."""
 
@@ -245,21 +268,8 @@ class DiaryAdapter(abc.ABC):
 
         started = time.perf_counter()
         outcome = "ok"
-        try:
-            async with asyncio.timeout(self.deps.timeout):
-                return await self.deps.runner.run(call, guarded)
-        except TimeoutError as exc:
-            outcome = "timeout"
-            # the runner never saw this failure end (it was cancelled): log it here, once
-            logger.warning(
-                "provider call failed: region=%s provider=%s resource=%s "
-                "error=ProviderUnavailableError(timeout) (adapter timeout %.1fs)",
-                self.region.code,
-                self.slug,
-                resource,
-                self.deps.timeout,
-            )
-            raise ProviderUnavailableError("provider timed out", provider=self.slug) from exc
+        try:  # the runner bounds the call's time (no second timeout here)
+            return await self.deps.runner.run(call, guarded)
         except AdapterError as exc:
             outcome = type(exc).__name__
             raise

@@ -163,13 +163,16 @@ class _IssuerState:
 
 
 _VERIFIED_MEMO = 10_000
+JWKS_TIMEOUT_SECONDS = 5.0
+"""One JWKS fetch, connect to last byte (the shared client has a connect timeout only)."""
 
 
 class TokenVerifier:
     """Verifies access tokens of the configured issuers against their JWKS.
 
-    ``http`` is used for JWKS requests only (its timeouts apply). ``clock`` returns the current
-    Unix time; it drives both the claim checks and the refetch throttle.
+    ``http`` is used for JWKS requests only, each bounded by ``JWKS_TIMEOUT_SECONDS``.
+    ``clock`` returns the current Unix time; it drives both the claim checks and the refetch
+    throttle.
     """
 
     def __init__(
@@ -274,7 +277,11 @@ class TokenVerifier:
         config = state.config
         started = self._clock()
         try:
-            response = await self._http.get(config.jwks_url, headers={"Accept": "application/json"})
+            response = await self._http.get(
+                config.jwks_url,
+                headers={"Accept": "application/json"},
+                timeout=httpx.Timeout(JWKS_TIMEOUT_SECONDS),  # the shared client: connect only
+            )
             response.raise_for_status()
             key_set = _parse_jwks(response.json())
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:

@@ -55,7 +55,9 @@ class ServerSettings:
     """Reverse proxies (addresses or networks) whose ``X-Forwarded-For``/``Forwarded`` give
     the client address; empty: those headers are never believed."""
     operation_budget_seconds: float = 15.0
-    """Time one GraphQL operation may spend waiting for providers, all calls together."""
+    """Time one GraphQL operation may spend waiting for providers, all calls together: the
+    outer of the two timeout layers (the inner: the runner's per-call budget, cut to what is
+    left of this one)."""
     secret_key_file: str = ".secrets/key"
     """The gateway's secret (created, mode 0600, on first start): every key the gateway
     needs is derived from it (cache entry HMACs…). Instances sharing Redis must share it."""

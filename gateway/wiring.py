@@ -20,7 +20,10 @@ from adapters import (
 
 from .settings import Settings
 
-__all__ = ["build_http_client", "build_registry"]
+__all__ = ["CONNECT_TIMEOUT_SECONDS", "build_http_client", "build_registry"]
+
+CONNECT_TIMEOUT_SECONDS = 3.0
+"""The shared HTTP client's only timeout: opening a connection (see :func:`build_http_client`)."""
 
 
 def build_http_client(*, transport: Any = None) -> httpx.AsyncClient:
@@ -28,6 +31,12 @@ def build_http_client(*, transport: Any = None) -> httpx.AsyncClient:
 
     Sockets get ``TCP_NODELAY``: a request body must not wait for Nagle's algorithm (and
     the peer's delayed ACK, 40 ms on Linux) before it leaves.
+
+    Timeouts: a connect timeout only. A provider call is bounded by exactly two layers, the
+    operation budget and the runner's per-call budget (:mod:`gateway.upstream.runner`); a
+    read, write or pool timeout here would be a third, shorter or longer than the call's
+    budget and cut across its retries. Requests that are not provider calls (JWKS) pass
+    their own timeout.
     """
     if transport is None:
         transport = httpx.AsyncHTTPTransport(
@@ -35,7 +44,7 @@ def build_http_client(*, transport: Any = None) -> httpx.AsyncClient:
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(10.0, connect=3.0),
+        timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT_SECONDS),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         headers={"User-Agent": "diary-gateway/0.1"},
         transport=transport,

@@ -82,8 +82,7 @@ class MoscowClient:
             params=params,
             json=body,
             headers=headers,
-            timeout=self._config.request_timeout,
-        )
+        )  # the client's timeouts (connect only); the runner bounds the whole call
         if response.status_code >= 400:
             raise self._error(response)
         if not response.content:

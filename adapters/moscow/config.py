@@ -19,11 +19,7 @@ class MoscowConfig:
     """Sent as ``client-type`` (the mobile app's value)."""
     subsystem: str = "familymp"
     """Sent as ``X-Mes-Subsystem`` (``familymp``: the family mobile app)."""
-    request_timeout: float = 10.0
-    """Seconds one HTTP request may take (the gateway also bounds the whole call)."""
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
             raise SettingsError("base_url", "an http(s) URL", self.base_url)
-        if self.request_timeout <= 0:
-            raise SettingsError("request_timeout", "a positive number", self.request_timeout)

@@ -74,7 +74,9 @@ class UpstreamSettings:
     max_retries: int = 2
     backoff_base: float = 0.1
     call_budget: float = 8.0
-    """Seconds one upstream call may take, retries and back-off included."""
+    """Seconds one upstream call may take, retries and back-off included: the only per-call
+    timeout (adapters add none, the HTTP client has a connect timeout only), cut to what is
+    left of the operation budget (:func:`operation_budget`)."""
     breaker_window: int = 20
     breaker_failure_rate: float = 0.5
     breaker_min_calls: int = 10
@@ -226,6 +228,9 @@ class UpstreamRunner:
         self._background: set[asyncio.Task[Any]] = set()
         self.local_epoch = 0
         """Bumped by every invalidation made through this runner."""
+        self.observer: Callable[[UpstreamCall, BaseException | None, float], None] | None = None
+        """Told of every call that reached a provider: the call, its error (``None``: it
+        answered) and its seconds, retries included (the gateway's metrics)."""
 
     # -- public API ----------------------------------------------------------------------
 
@@ -272,6 +277,11 @@ class UpstreamRunner:
     async def generations(self, students: list[tuple[str, str]]) -> list[int] | None:
         """The invalidation generations of (region, student id) pairs; ``None`` if unreadable."""
         return await self.cache.generations([self._gen_key(r, s) for r, s in students])
+
+    def bulkhead_usage(self) -> dict[str, tuple[int, int]]:
+        """Per provider: calls in flight and the bulkhead's capacity."""
+        limit = self.settings.max_concurrency
+        return {name: (limit - sem._value, limit) for name, sem in self._bulkheads.items()}
 
     def breaker_states(self) -> dict[str, str]:
         """Each provider's circuit state, keyed ``"region:provider"``."""
@@ -392,11 +402,17 @@ class UpstreamRunner:
     async def _execute(self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]]) -> T:
         """:meth:`_attempts`, logging its outcome's failures once (see :func:`log_failure`)."""
         attempts = [0]
+        observer = self.observer
+        started = time.perf_counter() if observer is not None else 0.0
         try:
             value = await self._attempts(call, fetch, attempts)
         except AdapterError as exc:
             log_failure(call, exc, attempts=attempts[0])
+            if observer is not None:
+                observer(call, exc, time.perf_counter() - started)
             raise
+        if observer is not None:
+            observer(call, None, time.perf_counter() - started)
         if isinstance(value, list):
             for slot in value:
                 if isinstance(slot, AdapterError):

@@ -77,8 +77,6 @@ def _patient(demo: DemoGateway, seconds: float = 60.0) -> None:
     what they answer, not how fast."""
     runner = demo.runner.inner
     runner.settings = dataclasses.replace(runner.settings, call_budget=seconds)
-    adapter = demo.registry["77"]
-    adapter.deps = dataclasses.replace(adapter.deps, timeout=seconds)
 
 
 def _ranges(count: int) -> list[dict[str, str]]:

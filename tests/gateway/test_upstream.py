@@ -535,3 +535,61 @@ async def test_unreachable_redis_degrades_to_uncached_calls() -> None:
     assert await runner.run(call(student_ids=()), upstream.fetch) == "v"
     assert upstream.calls == 2
     await cache.close()
+
+
+# -- the two timeout layers: the operation budget and the runner's per-call budget ------
+
+
+def test_shared_http_client_has_a_connect_timeout_only() -> None:
+    """A read, write or pool timeout would be a third layer under the two budgets."""
+    from gateway.wiring import CONNECT_TIMEOUT_SECONDS, build_http_client
+
+    timeout = build_http_client().timeout
+    assert timeout.connect == CONNECT_TIMEOUT_SECONDS
+    assert (timeout.read, timeout.write, timeout.pool) == (None, None, None)
+
+
+def _eljur(runner: Any) -> Any:
+    from zoneinfo import ZoneInfo
+
+    from adapters import AdapterDeps, RegionInfo
+    from adapters.eljur import ElJurAdapter
+    from adapters.eljur.config import ElJurConfig
+
+    region = RegionInfo("11", "test", ZoneInfo("Europe/Moscow"), "https://example.test")
+    return ElJurAdapter(region=region, config=ElJurConfig(), deps=AdapterDeps(runner=runner))
+
+
+async def test_adapter_calls_are_bounded_by_the_runner_alone() -> None:
+    """A hanging provider under the gateway's runner ends at the call budget: the runner's
+    error, not an adapter timeout of its own (there is none)."""
+    from adapters import Fault
+
+    adapter = _eljur(memory_runner(call_budget=0.05, max_retries=0))
+    adapter.backend.faults.set(Fault.TIMEOUT)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ProviderUnavailableError, match="call budget exhausted"):
+        await adapter.list_schools()
+    assert asyncio.get_running_loop().time() - started < 1.0
+
+
+async def test_operation_budget_cuts_the_call_budget() -> None:
+    from adapters import Fault
+    from gateway.upstream import operation_budget
+
+    adapter = _eljur(memory_runner(call_budget=30.0, max_retries=0))
+    adapter.backend.faults.set(Fault.TIMEOUT)
+    started = asyncio.get_running_loop().time()
+    with operation_budget(0.05), pytest.raises(ProviderUnavailableError, match="budget"):
+        await adapter.list_schools()
+    assert asyncio.get_running_loop().time() - started < 1.0
+
+
+async def test_direct_runner_bounds_each_call_by_its_own_timeout() -> None:
+    """Without the gateway, :class:`DirectRunner` is the one per-call timeout."""
+    from adapters import DirectRunner, Fault
+
+    adapter = _eljur(DirectRunner(timeout=0.05))
+    adapter.backend.faults.set(Fault.TIMEOUT)
+    with pytest.raises(ProviderUnavailableError, match="timed out"):
+        await adapter.list_schools()

@@ -19,6 +19,7 @@ from adapters import (
     Caller,
     Capability,
     DateRange,
+    DirectRunner,
     Fault,
     Grade,
     NotFoundError,
@@ -608,7 +609,7 @@ async def test_timeout_fault() -> None:
     adapter = ElJurAdapter(
         region=REGION,
         config=ElJurConfig(),
-        deps=AdapterDeps(timeout=0.05, clock=pinned(TODAY)),
+        deps=AdapterDeps(runner=DirectRunner(timeout=0.05), clock=pinned(TODAY)),
     )
     adapter.backend.faults.set(Fault.TIMEOUT)
     with pytest.raises(ProviderUnavailableError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, Fault, RegionInfo
+from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, DirectRunner, Fault, RegionInfo
 from adapters.eljur import ElJurAdapter
 from adapters.eljur.backend import ElJurBackend
 from adapters.eljur.config import ElJurConfig
@@ -40,7 +40,7 @@ class Harness:
         self.adapter = ElJurAdapter(
             region=REGION,
             config=ElJurConfig(),
-            deps=AdapterDeps(timeout=1.0, clock=clock),
+            deps=AdapterDeps(runner=DirectRunner(timeout=1.0), clock=clock),
         )
         return self.adapter
 

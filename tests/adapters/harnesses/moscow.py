@@ -2,7 +2,7 @@
 
 ``start()`` serves the МЭШ emulator and a JWKS endpoint for a dev SSO issuer, each on a
 real uvicorn server on 127.0.0.1, and builds :class:`~adapters.moscow.MoscowAdapter` over a
-real ``httpx.AsyncClient`` with ``deps.timeout=1.0``. Faults and the upstream call count go
+real ``httpx.AsyncClient`` with ``DirectRunner(timeout=1.0)``. Faults and the upstream call count go
 through the emulator's ``/__admin`` API.
 """
 
@@ -18,7 +18,7 @@ from joserfc.jwk import ECKey
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, Fault, RegionInfo
+from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, DirectRunner, Fault, RegionInfo
 from adapters.moscow import MoscowAdapter
 from adapters.moscow.config import MoscowConfig
 from adapters.moscow.emulator import EmulatorFaults, create_emulator
@@ -111,7 +111,7 @@ class Harness:
                 diary_url="https://school.mos.ru",
             ),
             config=MoscowConfig(base_url=self.base_url),
-            deps=AdapterDeps(http=self._http, timeout=1.0, clock=clock),
+            deps=AdapterDeps(http=self._http, runner=DirectRunner(timeout=1.0), clock=clock),
         )
         return self.adapter
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, Fault, RegionInfo
+from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, DirectRunner, Fault, RegionInfo
 from adapters.netcity import NetCityAdapter
 from adapters.netcity.config import NetCityConfig
 from adapters.seed import World, national_id
@@ -39,7 +39,7 @@ class Harness:
         self._adapter = NetCityAdapter(
             region=region,
             config=NetCityConfig(),
-            deps=AdapterDeps(timeout=1.0, clock=clock),
+            deps=AdapterDeps(runner=DirectRunner(timeout=1.0), clock=clock),
         )
         return self._adapter
 
