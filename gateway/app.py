@@ -28,6 +28,7 @@ from .graphql import GatewayGraphQL
 from .identity import IssuerConfig, TokenVerifier
 from .infrastructure import REDIS_TIMEOUT_SECONDS, Infrastructure, is_redis
 from .keyring import Keyring
+from .metrics import Metrics, metrics_route, operation_names
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from .pages import graphiql_asset_routes
 from .persisted import PersistedOperations
@@ -131,6 +132,42 @@ def with_dev_issuer(settings: Settings) -> tuple[Settings, DevIssuer | None]:
         jwks_url=f"http://{host}:{server.port}/.well-known/jwks.json",
     )
     return dataclasses.replace(settings, issuers=[*settings.issuers, own]), issuer
+
+
+def _metrics(
+    settings: Settings, pipeline: Pipeline, upstream: Any, adapters: AdapterRegistry
+) -> Metrics | None:
+    """The metrics (``[server] metrics``), watching the pipeline's parts (``None``: off)."""
+    if settings.server.metrics == "off":
+        return None
+    persisted = pipeline.persisted
+    metrics = Metrics(operations=operation_names(persisted.manifest.values() if persisted else ()))
+    runner = upstream if isinstance(upstream, UpstreamRunner) else None
+    if runner is not None:
+        runner.observer = metrics.observe_provider
+    metrics.watch(
+        runner=runner,
+        responses=pipeline.responses,
+        registry=adapters,
+        rate_limits=pipeline.rate_limits,
+        persisted=persisted,
+    )
+    return metrics
+
+
+def _metrics_route(settings: Settings, metrics: Metrics) -> BaseRoute:
+    token = None
+    if settings.server.metrics == "token":
+        path = Path(settings.server.metrics_token_file)
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(
+                "server.metrics_token_file", f"a readable file holding the token ({exc})"
+            ) from None
+        if not token:
+            raise SettingsError("server.metrics_token_file", "a file holding a non-empty token")
+    return metrics_route(metrics, token=token)
 
 
 async def _healthz(request: Request) -> Response:
@@ -261,7 +298,8 @@ def create_app(
         responses=response_cache,
         hide_suggestions=not settings.server.introspection,
     )
-    graphql = GatewayGraphQL(pipeline, graphiql=settings.server.graphiql)
+    metrics = _metrics(settings, pipeline, upstream, adapters)
+    graphql = GatewayGraphQL(pipeline, graphiql=settings.server.graphiql, metrics=metrics)
 
     all_routes: list[BaseRoute] = [
         Route("/graphql", graphql),  # the view answers 405 itself (GraphQL over HTTP)
@@ -276,6 +314,8 @@ def create_app(
             return JSONResponse(jwks)
 
         all_routes.append(Route("/.well-known/jwks.json", _jwks))
+    if metrics is not None:
+        all_routes.append(_metrics_route(settings, metrics))
     if settings.server.graphiql:  # the IDE's own scripts and styles (gateway/pages.py)
         all_routes.extend(graphiql_asset_routes())
     all_routes.extend(routes)

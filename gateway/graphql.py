@@ -15,6 +15,7 @@ as a plain ASGI app that runs :class:`gateway.pipeline.Pipeline`.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -22,6 +23,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from schema import ErrorCode
 
+from .metrics import Metrics
 from .middleware import BodyTooLarge, current_request_id
 from .pages import GRAPHIQL_HTML
 from .persisted import PersistedOperations, PersistedQueryError
@@ -57,9 +59,12 @@ class GatewayGraphQL:
         graphiql: serve the GraphiQL IDE to browsers on ``GET`` without a query.
     """
 
-    def __init__(self, pipeline: Pipeline, *, graphiql: bool = False) -> None:
+    def __init__(
+        self, pipeline: Pipeline, *, graphiql: bool = False, metrics: Metrics | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.graphiql_html = GRAPHIQL_HTML if graphiql else None  # same-origin assets
+        self.metrics = metrics
 
     @property
     def persisted(self) -> PersistedOperations | None:
@@ -90,9 +95,12 @@ class GatewayGraphQL:
         client = scope.get("client")
         address = client[0] if client else None
         media = negotiate(accept)
+        metrics = self.metrics
+        started = time.perf_counter() if metrics is not None else 0.0
+        operation: list[str | None] = [None]
         try:
             answer = await self._serve(
-                scope, receive, accept, media, content_type, authorization, address
+                scope, receive, accept, media, content_type, authorization, address, operation
             )
         except Refusal as refused:
             answer = refusal_answer(refused, media or JSON)
@@ -111,6 +119,14 @@ class GatewayGraphQL:
             )
             answer = refusal_answer(internal, media or JSON)
         await _write(send, answer)
+        if metrics is not None:
+            metrics.observe_request(
+                operation[0],
+                status=answer.status,
+                has_data=answer.has_data,
+                has_errors=answer.has_errors,
+                seconds=time.perf_counter() - started,
+            )
 
     async def _serve(
         self,
@@ -121,6 +137,7 @@ class GatewayGraphQL:
         content_type: str | None,
         authorization: str | None,
         address: str | None,
+        operation: list[str | None],
     ) -> Answer:
         method = scope["method"]
         identity = await self.pipeline.admit(authorization, address=address)
@@ -140,6 +157,7 @@ class GatewayGraphQL:
         else:
             check_content_type(content_type)
             request = from_json_body(await _read_body(receive))
+        operation[0] = request.operation_name
         return await self.pipeline.answer(
             request,
             identity,

@@ -52,6 +52,7 @@ import hashlib
 import json
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -291,6 +292,9 @@ class PersistedOperations:
         self.store = store if not only else None
         self.manifest = dict(manifest or {})
         self.only = only
+        self.lookups: Counter[str] = Counter()
+        """Lookups by hash, by result (``hit``, ``not_found``) and registrations
+        (``registered``), for the metrics."""
         self.max_bytes = max_bytes
         self.anonymous = anonymous
         self._pool: redis.ConnectionPool | None = None
@@ -360,6 +364,7 @@ class PersistedOperations:
             return ResolvedQuery(query, register=register)
         known = self.manifest.get(sha)
         if known is not None:
+            self.lookups["hit"] += 1
             return ResolvedQuery(known)
         if self.only:
             raise _not_allowed("no registered operation has this hash")
@@ -376,12 +381,14 @@ class PersistedOperations:
             logger.warning("persisted-query store failed (%s)", type(exc).__name__)
             stored = None
         if stored is None:
+            self.lookups["not_found"] += 1
             raise PersistedQueryError(
                 200,
                 ErrorCode.BAD_USER_INPUT,
                 PERSISTED_QUERY_NOT_FOUND,
                 {"persistedQuery": "PERSISTED_QUERY_NOT_FOUND"},
             )
+        self.lookups["hit"] += 1
         return ResolvedQuery(stored)
 
     async def admit(
@@ -429,6 +436,7 @@ class PersistedOperations:
         """Store a query that ran (a no-op without a store)."""
         if self.store is None:
             return
+        self.lookups["registered"] += 1
         try:
             await self.store.set(sha256, query)
         except Exception as exc:  # noqa: BLE001 - the query ran; storing it is best effort

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -118,6 +119,8 @@ class RateLimits:
             "person": _item(cost_person, "cost_limit_person", namespace),
             "address": _item(cost_address, "cost_limit_address", namespace),
         }
+        self.refused: Counter[str] = Counter()
+        """Refusals by limit (``requests_person``, ``cost_address``…), for the metrics."""
 
     @classmethod
     def from_settings(cls, settings: Settings, *, storage: Any) -> RateLimits | None:
@@ -188,5 +191,6 @@ class RateLimits:
                 logger.warning("rate-limit storage failed (%s); not limiting", type(exc).__name__)
                 return None
             wait = max(1, math.ceil(float(stats.reset_time) - SYSTEM_CLOCK.timestamp()))
+            self.refused[f"{kind}_{scope}"] += 1
             return RateLimited(scope=scope, kind=kind, retry_after=wait, limit=str(item))
         return None

@@ -23,6 +23,7 @@ pickle: an entry not sealed with this gateway's secret is dropped as a miss and 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -278,7 +279,7 @@ class ResponseCache:
         if flight is not None:
             answer, leader = await asyncio.shield(flight)
             await self._replay_audit(tuple(leader.written_audit))
-            return Answer(answer.status, answer.media, answer.body, {**answer.headers, **_MISS})
+            return dataclasses.replace(answer, headers={**answer.headers, **_MISS})
         future: asyncio.Future[tuple[Answer, GatewayContext]] = (
             asyncio.get_running_loop().create_future()
         )
@@ -295,7 +296,7 @@ class ResponseCache:
         finally:
             self._inflight.pop(key, None)
         await self._store(key, answer, context)
-        return Answer(answer.status, answer.media, answer.body, {**answer.headers, **_MISS})
+        return dataclasses.replace(answer, headers={**answer.headers, **_MISS})
 
     async def _lookup(self, key: str) -> StoredResponse | None:
         near = self._near

@@ -94,6 +94,12 @@ class ServerSettings:
     """Run the development SSO issuer in process (never in production): its tokens
     (``diary-gateway token --persona …``) are accepted and its JWKS is served at
     ``/.well-known/jwks.json``. Without it a config needs at least one ``[[issuers]]``."""
+    metrics: str = "off"
+    """``GET /metrics`` (Prometheus): ``"off"``, ``"open"`` (anyone reaching the port: keep
+    it behind the network's access control) or ``"token"`` (``Authorization: Bearer`` the
+    token in ``metrics_token_file``)."""
+    metrics_token_file: str = ""
+    """The file holding the metrics token (for ``metrics = "token"``)."""
     dev_issuer_key_file: str = ".dev-issuer/key.json"
     """The development issuer's private key (created on first start; ``diary-gateway token
     --key-file`` signs with it)."""
@@ -274,6 +280,12 @@ def _check_server(server: ServerSettings) -> None:
     ):
         if not file.strip():
             raise SettingsError(f"server.{name}", "a file path")
+    if server.metrics not in ("off", "open", "token"):
+        raise SettingsError("server.metrics", 'one of "off", "open", "token"', server.metrics)
+    if server.metrics == "token" and not server.metrics_token_file.strip():
+        raise SettingsError(
+            "server.metrics_token_file", 'a file holding the token (metrics = "token")'
+        )
     for name in _RATE_KEYS:
         example = "120/minute" if name.startswith("rate") else "5000/minute"
         _check_rate(f"server.{name}", getattr(server, name), example)

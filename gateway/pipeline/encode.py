@@ -47,6 +47,10 @@ class Answer:
     media: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    has_data: bool = True
+    """The body holds ``data`` (for the metrics' outcome)."""
+    has_errors: bool = False
+    """The body holds ``errors``."""
 
 
 def dumps(value: Any) -> bytes:
@@ -71,7 +75,7 @@ def error_body(message: str, code: ErrorCode, **extensions: object) -> bytes:
 
 def refusal_answer(refusal: Refusal, media: str) -> Answer:
     body = error_body(refusal.message, refusal.code, **refusal.extensions)
-    return Answer(refusal.status, media, body, refusal.headers)
+    return Answer(refusal.status, media, body, refusal.headers, has_data=False, has_errors=True)
 
 
 def is_request_error(result: ExecutionResult) -> bool:
@@ -116,4 +120,10 @@ def result_answer(
             e["extensions"]["code"] == ErrorCode.INTERNAL_SERVER_ERROR.value for e in errors
         )
         status = 500 if internal else 400
-    return Answer(status, media, dumps(body))
+    return Answer(
+        status,
+        media,
+        dumps(body),
+        has_data=result.data is not None and not request_error,
+        has_errors=bool(errors),
+    )

@@ -1,0 +1,304 @@
+"""Prometheus metrics (``GET /metrics``): which region is slow, which breaker is open, how
+well each cache layer works, what is refused.
+
+Every label is bounded and names no person, student or id:
+
+* ``operation`` — the operation's name only when it is in the persisted-operation manifest
+  (clients choose names freely), else ``other``;
+* ``region`` and ``resource`` — configured region codes and the adapters' fixed resource
+  names (``profile``, ``diary``…), never a path with ids in it;
+* ``outcome``, ``layer``, ``result``, ``limit``, ``state`` — small fixed sets.
+
+Counters the gateway already keeps (cache hits and misses, breaker states, bulkhead use,
+leak-guard drops) are read when Prometheus scrapes, not on every request; what only the
+request path sees (operation outcomes and latencies, provider call outcomes and
+latencies, rate-limit refusals, persisted-query lookups) is counted as it happens, a few
+microseconds per request.
+
+``[server] metrics``: ``"off"`` (no endpoint, nothing counted), ``"open"`` (anyone who can
+reach the port; put it behind the network's own access control), ``"token"`` (a bearer
+token read from ``metrics_token_file``).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from graphql import GraphQLError, OperationDefinitionNode, parse
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from adapters import AdapterError
+from adapters.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    NotFoundError,
+    ProviderResponseError,
+    ProviderUnavailableError,
+)
+
+if TYPE_CHECKING:
+    from adapters import AdapterRegistry, UpstreamCall
+
+    from .persisted import PersistedOperations
+    from .ratelimit import RateLimits
+    from .responses import ResponseCache
+    from .upstream import UpstreamRunner
+
+__all__ = ["METRICS_MODES", "Metrics", "metrics_route", "operation_names", "provider_outcome"]
+
+METRICS_MODES = ("off", "open", "token")
+"""The values of ``[server] metrics``."""
+
+OTHER = "other"
+"""The ``operation`` label of an operation not in the manifest (or without a name)."""
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
+
+
+def provider_outcome(error: BaseException | None) -> str:
+    """A provider call's outcome as a label: ``ok`` or the kind of failure."""
+    if error is None:
+        return "ok"
+    if isinstance(error, ProviderUnavailableError):
+        return "unavailable"
+    if isinstance(error, ProviderResponseError):
+        return "bad_response"
+    if isinstance(error, AuthenticationError):
+        return "auth_refused"
+    if isinstance(error, AccessDeniedError):
+        return "denied"
+    if isinstance(error, NotFoundError):
+        return "not_found"
+    if isinstance(error, AdapterError):
+        return "adapter_error"
+    return "error"
+
+
+class Metrics:
+    """The gateway's metric families, in a registry of their own (one per app).
+
+    Args:
+        operations: the operation names of the persisted-operation manifest (the only
+            names used as labels).
+    """
+
+    def __init__(self, *, operations: Iterable[str] = ()) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.operations = frozenset(operations)
+        r = self.registry
+        self.requests = Counter(
+            "diary_gateway_requests",
+            "GraphQL requests by operation (manifest names, else other) and outcome "
+            "(ok, partial: data with errors, error: no data, refused: 4xx, failed: 5xx).",
+            ["operation", "outcome"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "diary_gateway_request_duration_seconds",
+            "Time from the request's arrival to its answer, by operation.",
+            ["operation"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.provider_calls = Counter(
+            "diary_gateway_provider_calls",
+            "Calls that reached a provider (cache misses), by region, resource and outcome.",
+            ["region", "resource", "outcome"],
+            registry=r,
+        )
+        self.provider_seconds = Histogram(
+            "diary_gateway_provider_call_duration_seconds",
+            "Provider call latency (retries included), by region and resource.",
+            ["region", "resource"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self._state = _StateCollector()
+        r.register(self._state)
+
+    def operation(self, name: str | None) -> str:
+        """The ``operation`` label of ``name``."""
+        return name if name is not None and name in self.operations else OTHER
+
+    def observe_request(
+        self,
+        operation: str | None,
+        *,
+        status: int,
+        has_data: bool,
+        has_errors: bool,
+        seconds: float,
+    ) -> None:
+        """Count one answered request and its latency."""
+        label = self.operation(operation)
+        if status >= 500:
+            outcome = "failed"
+        elif status >= 400:
+            outcome = "refused"
+        elif not has_errors:
+            outcome = "ok"
+        else:
+            outcome = "partial" if has_data else "error"
+        self.requests.labels(label, outcome).inc()
+        self.request_seconds.labels(label).observe(seconds)
+
+    def observe_provider(
+        self, call: UpstreamCall, error: BaseException | None, seconds: float
+    ) -> None:
+        """Count one provider call (as the runner made it) and its latency."""
+        self.provider_calls.labels(call.region, call.resource, provider_outcome(error)).inc()
+        self.provider_seconds.labels(call.region, call.resource).observe(seconds)
+
+    def watch(
+        self,
+        *,
+        runner: UpstreamRunner | None = None,
+        responses: ResponseCache | None = None,
+        registry: AdapterRegistry | None = None,
+        rate_limits: RateLimits | None = None,
+        persisted: PersistedOperations | None = None,
+    ) -> None:
+        """Read these components' own counters at each scrape."""
+        self._state.runner = runner
+        self._state.responses = responses
+        self._state.adapters = registry
+        self._state.rate_limits = rate_limits
+        self._state.persisted = persisted
+
+    def render(self) -> bytes:
+        """The exposition text."""
+        return generate_latest(self.registry)
+
+
+class _StateCollector(Collector):
+    """Gauges and counters read from the components at scrape time."""
+
+    def __init__(self) -> None:
+        self.runner: UpstreamRunner | None = None
+        self.responses: ResponseCache | None = None
+        self.adapters: AdapterRegistry | None = None
+        self.rate_limits: RateLimits | None = None
+        self.persisted: PersistedOperations | None = None
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        lookups = CounterMetricFamily(
+            "diary_gateway_cache_lookups",
+            "Cache lookups by layer (response, entity) and result (hit, miss, "
+            "stale: an expired entity served while its provider failed or refreshed).",
+            labels=["layer", "result"],
+        )
+        if self.responses is not None:
+            lookups.add_metric(["response", "hit"], self.responses.hits)
+            lookups.add_metric(["response", "miss"], self.responses.misses)
+        runner = self.runner
+        if runner is not None:
+            stats = runner.stats
+            lookups.add_metric(["entity", "hit"], stats.hits)
+            lookups.add_metric(["entity", "miss"], stats.misses)
+            lookups.add_metric(["entity", "stale"], stats.stale_served)
+        yield lookups
+        if runner is not None:
+            breakers = GaugeMetricFamily(
+                "diary_gateway_breaker_state",
+                "Circuit breaker state per provider (1 for the current state).",
+                labels=["provider", "state"],
+            )
+            for provider, state in sorted(runner.breaker_states().items()):
+                for each in ("closed", "open", "half_open"):
+                    breakers.add_metric([provider, each], 1.0 if state == each else 0.0)
+            yield breakers
+            in_use = GaugeMetricFamily(
+                "diary_gateway_bulkhead_in_use",
+                "Provider calls in flight per provider (the bulkhead's capacity is "
+                "diary_gateway_bulkhead_capacity).",
+                labels=["provider"],
+            )
+            capacity = GaugeMetricFamily(
+                "diary_gateway_bulkhead_capacity",
+                "Concurrent provider calls allowed per provider.",
+                labels=["provider"],
+            )
+            for provider, (used, limit) in sorted(runner.bulkhead_usage().items()):
+                in_use.add_metric([provider], used)
+                capacity.add_metric([provider], limit)
+            yield in_use
+            yield capacity
+        if self.adapters is not None:
+            drops = CounterMetricFamily(
+                "diary_gateway_leak_guard_dropped",
+                "Records a provider returned for another student than asked, dropped by the "
+                "leak guard, by region and resource.",
+                labels=["region", "resource"],
+            )
+            for code, adapter in sorted(self.adapters.items()):
+                dropped: Mapping[tuple[str, str], int] = adapter.foreign_records_dropped
+                per_resource: dict[str, int] = {}
+                for (resource, _kind), count in dropped.items():
+                    per_resource[resource] = per_resource.get(resource, 0) + count
+                for resource, count in sorted(per_resource.items()):
+                    drops.add_metric([code, resource], count)
+            yield drops
+        refused = CounterMetricFamily(
+            "diary_gateway_rate_limited",
+            "Requests refused by a rate limit (429), by limit (requests or cost, "
+            "per person or address).",
+            labels=["limit"],
+        )
+        if self.rate_limits is not None:
+            for name, count in sorted(self.rate_limits.refused.items()):
+                refused.add_metric([name], count)
+        yield refused
+        lookups_by_hash = CounterMetricFamily(
+            "diary_gateway_persisted_queries",
+            "Persisted-query lookups by hash, by result (hit, not_found) and "
+            "registrations (registered).",
+            labels=["result"],
+        )
+        if self.persisted is not None:
+            for result, count in sorted(self.persisted.lookups.items()):
+                lookups_by_hash.add_metric([result], count)
+        yield lookups_by_hash
+
+
+def metrics_route(metrics: Metrics, *, token: str | None = None, path: str = "/metrics") -> Route:
+    """``GET /metrics`` in the Prometheus text format; with ``token``, only for
+    ``Authorization: Bearer <token>`` (``401`` otherwise)."""
+    expected = f"Bearer {token}".encode() if token else None
+
+    async def endpoint(request: Request) -> Response:
+        if expected is not None:
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return PlainTextResponse(
+                    "metrics need the metrics token\n",
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return Route(path, endpoint, methods=["GET"])
+
+
+def operation_names(queries: Iterable[str]) -> set[str]:
+    """The named operations of the manifest's queries (the ``operation`` label's values)."""
+    names: set[str] = set()
+    for query in queries:
+        try:
+            document = parse(query)
+        except GraphQLError:
+            continue
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode) and definition.name is not None:
+                names.add(definition.name.value)
+    return names
