@@ -24,6 +24,7 @@ from schema import QueryLimits, build_schema
 from .audit import AuditLog
 from .dev_issuer import DevIssuer
 from .directory import go_to_region
+from .dispatch import GatewayApp
 from .graphql import GatewayGraphQL
 from .identity import IssuerConfig, TokenVerifier
 from .infrastructure import REDIS_TIMEOUT_SECONDS, Infrastructure, is_redis
@@ -168,6 +169,10 @@ def _metrics_route(settings: Settings, metrics: Metrics) -> BaseRoute:
         if not token:
             raise SettingsError("server.metrics_token_file", "a file holding a non-empty token")
     return metrics_route(metrics, token=token)
+
+
+REQUEST_ID_LOGGERS = ("gateway.errors", "adapters")
+"""Loggers whose records carry the request id: unexpected errors, the adapters' warnings."""
 
 
 async def _healthz(request: Request) -> Response:
@@ -346,7 +351,7 @@ def create_app(
     middleware = [
         Middleware(ClientAddressMiddleware, trusted_proxies=settings.server.trusted_proxies),
         # the request id on unexpected errors and on the adapters' own warnings (leak guard)
-        Middleware(RequestIdMiddleware, log_to=("gateway.errors", "adapters")),
+        Middleware(RequestIdMiddleware, log_to=REQUEST_ID_LOGGERS),
     ]
     if settings.server.cors_origins:
         middleware.append(
@@ -361,7 +366,16 @@ def create_app(
     middleware.append(
         Middleware(BodySizeLimitMiddleware, max_body_bytes=settings.server.max_body_bytes)
     )
-    app = Starlette(routes=all_routes, middleware=middleware, lifespan=lifespan)
+    app = GatewayApp(  # /graphql dispatched past the stack, the same steps inline
+        graphql=graphql,
+        trusted_proxies=settings.server.trusted_proxies,
+        max_body_bytes=settings.server.max_body_bytes,
+        cors=bool(settings.server.cors_origins),
+        log_to=REQUEST_ID_LOGGERS,
+        routes=all_routes,
+        middleware=middleware,
+        lifespan=lifespan,
+    )
     app.state.registry = adapters
     app.state.audit = audit
     app.state.settings = settings

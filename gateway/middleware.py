@@ -31,9 +31,12 @@ __all__ = [
     "BodyTooLarge",
     "RequestIdLogFilter",
     "RequestIdMiddleware",
+    "bind_request_id",
     "current_request_id",
     "install_request_id_logging",
     "new_request_id",
+    "refuse_too_large",
+    "unbind_request_id",
 ]
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
@@ -47,6 +50,17 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 def current_request_id() -> str | None:
     """The id of the request being served (``None`` outside :class:`RequestIdMiddleware`)."""
     return _request_id.get()
+
+
+def bind_request_id(request_id: str) -> contextvars.Token[str | None]:
+    """Make ``request_id`` the current one (:class:`RequestIdMiddleware` and the GraphQL
+    dispatcher of :mod:`gateway.dispatch`); undo with :func:`unbind_request_id`."""
+    return _request_id.set(request_id)
+
+
+def unbind_request_id(token: contextvars.Token[str | None]) -> None:
+    """Undo :func:`bind_request_id`."""
+    _request_id.reset(token)
 
 
 _ID_PREFIX = uuid.uuid4().hex[:8]
@@ -177,21 +191,25 @@ class BodySizeLimitMiddleware:
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        from .pipeline.encode import error_body  # the pipeline imports this module's users
+        await refuse_too_large(send, self.max_body_bytes)
 
-        body = error_body(
-            f"the request body is larger than {self.max_body_bytes} bytes",
-            ErrorCode.BAD_USER_INPUT,
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode("latin-1")),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+async def refuse_too_large(send: Send, max_body_bytes: int) -> None:
+    """Answer ``413`` with a GraphQL-shaped ``BAD_USER_INPUT`` error and close."""
+    from .pipeline.encode import error_body  # the pipeline imports this module's users
+
+    body = error_body(
+        f"the request body is larger than {max_body_bytes} bytes", ErrorCode.BAD_USER_INPUT
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode("latin-1")),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
