@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import gc
@@ -26,6 +25,7 @@ from .dev_issuer import DevIssuer
 from .directory import go_to_region
 from .dispatch import GatewayApp
 from .graphql import GatewayGraphQL
+from .health import Health, RegionProbe
 from .identity import IssuerConfig, TokenVerifier
 from .infrastructure import REDIS_TIMEOUT_SECONDS, Infrastructure, is_redis
 from .keyring import Keyring
@@ -43,6 +43,8 @@ from .staleness import StaleReport
 from .upstream import DEFAULT_TTLS, UpstreamRunner, UpstreamSettings, build_cache
 from .upstream.codec import Codec, entity_codec
 from .wiring import build_http_client, build_registry
+
+Observer = Callable[[Any, BaseException | None, float], None]
 
 __all__ = [
     "build_infrastructure",
@@ -156,6 +158,18 @@ def _metrics(
     return metrics
 
 
+def _both(first: Observer, second: Observer | None) -> Observer:
+    """One runner observer telling two (the readiness probe and the metrics)."""
+    if second is None:
+        return first
+
+    def tell(call: Any, error: BaseException | None, seconds: float) -> None:
+        first(call, error, seconds)
+        second(call, error, seconds)
+
+    return tell
+
+
 def _metrics_route(settings: Settings, metrics: Metrics) -> BaseRoute:
     token = None
     if settings.server.metrics == "token":
@@ -173,26 +187,6 @@ def _metrics_route(settings: Settings, metrics: Metrics) -> BaseRoute:
 
 REQUEST_ID_LOGGERS = ("gateway.errors", "adapters")
 """Loggers whose records carry the request id: unexpected errors, the adapters' warnings."""
-
-
-async def _healthz(request: Request) -> Response:
-    """``ok`` (200) only when every required service answers: ``503`` when Redis does not."""
-    regions = sorted(request.app.state.registry)
-    ping: Callable[[], Awaitable[Any]] | None = request.app.state.redis_ping
-    if ping is None:
-        return JSONResponse({"status": "ok", "regions": regions})
-    try:
-        await asyncio.wait_for(ping(), REDIS_TIMEOUT_SECONDS)
-    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable
-        return JSONResponse(
-            {
-                "status": "unavailable",
-                "redis": f"unreachable ({type(exc).__name__})",
-                "regions": regions,
-            },
-            status_code=503,
-        )
-    return JSONResponse({"status": "ok", "redis": "ok", "regions": regions})
 
 
 def create_app(
@@ -305,10 +299,21 @@ def create_app(
     )
     metrics = _metrics(settings, pipeline, upstream, adapters)
     graphql = GatewayGraphQL(pipeline, graphiql=settings.server.graphiql, metrics=metrics)
+    probe = RegionProbe()
+    if isinstance(upstream, UpstreamRunner):
+        upstream.observer = _both(probe, upstream.observer)
+    health = Health(
+        regions=list(adapters),
+        redis_ping=redis_ping,
+        redis_timeout=REDIS_TIMEOUT_SECONDS,
+        verifier=verifier,
+        runner=upstream if isinstance(upstream, UpstreamRunner) else None,
+        probe=probe,
+    )
 
     all_routes: list[BaseRoute] = [
         Route("/graphql", graphql),  # the view answers 405 itself (GraphQL over HTTP)
-        Route("/healthz", _healthz),
+        *health.routes(),  # /healthz (alive), /readyz (Redis, issuers' keys, regions)
         Route("/go/{region}", go_to_region),
         Route("/go/{region}/{school}", go_to_region),
     ]

@@ -211,6 +211,19 @@ class TokenVerifier:
             self._verified.popitem(last=False)
         return identity
 
+    async def key_status(self) -> dict[str, bool]:
+        """Per issuer: whether its signing keys are at hand (readiness). An issuer whose keys
+        were never fetched is tried now (within the refetch throttle)."""
+        status: dict[str, bool] = {}
+        for issuer, state in self._states.items():
+            if state.keys is None:
+                try:
+                    await self._key_set(state, None)
+                except AuthenticationFailed:
+                    pass
+            status[issuer] = state.keys is not None
+        return status
+
     def remembered(self, token: str) -> Identity | None:
         """The identity of a token verified before and not expired since, else ``None``."""
         known = self._verified.get(token)

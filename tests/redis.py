@@ -20,13 +20,21 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import redis
 
 __all__ = [
     "REDIS_URL",
+    "OwnRedis",
     "delete_keys",
+    "own_redis_server",
     "require_redis",
     "run_keys",
     "run_prefix",
@@ -101,3 +109,63 @@ def delete_keys(prefix: str, url: str = REDIS_URL) -> int:
         if batch:
             deleted += int(client.delete(*batch))
     return deleted
+
+
+@contextmanager
+def own_redis_server(directory: Path, *extra: str) -> Iterator[OwnRedis]:
+    """A ``redis-server`` of the test's own on a free loopback port (never the shared one),
+    stopped at the end; ``extra`` arguments go to the server (``--requirepass``…). Skips
+    the test when ``redis-server`` is not installed."""
+    from tests.servers import free_port
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--daemonize", "no", "--dir", str(directory), *extra]
+    environment = {  # outside libfaketime (scripts/test-at): Redis keeps the real clock
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment
+    )
+    server = OwnRedis(port, process)
+    try:
+        deadline = time.monotonic() + 10
+        while not server.answers():
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("the test's own redis-server did not start")
+            time.sleep(0.05)
+        yield server
+    finally:
+        server.stop()
+
+
+class OwnRedis:
+    """A test's own Redis server: its port, and a way to stop it mid-test."""
+
+    def __init__(self, port: int, process: subprocess.Popen[bytes]) -> None:
+        self.port = port
+        self.process = process
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def answers(self, password: str | None = None) -> bool:
+        try:
+            with redis.Redis(port=self.port, password=password, socket_timeout=1) as client:
+                client.ping()
+        except redis.AuthenticationError:
+            return True  # up, and wants its password
+        except redis.RedisError:
+            return False
+        return True
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -114,13 +114,15 @@ def make_demo(
         regions[code] = dataclasses.replace(regions[code], **values)
         settings = dataclasses.replace(settings, regions=regions)
     if overrides:
-        settings = dataclasses.replace(
-            settings,
-            **{
-                name: dataclasses.replace(getattr(settings, name), **values)
-                for name, values in overrides.items()
-            },
-        )
+        tables: dict[str, Any] = {
+            name: (
+                values  # a list (``issuers``) replaces the demo's
+                if isinstance(values, list)
+                else dataclasses.replace(getattr(settings, name), **values)
+            )
+            for name, values in overrides.items()
+        }
+        settings = dataclasses.replace(settings, **tables)
     runner = CountingRunner(build_runner(settings))
     http = build_http_client()
     registry = build_registry(settings, http, runner=runner)

@@ -3,7 +3,7 @@
 * ``diary-gateway serve`` with a bad file exits 2 with ``key: expected …`` on stderr, never
   a traceback; with no issuer (unless ``[server] dev_issuer = true``) or no region too.
 * A configured Redis that cannot be reached stops start-up (exit 1, a clear message).
-* When Redis goes away later, ``/healthz`` says so (503) and school sign-in fails closed:
+* When Redis goes away later, ``/readyz`` says so (503) and school sign-in fails closed:
   ``RATE_LIMITED`` with ``retryAfter``, not a free-for-all and not a masked 500.
 """
 
@@ -305,7 +305,7 @@ def test_redis_going_away_fails_health_and_closes_sign_in(
     url = f"redis://127.0.0.1:{redis_proxy.port}/0"
     prefix = sub_prefix(redis_prefix, "cfg")
     with make_demo(tmp_path / "key.json", cache={"url": url, "key_prefix": prefix}) as demo:
-        health = httpx.get(f"{demo.url}/healthz", timeout=10)
+        health = httpx.get(f"{demo.url}/readyz", timeout=10)
         assert health.status_code == 200, health.text
         assert health.json()["redis"] == "ok"
         # Sign-in works while Redis is there (the throttle counts in it).
@@ -314,9 +314,9 @@ def test_redis_going_away_fails_health_and_closes_sign_in(
 
         redis_proxy.cut()
 
-        health = httpx.get(f"{demo.url}/healthz", timeout=10)
+        health = httpx.get(f"{demo.url}/readyz", timeout=10)
         assert health.status_code == 503, health.text
-        assert health.json()["status"] == "unavailable"
+        assert health.json()["status"] == "unready"
         # Wrong passwords cannot be tried freely: every sign-in is refused, with a code.
         for password in ("guess-1", secrets.token_hex(4)):
             body = demo.query(LOGIN, {**_credentials(), "password": password})

@@ -54,7 +54,7 @@ from gateway.upstream.codec import (
 from schema import AuditEvent
 from schema.ids import encode_id
 from tests.clock import school_week
-from tests.redis import require_redis, run_keys, sub_prefix
+from tests.redis import own_redis_server, require_redis, run_keys, sub_prefix
 from tests.servers import free_port
 
 from .conftest import DemoGateway, make_demo
@@ -466,23 +466,9 @@ SESSION_DIARY = """query ($id: ID!, $from: Date!, $to: Date!) {
 
 @pytest.fixture
 def password_redis(tmp_path: Path) -> Iterator[tuple[int, str]]:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed")
-    port, password = free_port(), "s3cret:pass@word"
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--requirepass", password]
-        + ["--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=_outside_faked_time(),
-    )
-    try:
-        _wait_for(lambda: _ping(redis.Redis(port=port, password=password)))
-        yield port, password
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    password = "s3cret:pass@word"
+    with own_redis_server(tmp_path, "--requirepass", password) as server:
+        yield server.port, password
 
 
 def _outside_faked_time() -> dict[str, str]:
