@@ -406,3 +406,35 @@ def _pseudonym(demo: DemoGateway, viewer: str) -> str:
     assert viewer.split(":", 1)[1] not in name
     assert name != "reader-" + hashlib.sha256(viewer.encode()).hexdigest()[:16]
     return name
+
+
+async def test_a_replay_writes_what_a_record_at_the_same_time_writes() -> None:
+    """``replay`` (a response-cache hit, rows prepared once per stored tuple) keeps what
+    ``record(..., at=…)`` keeps: the events re-dated, the history rows, the counts."""
+    from gateway.keyring import Keyring
+
+    keyring = Keyring.generate()
+    student = encode_id("Student", "74", "1001")
+    events = (
+        AuditEvent("2026-11-20T10:00:00+00:00", "esia-1", "parent", "legal_representative",
+                   "74", student, ("marks",), True, "r1"),
+        AuditEvent("2026-11-20T10:00:00+00:00", "esia-2", "teacher", "none",
+                   "74", student, ("diary",), False, "r1"),
+        AuditEvent("2026-11-20T10:00:00+00:00", "esia-1", "parent", "legal_representative",
+                   "74", "not-a-student-id", ("marks",), True, "r1"),
+    )  # fmt: skip
+    recorded, replayed = AuditLog(keyring=keyring), AuditLog(keyring=keyring)
+    for at in (
+        "2026-11-29T10:00:00+00:00",
+        "2026-11-29T10:00:00+00:00",
+        "2026-11-29T10:00:01+00:00",
+    ):
+        await recorded.record(list(events), at=at)
+        await replayed.replay(events, at=at)
+    assert replayed.all_events() == recorded.all_events()
+    assert [e.at for e in replayed.all_events()][-1] == "2026-11-29T10:00:01+00:00"
+    assert (replayed.written, replayed.counts) == (recorded.written, recorded.counts)
+    assert replayed.counts["non_canonical"] == 3
+    history = await replayed.history("74", student, 100)
+    assert history == await recorded.history("74", student, 100)
+    assert len(history) == 6
