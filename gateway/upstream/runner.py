@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
 from adapters.base import UpstreamCall
 from adapters.errors import AdapterError, ProviderResponseError, ProviderUnavailableError
 
@@ -122,19 +124,26 @@ _operation_deadline: contextvars.ContextVar[float | None] = contextvars.ContextV
 )
 
 
-@contextmanager
-def operation_budget(seconds: float) -> Iterator[None]:
+class operation_budget:  # lower case: used as a function, `with operation_budget(s):`
     """Bound every upstream call made inside the block by one shared deadline.
 
     A GraphQL operation gets ``seconds`` in all: each provider call's own budget is cut to
     what is left, so a slow region makes its fields ``null`` (with a coded error) in time
-    instead of holding the whole answer back.
+    instead of holding the whole answer back. (A class, not a generator: it runs on every
+    request, response-cache hits included.)
     """
-    token = _operation_deadline.set(asyncio.get_running_loop().time() + seconds)
-    try:
-        yield
-    finally:
-        _operation_deadline.reset(token)
+
+    __slots__ = ("seconds", "token")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        deadline = asyncio.get_running_loop().time() + self.seconds
+        self.token = _operation_deadline.set(deadline)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _operation_deadline.reset(self.token)
 
 
 @contextmanager
@@ -197,6 +206,21 @@ def log_failure(
     )
 
 
+def _span_outcome(
+    span: Any, error: AdapterError | None, attempts: int, *, failed_keys: int = 0
+) -> None:
+    """A provider call's outcome on its span: labels and error classes, never messages."""
+    from ..metrics import provider_outcome  # the same outcome names as the metrics
+
+    span.set_attribute("gateway.outcome", provider_outcome(error))
+    span.set_attribute("gateway.attempts", attempts)
+    if failed_keys:
+        span.set_attribute("gateway.failed_keys", failed_keys)
+    if error is not None:
+        span.set_attribute("error.type", type(error).__name__)
+        span.set_status(Status(StatusCode.ERROR, provider_outcome(error)))
+
+
 class UpstreamRunner:
     """Runs provider calls with an entity cache, single flight, retries, breakers, bulkheads.
 
@@ -231,6 +255,9 @@ class UpstreamRunner:
         self.observer: Callable[[UpstreamCall, BaseException | None, float], None] | None = None
         """Told of every call that reached a provider: the call, its error (``None``: it
         answered) and its seconds, retries included (the gateway's metrics)."""
+        self.tracer: Any = None
+        """An OpenTelemetry tracer: a span ``provider <resource>`` around every call that
+        reaches a provider, retries included (``None``: tracing off; see gateway/telemetry.py)."""
 
     # -- public API ----------------------------------------------------------------------
 
@@ -401,6 +428,26 @@ class UpstreamRunner:
 
     async def _execute(self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]]) -> T:
         """:meth:`_attempts`, logging its outcome's failures once (see :func:`log_failure`)."""
+        tracer = self.tracer
+        if tracer is None:
+            return await self._observed(call, fetch, None)
+        attributes = {
+            "gateway.region": call.region,
+            "gateway.provider": call.provider,
+            "gateway.resource": call.resource,
+        }
+        with tracer.start_as_current_span(
+            f"provider {call.resource}",
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,  # a provider's message never goes into a span
+            set_status_on_exception=False,
+        ) as span:
+            return await self._observed(call, fetch, span)
+
+    async def _observed(
+        self, call: UpstreamCall, fetch: Callable[[], Awaitable[T]], span: Any
+    ) -> T:
         attempts = [0]
         observer = self.observer
         started = time.perf_counter() if observer is not None else 0.0
@@ -410,13 +457,19 @@ class UpstreamRunner:
             log_failure(call, exc, attempts=attempts[0])
             if observer is not None:
                 observer(call, exc, time.perf_counter() - started)
+            if span is not None:
+                _span_outcome(span, exc, attempts[0])
             raise
         if observer is not None:
             observer(call, None, time.perf_counter() - started)
+        failed = 0
         if isinstance(value, list):
             for slot in value:
                 if isinstance(slot, AdapterError):
+                    failed += 1
                     log_failure(call, slot, attempts=attempts[0], slot=True)
+        if span is not None:
+            _span_outcome(span, None, attempts[0], failed_keys=failed)
         return value
 
     async def _attempts(
