@@ -40,6 +40,7 @@ from .responses import RegionDays, ResponseCache, ScopeVersions, response_codec
 from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import IssuerSettings, Settings, SettingsError
 from .staleness import StaleReport
+from .telemetry import Telemetry
 from .upstream import DEFAULT_TTLS, UpstreamRunner, UpstreamSettings, build_cache
 from .upstream.codec import Codec, entity_codec
 from .wiring import build_http_client, build_registry
@@ -198,6 +199,7 @@ def create_app(
     registry: AdapterRegistry | None = None,
     runner: UpstreamRunner | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    telemetry: Telemetry | None = None,
 ) -> Starlette:
     """Build the gateway app.
 
@@ -210,6 +212,8 @@ def create_app(
         registry: prebuilt adapters (built from settings if not given).
         runner: the upstream runner the prebuilt adapters use (for invalidation).
         clock: every "now" and "today" (each region's today is its own local date).
+        telemetry: tracing (built from ``[telemetry]`` if not given; tests pass one with
+            an in-memory exporter).
     """
     client = http or build_http_client()
     infrastructure = build_infrastructure(settings)
@@ -299,6 +303,17 @@ def create_app(
     )
     metrics = _metrics(settings, pipeline, upstream, adapters)
     graphql = GatewayGraphQL(pipeline, graphiql=settings.server.graphiql, metrics=metrics)
+    if telemetry is None:  # [telemetry] otlp_endpoint unset: nothing traced, nothing wrapped
+        persisted = pipeline.persisted
+        manifest = persisted.manifest.values() if persisted is not None else ()
+        telemetry = Telemetry.from_settings(settings, manifest=manifest)
+    closers.append(telemetry.aclose)
+    endpoint = telemetry.attach(
+        graphql,
+        pipeline=pipeline,
+        runner=upstream if isinstance(upstream, UpstreamRunner) else None,
+        client=client,
+    )
     probe = RegionProbe()
     if isinstance(upstream, UpstreamRunner):
         upstream.observer = _both(probe, upstream.observer)
@@ -312,7 +327,7 @@ def create_app(
     )
 
     all_routes: list[BaseRoute] = [
-        Route("/graphql", graphql),  # the view answers 405 itself (GraphQL over HTTP)
+        Route("/graphql", endpoint),  # the view answers 405 itself (GraphQL over HTTP)
         *health.routes(),  # /healthz (alive), /readyz (Redis, issuers' keys, regions)
         Route("/go/{region}", go_to_region),
         Route("/go/{region}/{school}", go_to_region),
@@ -372,7 +387,7 @@ def create_app(
         Middleware(BodySizeLimitMiddleware, max_body_bytes=settings.server.max_body_bytes)
     )
     app = GatewayApp(  # /graphql dispatched past the stack, the same steps inline
-        graphql=graphql,
+        graphql=endpoint,
         trusted_proxies=settings.server.trusted_proxies,
         max_body_bytes=settings.server.max_body_bytes,
         cors=bool(settings.server.cors_origins),

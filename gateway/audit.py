@@ -410,6 +410,7 @@ class AuditLog:
             if log:
                 row: dict[str, Any] = dataclasses.asdict(event)
                 row["at"] = when
+                row["viewer"] = self.pseudonym(event.viewer)  # never a national id in a log
                 if student is None:
                     row["student"] = None
                     row["non_canonical"] = True

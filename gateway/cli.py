@@ -17,6 +17,7 @@ def _demo(args: argparse.Namespace) -> int:
     from adapters import SYSTEM_CLOCK, Clock
 
     from .demo import EXAMPLE_QUERY, build_demo_app, dev_issuer, example_week
+    from .logs import AccessLogMiddleware, configure_json_logging
     from .personas import PERSONAS, find_persona
     from .proxies import uvicorn_proxy_options
 
@@ -51,9 +52,16 @@ def _demo(args: argparse.Namespace) -> int:
         '-d \'{"query": "{ me { children { fullName } } }"}\'\n',
         flush=True,
     )
+    configure_json_logging(logging.WARNING)  # JSON lines; the demo's access log stays quiet
     # The demo trusts no proxy: uvicorn must not believe X-Forwarded-For from loopback.
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level="warning", **uvicorn_proxy_options(())
+        AccessLogMiddleware(app),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        **uvicorn_proxy_options(()),
     )
     return 0
 
@@ -64,6 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app, with_dev_issuer
     from .infrastructure import StartupError, check_redis
+    from .logs import AccessLogMiddleware, configure_json_logging
     from .proxies import uvicorn_proxy_options
     from .settings import SettingsError, load_settings_file
 
@@ -82,15 +91,18 @@ def _serve(args: argparse.Namespace) -> int:
     except StartupError as exc:
         print(f"diary-gateway: cannot start: {exc}", file=sys.stderr)
         return 1
+    configure_json_logging(logging.INFO)  # JSON lines with request and trace ids
     if issuer is not None:
         logging.getLogger("gateway").warning(
             "the development SSO issuer is on ([server] dev_issuer): never in production"
         )
     uvicorn.run(
-        app,
+        AccessLogMiddleware(app),  # one gateway.access line per request, no query strings
         host=settings.server.host,
         port=settings.server.port,
         log_level="info",
+        log_config=None,
+        access_log=False,
         **uvicorn_proxy_options(settings.server.trusted_proxies),
     )
     return 0

@@ -1,5 +1,5 @@
 """Gateway settings from TOML: ``[server]``, ``[[issuers]]``, ``[regions.CODE]``, ``[cache]``,
-``[audit]``.
+``[audit]``, ``[telemetry]``.
 
 Every table is checked key by key; a bad file fails with a :class:`SettingsError` that
 names the key and what was expected (``regions.77.base_url: expected a string (required)``).
@@ -29,6 +29,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SettingsError",
+    "TelemetrySettings",
     "check_complete",
     "load_settings_file",
     "parse_settings",
@@ -151,6 +152,17 @@ class AuditSettings:
     """Events older than this are neither shown nor kept."""
 
 
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """``[telemetry]``: where traces go (``gateway/telemetry.py``)."""
+
+    otlp_endpoint: str = ""
+    """An OTLP/HTTP collector, e.g. ``http://127.0.0.1:4318`` (spans are posted to its
+    ``/v1/traces``); ``""``: no tracing at all, nothing exported."""
+    service_name: str = "diary-gateway"
+    """The ``service.name`` resource attribute of every span."""
+
+
 _GATEWAY_REGION_KEYS = ("adapter", "name", "timezone", "diary_url", "demo", "history_days")
 
 
@@ -188,6 +200,7 @@ class Settings:
     regions: dict[str, RegionSettings] = field(default_factory=dict)
     cache: CacheSettings = field(default_factory=CacheSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
 
 
 def _region(code: str, table: Mapping[str, Any]) -> RegionSettings:
@@ -355,6 +368,21 @@ def _check_cache(cache: CacheSettings) -> None:
         _check_at_least(f"cache.ttl.{resource}", seconds, 0, "a number of seconds (0 or more)")
 
 
+def _check_telemetry(telemetry: TelemetrySettings) -> None:
+    endpoint = telemetry.otlp_endpoint
+    if endpoint:
+        try:
+            _check_url("telemetry.otlp_endpoint", endpoint)
+        except SettingsError:
+            raise SettingsError(
+                "telemetry.otlp_endpoint",
+                'an OTLP/HTTP URL such as "http://127.0.0.1:4318" (or "" for no tracing)',
+                endpoint,
+            ) from None
+    if not telemetry.service_name.strip():
+        raise SettingsError("telemetry.service_name", "a non-empty service name")
+
+
 def check_complete(settings: Settings) -> None:
     """What a gateway needs to serve: a region, and an issuer (or the development one)."""
     if not settings.regions:
@@ -376,7 +404,7 @@ def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 def parse_settings(data: Mapping[str, Any]) -> Settings:
     """Settings from a parsed TOML document (every key and value checked; a partial
     document is fine here: :func:`check_complete` says whether it can be served)."""
-    known = {"server", "issuers", "regions", "cache", "audit"}
+    known = {"server", "issuers", "regions", "cache", "audit", "telemetry"}
     for key in data:
         if key not in known:
             raise SettingsError(key, f"one of the tables {', '.join(sorted(known))}")
@@ -402,7 +430,16 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         raise SettingsError("audit.max_events_per_student", "a positive number of events")
     if audit.max_age_days < 1:
         raise SettingsError("audit.max_age_days", "a positive number of days")
-    return Settings(server=server, issuers=issuers, regions=regions, cache=cache, audit=audit)
+    telemetry = load_settings(TelemetrySettings, _table(data, "telemetry"), where="telemetry")
+    _check_telemetry(telemetry)
+    return Settings(
+        server=server,
+        issuers=issuers,
+        regions=regions,
+        cache=cache,
+        audit=audit,
+        telemetry=telemetry,
+    )
 
 
 def load_settings_file(path: Path) -> Settings:

@@ -129,6 +129,8 @@ class GatewayContext:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     on_mutation: Callable[[str, str], Any] | None = None
     """Called with (region, student id) after a write, for cache invalidation."""
+    tracer: Any = None
+    """An OpenTelemetry tracer: a span per DataLoader batch and region (``None``: off)."""
     _loaders: Loaders | None = None
     pending_audit: list[AuditEvent] = field(default_factory=list)
     written_audit: list[AuditEvent] = field(default_factory=list)

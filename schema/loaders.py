@@ -52,8 +52,15 @@ async def _grouped(
     fetch: Callable[[G, list[K]], Awaitable[Sequence[Any]]],
     region_of: Callable[[G], str],
     translate: Callable[[AdapterError, str], Awaitable[GraphQLError]] | None = None,
+    *,
+    name: str,
+    tracer: Any = None,
 ) -> list[Any]:
-    """Split keys into groups, make one adapter call per group, reassemble in order."""
+    """Split keys into groups, make one adapter call per group, reassemble in order.
+
+    With a ``tracer``, each group's call is a span ``loader <name>`` (region code and key
+    count only: a resolver group, not a span per field).
+    """
     groups: dict[G, list[K]] = defaultdict(list)
     for key in keys:
         groups[group_of(key)].append(key)
@@ -67,7 +74,10 @@ async def _grouped(
     for group, members in groups.items():
         region = region_of(group)
         try:
-            values = await fetch(group, members)
+            if tracer is None:
+                values = await fetch(group, members)
+            else:
+                values = await _traced(tracer, name, region, len(members), fetch(group, members))
         except AdapterError as exc:
             error = await coded(exc, region)
             values = [error] * len(members)
@@ -76,6 +86,27 @@ async def _grouped(
                 value = await coded(value, region)
             results[key] = value
     return [results[key] for key in keys]
+
+
+async def _traced(
+    tracer: Any, name: str, region: str, keys: int, call: Awaitable[Sequence[Any]]
+) -> Sequence[Any]:
+    attributes = {"gateway.loader": name, "gateway.region": region, "gateway.keys": keys}
+    with tracer.start_as_current_span(
+        f"loader {name}",
+        attributes=attributes,
+        record_exception=False,  # messages are the provider's: never in a span
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            values = await call
+        except AdapterError as exc:
+            span.set_attribute("error.type", type(exc).__name__)
+            raise
+        failed = sum(1 for value in values if isinstance(value, AdapterError))
+        if failed:
+            span.set_attribute("gateway.failed_keys", failed)
+        return values
 
 
 class Loaders:
@@ -95,6 +126,9 @@ class Loaders:
         self.roster: DataLoader[str, Roster] = DataLoader(self._load_rosters)
         self.terms: DataLoader[tuple[str, str], list[Term]] = DataLoader(self._load_terms)
 
+    def _span(self, name: str) -> dict[str, Any]:
+        return {"name": name, "tracer": self._context.tracer}
+
     async def _translate(self, error: AdapterError, region: str) -> GraphQLError:
         return await self._context.adapter_error(error, region=region)
 
@@ -108,7 +142,9 @@ class Loaders:
             adapter = self._context.registry[region]
             return [await adapter.get_profile(caller)]
 
-        return await _grouped(regions, lambda r: r, fetch, lambda r: r, self._translate)
+        return await _grouped(
+            regions, lambda r: r, fetch, lambda r: r, self._translate, **self._span("profile")
+        )
 
     async def _load_rosters(self, regions: list[str]) -> list[Any]:
         caller = self._caller()
@@ -116,7 +152,9 @@ class Loaders:
         async def fetch(region: str, members: list[str]) -> list[Any]:
             return [await self._context.registry[region].get_roster(caller)]
 
-        return await _grouped(regions, lambda r: r, fetch, lambda r: r, self._translate)
+        return await _grouped(
+            regions, lambda r: r, fetch, lambda r: r, self._translate, **self._span("roster")
+        )
 
     async def _load_terms(self, keys: list[tuple[str, str]]) -> list[Any]:
         caller = self._context.caller
@@ -124,14 +162,16 @@ class Loaders:
         async def fetch(key: tuple[str, str], members: list[tuple[str, str]]) -> list[Any]:
             return [await self._context.registry[key[0]].get_terms(caller, key[1])]
 
-        return await _grouped(keys, lambda k: k, fetch, lambda k: k[0], self._translate)
+        return await _grouped(
+            keys, lambda k: k, fetch, lambda k: k[0], self._translate, **self._span("terms")
+        )
 
     async def _load_schools(self, regions: list[str]) -> list[Any]:
         async def fetch(region: str, members: list[str]) -> list[Any]:
             return [await self._context.registry[region].list_schools()]
 
         # public data, no caller: a refusal here says nothing about the caller's session
-        return await _grouped(regions, lambda r: r, fetch, lambda r: r)
+        return await _grouped(regions, lambda r: r, fetch, lambda r: r, **self._span("schools"))
 
     async def _load_students(self, keys: list[StudentKey]) -> list[Any]:
         caller = self._caller()
@@ -140,37 +180,51 @@ class Loaders:
             adapter = self._context.registry[region]
             return await adapter.get_students(caller, [sid for _, sid in members])
 
-        return await _grouped(keys, lambda k: k[0], fetch, lambda r: r, self._translate)
+        return await _grouped(
+            keys, lambda k: k[0], fetch, lambda r: r, self._translate, **self._span("students")
+        )
 
     async def _load_ranges(
         self,
         keys: list[RangeKey],
         call: Callable[[str, list[str], DateRange], Awaitable[Sequence[Any]]],
+        name: str,
     ) -> list[Any]:
         async def fetch(group: tuple[str, date, date], members: list[RangeKey]) -> Sequence[Any]:
             region, start, end = group
             return await call(region, [k[1] for k in members], DateRange(start, end))
 
         return await _grouped(
-            keys, lambda k: (k[0], k[2], k[3]), fetch, lambda g: g[0], self._translate
+            keys,
+            lambda k: (k[0], k[2], k[3]),
+            fetch,
+            lambda g: g[0],
+            self._translate,
+            **self._span(name),
         )
 
     async def _load_diaries(self, keys: list[RangeKey]) -> list[Any]:
         caller = self._caller()
         return await self._load_ranges(
-            keys, lambda r, ids, days: self._context.registry[r].get_diaries(caller, ids, days)
+            keys,
+            lambda r, ids, days: self._context.registry[r].get_diaries(caller, ids, days),
+            "diary",
         )
 
     async def _load_marks(self, keys: list[RangeKey]) -> list[Any]:
         caller = self._caller()
         return await self._load_ranges(
-            keys, lambda r, ids, days: self._context.registry[r].get_marks(caller, ids, days)
+            keys,
+            lambda r, ids, days: self._context.registry[r].get_marks(caller, ids, days),
+            "marks",
         )
 
     async def _load_progress(self, keys: list[RangeKey]) -> list[Any]:
         caller = self._caller()
         return await self._load_ranges(
-            keys, lambda r, ids, days: self._context.registry[r].get_progress(caller, ids, days)
+            keys,
+            lambda r, ids, days: self._context.registry[r].get_progress(caller, ids, days),
+            "progress",
         )
 
     async def _load_changes(self, keys: list[tuple[str, str, datetime]]) -> list[Any]:
@@ -183,4 +237,11 @@ class Loaders:
             adapter = self._context.registry[region]
             return await adapter.get_changes(caller, [k[1] for k in members], since)
 
-        return await _grouped(keys, lambda k: (k[0], k[2]), fetch, lambda g: g[0], self._translate)
+        return await _grouped(
+            keys,
+            lambda k: (k[0], k[2]),
+            fetch,
+            lambda g: g[0],
+            self._translate,
+            **self._span("changes"),
+        )

@@ -58,6 +58,8 @@ class Executor:
         self.budget = budget
         """Seconds one operation may wait for providers in all (each call has its own): the
         pipeline bounds the response-cache scope and the execution by it."""
+        self.tracer: Any = None
+        """The OpenTelemetry tracer of the DataLoader batch spans (``None``: tracing off)."""
 
     def context(
         self, identity: Identity, *, address: str | None, request_id: str | None
@@ -65,6 +67,8 @@ class Executor:
         extra: dict[str, Any] = {}
         if request_id is not None:
             extra["request_id"] = request_id
+        if self.tracer is not None:
+            extra["tracer"] = self.tracer
         return GatewayContext(
             registry=self.registry,
             caller=identity.caller,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from opentelemetry.trace import get_current_span
 from strawberry.types import ExecutionResult
 
 from ..persisted import ResolvedQuery
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from ..persisted import PersistedOperations
     from ..ratelimit import RateLimits
     from ..responses import ResponseCache
+    from ..telemetry import Telemetry
     from .execute import Executor
     from .identity import Identity, IdentityResolver
     from .limits import OperationCheck, OperationLimits
@@ -67,6 +69,8 @@ class Pipeline:
         self.rate_limits = rate_limits
         self.responses = responses
         self.hide_suggestions = hide_suggestions
+        self.telemetry: Telemetry | None = None
+        """Tracing (:mod:`gateway.telemetry`): a span per operation; ``None``: off."""
 
     async def admit(self, authorization: str | None, *, address: str | None) -> Identity:
         """Count the request per address, resolve who is asking, count it per person.
@@ -104,6 +108,45 @@ class Pipeline:
             Refusal: the request is refused (persisted-query errors come as
                 :class:`gateway.persisted.PersistedQueryError`).
         """
+        telemetry = self.telemetry
+        if telemetry is None:
+            return await self._answer(
+                request,
+                identity,
+                media=media,
+                method=method,
+                address=address,
+                request_id=request_id,
+            )
+        with telemetry.operation_span(request.operation_name) as span:
+            try:
+                answer = await self._answer(
+                    request,
+                    identity,
+                    media=media,
+                    method=method,
+                    address=address,
+                    request_id=request_id,
+                )
+            except Refusal as refused:
+                telemetry.refused(span, refused, refused.status)
+                raise
+            except Exception as exc:
+                telemetry.refused(span, exc, getattr(exc, "status", 500))
+                raise
+            telemetry.answered(span, answer)
+            return answer
+
+    async def _answer(
+        self,
+        request: GraphQLRequest,
+        identity: Identity,
+        *,
+        media: str,
+        method: str,
+        address: str | None,
+        request_id: str | None,
+    ) -> Answer:
         resolved = ResolvedQuery(request.query)
         if self.persisted is not None:
             resolved = await self.persisted.resolve(request.query, request.extensions)
@@ -122,6 +165,9 @@ class Pipeline:
         compiled = self.documents.get(query)
         person = identity.person
         check = self.limits.check(compiled, request, method=method, person=person)
+        if self.telemetry is not None:
+            kind = "query" if check.is_query else "mutation"
+            self.telemetry.operation_kind(get_current_span(), kind, request.operation_name)
         if self.rate_limits is not None and check.cost:
             limited = await self.rate_limits.hit_cost(check.cost, person=person, address=address)
             if limited is not None:
@@ -177,13 +223,21 @@ class Pipeline:
             )
             if key is not None:
                 hit = await responses.lookup(key)
+                if self.telemetry is not None:
+                    cached = "hit" if hit is not None else "miss"
+                    get_current_span().set_attribute("gateway.response_cache", cached)
                 if hit is not None:  # stored bytes: no context, no execution
                     return hit
 
         context = self.executor.context(identity, address=address, request_id=request_id)
 
         async def execute() -> Answer:
-            result = await self.executor.execute(request, context, queries_only=method == "GET")
+            if self.telemetry is not None:
+                result = await self.telemetry.execute(
+                    self.executor, request, context, queries_only=method == "GET"
+                )
+            else:
+                result = await self.executor.execute(request, context, queries_only=method == "GET")
             answer = result_answer(
                 result,
                 media,

@@ -13,14 +13,17 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from starlette.routing import Mount
+from starlette.types import ASGIApp
 
 from adapters import AdapterRegistry, UpstreamCall
 from gateway import create_app
 from gateway.app import build_runner
 from gateway.demo import DEV_AUDIENCE, EMULATOR_PATH, demo_settings, dev_issuer
 from gateway.dev_issuer import DevIssuer
+from gateway.logs import AccessLogMiddleware
 from gateway.personas import find_persona
 from gateway.proxies import uvicorn_proxy_options
+from gateway.telemetry import Telemetry
 from gateway.upstream import UpstreamRunner
 from gateway.wiring import build_http_client, build_registry
 from tests.servers import free_port, serve_app
@@ -96,13 +99,17 @@ def make_demo(
     moscow_url: str | None = None,
     port: int | None = None,
     region_overrides: dict[str, dict[str, Any]] | None = None,
+    telemetry: Telemetry | None = None,
+    access_log: bool = False,
     **overrides: Any,
 ) -> Iterator[DemoGateway]:
     """Serve a demo gateway (regions 74, 11, 77 with the Moscow emulator) on a free port.
 
     ``overrides`` are merged into the demo settings' tables (e.g. ``cache={"ttl": {…}}``);
     ``moscow_url`` points region 77 at another Moscow-protocol server instead of its own
-    emulator; ``region_overrides`` changes regions' settings (e.g. ``history_days``).
+    emulator; ``region_overrides`` changes regions' settings (e.g. ``history_days``);
+    ``telemetry`` traces it (e.g. into an in-memory exporter); ``access_log`` serves it
+    behind :class:`gateway.logs.AccessLogMiddleware`, as ``serve`` does.
     """
     from adapters.moscow.emulator import create_emulator
 
@@ -134,10 +141,12 @@ def make_demo(
         http=http,
         registry=registry,
         runner=runner,  # type: ignore[arg-type]
+        telemetry=telemetry,
     )
     # Served as `diary-gateway serve` serves it: uvicorn believes exactly the trusted proxies.
     proxies = uvicorn_proxy_options(settings.server.trusted_proxies)
-    with serve_app(app, port=port, **proxies) as url:
+    served: ASGIApp = AccessLogMiddleware(app) if access_log else app
+    with serve_app(served, port=port, **proxies) as url:
         yield DemoGateway(
             url=url, issuer=issuer, registry=registry, runner=runner, app=app, key_path=key
         )
