@@ -33,13 +33,13 @@ import logging
 import math
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
 import httpx
+from cachetools import LRUCache
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -191,7 +191,7 @@ class TokenVerifier:
                 raise ValueError(f"issuer {config.issuer!r} is configured twice")
             self._states[config.issuer] = _IssuerState(config)
         self._http = http
-        self._verified: OrderedDict[str, tuple[Identity, int]] = OrderedDict()
+        self._verified: LRUCache[str, tuple[Identity, int]] = LRUCache(_VERIFIED_MEMO)
         self._refetch_interval = refetch_interval
         self._clock = clock
 
@@ -206,9 +206,7 @@ class TokenVerifier:
             return known
         identity = await self._verify(token)
         leeway = self._states[identity.issuer].config.leeway_seconds
-        self._verified[token] = (identity, leeway)
-        if len(self._verified) > _VERIFIED_MEMO:
-            self._verified.popitem(last=False)
+        self._verified[token] = (identity, leeway)  # the least recently used goes past the cap
         return identity
 
     async def key_status(self) -> dict[str, bool]:
@@ -231,8 +229,7 @@ class TokenVerifier:
             return None
         identity, leeway = known
         if self._clock() <= identity.expires_at + leeway:
-            self._verified.move_to_end(token)
-            return identity
+            return identity  # the lookup marked it recently used
         del self._verified[token]
         return None
 

@@ -28,7 +28,6 @@ import hashlib
 import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
@@ -67,18 +66,6 @@ class ScopeKey:
     version: str
 
 
-class _Lru(OrderedDict[Any, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def put(self, key: str, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-
-
 class ScopeVersions:
     """The scope version of a signed-in person: a hash of what the regions say of them.
 
@@ -95,7 +82,7 @@ class ScopeVersions:
         self._registry = registry
         self._ttl = ttl
         self._clock = clock
-        self._versions = _Lru(10_000)
+        self._versions: LRUCache[Any, Any] = LRUCache(10_000)
 
     async def scope_of(self, caller: Caller | None, session_region: str | None) -> ScopeKey | None:
         """The scope key of a request, or ``None`` when it must not be served from cache."""
@@ -110,7 +97,7 @@ class ScopeVersions:
         version = await self._version(caller)
         if version is None:
             return None
-        self._versions.put(caller.scope, (version, now + self._ttl))
+        self._versions[caller.scope] = (version, now + self._ttl)
         return ScopeKey(caller.scope, version)
 
     async def _version(self, caller: Caller) -> str | None:
@@ -211,8 +198,7 @@ class ResponseCache:
         self._inflight: dict[str, asyncio.Future[tuple[Answer, GatewayContext]]] = {}
         # With a cache that lives in this process only, validated entries are kept at hand
         # with the invalidation epoch they were checked at: a hit then needs no cache call.
-        self._near: _Lru | None = _Lru(2_000) if runner.process_local else None
-        self._known_documents = _Lru(2_000)
+        self._near: LRUCache[Any, Any] | None = LRUCache(2_000) if runner.process_local else None
         self._keys: LRUCache[tuple[str, ...], str] = LRUCache(maxsize=2_000)
         """Cache keys by their parts: a repeated query is hashed once."""
         self._replay_second = -1
@@ -309,7 +295,7 @@ class ResponseCache:
                 del near[key]
         found = await self._cache_lookup(key)
         if found is not None and near is not None:
-            near.put(key, (found, self.runner.local_epoch))
+            near[key] = (found, self.runner.local_epoch)
         return found
 
     async def _cache_lookup(self, key: str) -> StoredResponse | None:
