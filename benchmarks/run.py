@@ -154,11 +154,43 @@ def _post(url: str, body: bytes, token: str | None) -> dict[str, Any]:
     return result
 
 
-def throughput(seconds: int, key: Path, token: str) -> dict[str, Any]:
-    """(a) and (b)."""
+@contextmanager
+def _otlp_sink() -> Iterator[tuple[str, list[int]]]:
+    """A stand-in OTLP/HTTP collector on loopback: accepts every post, keeps nothing; yields
+    its URL and a one-item list counting the bytes it was sent."""
+    import http.server
+    import threading
+
+    received = [0]
+
+    class Sink(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received[0] += len(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def throughput(
+    seconds: int, key: Path, token: str, gateway_args: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """(a) and (b); ``gateway_args`` go to both gateways (``--otlp-endpoint URL``)."""
     body = _payload(_week())
     results: dict[str, Any] = {}
-    with _server("gateway", "--key", str(key)) as full:
+    with _server("gateway", "--key", str(key), *gateway_args) as full:
         answer = _post(full, body, token)
         raw = httpx.post(
             f"{full}/graphql",
@@ -174,7 +206,9 @@ def throughput(seconds: int, key: Path, token: str) -> dict[str, Any]:
             with (
                 _server("starlette", "--file", str(bytes_file)) as starlette,
                 _server("strawberry", "--file", str(data_file)) as plain,
-                _server("gateway", "--key", str(key), "--no-response-cache") as entity,
+                _server(
+                    "gateway", "--key", str(key), "--no-response-cache", *gateway_args
+                ) as entity,
             ):
                 _post(entity, body, token)  # warm the entity cache
                 assert _post(plain, body, None)["data"] == answer["data"]
@@ -467,6 +501,12 @@ def main() -> None:
         choices=["ab", "c", "d", "e"],
         help="run one part (does not update .bench/latest.json)",
     )
+    parser.add_argument(
+        "--tracing",
+        action="store_true",
+        help="(a)/(b) with tracing on: the gateways export every span over OTLP/HTTP to a "
+        "stand-in collector on loopback that discards them",
+    )
     args = parser.parse_args()
 
     from gateway.demo import DEV_AUDIENCE
@@ -483,7 +523,11 @@ def main() -> None:
             "load_tool": "wrk" if shutil.which("wrk") else "bundled asyncio client",
             "date": date.today().isoformat(),
         }
-        if args.only in (None, "ab"):
+        if args.only in (None, "ab") and args.tracing:
+            with _otlp_sink() as (sink, received):
+                report.update(throughput(args.seconds, key, token, ("--otlp-endpoint", sink)))
+            report["tracing"] = {"otlp_bytes_received": received[0]}
+        elif args.only in (None, "ab"):
             report.update(throughput(args.seconds, key, token))
         if args.only in (None, "c"):
             report["c"] = cold_latency(args.samples, key, token)

@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--file", help="body (starlette) or data (strawberry) file")
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--jwks")
+    parser.add_argument("--otlp-endpoint", default="", help="trace to this OTLP/HTTP collector")
     args = parser.parse_args()
 
     app: object
@@ -36,6 +37,7 @@ def main() -> None:
             port=args.port,
             moscow_url=args.moscow_url,
             response_cache=not args.no_response_cache,
+            otlp_endpoint=args.otlp_endpoint,
         )
     elif args.kind == "starlette":
         from .baselines import plain_starlette_app

@@ -28,6 +28,7 @@ def _demo(args: argparse.Namespace) -> int:
         cache_url=args.cache_url,
         clock=clock,
         cors_origins=args.cors_origin,
+        otlp_endpoint=args.otlp_endpoint,
     )
     issuer = dev_issuer()
     url = f"http://{args.host}:{args.port}/graphql"
@@ -238,6 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ORIGIN",
         help="a browser origin allowed to call the demo, e.g. http://localhost:5173 (repeatable)",
+    )
+    demo.add_argument(
+        "--otlp-endpoint",
+        default="",
+        metavar="URL",
+        help="send traces to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 "
+        "([telemetry] otlp_endpoint; default: no tracing)",
     )
     demo.add_argument(
         "--now",

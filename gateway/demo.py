@@ -139,6 +139,7 @@ def build_demo_app(
     response_cache: bool = True,
     cache_url: str = "memory://",
     cors_origins: Sequence[str] = (),
+    otlp_endpoint: str = "",
 ) -> Starlette:
     """The demo app: the gateway plus the Moscow emulator mounted on the same server.
 
@@ -147,6 +148,8 @@ def build_demo_app(
         response_cache: cache whole responses (off: provider data is still cached).
         cache_url: ``memory://`` or ``redis://…`` (instances sharing it share caches).
         cors_origins: browser origins allowed to call the demo (``--cors-origin``).
+        otlp_endpoint: send traces to this OTLP/HTTP collector (``--otlp-endpoint``;
+            ``""``: no tracing).
         clock: the demo's clock (``diary-gateway demo --now`` shifts it); the worlds read it
             on every call, so the demo moves to the next day at each region's midnight.
     """
@@ -159,6 +162,7 @@ def build_demo_app(
     settings = dataclasses.replace(
         settings,
         cache=dataclasses.replace(settings.cache, responses=response_cache, url=cache_url),
+        telemetry=dataclasses.replace(settings.telemetry, otlp_endpoint=otlp_endpoint),
     )
     routes: list[BaseRoute] = []
     if moscow_url is None:
