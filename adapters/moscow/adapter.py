@@ -20,6 +20,7 @@ from typing import Any, ClassVar, TypeVar
 from cachetools import LRUCache
 
 from adapters.base import AdapterDeps, BatchResult, DiaryAdapter, RegionInfo
+from adapters.batches import per_student
 from adapters.capabilities import Capability
 from adapters.errors import (
     AccessDeniedError,
@@ -280,21 +281,6 @@ class MoscowAdapter(DiaryAdapter):
             raise NotFoundError(f"no student {student_id} for this caller", provider=self.slug)
         return native
 
-    async def _per_student(
-        self, student_ids: Iterable[str], fetch: Callable[[str], Awaitable[T]]
-    ) -> BatchResult[T]:
-        """Run ``fetch`` for each student concurrently; a refusal fails only its slot."""
-        results = await asyncio.gather(*(fetch(i) for i in student_ids), return_exceptions=True)
-        slots: BatchResult[T] = []
-        for result in results:
-            if isinstance(result, NotFoundError | AccessDeniedError):
-                slots.append(result)
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                slots.append(result)
-        return slots
-
     def _remember_school(self, school: School) -> None:
         known = self._schools.get(school.id)
         if known is None or (school.address and not known.address):
@@ -467,7 +453,7 @@ class MoscowAdapter(DiaryAdapter):
                 ),
             )
 
-        return await self._per_student(student_ids, diary)
+        return await per_student(student_ids, diary)
 
     async def _marks(self, caller: Caller, student_id: str, days: DateRange) -> list[Mark]:
         document = await self._with(
@@ -485,7 +471,7 @@ class MoscowAdapter(DiaryAdapter):
             self._known(directory, student_id)
             return await self._marks(caller, student_id, days)
 
-        return await self._per_student(student_ids, marks)
+        return await per_student(student_ids, marks)
 
     async def _fetch_progress(
         self, caller: Caller, student_ids: list[str], days: DateRange
@@ -500,7 +486,7 @@ class MoscowAdapter(DiaryAdapter):
             )
             return build_progress(student_id, marks, parse_subject_marks_short(summaries), days)
 
-        return await self._per_student(student_ids, progress)
+        return await per_student(student_ids, progress)
 
     async def _fetch_changes(
         self, caller: Caller, student_ids: list[str], since: datetime
@@ -516,7 +502,7 @@ class MoscowAdapter(DiaryAdapter):
             found = parse_notifications(document, student_id=student_id, tz=tz)
             return [c for c in found if c.at > since]
 
-        return await self._per_student(student_ids, changes)
+        return await per_student(student_ids, changes)
 
     async def _fetch_journal(self, caller: Caller, group_id: str, days: DateRange) -> Journal:
         tz = self.region.timezone

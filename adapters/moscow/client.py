@@ -1,23 +1,20 @@
 """The МЭШ HTTP calls of ``moscow-protocol.md`` over the injected ``httpx.AsyncClient``.
 
-The client knows URLs, headers and query conventions, and turns error answers into
-:mod:`adapters.errors`: the JSON error body's ``description`` becomes the message; a body
-that is not JSON never crashes anything. Successful answers are returned as decoded JSON
-(a truncated body raises ``json.JSONDecodeError``, which the adapter base maps to
-:class:`~adapters.errors.ProviderResponseError`). Tokens are never logged.
+The client knows URLs, headers and query conventions; :class:`adapters.transport.JsonClient`
+sends the requests, maps error answers (the JSON error body's ``description`` becomes the
+message) and decodes the JSON. Tokens are never logged.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import httpx
 
-from adapters.errors import AdapterError, ProviderUnavailableError, error_for_status
 from adapters.paths import ProviderPath, provider_path
+from adapters.transport import JsonClient
 
 from .config import MoscowConfig
 
@@ -46,10 +43,10 @@ class MoscowClient:
     """Typed МЭШ calls; each returns the decoded JSON of a successful answer."""
 
     def __init__(self, http: httpx.AsyncClient, config: MoscowConfig, *, provider: str) -> None:
-        self._http = http
         self._config = config
-        self._base = config.base_url.rstrip("/")
-        self._provider = provider
+        self._json = JsonClient(
+            http, config.base_url, provider=provider, headers={"client-type": config.client_type}
+        )
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -65,7 +62,7 @@ class MoscowClient:
         params: dict[str, str | int] | None = None,
         body: dict[str, Any] | None = None,
     ) -> Any:
-        headers = {"Accept": "application/json", "client-type": self._config.client_type}
+        headers: dict[str, str] = {}
         if creds is not None:
             headers["Auth-Token"] = creds.token
             headers["Authorization"] = f"Bearer {creds.token}"
@@ -76,40 +73,8 @@ class MoscowClient:
                 headers["X-Mes-Role"] = creds.role
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
-        response = await self._http.request(
-            method,
-            self._base + path,
-            params=params,
-            json=body,
-            headers=headers,
-        )  # the client's timeouts (connect only); the runner bounds the whole call
-        if response.status_code >= 400:
-            raise self._error(response)
-        if not response.content:
-            return None
-        return json.loads(response.content)
-
-    def _error(self, response: httpx.Response) -> AdapterError:
-        status = response.status_code
-        try:
-            document = json.loads(response.content)
-        except ValueError:
-            document = None
-        if document is None and status == 403:
-            # The system's own refusals are JSON; an HTML 403 comes from a gateway in front.
-            return ProviderUnavailableError(
-                "the provider's gateway refused the request (HTTP 403, not JSON)",
-                provider=self._provider,
-            )
-        description = document.get("description") if isinstance(document, dict) else None
-        detail = str(description)[:200] if description else ""
-        if not detail and status >= 400 and document is None:
-            detail = f"provider answered HTTP {status} (not JSON)"
-        return error_for_status(
-            status,
-            provider=self._provider,
-            detail=detail,
-            retry_after=response.headers.get("Retry-After"),
+        return await self._json.request(
+            method, path, params=params, json_body=body, headers=headers
         )
 
     @staticmethod
