@@ -124,7 +124,7 @@ def with_dev_issuer(settings: Settings) -> tuple[Settings, DevIssuer | None]:
             "server.dev_issuer_key_file", f"a readable EC P-256 key file ({exc})"
         ) from None
     host = server.host
-    if host in ("0.0.0.0", ""):
+    if host in ("0.0.0.0", ""):  # noqa: S104 - compared, not bound: the JWKS URL is loopback
         host = "127.0.0.1"
     elif host == "::":
         host = "[::1]"

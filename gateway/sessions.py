@@ -78,9 +78,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ACCESS_TOKEN_PREFIX: Final = "dgs_"
+ACCESS_TOKEN_PREFIX: Final = "dgs_"  # noqa: S105 - a prefix, not a secret
 """The start of every gateway session (access) token: routes it away from the SSO verifier."""
-REFRESH_TOKEN_PREFIX: Final = "dgr_"
+REFRESH_TOKEN_PREFIX: Final = "dgr_"  # noqa: S105 - a prefix, not a secret
 """The start of every refresh token."""
 MAX_TOKEN_LENGTH: Final = 256
 """Longer inputs are rejected before any lookup."""

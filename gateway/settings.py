@@ -59,7 +59,7 @@ class ServerSettings:
     """Time one GraphQL operation may spend waiting for providers, all calls together: the
     outer of the two timeout layers (the inner: the runner's per-call budget, cut to what is
     left of this one)."""
-    secret_key_file: str = ".secrets/key"
+    secret_key_file: str = ".secrets/key"  # noqa: S105 - a path, not a secret
     """The gateway's secret (created, mode 0600, on first start): every key the gateway
     needs is derived from it (cache entry HMACs…). Instances sharing Redis must share it."""
     session_ttl_seconds: int = 900

@@ -52,7 +52,8 @@ DEFAULT_SIZE = 1_000
 def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
     """The graphql-core schema behind a Strawberry schema (Strawberry's private attribute)."""
     found = schema._schema
-    assert isinstance(found, GraphQLSchema)
+    if not isinstance(found, GraphQLSchema):  # pinned by a test: Strawberry changed
+        raise TypeError(f"Strawberry's schema holds {type(found).__name__}, not GraphQLSchema")
     return found
 
 
@@ -129,7 +130,8 @@ class DocumentCache:
         """``query`` parsed and validated, from the cache when it was seen before."""
         compiled = self._compiled.get(query)
         if compiled is None:
-            assert self._schema is not None, "DocumentCache.bind() was not called"
+            if self._schema is None:
+                raise RuntimeError("DocumentCache.bind() was not called")
             compiled = compile_document(self._schema, query, self.limits, self.rules)
             self._compiled[query] = compiled
         return compiled

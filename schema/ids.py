@@ -175,7 +175,8 @@ def _canonical_part(adapter: DiaryAdapter, kind: PartKind, part: str) -> str | N
             return None
     if kind == KEY:
         return part if 0 < len(part) <= 64 else None
-    assert isinstance(kind, IdKind)
+    if not isinstance(kind, IdKind):
+        raise TypeError(f"unknown id part kind {kind!r}")
     return canonical_native_id(adapter.native_ids, kind, part)
 
 

@@ -227,7 +227,7 @@ async def resolve_node(info: Info, value: str) -> Node | None:
     """The object ``value`` names, refetched under the viewer's permissions."""
     from .api import decode_client_id
 
-    gid = decode_client_id(info, value, expected=tuple(RESOLVERS) + ("Viewer",))
+    gid = decode_client_id(info, value, expected=(*RESOLVERS, "Viewer"))
     if gid.type == "Viewer":
         return await _viewer(info, gid)
     if gid.region not in info.context.registry:

@@ -87,8 +87,8 @@ class OperationLimits:
     def _argument_error(
         self, compiled: CompiledDocument, request: GraphQLRequest
     ) -> GraphQLError | None:
-        assert request.query is not None
-        assert compiled.document is not None
+        if request.query is None or compiled.document is None:
+            return None  # nothing to check: the document did not parse (refused before)
         variables = request.variables or {}
         try:
             frozen = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""

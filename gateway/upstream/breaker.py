@@ -57,8 +57,8 @@ class CircuitBreaker:
         if state == HALF_OPEN and not self._probing:
             self._probing = True
             return True
-        assert self._opened_at is not None
-        remaining = max(0.0, self._opened_at + self.open_seconds - self._clock())
+        opened = self._opened_at if self._opened_at is not None else self._clock()
+        remaining = max(0.0, opened + self.open_seconds - self._clock())
         raise ProviderUnavailableError(
             "circuit open", provider=self.provider, retry_after=remaining or 1.0
         )

@@ -167,7 +167,7 @@ def _wait_for(url: str, process: subprocess.Popen[str], seconds: float = 30) -> 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            out, err = process.communicate()
+            _out, err = process.communicate()
             pytest.fail(f"serve exited {process.returncode}: {err}")
         try:
             return httpx.get(url, timeout=2)
@@ -198,7 +198,8 @@ def test_dev_issuer_is_an_explicit_opt_in(tmp_path: Path) -> None:
     )
     try:
         health = _wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        assert health.status_code == 200 and health.json()["status"] == "ok"
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok"
         token = subprocess.run(
             [sys.executable, "-m", "gateway", "token", "--persona", "parent"],
             capture_output=True,

@@ -763,7 +763,7 @@ def test_dev_issuer_rejects_a_key_file_that_is_not_a_private_ec_key(
 )
 def test_issuer_config_rejects_unsafe_settings(overrides: dict[str, Any]) -> None:
     settings: dict[str, Any] = {"issuer": EC_ISSUER, "audience": AUDIENCE, "jwks_url": "x"}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be"):
         IssuerConfig(**(settings | overrides))
 
 

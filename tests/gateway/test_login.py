@@ -134,7 +134,8 @@ def test_a_school_login_reads_that_students_diary_and_nothing_else(
             {"id": stranger, **_week()},
             token=token,
         )
-        assert body["data"]["diary"] is None and _codes(body) == {"FORBIDDEN"}, stranger
+        assert body["data"]["diary"] is None, stranger
+        assert _codes(body) == {"FORBIDDEN"}, stranger
 
     viewer = demo.query(
         "{ me { roles { role region { code } } children { id } } }",
@@ -151,14 +152,16 @@ def test_a_school_login_reads_that_students_diary_and_nothing_else(
         {"g": encode_id("Group", region, str(group.id)), **_week()},
         token=token,
     )
-    assert journal["data"]["journal"] is None and _codes(journal) == {"FORBIDDEN"}
+    assert journal["data"]["journal"] is None
+    assert _codes(journal) == {"FORBIDDEN"}
 
     log = demo.query(
         "query ($id: ID!) { student(id: $id) { accessLog { nodes { viewer } } } }",
         {"id": _sid(world, me)},
         token=token,
     )
-    assert log["data"]["student"]["accessLog"] is None and _codes(log) == {"FORBIDDEN"}
+    assert log["data"]["student"]["accessLog"] is None
+    assert _codes(log) == {"FORBIDDEN"}
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -171,7 +174,8 @@ def test_the_provider_token_never_leaves_the_server(region: str, demo: DemoGatew
     resolved = asyncio.run(found.resolve(session["token"]))
     assert resolved is not None
     resolved_region, provider = resolved
-    assert resolved_region == region and isinstance(provider, ProviderSession)
+    assert resolved_region == region
+    assert isinstance(provider, ProviderSession)
     secrets_ = {provider.token, *(value for _, value in provider.data if len(value) >= 8)}
     assert provider.token
     me = world.persona_student("student")
@@ -181,7 +185,8 @@ def test_the_provider_token_never_leaves_the_server(region: str, demo: DemoGatew
         assert not [s for s in secrets_ if s in text]
     # Opaque random tokens: nothing to decode, nothing of the provider's inside.
     for token in (session["token"], session["refreshToken"]):
-        assert "." not in token and len(token) >= 43
+        assert "." not in token
+        assert len(token) >= 43
         assert not [s for s in secrets_ if s in token]
 
 
@@ -215,7 +220,8 @@ def test_the_sixth_attempt_after_five_failures_is_rate_limited(fresh_demo: DemoG
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "RATE_LIMITED"
     retry = error["extensions"]["retryAfter"]
-    assert isinstance(retry, int | float) and 0 < retry <= 15 * 60
+    assert isinstance(retry, int | float)
+    assert 0 < retry <= 15 * 60
     # Another student's login is not affected by this one's failures.
     other = _credentials(_world("11"))
     assert _login(fresh_demo, other)["token"]
@@ -230,9 +236,11 @@ def test_refresh_session_rotates_the_tokens(region: str, demo: DemoGateway) -> N
     assert "errors" not in body, body["errors"]
     second = body["data"]["refreshSession"]
     assert second["refreshToken"] != first["refreshToken"]
-    assert second["token"] != first["token"] and second["expiresIn"] > 0
+    assert second["token"] != first["token"]
+    assert second["expiresIn"] > 0
     own = demo.query(DIARY, {"id": _sid(world, me), **_week()}, token=second["token"])
-    assert "errors" not in own and own["data"]["student"]["id"] == _sid(world, me)
+    assert "errors" not in own
+    assert own["data"]["student"]["id"] == _sid(world, me)
     # The access token it replaced is refused from now on.
     replaced = demo.query(DIARY, {"id": _sid(world, me), **_week()}, token=first["token"])
     assert replaced["data"] is None or replaced["data"]["student"] is None

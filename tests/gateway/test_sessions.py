@@ -85,8 +85,10 @@ async def test_tokens_are_opaque_and_no_provider_secret_leaks(store: SessionStor
     again = await store.open("moscow", PROVIDER)
 
     for token in (issued.token, issued.refresh_token):
-        assert "." not in token and len(token) >= 43
-    assert issued.token != again.token and issued.refresh_token != again.refresh_token
+        assert "." not in token
+        assert len(token) >= 43
+    assert issued.token != again.token
+    assert issued.refresh_token != again.refresh_token
     everything = issued.token + issued.refresh_token + repr(issued)
     for secret in (PROVIDER.token, "PROVIDER-COOKIE-77aa", "st-42", "moscow"):
         assert secret not in everything
@@ -126,7 +128,8 @@ async def test_refresh_rotates_both_tokens(store: SessionStore, clock: FakeClock
     second = await store.refresh(first.refresh_token)
 
     assert second is not None
-    assert second.refresh_token != first.refresh_token and second.token != first.token
+    assert second.refresh_token != first.refresh_token
+    assert second.token != first.token
     assert await store.resolve(second.token) == ("moscow", PROVIDER)
     assert await store.resolve(first.token) is None  # replaced, though not expired
     assert await store.refresh(first.refresh_token) is None  # single use
@@ -219,7 +222,8 @@ async def test_redis_holds_digests_and_sealed_records_only(redis_prefix: str) ->
         issued = await store.open("moscow", PROVIDER)
         keys = run_keys(f"{namespace}:")
         names = " ".join(keys)
-        assert issued.token not in names and issued.refresh_token not in names
+        assert issued.token not in names
+        assert issued.refresh_token not in names
         assert PROVIDER.token not in names
         assert len(keys) == 3  # the session, its access token, its refresh token
 
@@ -281,9 +285,11 @@ async def test_five_attempts_then_wait(make_throttle: ThrottleFactory) -> None:
         assert await throttle.attempt("moscow", "Ivanov") is None  # counted before the call
 
     wait = await throttle.check("moscow", " IVANOV ")
-    assert wait is not None and 0 < wait <= 15 * 60
+    assert wait is not None
+    assert 0 < wait <= 15 * 60
     refused = await throttle.attempt("moscow", "ivanov")
-    assert refused is not None and 0 < refused <= 15 * 60
+    assert refused is not None
+    assert 0 < refused <= 15 * 60
     assert await throttle.check("moscow", "petrov") is None  # other logins unaffected
     assert await throttle.check("tatarstan", "ivanov") is None  # per region
 
@@ -303,7 +309,8 @@ async def test_address_limit(make_throttle: ThrottleFactory) -> None:
         assert await throttle.attempt("moscow", f"user{index}", address="203.0.113.7") is None
 
     wait = await throttle.check("moscow", "fresh-login", address="203.0.113.7")
-    assert wait is not None and wait > 0
+    assert wait is not None
+    assert wait > 0
     assert await throttle.attempt("moscow", "fresh-login", address="203.0.113.7") is not None
     assert await throttle.check("moscow", "fresh-login", address="198.51.100.1") is None
     assert await throttle.check("moscow", "fresh-login") is None
