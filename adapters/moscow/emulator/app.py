@@ -7,8 +7,8 @@ checks — the token (``Auth-Token`` or ``Authorization: Bearer``), ``X-Mes-Subs
 what it refuses: an expired token (401 «Предыдущая сессия работы в ЭЖД завершена…»), a
 student who is not the caller's (403), a journal of a group the caller may not read (403).
 
-Admin endpoints for tests and demos (never counted, never faulted):
-``GET``/``POST /__admin/faults``, ``GET /__admin/stats``, ``POST /__admin/reset``.
+Routes, faults, the admin API (``/__admin/faults``, ``/__admin/stats``,
+``/__admin/reset``) and tokens come from :mod:`adapters.emulation`.
 ``POST /__admin/faults {"messy": true}`` switches the messy mode (:mod:`.messy`) on.
 """
 
@@ -16,24 +16,28 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.clock import SYSTEM_CLOCK, Clock
+from adapters.emulation import (
+    EmulatorFaults,
+    FaultControls,
+    PersonaTokens,
+    SsoVerifier,
+    build_emulator_app,
+)
 from adapters.seed import SeedGroup, SeedStudent, World, Worlds
 
-from .faults import EXPIRED_MESSAGE, EmulatorFaults, FaultControls, FaultMiddleware
+from .faults import EXPIRED_MESSAGE, MES_FAULTS, TOKEN_ISSUERS, mes_error
 from .messy import Messiness
 from .render import CONTROL_FORMS, GRADE_SYSTEMS, MOSCOW, MesProfile, MoscowData
-from .sso import SsoVerifier
 
 __all__ = ["create_emulator", "emulator_main"]
 
@@ -69,13 +73,6 @@ def _not_found(what: str) -> MesError:
     return MesError(404, "not_found", f"Не найдено: {what}")
 
 
-@dataclass
-class _Token:
-    profile_id: int
-    expires_at: float
-    calls_left: int | None
-
-
 class Emulator:
     """The emulator's state and request handlers (one per app)."""
 
@@ -94,7 +91,13 @@ class Emulator:
         self.sso = sso
         self.controls = controls
         self.token_ttl_calls = token_ttl_calls
-        self.tokens: dict[str, _Token] = {}
+        self.tokens: PersonaTokens[int] = PersonaTokens(
+            lifetime=TOKEN_LIFETIME,
+            calls_per_token=token_ttl_calls,
+            capacity=MAX_TOKENS,
+            clock=clock,
+        )
+        """Issued token → profile id."""
         self._messiness = Messiness()
 
     @property
@@ -134,18 +137,7 @@ class Emulator:
     # -- helpers -----------------------------------------------------------------------
 
     def _issue(self, profile: MesProfile) -> str:
-        if len(self.tokens) >= MAX_TOKENS:
-            now = self.clock.timestamp()
-            self.tokens = {
-                t: r for t, r in self.tokens.items() if r.expires_at > now and r.calls_left != 0
-            }
-            while len(self.tokens) >= MAX_TOKENS:  # still full: forget the oldest
-                del self.tokens[next(iter(self.tokens))]
-        token = secrets.token_urlsafe(24)
-        self.tokens[token] = _Token(
-            profile.id, self.clock.timestamp() + TOKEN_LIFETIME, self.token_ttl_calls
-        )
-        return token
+        return self.tokens.issue(profile.id)
 
     def _authenticate(
         self, request: Request, *, family: bool = False, role: bool = False
@@ -157,12 +149,10 @@ class Emulator:
             token = value.strip() if scheme.lower() == "bearer" else ""
         if not token:
             raise MesError(401, "authentication_error", "Требуется авторизация")
-        record = self.tokens.get(token)
-        if record is None or record.expires_at < self.clock.timestamp() or record.calls_left == 0:
+        profile_id = self.tokens.resolve(token)
+        if profile_id is None:
             raise MesError(401, "authentication_error", EXPIRED_MESSAGE)
-        if record.calls_left is not None:
-            record.calls_left -= 1
-        profile = self.data.profiles[record.profile_id]
+        profile = self.data.profiles[profile_id]
         if not headers.get("x-mes-subsystem"):
             raise _bad_request("Не передан заголовок X-Mes-Subsystem")
         if family:
@@ -485,24 +475,6 @@ class Emulator:
         )
         return JSONResponse(self.data.teacher_mark_json(mark), status_code=201)
 
-    # -- admin -------------------------------------------------------------------------
-
-    async def admin_faults(self, request: Request) -> Response:
-        if request.method == "POST":
-            try:
-                self.controls.set(EmulatorFaults.from_json(await _json_body(request)))
-            except ValueError as exc:
-                raise _bad_request(str(exc)) from None
-        return JSONResponse(self.controls.faults.as_json())
-
-    async def admin_stats(self, request: Request) -> Response:
-        return JSONResponse(self.controls.stats())
-
-    async def admin_reset(self, request: Request) -> Response:
-        self.controls.reset()
-        self.data.reset()
-        return JSONResponse({"success": True})
-
     # -- the app -----------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
@@ -532,9 +504,6 @@ class Emulator:
             Route(f"{teacher}/marks", self.teacher_marks),
             Route(f"{teacher}/marks", self.create_mark, methods=["POST"]),
             Route(f"{teacher}/schedule_items", self.schedule_items),
-            Route("/__admin/faults", self.admin_faults, methods=["GET", "POST"]),
-            Route("/__admin/stats", self.admin_stats),
-            Route("/__admin/reset", self.admin_reset, methods=["POST"]),
         ]
 
 
@@ -549,9 +518,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 
 def _error_response(status: int, kind: str, description: str, details: Any = None) -> Response:
-    return JSONResponse(
-        {"type": kind, "description": description, "details": details}, status_code=status
-    )
+    return JSONResponse(mes_error(kind, description, details), status_code=status)
 
 
 async def _on_mes_error(request: Request, exc: Exception) -> Response:
@@ -593,7 +560,7 @@ def create_emulator(
     worlds: World | Worlds = (
         world if world is not None else Worlds(REGION, clock=clock, zone=MOSCOW)
     )
-    controls = FaultControls(initial=faults or EmulatorFaults())
+    controls = FaultControls(initial=faults or EmulatorFaults(), spared=TOKEN_ISSUERS)
     emulator = Emulator(
         worlds,
         sso=SsoVerifier(sso_jwks_url) if sso_jwks_url else None,
@@ -601,9 +568,12 @@ def create_emulator(
         token_ttl_calls=token_ttl_calls,
         clock=clock,
     )
-    app = Starlette(
-        routes=emulator.routes(),
-        middleware=[Middleware(FaultMiddleware, controls=controls)],
+    app = build_emulator_app(
+        emulator.routes(),
+        controls=controls,
+        answers=MES_FAULTS,
+        reset=lambda: emulator.data.reset(),
+        refuse=_bad_request,
         exception_handlers={
             MesError: _on_mes_error,
             HTTPException: _on_http_error,
