@@ -1,40 +1,44 @@
-"""The ``harness`` fixture: one parameter per registered provider, picked up automatically.
+"""The contract suite's fixtures, from the contract plugin (:mod:`adapters.contract`).
 
-To add a provider to the contract suite: register its adapter in ``adapters/registry.py``
-and write ``tests/adapters/harnesses/<slug>.py`` with a ``Harness`` class (see
-``contract.py`` for what it must offer). Nothing else changes.
+``contract_harness``: one parameter per adapter — each built-in one's harness
+``tests/adapters/harnesses/<slug>.py`` (a ``Harness`` class: see
+:mod:`adapters.contract.harness` for what it must offer), and every adapter installed
+through the ``diary_gateway.adapters`` entry point, with the harness its package registers
+in ``diary_gateway.contract_harnesses`` (none: its checks fail). ``contract_cassette``: the
+recordings in ``tests/adapters/cassettes/`` plus ``--replay DIR``.
+
+To add a provider to the contract suite: register its adapter and write its harness.
+Nothing else changes.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adapters import ADAPTERS, Clock
+from adapters.contract.fixtures import (
+    CONTRACT_CLOCK,
+    cassette_files,
+    contract_cassette,
+    contract_harness,
+    parametrize_cassettes,
+    parametrize_harnesses,
+)
+from adapters.contract.harness import find_harnesses
 
-CONTRACT_CLOCK = Clock.fixed(datetime(2025, 10, 18, 12, 0, tzinfo=UTC))
-"""A Saturday: the canonical week (13–17 October 2025) lies wholly in the past."""
+__all__ = ["CONTRACT_CLOCK", "contract_cassette", "contract_harness"]
+
+CASSETTES = Path(__file__).parent / "cassettes"
+IN_TREE_HARNESSES = "tests.adapters.harnesses.{slug}:Harness"
 
 
-def _harness_params() -> list[Any]:
-    return [pytest.param(slug, id=slug) for slug in sorted(ADAPTERS)]
-
-
-@pytest.fixture(params=_harness_params())
-async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    module = importlib.import_module(f"tests.adapters.harnesses.{request.param}")
-    h = module.Harness()
-    adapter = await h.start(CONTRACT_CLOCK)
-    if getattr(h, "adapter", None) is not adapter:
-        h.adapter = adapter
-    try:
-        yield h
-    finally:
-        await h.stop()
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_harnesses(metafunc, find_harnesses([IN_TREE_HARNESSES]))
+    replay = metafunc.config.getoption("contract_replay", None)
+    parametrize_cassettes(metafunc, cassette_files([CASSETTES, *([replay] if replay else [])]))
 
 
 @pytest.fixture
