@@ -307,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
         "'## Unreleased' to '## VERSION — date' and make the current SDL the released one",
     )
     schema.set_defaults(func=_schema)
+
+    from .conformance import add_parser as add_conformance
+
+    add_conformance(sub)
     return parser
 
 

@@ -7,11 +7,13 @@ logins, tokens and national ids become stable placeholders (the same value, the 
 placeholder everywhere: ``Name-3``, ``1900-01-04``, ``comment-2``, ``token-1``,
 ``national-id-1``), found by JSON key and then by value wherever else the same value
 appears (a full name in a ``name`` field, a token in a URL). Shapes stay: a string stays a
-string, a date a date. Request headers are never kept; of response headers only
-``Content-Type`` and ``Retry-After``.
+string, a date a date. Of request headers only the credential ones are kept, redacted
+(``authorization=Bearer token-1``: they tell two personas' requests apart); of response
+headers only ``Content-Type`` and ``Retry-After``.
 
 :class:`ReplayTransport` answers an adapter from a cassette: by method, path and query
-(scheme and host ignored), the n-th identical request getting the n-th recorded answer
+and credential headers (scheme and host ignored; without the credentials when no request of
+that caller was recorded), the n-th identical request getting the n-th recorded answer
 (then the last again); a request the cassette lacks is answered 599 and listed in
 ``misses``.
 
@@ -76,6 +78,7 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _KEEP_HEADERS = ("content-type", "retry-after")
+_AUTH_HEADERS = ("authorization", "auth-token", "x-auth-token", "x-api-key", "cookie")
 
 
 @dataclass
@@ -89,9 +92,12 @@ class Interaction:
     status: int
     headers: dict[str, str]
     body: Any
+    auth: str = ""
+    """The request's credential headers, ``name=value; …`` (redacted: ``Bearer token-1``):
+    which caller asked, so that two personas' identical requests get their own answers."""
 
-    def key(self) -> tuple[str, str, str]:
-        return (self.method, self.path, self.query)
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.method, self.path, self.query, self.auth)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +106,7 @@ class Interaction:
                 "path": self.path,
                 "query": self.query,
                 "body": self.request_body,
+                "auth": self.auth,
             },
             "response": {"status": self.status, "headers": self.headers, "body": self.body},
         }
@@ -115,6 +122,7 @@ class Interaction:
             status=int(response["status"]),
             headers=dict(response.get("headers", {})),
             body=response.get("body"),
+            auth=request.get("auth", ""),
         )
 
 
@@ -126,6 +134,12 @@ def _decode(content: bytes) -> Any:
         return {"json": json.loads(text)}
     except ValueError:
         return {"text": text}
+
+
+def _auth(request: httpx.Request) -> str:
+    return "; ".join(
+        f"{k.lower()}={v}" for k, v in sorted(request.headers.items()) if k.lower() in _AUTH_HEADERS
+    )
 
 
 def _encode(body: Any) -> bytes:
@@ -158,6 +172,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
                 status=response.status_code,
                 headers=headers,
                 body=_decode(body),
+                auth=_auth(request),
             )
         )
         return httpx.Response(response.status_code, headers=headers, content=body)
@@ -170,15 +185,19 @@ class ReplayTransport(httpx.AsyncBaseTransport):
     """Answers requests from recorded interactions (see the module docstring)."""
 
     def __init__(self, interactions: Iterable[Interaction]) -> None:
-        self._answers: dict[tuple[str, str, str], list[Interaction]] = defaultdict(list)
+        self._answers: dict[tuple[str, str, str, str], list[Interaction]] = defaultdict(list)
         for interaction in interactions:
             self._answers[interaction.key()].append(interaction)
-        self._served: dict[tuple[str, str, str], int] = defaultdict(int)
+            self._answers[(*interaction.key()[:3], "*")].append(interaction)
+        self._served: dict[tuple[str, str, str, str], int] = defaultdict(int)
         self.misses: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = (request.method, request.url.path, request.url.query.decode())
+        key = (request.method, request.url.path, request.url.query.decode(), _auth(request))
         answers = self._answers.get(key)
+        if not answers:  # asked by another caller when recorded (e.g. a cached school's info)
+            key = (*key[:3], "*")
+            answers = self._answers.get(key)
         if not answers:
             self.misses.append(" ".join(x for x in key if x))
             return httpx.Response(599, text="not in the cassette")
@@ -330,6 +349,9 @@ class Cassette:
             redactor.collect(item.request_body)
             redactor.collect(item.body)
             redactor.collect(item.query)
+            for header in filter(None, item.auth.split("; ")):
+                value = header.partition("=")[2]
+                redactor.known(value.split(" ", 1)[-1], "token")
         for key, value in config.items():
             if isinstance(value, str) and any(p in key.lower() for p in _SECRET_PARTS):
                 redactor.known(value, "secret")
@@ -356,6 +378,7 @@ class Cassette:
                     status=item.status,
                     headers=item.headers,
                     body=redactor.rewrite(item.body),
+                    auth=redactor.text(item.auth),
                 )
                 for item in interactions
             ],

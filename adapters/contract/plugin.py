@@ -69,12 +69,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def enabled(config: pytest.Config) -> bool:
-    """Whether this run opted in (``--contract``, ``--replay`` or the ini option)."""
-    return bool(
-        config.getoption("contract", False)
-        or config.getoption("contract_replay", None)
-        or config.getini("diary_gateway_contract")
-    )
+    """Whether this run opted in (``--contract`` or the ini option; ``--replay`` alone is
+    only read by whoever parametrizes ``contract_cassette``)."""
+    return bool(config.getoption("contract", False) or config.getini("diary_gateway_contract"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -4,8 +4,9 @@
 each cassette the ``contract_cassette`` fixture gives (``pytest --replay DIR``, or a
 project's own parametrization): the adapter is built from the cassette's region, adapter
 slug and settings, over an httpx client that answers from the recording, at the instant it
-was recorded. A check that passed when recorded must pass again; one that was skipped or
-failed then is skipped, saying so. A request the recording lacks fails the check.
+was recorded, and the checks before a check run first, as when recorded. A check that
+passed when recorded must pass again; one that was skipped or failed then is skipped,
+saying so. A request the recording lacks fails the check.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from adapters.models import Caller, DateRange
 from adapters.registry import get_adapter_class
 
 from .cassette import Cassette, ReplayTransport
-from .live import LIVE_CHECKS, LiveContext, run_live_check
+from .live import LIVE_CHECKS, LiveContext, LiveOutcome, run_live_check
 
-__all__ = ["ReplayChecks", "replay_context"]
+__all__ = ["ReplayChecks", "replay_context", "replay_until"]
 
 
 @asynccontextmanager
@@ -64,6 +65,19 @@ async def replay_context(cassette: Cassette) -> AsyncIterator[tuple[LiveContext,
             await adapter.aclose()
 
 
+async def replay_until(check: str, ctx: LiveContext) -> LiveOutcome:
+    """Run the checks in their recorded order up to ``check``; return its outcome.
+
+    An adapter remembers what earlier calls taught it (a school's name, a token), so the
+    recording of one check holds only the requests it made after the checks before it.
+    """
+    for name in LIVE_CHECKS:
+        outcome = await run_live_check(name, ctx)
+        if name == check:
+            return outcome
+    raise KeyError(check)
+
+
 class ReplayChecks:
     """The live checks over each recorded cassette."""
 
@@ -73,6 +87,6 @@ class ReplayChecks:
         if recorded != "passed":
             pytest.skip(f"{check} was {recorded} when recorded")
         async with replay_context(contract_cassette) as (ctx, transport):
-            outcome = await run_live_check(check, ctx)
+            outcome = await replay_until(check, ctx)
         assert not transport.misses, f"requests the recording lacks: {transport.misses}"
         assert outcome.status == "passed", outcome.line()
