@@ -452,14 +452,30 @@ def memory_bound(diaries: int) -> dict[str, Any]:
     runner = UpstreamRunner(cache)
     from zoneinfo import ZoneInfo
 
+    import httpx
+
+    from adapters.netcity.emulator import create_emulator
+
+    class _TrustingSso:  # the bench measures the cache, not JWT checks
+        async def subject(self, token: str) -> str:
+            return token
+
+    emulator_app = create_emulator()
+    emulator_app.state.emulator.sso = _TrustingSso()
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator_app))
     region = RegionInfo("74", "bench", ZoneInfo("Asia/Yekaterinburg"), "https://example.test")
-    adapter = NetCityAdapter(region=region, config=NetCityConfig(), deps=AdapterDeps(runner=runner))
-    caller = Caller(person_id=national_id("school-admin", "74"))
+    adapter = NetCityAdapter(
+        region=region,
+        config=NetCityConfig(base_url="http://netcity.bench"),
+        deps=AdapterDeps(http=http, runner=runner),
+    )
+    admin_id = national_id("school-admin", "74")
+    caller = Caller(person_id=admin_id, sso_token=admin_id)
 
     async def fill() -> tuple[int, int, int, int]:
         profile = await adapter.get_profile(caller)
         assert profile is not None
-        world = adapter.backend.world
+        world = emulator_app.state.emulator.world
         admin_school = next(g.school_id for g in profile.roles if g.school_id)
         classes = [c for c in world.classes.values() if str(c.school_id) == admin_school]
         monday = school_year_start(date.today())

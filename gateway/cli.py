@@ -165,7 +165,10 @@ def _personas(args: argparse.Namespace) -> int:
 
 
 def _emulate(args: argparse.Namespace) -> int:
-    from adapters.moscow.emulator import emulator_main
+    if args.provider == "netcity":
+        from adapters.netcity.emulator import emulator_main
+    else:
+        from adapters.moscow.emulator import emulator_main
 
     emulator_main(
         port=args.port,
@@ -277,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     personas.set_defaults(func=_personas)
 
     emulate = sub.add_parser("emulate", help="run a provider emulator")
-    emulate.add_argument("provider", choices=["moscow"])
+    emulate.add_argument("provider", choices=["moscow", "netcity"])
     emulate.add_argument("--host", default="127.0.0.1")
     emulate.add_argument("--port", type=int, default=8081)
     emulate.add_argument("--latency-ms", type=int, default=0)

@@ -34,6 +34,7 @@ DEV_ISSUER = "urn:diary-gateway:dev-sso"
 """The development national-SSO issuer (plays Госуслуги / ЕСИА in the demo)."""
 DEV_AUDIENCE = "diary-gateway"
 EMULATOR_PATH = "/__emulators/moscow"
+NETCITY_EMULATOR_PATH = "/__emulators/netcity"
 
 EXAMPLE_QUERY = """query ParentWeek($from: Date!, $to: Date!) {
   me {
@@ -108,6 +109,7 @@ def demo_settings(
                     "timezone": "Asia/Yekaterinburg",
                     "diary_url": "https://sgo.edu-74.ru",
                     "demo": True,
+                    "base_url": f"{base}{NETCITY_EMULATOR_PATH}",
                 },
                 "11": {
                     "adapter": "eljur",
@@ -154,6 +156,7 @@ def build_demo_app(
             on every call, so the demo moves to the next day at each region's midnight.
     """
     from adapters.moscow.emulator import create_emulator
+    from adapters.netcity.emulator import create_emulator as create_netcity_emulator
 
     issuer = dev_issuer(key_path)
     settings = demo_settings(
@@ -170,6 +173,10 @@ def build_demo_app(
             clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
         )
         routes.append(Mount(EMULATOR_PATH, app=emulator))
+    netcity = create_netcity_emulator(
+        clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
+    )
+    routes.append(Mount(NETCITY_EMULATOR_PATH, app=netcity))
     # the demo's own pages: /, /example/, /demo/personas.json (tokens: the demo only)
     routes.extend(demo_routes(issuer, query=EXAMPLE_QUERY, week=lambda: example_week(clock)))
     return create_app(settings, dev_issuer=issuer, routes=routes, clock=clock)

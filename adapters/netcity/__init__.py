@@ -1,4 +1,4 @@
-"""«Сетевой город. Образование» (NetSchool): the adapter and its in-memory provider."""
+"""«Сетевой город. Образование» (NetSchool): the adapter over HTTP (its emulator: ``.emulator``)."""
 
 from __future__ import annotations
 

@@ -1,30 +1,24 @@
 """The adapter of «Сетевой город. Образование» regions (NetSchool ``webapi``).
 
-It talks to its in-memory provider, :class:`~adapters.netcity.backend.NetCityBackend`,
-exactly as it would to the real one: it signs people in (a partner token exchange for
-national SSO callers, the school login form for students), keeps each person's access
-token (``at``) for the session's lifetime, sends one ``student/diary`` request per
-student per range, and hands the JSON bytes to :mod:`adapters.netcity.parsing`.
+It talks HTTP to the region's system (:mod:`.client` over the injected
+``httpx.AsyncClient``; in the demo and the tests, the emulator of
+:mod:`adapters.netcity.emulator`): it signs people in (a partner exchange of the national
+SSO token for national SSO callers, the school login form for students), keeps each
+person's access token (``at``) for its lifetime (:class:`adapters.sessions.ProviderSessions`),
+sends one ``student/diary`` request per student per range (:func:`adapters.batches.per_student`)
+and hands the JSON to :mod:`adapters.netcity.parsing`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
 from ..base import AdapterDeps, BatchResult, DiaryAdapter, RegionInfo
+from ..batches import per_student
 from ..capabilities import Capability
-from ..errors import (
-    AccessDeniedError,
-    AdapterError,
-    AuthenticationError,
-    NotFoundError,
-    error_for_status,
-)
-from ..faults import ProviderFault
+from ..errors import AccessDeniedError, AuthenticationError, NotFoundError
 from ..models import (
     BellSchedule,
     Caller,
@@ -42,10 +36,9 @@ from ..models import (
     Term,
 )
 from ..native_ids import DIGITS, IdKind, NativeIdShapes
-from ..seed import Worlds
-from ..sessions import Grant, ProviderSessions, person_renewable
+from ..sessions import Grant, ProviderSessions
 from . import parsing
-from .backend import TOKEN_TIMEOUT_MS, NetCityBackend
+from .client import ConflictError, NetCityClient
 from .config import NetCityConfig
 
 __all__ = ["NetCityAdapter"]
@@ -56,6 +49,8 @@ CHANGES_LOOKBACK = timedelta(days=366)
 """The changes feed reads at most this far back."""
 _BAD_CREDENTIALS = "wrong login or password"
 _TOKEN_MARGIN_S = 60.0
+_TOKEN_TIMEOUT_MS = 2_700_000
+"""An ``at``'s lifetime when the answer does not state one (``timeOut``: 45 minutes)."""
 
 
 def _native_id(value: str) -> int | None:
@@ -97,56 +92,30 @@ class NetCityAdapter(DiaryAdapter):
 
     def __init__(self, *, region: RegionInfo, config: NetCityConfig, deps: AdapterDeps) -> None:
         super().__init__(region=region, config=config, deps=deps)
-        self._worlds = Worlds(region.code, clock=deps.clock, zone=region.timezone)
-        self._backend: NetCityBackend | None = None
+        if deps.http is None:
+            raise ValueError("the «Сетевой город» adapter needs deps.http (an httpx.AsyncClient)")
+        base_url = config.base_url or region.diary_url
+        if not base_url:
+            raise ValueError("the «Сетевой город» adapter needs base_url (or the diary_url)")
+        self._client = NetCityClient(deps.http, base_url, provider=self.slug)
         self._sessions: ProviderSessions[str | None] = ProviderSessions(
-            provider=self.slug,
-            obtain=self._obtain,
-            renewable=person_renewable,  # the exchange needs only the person id
-            expiry_margin=_TOKEN_MARGIN_S,
+            provider=self.slug, obtain=self._obtain, expiry_margin=_TOKEN_MARGIN_S
         )
         """Each national-SSO caller's access token (``None``: no account in the region)."""
         self._types: parsing.AssignmentTypes | None = None
         self._base_url = region.diary_url.rstrip("/") or None
 
-    @property
-    def backend(self) -> NetCityBackend:
-        """The in-memory provider of the school year the clock is in (a new one each year)."""
-        world = self._worlds.current()
-        if self._backend is None or self._backend.world is not world:
-            self._backend = NetCityBackend(world, latency_ms=self.config.latency_ms)
-        return self._backend
-
     # -- talking to the provider -------------------------------------------------------
 
-    def _error(self, fault: ProviderFault) -> AdapterError:
-        return error_for_status(
-            fault.status,
-            provider=self.slug,
-            detail=parsing.parse_error_message(fault.body),
-            retry_after=fault.retry_after,
-        )
-
-    async def _request(self, call: Awaitable[bytes]) -> Any:
-        """Await one provider call and decode its JSON (errors mapped to the adapter tree)."""
-        try:
-            raw = await call
-        except ProviderFault as fault:
-            raise self._error(fault) from fault
-        return json.loads(raw)
-
     async def _obtain(self, caller: Caller) -> Grant[str | None]:
-        """Exchange the caller's SSO identity for an access token (``None``: no account, 409)."""
-        if caller.person_id is None:
+        """Exchange the caller's SSO token for an access token (``None``: no account, 409)."""
+        if caller.person_id is None or not caller.sso_token:
             raise AuthenticationError("the caller is not signed in", provider=self.slug)
         try:
-            raw = await self.backend.esia_login(caller.person_id)
-        except ProviderFault as fault:
-            if fault.status == 409:
-                return Grant(None)
-            raise self._error(fault) from fault
-        payload = json.loads(raw)
-        lifetime = float(payload.get("timeOut") or TOKEN_TIMEOUT_MS) / 1000
+            payload = await self._client.esia_exchange(caller.sso_token)
+        except ConflictError:
+            return Grant(None)
+        lifetime = float(payload.get("timeOut") or _TOKEN_TIMEOUT_MS) / 1000
         return Grant(parsing.parse_token(payload), expires_in=lifetime)
 
     async def _exchange(self, caller: Caller) -> str | None:
@@ -171,10 +140,11 @@ class NetCityAdapter(DiaryAdapter):
             )
         return token
 
-    async def _authed(self, caller: Caller, call: Awaitable[bytes]) -> Any:
-        """A call made with the caller's token; a 401 forgets the token."""
+    async def _authed(self, caller: Caller, call: Callable[[str], Awaitable[T]]) -> T:
+        """A call made with the caller's ``at``; a 401 forgets a national-SSO token."""
+        at = await self._token(caller)
         try:
-            return await self._request(call)
+            return await call(at)
         except AuthenticationError:
             if caller.person_id is not None:
                 self._sessions.forget(caller)
@@ -182,8 +152,7 @@ class NetCityAdapter(DiaryAdapter):
 
     async def _assignment_types(self) -> parsing.AssignmentTypes:
         if self._types is None:
-            payload = await self._request(self.backend.assignment_types())
-            self._types = parsing.parse_assignment_types(payload)
+            self._types = parsing.parse_assignment_types(await self._client.assignment_types())
         return self._types
 
     async def _per_student(
@@ -198,50 +167,45 @@ class NetCityAdapter(DiaryAdapter):
         An unknown or refused student fails only their slot.
         """
         at = await self._token(caller)
-        start, end = days.start.isoformat(), days.end.isoformat()
 
-        async def one(student_id: str) -> T | AdapterError:
+        async def one(student_id: str) -> T:
             native = _native_id(student_id)
             if native is None:
-                return NotFoundError("no such student", provider=self.slug)
-            try:
-                payload = await self._authed(
-                    caller, self.backend.student_diary(at, native, start, end)
-                )
-            except (NotFoundError, AccessDeniedError) as error:
-                return error
+                raise NotFoundError("no such student", provider=self.slug)
+            payload = await self._authed(
+                caller, lambda at: self._client.diary(at, native, days.start, days.end)
+            )
             return parse(student_id, payload)
 
-        return list(await asyncio.gather(*(one(sid) for sid in student_ids)))
+        del at  # signed in once before the fan-out
+        return await per_student(student_ids, one)
 
     # -- hooks -------------------------------------------------------------------------
 
     async def _list_schools(self) -> list[School]:
-        return parsing.parse_schools(await self._request(self.backend.login_form_schools()))
+        return parsing.parse_schools(await self._client.login_form_schools())
 
     async def _fetch_profile(self, caller: Caller) -> RegionProfile | None:
         if caller.session is None:
             if caller.person_id is None or await self._exchange(caller) is None:
                 return None
-        at = await self._token(caller)
-        context = await self._authed(caller, self.backend.context(at))
+        context = await self._authed(caller, self._client.context)
         roles = set(context["roles"])
         cards: list[Any] = []
         if "Parent" in roles:
             children = [int(s["id"]) for s in context["user"]["students"]]
-            answer = await self._authed(caller, self.backend.student_cards(at, children))
+            answer = await self._authed(caller, lambda at: self._client.student_cards(at, children))
             cards = answer["students"]
         groups: list[Any] = []
         if "Teacher" in roles:
-            groups = await self._authed(caller, self.backend.teacher_groups(at))
+            groups = await self._authed(caller, self._client.teacher_groups)
         return parsing.parse_profile(context, cards=cards, groups=groups)
 
     async def _fetch_roster(self, caller: Caller) -> Roster:
-        at = await self._token(caller)
-        context = await self._authed(caller, self.backend.context(at))
+        context = await self._authed(caller, self._client.context)
         if not {"Teacher", "ClassTeacher", "Administrator"} & set(context["roles"]):
             return Roster()
-        payload = await self._authed(caller, self.backend.school_classes(at))
+        payload = await self._authed(caller, self._client.school_classes)
         classes, groups, student_ids = parsing.parse_classes(payload)
         cards = await self._fetch_students(caller, student_ids) if student_ids else []
         return Roster(
@@ -254,8 +218,7 @@ class NetCityAdapter(DiaryAdapter):
         # Сетевой Город states the school year (context.schoolyear), not its quarters.
         if caller is None:
             return []
-        at = await self._token(caller)
-        return parsing.parse_school_year(await self._authed(caller, self.backend.context(at)))
+        return parsing.parse_school_year(await self._authed(caller, self._client.context))
 
     async def _fetch_students(self, caller: Caller, student_ids: list[str]) -> BatchResult[Student]:
         natives = {sid: _native_id(sid) for sid in student_ids}
@@ -263,8 +226,7 @@ class NetCityAdapter(DiaryAdapter):
         found: dict[int, Student] = {}
         forbidden: set[int] = set()
         if wanted:
-            at = await self._token(caller)
-            answer = await self._authed(caller, self.backend.student_cards(at, wanted))
+            answer = await self._authed(caller, lambda at: self._client.student_cards(at, wanted))
             found = {int(c["studentId"]): parsing.parse_student(c) for c in answer["students"]}
             forbidden = {int(i) for i in answer["forbidden"]}
         result: BatchResult[Student] = []
@@ -321,11 +283,9 @@ class NetCityAdapter(DiaryAdapter):
         native = _native_id(group_id)
         if native is None:
             raise NotFoundError("no such group", provider=self.slug)
-        at = await self._token(caller)
         types = await self._assignment_types()
         payload = await self._authed(
-            caller,
-            self.backend.journal(at, native, days.start.isoformat(), days.end.isoformat()),
+            caller, lambda at: self._client.journal(at, native, days.start, days.end)
         )
         return parsing.parse_journal(payload, types=types, tz=self.region.timezone)
 
@@ -333,7 +293,7 @@ class NetCityAdapter(DiaryAdapter):
         native = _native_id(school_id)
         if native is None:
             raise NotFoundError("no such school", provider=self.slug)
-        return parsing.parse_bells(await self._request(self.backend.bell_schedule(native)))
+        return parsing.parse_bells(await self._client.bells(native))
 
     async def _set_homework_done(
         self, caller: Caller, student_id: str, homework_id: str, done: bool
@@ -341,21 +301,18 @@ class NetCityAdapter(DiaryAdapter):
         student, homework = _native_id(student_id), _native_id(homework_id)
         if student is None or homework is None:
             raise NotFoundError("no such homework", provider=self.slug)
-        at = await self._token(caller)
         payload = await self._authed(
-            caller, self.backend.set_assignment_done(at, student, homework, done)
+            caller, lambda at: self._client.set_assignment_done(at, student, homework, done)
         )
         return parsing.parse_homework_detail(payload, base_url=self._base_url)
 
     async def _login(self, school: str | None, login: str, password: str) -> ProviderSession:
         try:
-            raw = await self.backend.login(school, login, password)
-        except ProviderFault as fault:
-            if fault.status == 409:
-                raise AuthenticationError(_BAD_CREDENTIALS, provider=self.slug) from None
-            raise self._error(fault) from fault
-        at = parsing.parse_token(json.loads(raw))
-        student_id = parsing.parse_current_student(await self._request(self.backend.diary_init(at)))
+            answer = await self._client.login(school, login, password)
+        except ConflictError:
+            raise AuthenticationError(_BAD_CREDENTIALS, provider=self.slug) from None
+        at = parsing.parse_token(answer)
+        student_id = parsing.parse_current_student(await self._client.diary_init(at))
         if student_id is None:
             raise AuthenticationError(_BAD_CREDENTIALS, provider=self.slug)
         return ProviderSession(student_id=student_id, token=at)

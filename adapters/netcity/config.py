@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adapters.settings import SettingsError
+
 __all__ = ["NetCityConfig"]
 
 
 @dataclass(frozen=True, slots=True)
 class NetCityConfig:
-    """How the in-memory «Сетевой город» of a demo region behaves.
-
-    The demo world's "now" is the adapter's clock (``AdapterDeps.clock``), never frozen.
+    """How to reach one «Сетевой город. Образование» installation.
 
     Attributes:
-        latency_ms: artificial delay of every provider call, in milliseconds (0: none).
+        base_url: where the site lives (real: the region's host, e.g.
+            ``https://sgo.edu-74.ru``); every ``/webapi/…`` path is appended. Empty: the
+            region's ``diary_url`` (the real system serves its API on the same host).
     """
 
-    latency_ms: int = 0
+    base_url: str = ""
 
     def __post_init__(self) -> None:
-        if self.latency_ms < 0:
-            raise ValueError(f"latency_ms: expected 0 or more, got {self.latency_ms}")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise SettingsError("base_url", "an http(s) URL", self.base_url)

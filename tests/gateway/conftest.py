@@ -112,6 +112,8 @@ def make_demo(
     behind :class:`gateway.logs.AccessLogMiddleware`, as ``serve`` does.
     """
     from adapters.moscow.emulator import create_emulator
+    from adapters.netcity.emulator import create_emulator as create_netcity_emulator
+    from gateway.demo import NETCITY_EMULATOR_PATH
 
     issuer = dev_issuer(key)
     port = port or free_port()
@@ -134,10 +136,14 @@ def make_demo(
     http = build_http_client()
     registry = build_registry(settings, http, runner=runner)
     emulator = create_emulator(sso_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json")
+    netcity = Mount(
+        NETCITY_EMULATOR_PATH,
+        app=create_netcity_emulator(sso_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json"),
+    )
     app = create_app(
         settings,
         dev_issuer=issuer,
-        routes=[] if moscow_url else [Mount(EMULATOR_PATH, app=emulator)],
+        routes=[*([] if moscow_url else [Mount(EMULATOR_PATH, app=emulator)]), netcity],
         http=http,
         registry=registry,
         runner=runner,  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -64,7 +65,9 @@ def test_serve_refuses_a_bad_config_naming_the_key(tmp_path: Path) -> None:
     assert "an integer" in result.stderr
 
 
-def _dev_issuer_config(tmp_path: Path, port: int, *, dev_issuer: bool = True) -> Path:
+def _dev_issuer_config(
+    tmp_path: Path, port: int, *, dev_issuer: bool = True, netcity_url: str = "http://127.0.0.1:9"
+) -> Path:
     config = tmp_path / "gateway.toml"
     config.write_text(
         f"""[server]
@@ -84,6 +87,7 @@ name = "Челябинская область (демо)"
 timezone = "Asia/Yekaterinburg"
 diary_url = "https://sgo.edu-74.ru"
 demo = true
+base_url = "{netcity_url}"
 """,
         encoding="utf-8",
     )
@@ -91,15 +95,27 @@ demo = true
 
 
 def test_token_for_a_serve_config_with_the_dev_issuer(tmp_path: Path) -> None:
-    from gateway.app import create_app, with_dev_issuer
+    from adapters.netcity.emulator import create_emulator
+    from gateway.app import with_dev_issuer
     from gateway.personas import find_persona
     from gateway.settings import load_settings_file
     from tests.servers import free_port, serve_app
 
     port = free_port()
-    config = _dev_issuer_config(tmp_path, port)
-    settings, issuer = with_dev_issuer(load_settings_file(config))
-    parent = find_persona("parent").subject
+    jwks = f"http://127.0.0.1:{port}/.well-known/jwks.json"
+    with serve_app(create_emulator(sso_jwks_url=jwks)) as netcity_url:
+        config = _dev_issuer_config(tmp_path, port, netcity_url=netcity_url)
+        settings, issuer = with_dev_issuer(load_settings_file(config))
+        parent = find_persona("parent").subject
+        _read_as_parent(tmp_path, config, settings, issuer, port, parent)
+
+
+def _read_as_parent(
+    tmp_path: Path, config: Path, settings: Any, issuer: Any, port: int, parent: str
+) -> None:
+    from gateway.app import create_app
+    from tests.servers import serve_app
+
     with serve_app(create_app(settings, dev_issuer=issuer), port=port) as url:
         by_subject = _cli("token", "--config", str(config), "--subject", parent)
         by_persona = _cli("token", "--config", str(config), "--persona", "parent")

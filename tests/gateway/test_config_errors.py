@@ -23,9 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.netcity.emulator import create_emulator as create_netcity_emulator
 from adapters.seed import World
 from tests.redis import REDIS_URL, require_redis, sub_prefix
-from tests.servers import free_port
+from tests.servers import free_port, serve_app
 
 from .conftest import make_demo
 
@@ -181,15 +182,22 @@ def test_dev_issuer_is_an_explicit_opt_in(tmp_path: Path) -> None:
     port = free_port()
     key = tmp_path / "dev-issuer.json"
     config = tmp_path / "gateway.toml"
-    config.write_text(
-        _server_table(
-            tmp_path,
-            f'port = {port}\ndev_issuer = true\ndev_issuer_key_file = "{key}"\n'
-            "rate_limits = false\n",
+    jwks = f"http://127.0.0.1:{port}/.well-known/jwks.json"  # the dev issuer's, on serve
+    with serve_app(create_netcity_emulator(sso_jwks_url=jwks)) as netcity:
+        config.write_text(
+            _server_table(
+                tmp_path,
+                f'port = {port}\ndev_issuer = true\ndev_issuer_key_file = "{key}"\n'
+                "rate_limits = false\n",
+            )
+            + REGION
+            + f'base_url = "{netcity}"\n',
+            encoding="utf-8",
         )
-        + REGION,
-        encoding="utf-8",
-    )
+        _serve_and_read_as_parent(config, port, key)
+
+
+def _serve_and_read_as_parent(config: Path, port: int, key: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--config", str(config)],
         stdout=subprocess.PIPE,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from adapters import SYSTEM_CLOCK
+from adapters.seed import World
 from tests.clock import school_week
 
 from .conftest import DemoGateway, make_demo
@@ -29,7 +30,7 @@ def test_go_with_a_school_and_unknown_places(demo: DemoGateway) -> None:
     assert "errors" not in schools
     body = demo.query("{ regions { code } }")
     assert {r["code"] for r in body["data"]["regions"]} == {"11", "74", "77"}
-    native = next(iter(demo.registry["74"].backend.world.schools)).id  # type: ignore[attr-defined]
+    native = World.build("74").schools[0].id  # the emulator serves the same world
     ok = httpx.get(f"{demo.url}/go/74/{native}", follow_redirects=False, timeout=10)
     assert ok.status_code == 302
     assert f"school={native}" in ok.headers["location"]

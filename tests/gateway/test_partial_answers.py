@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from adapters import Fault
-from gateway.demo import EMULATOR_PATH
+from gateway.demo import EMULATOR_PATH, NETCITY_EMULATOR_PATH
 from tests.clock import school_week
 
 from .conftest import DemoGateway, make_demo
@@ -29,8 +29,9 @@ PROVIDER_CODES = {"PROVIDER_UNAVAILABLE", "PROVIDER_ERROR", "PROVIDER_TIMEOUT"}
 @contextmanager
 def region_down(gateway: DemoGateway, code: str) -> Iterator[None]:
     """Every call to region ``code``'s system fails with a server error while inside."""
-    if code == "77":
-        admin = f"{gateway.url}{EMULATOR_PATH}/__admin/faults"
+    emulators = {"77": EMULATOR_PATH, "74": NETCITY_EMULATOR_PATH}
+    if code in emulators:
+        admin = f"{gateway.url}{emulators[code]}/__admin/faults"
         httpx.post(admin, json={"error_rate": 1.0}, timeout=10).raise_for_status()
         try:
             yield

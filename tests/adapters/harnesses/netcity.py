@@ -1,71 +1,133 @@
-"""Contract-suite harness for «Сетевой город» (region 74): the adapter and its in-memory provider.
+"""Contract-suite harness for «Сетевой город» (region 74): the adapter over real HTTP.
 
-The adapter owns its :class:`~adapters.netcity.backend.NetCityBackend`; the harness freezes
-"now" through the adapter's injected clock (``AdapterDeps.clock``) and flips the
-backend's fault switch.
-``upstream_calls()`` counts every provider request, token exchanges included.
+``start()`` serves the NetSchool emulator and a JWKS endpoint for a dev SSO issuer on one
+real uvicorn server on 127.0.0.1, and builds :class:`~adapters.netcity.NetCityAdapter` over
+a real ``httpx.AsyncClient`` with ``DirectRunner(timeout=1.0)``. Faults and the upstream
+call count (every HTTP request, sign-ins included) go through the emulator's ``/__admin``.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
+from joserfc.jwk import ECKey
+
 from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, DirectRunner, Fault, RegionInfo
+from adapters.emulation import EmulatorFaults
 from adapters.netcity import NetCityAdapter
 from adapters.netcity.config import NetCityConfig
+from adapters.netcity.emulator import create_emulator
 from adapters.seed import World, national_id
+from gateway.dev_issuer import DevIssuer
+from tests.adapters.harnesses.moscow import JWKS_PATH, SSO_AUDIENCE, with_jwks
+from tests.servers import free_port, serve_app
+
+_FAULTS: dict[Fault, dict[str, Any]] = {
+    Fault.UNAUTHORIZED: {"unauthorized_rate": 1.0},
+    Fault.NOT_FOUND: {"not_found_rate": 1.0},
+    Fault.RATE_LIMITED: {"rate_limit_rate": 1.0},
+    Fault.SERVER_ERROR: {"error_rate": 1.0},
+    Fault.TIMEOUT: {"timeout_rate": 1.0},
+    Fault.MALFORMED: {"malformed_rate": 1.0},
+}
 
 
 class Harness:
     slug = "netcity"
     region = "74"
 
-    def __init__(self) -> None:
-        self._adapter: NetCityAdapter | None = None
+    def __init__(
+        self, *, token_ttl_calls: int | None = None, faults: EmulatorFaults | None = None
+    ) -> None:
+        self.issuer = DevIssuer(
+            ECKey.generate_key("P-256", private=True), issuer="urn:test:netcity-sso"
+        )
+        self._token_ttl_calls = token_ttl_calls
+        self._faults = faults
+        self._stack = ExitStack()
+        self._world: World | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._admin: httpx.Client | None = None
+        self.base_url = ""
+        self.adapter: NetCityAdapter | None = None
+        self.emulator: Any = None
+        """The emulator's state (``adapters.netcity.emulator.app.Emulator``)."""
 
     @property
-    def _world(self) -> World:
-        assert self._adapter is not None, "start() the harness first"
-        return self._adapter.backend.world
+    def world(self) -> World:
+        assert self._world is not None, "start() the harness first"
+        return self._world
+
+    @property
+    def admin(self) -> httpx.Client:
+        assert self._admin is not None, "start() the harness first"
+        return self._admin
 
     async def start(self, clock: Clock) -> DiaryAdapter:
-        region = RegionInfo(
-            code=self.region,
-            name="Челябинская область",
-            timezone=ZoneInfo("Asia/Yekaterinburg"),
-            diary_url="https://sgo.edu-74.ru",
-            demo=True,
+        self._world = World.build(self.region, clock=clock)
+        port = free_port()
+        app = create_emulator(
+            world=self._world,
+            clock=clock,
+            sso_jwks_url=f"http://127.0.0.1:{port}{JWKS_PATH}",
+            faults=self._faults,
+            token_ttl_calls=self._token_ttl_calls,
         )
-        self._adapter = NetCityAdapter(
-            region=region,
-            config=NetCityConfig(),
-            deps=AdapterDeps(runner=DirectRunner(timeout=1.0), clock=clock),
+        self.emulator = app.state.emulator
+        self.base_url = self._stack.enter_context(serve_app(with_jwks(app, self.issuer), port=port))
+        self._admin = self._stack.enter_context(httpx.Client(base_url=self.base_url, timeout=5.0))
+        self._http = httpx.AsyncClient()
+        self.adapter = NetCityAdapter(
+            region=RegionInfo(
+                code=self.region,
+                name="Челябинская область",
+                timezone=ZoneInfo("Asia/Yekaterinburg"),
+                diary_url="https://sgo.edu-74.ru",
+                demo=True,
+            ),
+            config=NetCityConfig(base_url=self.base_url),
+            deps=AdapterDeps(http=self._http, runner=DirectRunner(timeout=1.0), clock=clock),
         )
-        return self._adapter
+        return self.adapter
 
     async def stop(self) -> None:
-        if self._adapter is not None:
-            await self._adapter.aclose()
+        if self.adapter is not None:
+            await self.adapter.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+        self._stack.close()
 
     def caller(self, persona: str) -> Caller:
-        return Caller(person_id=national_id(persona, self.region))
+        subject = national_id(persona, self.region)
+        return Caller(person_id=subject, sso_token=self.issuer.mint(subject, audience=SSO_AUDIENCE))
 
     def canonical_student_id(self) -> str:
-        return str(self._world.canonical_student_id)
+        return str(self.world.canonical_student_id)
 
     def teacher_group_id(self) -> str:
-        return str(self._world.teacher_persona_group().id)
+        return str(self.world.teacher_persona_group().id)
 
     def set_fault(self, fault: Fault | None) -> None:
-        assert self._adapter is not None
-        self._adapter.backend.faults.set(fault)
+        body = {} if fault is None else _FAULTS[fault]
+        self.admin.post("/__admin/faults", json=body).raise_for_status()
 
     def upstream_calls(self) -> int:
-        assert self._adapter is not None
-        return self._adapter.backend.faults.calls
+        response = self.admin.get("/__admin/stats")
+        response.raise_for_status()
+        total: int = response.json()["total"]
+        return total
+
+    def stats(self) -> dict[str, int]:
+        """Requests served per path."""
+        response = self.admin.get("/__admin/stats")
+        response.raise_for_status()
+        paths: dict[str, int] = response.json()["paths"]
+        return paths
 
     def student_login(self) -> tuple[str | None, str, str]:
-        world = self._world
-        student = world.persona_student("student")
-        school = next(s for s in world.schools if s.id == student.school_id)
+        student = self.world.persona_student("student")
+        school = next(s for s in self.world.schools if s.id == student.school_id)
         return school.login_code, student.login, student.password

@@ -1,16 +1,18 @@
-"""The in-memory «Сетевой город»: native shapes, sign-in, access rules and faults."""
+"""The «Сетевой город» emulator's data: native shapes, sign-in and access rules.
+
+(Over HTTP, with the login form and faults: ``test_emulator.py``.)
+"""
 
 from __future__ import annotations
 
 import json
-import time
+import secrets
 from datetime import date, datetime
 from typing import Any
 
 import pytest
 
-from adapters import Fault, ProviderFault
-from adapters.netcity.backend import NetCityBackend
+from adapters.netcity.emulator.data import NetCityData, NetCityError
 from adapters.seed import World, national_id
 from tests.clock import pinned
 
@@ -28,23 +30,27 @@ ALGEBRA_10A = 740002004  # the lyceum's
 
 
 @pytest.fixture
-def backend() -> NetCityBackend:
-    return NetCityBackend(World.build("74", clock=pinned(TODAY)))
+def backend() -> NetCityData:
+    return NetCityData(World.build("74", clock=pinned(TODAY)))
 
 
-async def token(backend: NetCityBackend, persona: str) -> str:
+async def token(backend: NetCityData, persona: str) -> str:
     answer = json.loads(await backend.esia_login(national_id(persona, "74")))
     assert answer["timeOut"] > 0
     return str(answer["at"])
 
 
 async def refused(call: Any) -> tuple[int, str]:
-    with pytest.raises(ProviderFault) as info:
+    with pytest.raises(NetCityError) as info:
         await call
-    return info.value.status, json.loads(info.value.body).get("message", "")
+    return info.value.status, info.value.message
 
 
-async def week(backend: NetCityBackend, at: str, student: int = CANONICAL) -> Any:
+def password(given: str) -> Any:
+    return lambda real: secrets.compare_digest(real.encode(), given.encode())
+
+
+async def week(backend: NetCityData, at: str, student: int = CANONICAL) -> Any:
     return json.loads(await backend.student_diary(at, student, "2025-10-13", "2025-10-19"))
 
 
@@ -59,7 +65,7 @@ def lesson(diary: Any, day: str, number: int) -> Any:
     return found
 
 
-async def test_canonical_monday_algebra_in_native_shape(backend: NetCityBackend) -> None:
+async def test_canonical_monday_algebra_in_native_shape(backend: NetCityData) -> None:
     diary = await week(backend, await token(backend, "parent"))
     assert diary["weekStart"] == "2025-10-13T00:00:00"
     assert diary["weekEnd"] == "2025-10-19T00:00:00"
@@ -111,7 +117,7 @@ async def test_canonical_monday_algebra_in_native_shape(backend: NetCityBackend)
     assert types[4] == "Контрольная работа"
 
 
-async def test_canonical_flags_in_native_fields(backend: NetCityBackend) -> None:
+async def test_canonical_flags_in_native_fields(backend: NetCityData) -> None:
     diary = await week(backend, await token(backend, "parent"))
     assert lesson(diary, "2025-10-13", 3)["isCanceled"] is True
     physical = lesson(diary, "2025-10-13", 4)["assignments"]
@@ -128,21 +134,25 @@ async def test_canonical_flags_in_native_fields(backend: NetCityBackend) -> None
     assert attachment["originalFileName"] == "plan.pdf"
 
 
-async def test_school_login_and_its_single_409(backend: NetCityBackend) -> None:
+async def test_school_login_and_its_single_409(backend: NetCityData) -> None:
     student = backend.world.students[CLASSMATE]
-    answer = json.loads(await backend.login("sosh104", student.login, student.password))
+    answer = json.loads(await backend.login("sosh104", student.login, password(student.password)))
     init = json.loads(await backend.diary_init(answer["at"]))
     assert init["currentStudentId"] == CLASSMATE
-    assert json.loads(await backend.login(None, student.login, student.password))["at"]
-    assert json.loads(await backend.login(str(student.school_id), student.login, student.password))
-    wrong_password = await refused(backend.login("sosh104", student.login, "nope"))
-    wrong_login = await refused(backend.login("sosh104", "nobody@74", student.password))
-    wrong_school = await refused(backend.login("lyceum77", student.login, student.password))
+    assert json.loads(await backend.login(None, student.login, password(student.password)))["at"]
+    assert json.loads(
+        await backend.login(str(student.school_id), student.login, password(student.password))
+    )
+    wrong_password = await refused(backend.login("sosh104", student.login, password("nope")))
+    wrong_login = await refused(backend.login("sosh104", "nobody@74", password(student.password)))
+    wrong_school = await refused(
+        backend.login("lyceum77", student.login, password(student.password))
+    )
     assert wrong_password == wrong_login == wrong_school
     assert wrong_password[0] == 409
 
 
-async def test_tokens(backend: NetCityBackend) -> None:
+async def test_tokens(backend: NetCityData) -> None:
     assert (await refused(backend.esia_login("esia-nobody")))[0] == 409
     assert (await refused(backend.context("not-a-token")))[0] == 401
     first, second = await token(backend, "teacher"), await token(backend, "teacher")
@@ -155,7 +165,7 @@ async def test_tokens(backend: NetCityBackend) -> None:
     assert context["user"]["lastName"] == teacher.person.last_name
 
 
-async def test_diary_access(backend: NetCityBackend) -> None:
+async def test_diary_access(backend: NetCityData) -> None:
     parent = await token(backend, "parent")
     assert (await refused(week(backend, parent, CLASSMATE)))[0] == 403
     assert (await refused(week(backend, parent, 987654321)))[0] == 404
@@ -171,7 +181,7 @@ async def test_diary_access(backend: NetCityBackend) -> None:
     assert (await refused(week(backend, admin, OTHER_SCHOOL_STUDENT)))[0] == 403
 
 
-async def test_diary_ranges(backend: NetCityBackend) -> None:
+async def test_diary_ranges(backend: NetCityData) -> None:
     parent = await token(backend, "parent")
     one_day = json.loads(await backend.student_diary(parent, CANONICAL, "2025-10-15", "2025-10-15"))
     assert [le["subjectName"] for le in one_day["weekDays"][0]["lessons"]] == [
@@ -204,7 +214,7 @@ async def test_diary_ranges(backend: NetCityBackend) -> None:
         assert (await refused(backend.student_diary(parent, CANONICAL, start, end)))[0] == 400
 
 
-async def test_student_cards(backend: NetCityBackend) -> None:
+async def test_student_cards(backend: NetCityData) -> None:
     parent = await token(backend, "parent")
     answer = json.loads(await backend.student_cards(parent, [CANONICAL, CLASSMATE, 5]))
     (card,) = answer["students"]
@@ -224,7 +234,7 @@ async def test_student_cards(backend: NetCityBackend) -> None:
 
 
 async def test_homework_done_for_student_and_legal_representative(
-    backend: NetCityBackend,
+    backend: NetCityData,
 ) -> None:
     homework_id = 740001000953711  # Monday algebra
     parent = await token(backend, "parent")
@@ -252,15 +262,7 @@ async def test_homework_done_for_student_and_legal_representative(
     assert (CANONICAL, homework_id) not in backend.world.homework_done
 
 
-async def test_a_failed_write_changes_nothing(backend: NetCityBackend) -> None:
-    parent = await token(backend, "parent")
-    backend.faults.set(Fault.SERVER_ERROR)
-    status, _ = await refused(backend.set_assignment_done(parent, CANONICAL, 740001000953711, True))
-    assert status == 500
-    assert backend.world.homework_done == set()
-
-
-async def test_journal_access(backend: NetCityBackend) -> None:
+async def test_journal_access(backend: NetCityData) -> None:
     teacher = await token(backend, "teacher")
     journal = json.loads(await backend.journal(teacher, ALGEBRA_9A, "2025-10-13", "2025-10-19"))
     assert journal["subjectGroup"]["subjectName"] == "Алгебра"
@@ -295,7 +297,7 @@ async def test_journal_access(backend: NetCityBackend) -> None:
     assert {ALGEBRA_9A, GEOMETRY_9A, STATISTICS_9A} <= set(ids)
 
 
-async def test_directories(backend: NetCityBackend) -> None:
+async def test_directories(backend: NetCityData) -> None:
     assert (await refused(backend.schools_search(None)))[0] == 403
     assert (await refused(backend.schools_search("  ")))[0] == 403
     found = json.loads(await backend.schools_search("лицей"))
@@ -319,28 +321,3 @@ async def test_directories(backend: NetCityBackend) -> None:
     assert lyceum[2] == {"number": 3, "startTime": "09:45", "endTime": "10:25"}
     assert len(school) == len(lyceum) == 8
     assert (await refused(backend.bell_schedule(1)))[0] == 404
-
-
-async def test_faults_count_calls_and_win_over_refusals(backend: NetCityBackend) -> None:
-    parent = await token(backend, "parent")
-    calls = backend.faults.calls
-    await week(backend, parent)
-    assert backend.faults.calls == calls + 1
-    assert backend.requests["student_diary"] == 1
-    backend.faults.set(Fault.RATE_LIMITED)
-    with pytest.raises(ProviderFault) as info:
-        await week(backend, parent, CLASSMATE)  # would be 403; the fault comes first
-    assert (info.value.status, info.value.retry_after) == (429, "2")
-    assert backend.faults.calls == calls + 2
-    backend.faults.set(Fault.MALFORMED)
-    with pytest.raises(json.JSONDecodeError):
-        json.loads(await backend.assignment_types())
-    backend.faults.set(None)
-    assert json.loads(await backend.assignment_types())
-
-
-async def test_latency() -> None:
-    slow = NetCityBackend(World.build("74", clock=pinned(TODAY)), latency_ms=40)
-    started = time.perf_counter()
-    await slow.login_form_schools()
-    assert time.perf_counter() - started >= 0.04

@@ -1,11 +1,10 @@
-"""An in-memory «Сетевой город. Образование» (NetSchool ``webapi``) serving the demo world.
+"""The data of the «Сетевой город» emulator: the demo world in NetSchool ``webapi`` shapes.
 
-:class:`NetCityBackend` renders an :class:`adapters.seed.World` into the native NetSchool
-shapes (``/work/shared/reference/regional-diary-apis.md`` §2) and serves them as JSON
-bytes, one async method per endpoint. Like the real system it issues an access token
-(``at``) per signed-in person, answers a bad login with 409 ``{"message"}``, and refuses
-with 403 what the person may not see. Every call goes through :attr:`faults` first, so the
-contract suite can make it fail the way a real server does.
+:class:`NetCityData` renders an :class:`adapters.seed.World` into the native NetSchool
+shapes (``/work/shared/reference/regional-diary-apis.md`` §2) as JSON bytes, one async
+method per endpoint (:mod:`.app` serves them over HTTP). Like the real system it issues an
+access token (``at``) per signed-in person, answers a bad login with 409 ``{"message"}``,
+and refuses with 403 what the person may not see (:class:`NetCityError`).
 
 Where the reference is silent the shapes are invented in the spirit of СГО; the package
 README lists them (``theme``, ``teacher``/``replacement``, ``isCanceled``,
@@ -15,18 +14,17 @@ student cards, the teacher's groups and journal grid, the bells).
 
 from __future__ import annotations
 
-import asyncio
 import json
-import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from ..faults import FaultSwitch, ProviderFault
-from ..payload import JsonObject
-from ..seed import (
+from adapters.clock import SYSTEM_CLOCK, Clock
+from adapters.emulation import PersonaTokens
+from adapters.payload import JsonObject
+from adapters.seed import (
     SeedGroup,
     SeedHomework,
     SeedLesson,
@@ -42,7 +40,9 @@ __all__ = [
     "HOMEWORK_TYPE_ID",
     "MAX_RANGE_DAYS",
     "PASS_MARK_TEXT",
-    "NetCityBackend",
+    "TOKEN_TIMEOUT_MS",
+    "NetCityData",
+    "NetCityError",
 ]
 
 
@@ -83,8 +83,17 @@ class _Account:
     parent_key: str | None = None
 
 
-def _refuse(status: int, message: str) -> ProviderFault:
-    return ProviderFault(status, json.dumps({"message": message}, ensure_ascii=False))
+class NetCityError(Exception):
+    """An error answer: ``{"message"}`` with an HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _refuse(status: int, message: str) -> NetCityError:
+    return NetCityError(status, message)
 
 
 def _day(day: date) -> str:
@@ -124,21 +133,22 @@ def _term_name(day: date) -> str:
     return "4 четверть"
 
 
-class NetCityBackend:
-    """The «Сетевой город» of one demo region, in memory.
+class NetCityData:
+    """The «Сетевой город» of one demo region's school year.
 
     Attributes:
         world: the demo world rendered (its ``homework_done`` is the mutable state).
-        faults: the fault switch every call consults first; ``faults.calls`` counts calls.
         requests: calls served per endpoint name.
     """
 
-    def __init__(self, world: World, *, latency_ms: int = 0) -> None:
+    def __init__(
+        self, world: World, *, calls_per_token: int | None = None, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.world = world
-        self.faults = FaultSwitch()
         self.requests: Counter[str] = Counter()
-        self.latency_ms = latency_ms
-        self._sessions: dict[str, int] = {}
+        self._sessions: PersonaTokens[int] = PersonaTokens(
+            lifetime=TOKEN_TIMEOUT_MS / 1000, calls_per_token=calls_per_token, clock=clock
+        )
         self._accounts: dict[int, _Account] = {}
         self._parent_user_ids: dict[str, int] = {}
         self._build_accounts()
@@ -178,15 +188,18 @@ class NetCityBackend:
         self._accounts[account.user_id] = account
 
     def _session(self, at: str) -> _Account:
-        user_id = self._sessions.get(at)
+        user_id = self._sessions.resolve(at) if at else None
         if user_id is None:
             raise _refuse(401, "Сессия завершена. Войдите в систему заново")
         return self._accounts[user_id]
 
     def _open_session(self, account: _Account) -> JsonObject:
-        at = secrets.token_hex(16)
-        self._sessions[at] = account.user_id
+        at = self._sessions.issue(account.user_id)
         return {"at": at, "timeOut": TOKEN_TIMEOUT_MS, "code": None}
+
+    def logout(self, at: str) -> None:
+        """``POST auth/logout``: end the token."""
+        self._sessions.revoke(at)
 
     def _children(self, account: _Account) -> list[tuple[SeedStudent, bool]]:
         if account.parent_key is None:
@@ -216,23 +229,16 @@ class NetCityBackend:
     async def _serve(
         self, endpoint: str, render: Callable[[], Any], commit: Callable[[], None] | None = None
     ) -> bytes:
-        """Render the answer, pass it through the fault switch, then apply any write."""
+        """Render the answer (a refusal raises :class:`NetCityError`), then apply any write."""
         self.requests[endpoint] += 1
-        if self.latency_ms > 0:
-            await asyncio.sleep(self.latency_ms / 1000)
-        try:
-            body = json.dumps(render(), ensure_ascii=False).encode()
-        except ProviderFault as refusal:
-            await self.faults.apply(refusal.body.encode())  # an injected fault wins
-            raise
-        body = await self.faults.apply(body)
+        body = json.dumps(render(), ensure_ascii=False).encode()
         if commit is not None:
             commit()
         return body
 
     # -- auth --------------------------------------------------------------------------
 
-    async def login(self, school: str | None, un: str, pw: str) -> bytes:
+    async def login(self, school: str | None, un: str, matches: Callable[[str], bool]) -> bytes:
         """``POST webapi/login``: a school login (``scid`` or the school's login code).
 
         ``school`` may be ``None`` here (the real form requires it): logins are unique in
@@ -241,9 +247,7 @@ class NetCityBackend:
 
         def render() -> JsonObject:
             student = next((s for s in self.world.students.values() if s.login == un), None)
-            if student is None or not secrets.compare_digest(
-                student.password.encode(), pw.encode()
-            ):
+            if student is None or not matches(student.password):
                 raise _refuse(409, "Неправильный пароль или имя пользователя")
             if school is not None:
                 own = next(s for s in self.world.schools if s.id == student.school_id)
