@@ -161,6 +161,9 @@ class TelemetrySettings:
     ``/v1/traces``); ``""``: no tracing at all, nothing exported."""
     service_name: str = "diary-gateway"
     """The ``service.name`` resource attribute of every span."""
+    sample_ratio: float = 0.05
+    """The share of traces recorded and exported (0–1), decided once per trace at its
+    root (a caller's ``traceparent`` decision is followed)."""
 
 
 _GATEWAY_REGION_KEYS = ("adapter", "name", "timezone", "diary_url", "demo", "history_days")
@@ -381,6 +384,10 @@ def _check_telemetry(telemetry: TelemetrySettings) -> None:
             ) from None
     if not telemetry.service_name.strip():
         raise SettingsError("telemetry.service_name", "a non-empty service name")
+    if not 0.0 <= telemetry.sample_ratio <= 1.0:
+        raise SettingsError(
+            "telemetry.sample_ratio", "a share of traces from 0 to 1", telemetry.sample_ratio
+        )
 
 
 def check_complete(settings: Settings) -> None:

@@ -31,11 +31,22 @@ provider URL only (its path carries student ids) and no request header.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.trace import Span, Status, StatusCode, Tracer
+from opentelemetry.context import attach, detach
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    Status,
+    StatusCode,
+    TraceFlags,
+    Tracer,
+    set_span_in_context,
+)
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .metrics import OTHER, operation_names
@@ -57,6 +68,8 @@ TRACER_NAME = "diary-gateway"
 _SHOWN_HEADERS = frozenset({b"host", b"user-agent", b"traceparent", b"tracestate"})
 """Request headers the server span may see (the trace context comes in these)."""
 _URL_ATTRIBUTES = ("http.url", "url.full")
+_SAMPLED_FLAGS = frozenset(bytes([c]) for c in b"13579bdfBDF")
+"""Last hex digit of a ``traceparent``'s flags with the sampled bit set."""
 
 
 def traces_url(endpoint: str) -> str:
@@ -73,6 +86,8 @@ class Telemetry:
         operations: the operation names of the persisted-operation manifest, the only
             names spans carry (the rest are ``other``).
         owned: shut the provider down (flushing its spans) with the app.
+        sample_ratio: the share of requests traced when the caller sent no ``traceparent``
+            (the others cost a random draw: no span is started for them at all).
     """
 
     def __init__(
@@ -81,12 +96,14 @@ class Telemetry:
         *,
         operations: Iterable[str] = (),
         owned: bool = False,
+        sample_ratio: float = 1.0,
     ) -> None:
         self.provider = provider
         self.tracer: Tracer | None = (
             provider.get_tracer(TRACER_NAME) if provider is not None else None
         )
         self.operations = frozenset(operations)
+        self.sample_ratio = sample_ratio
         self._owned = owned
 
     @classmethod
@@ -102,14 +119,21 @@ class Telemetry:
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
         provider = TracerProvider(
-            resource=Resource.create({"service.name": settings.telemetry.service_name})
+            resource=Resource.create({"service.name": settings.telemetry.service_name}),
+            sampler=ParentBased(TraceIdRatioBased(settings.telemetry.sample_ratio)),
         )
         provider.add_span_processor(
             BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url(endpoint)))
         )
-        return cls(provider, operations=operation_names(manifest), owned=True)
+        return cls(
+            provider,
+            operations=operation_names(manifest),
+            owned=True,
+            sample_ratio=settings.telemetry.sample_ratio,
+        )
 
     @property
     def enabled(self) -> bool:
@@ -149,7 +173,7 @@ class Telemetry:
             meter_provider=NoOpMeterProvider(),
             request_hook=_redact_client_span,
         )
-        return TracedEndpoint(graphql, self.provider)
+        return TracedEndpoint(graphql, self.provider, sample_ratio=self.sample_ratio)
 
     @contextmanager
     def operation_span(self, name: str | None) -> Iterator[Span]:
@@ -221,11 +245,25 @@ class TracedEndpoint:
     than ``host``, ``user-agent`` and the trace context; the endpoint gets the real one.
     """
 
-    def __init__(self, app: ASGIApp, provider: TracerProvider) -> None:
+    def __init__(
+        self, app: ASGIApp, provider: TracerProvider, *, sample_ratio: float = 1.0
+    ) -> None:
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
         from opentelemetry.metrics import NoOpMeterProvider
 
         self.app = app
+        self.sample_ratio = sample_ratio
+        # an unsampled request runs under a parent that is not sampled: no span below it
+        # records, none starts a trace of its own
+        unsampled = NonRecordingSpan(
+            SpanContext(
+                trace_id=random.getrandbits(128) or 1,
+                span_id=random.getrandbits(64) or 1,
+                is_remote=True,
+                trace_flags=TraceFlags(TraceFlags.DEFAULT),
+            )
+        )
+        self._unsampled = set_span_in_context(unsampled)
 
         async def endpoint(shown: Scope, receive: Receive, send: Send) -> None:
             await app(shown["gateway.scope"], receive, send)
@@ -242,6 +280,13 @@ class TracedEndpoint:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not self._sampled(scope["headers"]):
+            token = attach(self._unsampled)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                detach(token)
+            return
         shown = {
             "type": "http",
             "http_version": scope.get("http_version", "1.1"),
@@ -255,6 +300,14 @@ class TracedEndpoint:
             "gateway.scope": scope,
         }
         await self._traced(shown, receive, send)
+
+    def _sampled(self, headers: Iterable[tuple[bytes, bytes]]) -> bool:
+        """The caller's ``traceparent`` decides (its flags' last bit), else a draw."""
+        for name, value in headers:
+            if name == b"traceparent":
+                return value[-1:] in _SAMPLED_FLAGS
+        ratio = self.sample_ratio
+        return ratio >= 1.0 or random.random() < ratio  # noqa: S311 - sampling, not secrets
 
 
 def _server_span_started(span: Span, scope: Any) -> None:

@@ -109,7 +109,7 @@ class Pipeline:
                 :class:`gateway.persisted.PersistedQueryError`).
         """
         telemetry = self.telemetry
-        if telemetry is None:
+        if telemetry is None or not get_current_span().is_recording():  # off, or unsampled
             return await self._answer(
                 request,
                 identity,
