@@ -25,6 +25,7 @@ from .diary import Diary, Homework
 from .directory import Region, School
 from .documents import DocumentCache, documents_extension
 from .errors import ErrorCode, coded_error, from_adapter_error
+from .execution import PlannedExecutor
 from .extensions import AuditTrail, masked_errors
 from .ids import GlobalId, NonCanonicalIdError, day_of, decode_id, encode_id
 from .journal import Journal, staff_relation
@@ -435,6 +436,7 @@ def build_schema(
         scalar_overrides=SCALAR_OVERRIDES,
         types=[Student, Region, School],
         extensions=[*standard, AuditTrail, masked_errors, *extensions],
+        execution_context_class=PlannedExecutor,
     )
     documents.bind(schema)
     schema.documents = documents

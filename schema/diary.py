@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable, Sequence
 from datetime import date, datetime
 
 import strawberry
+from cachetools import LRUCache
 
 from adapters import Absence as AbsenceModel
 from adapters import DateRange
@@ -19,7 +21,14 @@ from .people import Subject, Teacher
 from .policy import Access
 from .relay import Node
 
-__all__ = ["Absence", "Attachment", "Diary", "DiaryDay", "Homework", "Lesson"]
+__all__ = ["Absence", "Attachment", "Diary", "DiaryDay", "Homework", "Lesson", "built_diary"]
+
+BUILT_DIARIES = 256
+"""Diaries kept built (:func:`built_diary`); the least recently used is dropped."""
+
+_built: LRUCache[tuple[Hashable, ...], tuple[tuple[LessonModel, ...], Diary]] = LRUCache(
+    maxsize=BUILT_DIARIES
+)
 
 
 @strawberry.type(description="A file attached to homework.")
@@ -227,3 +236,33 @@ class Diary(Node):
             ),
             access,
         )
+
+
+def built_diary(
+    lessons: Sequence[LessonModel],
+    days: DateRange,
+    region: str,
+    access: Access,
+    student: str,
+    *,
+    scope: Hashable,
+) -> Diary:
+    """:meth:`Diary.build`, reused while the lessons are the very same cached models.
+
+    The entity cache hands out the same (frozen) lesson models until the entry is
+    invalidated or refetched, which makes new ones; so a repeat of the same read, for the
+    same viewer (``scope``: their authorization scope) and the same access decision, gets
+    the diary built the first time — built objects are never changed after
+    :meth:`Diary.build`. Kept: the :data:`BUILT_DIARIES` most recent.
+    """
+    key = (scope, region, student, days.start, days.end, access)
+    found = _built.get(key)
+    if found is not None:
+        models, diary = found
+        if len(models) == len(lessons) and all(
+            a is b for a, b in zip(models, lessons, strict=True)
+        ):
+            return diary
+    diary = Diary.build(list(lessons), days, region, access, student)
+    _built[key] = (tuple(lessons), diary)
+    return diary

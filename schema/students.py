@@ -15,7 +15,7 @@ from adapters import Student as StudentModel
 
 from .audit import note_read
 from .context import AuditEvent, Info
-from .diary import Absence, Diary, Homework, Lesson
+from .diary import Absence, Diary, Homework, Lesson, built_diary
 from .directory import Region, School
 from .enforcement import require, restrict
 from .errors import ErrorCode, coded_error
@@ -378,7 +378,9 @@ class Student(Node):
         lessons = await info.context.loaders.diary.load(
             (self.region_code, self.model.id, days.start, days.end)
         )
-        return Diary.build(lessons, days, self.region_code, self.access, self.model.id)
+        context = info.context
+        scope = (context.caller.scope if context.caller else None, context.session_region)
+        return built_diary(lessons, days, self.region_code, self.access, self.model.id, scope=scope)
 
     @strawberry.field(
         description="Absences over a date range (`from` and `to`) or a whole term (`termId`)."
