@@ -154,19 +154,34 @@ class MemoryAuditStore:
         self, entries: Sequence[tuple[str, float, str, bool]], *, cutoff: float
     ) -> dict[str, int]:
         evicted = 0
+        known, unknown = self._confirmed, self._unconfirmed
         for key, score, entry, confirmed in entries:
             cap = self.per_student
-            events = self._promote(key) if confirmed else self._confirmed.get(key)
+            events = known.get(key)
             if events is not None:
-                self._confirmed.move_to_end(key)
+                known.move_to_end(key)
+            elif confirmed:  # a real student: their history leaves the unconfirmed pool
+                events = unknown.pop(key, None)
+                if events is None:
+                    events = deque()
+                known[key] = events
             else:
                 cap = self.per_unconfirmed
-                events = self._unconfirmed.setdefault(key, deque())
-                self._unconfirmed.move_to_end(key)
+                events = unknown.get(key)
+                if events is None:
+                    events = unknown[key] = deque()
+                else:
+                    unknown.move_to_end(key)
             events.append((score, entry))
             self._events += 1
-            self._trim(events, cutoff, cap)
-            evicted += self._bound()
+            if len(events) > cap or events[0][0] < cutoff:
+                self._trim(events, cutoff, cap)
+            if (
+                len(unknown) > self.max_unconfirmed
+                or self._events > self.max_events
+                or len(known) + len(unknown) > self.max_students
+            ):
+                evicted += self._bound()
         return {"evicted": evicted}
 
     def _promote(self, key: str) -> deque[tuple[float, str]]:
@@ -396,7 +411,7 @@ class AuditLog:
         return found
 
     def _cutoff(self) -> float:
-        return self.clock.now().timestamp() - self.max_age_days * _DAY
+        return self.clock.timestamp() - self.max_age_days * _DAY
 
     async def record(self, events: list[AuditEvent], *, at: str | None = None) -> None:
         """Write ``events``; ``at`` overrides their time (a replay for a cached response)."""

@@ -164,9 +164,9 @@ class RegionDays:
         self._value = ""
 
     def __call__(self) -> str:
-        now = self.clock.now()
-        minute = int(now.timestamp()) // 60
+        minute = int(self.clock.timestamp()) // 60
         if minute != self._minute:
+            now = self.clock.now()
             self._value = ",".join(now.astimezone(z).date().isoformat() for z in self.zones)
             self._minute = minute
         return self._value
