@@ -165,6 +165,13 @@ def _personas(args: argparse.Namespace) -> int:
 
 
 def _emulate(args: argparse.Namespace) -> int:
+    if args.provider == "eljur":
+        from adapters.eljur.emulator import emulator_main as eljur_main
+
+        eljur_main(
+            port=args.port, host=args.host, latency_ms=args.latency_ms, error_rate=args.error_rate
+        )
+        return 0
     if args.provider == "netcity":
         from adapters.netcity.emulator import emulator_main
     else:
@@ -280,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     personas.set_defaults(func=_personas)
 
     emulate = sub.add_parser("emulate", help="run a provider emulator")
-    emulate.add_argument("provider", choices=["moscow", "netcity"])
+    emulate.add_argument("provider", choices=["moscow", "eljur", "netcity"])
     emulate.add_argument("--host", default="127.0.0.1")
     emulate.add_argument("--port", type=int, default=8081)
     emulate.add_argument("--latency-ms", type=int, default=0)

@@ -35,6 +35,7 @@ DEV_ISSUER = "urn:diary-gateway:dev-sso"
 DEV_AUDIENCE = "diary-gateway"
 EMULATOR_PATH = "/__emulators/moscow"
 NETCITY_EMULATOR_PATH = "/__emulators/netcity"
+ELJUR_EMULATOR_PATH = "/__emulators/eljur"
 
 EXAMPLE_QUERY = """query ParentWeek($from: Date!, $to: Date!) {
   me {
@@ -117,6 +118,7 @@ def demo_settings(
                     "timezone": "Europe/Moscow",
                     "diary_url": "https://eljur.ru",
                     "demo": True,
+                    "base_url": f"{base}{ELJUR_EMULATOR_PATH}",
                 },
                 "77": {
                     "adapter": "moscow",
@@ -143,7 +145,7 @@ def build_demo_app(
     cors_origins: Sequence[str] = (),
     otlp_endpoint: str = "",
 ) -> Starlette:
-    """The demo app: the gateway plus the Moscow emulator mounted on the same server.
+    """The demo app: the gateway plus the Moscow and ЭлЖур emulators mounted on the same server.
 
     Args:
         moscow_url: use this Moscow-protocol server instead of the in-process emulator.
@@ -155,6 +157,7 @@ def build_demo_app(
         clock: the demo's clock (``diary-gateway demo --now`` shifts it); the worlds read it
             on every call, so the demo moves to the next day at each region's midnight.
     """
+    from adapters.eljur.emulator import create_emulator as create_eljur_emulator
     from adapters.moscow.emulator import create_emulator
     from adapters.netcity.emulator import create_emulator as create_netcity_emulator
 
@@ -177,6 +180,7 @@ def build_demo_app(
         clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
     )
     routes.append(Mount(NETCITY_EMULATOR_PATH, app=netcity))
+    routes.append(Mount(ELJUR_EMULATOR_PATH, app=create_eljur_emulator(clock=clock)))
     # the demo's own pages: /, /example/, /demo/personas.json (tokens: the demo only)
     routes.extend(demo_routes(issuer, query=EXAMPLE_QUERY, week=lambda: example_week(clock)))
     return create_app(settings, dev_issuer=issuer, routes=routes, clock=clock)

@@ -1,10 +1,9 @@
-"""The ЭлЖур adapter: thin hooks over the (in-memory) ЭлЖур API.
+"""The ЭлЖур adapter: thin hooks over :mod:`.client` (ЭлЖур's API over HTTP) and :mod:`.parsing`.
 
-Every hook calls backend methods with query-style keyword arguments, opens the JSON
-envelope and hands the ``result`` to :mod:`adapters.eljur.parsing`. HTTP-level failures
-(:class:`~adapters.faults.ProviderFault`) and non-200 envelope states are mapped with
-:func:`adapters.errors.error_for_status`; per-student refusals (403, 404) fill that
-student's slot, everything else fails the call.
+Every hook asks :class:`~adapters.eljur.client.ElJurClient` for a method's ``result`` and
+hands it to :mod:`adapters.eljur.parsing`. Error statuses and non-200 envelope states are
+mapped by the client; per-student refusals (403, 404) fill that student's slot
+(:func:`adapters.batches.per_student`), everything else fails the call.
 
 National-SSO callers are exchanged for ЭлЖур tokens (one per school) with
 ``getusersvendors``; the tokens are kept per person for a few minutes, and dropped as soon
@@ -14,22 +13,18 @@ as the provider answers 401. School-login callers carry their token in their
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 from adapters.base import AdapterDeps, BatchResult, DiaryAdapter, RegionInfo
+from adapters.batches import per_student
 from adapters.capabilities import Capability
 from adapters.errors import (
     AccessDeniedError,
-    AdapterError,
     AuthenticationError,
-    error_for_status,
+    NotFoundError,
 )
-from adapters.faults import ProviderFault
 from adapters.models import (
     BellSchedule,
     Caller,
@@ -47,11 +42,10 @@ from adapters.models import (
     Term,
 )
 from adapters.native_ids import DIGITS, IdKind, NativeIdShapes
-from adapters.seed import Worlds
 from adapters.sessions import Grant, ProviderSessions, person_renewable
 
 from . import parsing
-from .backend import ElJurBackend
+from .client import ElJurClient
 from .config import ElJurConfig
 
 __all__ = ["ElJurAdapter"]
@@ -61,8 +55,6 @@ SESSION_TTL = 300.0
 UPDATES_PAGE = 100
 MAX_UPDATE_PAGES = 5
 BAD_LOGIN = "wrong login or password"
-
-Envelope = tuple[int, str | None, Any]
 
 
 @dataclass
@@ -110,11 +102,11 @@ class ElJurAdapter(DiaryAdapter):
         IdKind.HOMEWORK: DIGITS,
     }
 
-    def __init__(self, *, region: RegionInfo, config: Any, deps: AdapterDeps) -> None:
-        settings = config if isinstance(config, ElJurConfig) else ElJurConfig()
-        super().__init__(region=region, config=settings, deps=deps)
-        self._worlds = Worlds(region.code, clock=deps.clock, zone=region.timezone)
-        self._backend: ElJurBackend | None = None
+    def __init__(self, *, region: RegionInfo, config: ElJurConfig, deps: AdapterDeps) -> None:
+        super().__init__(region=region, config=config, deps=deps)
+        if deps.http is None:
+            raise ValueError("the ЭлЖур adapter needs deps.http (an httpx.AsyncClient)")
+        self._client = ElJurClient(deps.http, config, provider=self.slug)
         self._sessions: ProviderSessions[_Session | None] = ProviderSessions(
             provider=self.slug,
             obtain=self._exchange,
@@ -122,69 +114,25 @@ class ElJurAdapter(DiaryAdapter):
             expiry_margin=0.0,
         )
 
-    @property
-    def backend(self) -> ElJurBackend:
-        """The in-memory provider of the school year the clock is in (a new one each year)."""
-        world = self._worlds.current()
-        if self._backend is None or self._backend.world is not world:
-            self._backend = ElJurBackend(
-                world,
-                vendor=self.config.vendor,
-                devkey=self.config.devkey,
-                latency_ms=self.config.latency_ms,
-            )
-        return self._backend
-
     # -- transport ---------------------------------------------------------------------
 
-    async def _send(self, method: Callable[..., Awaitable[bytes]], **params: str) -> Envelope:
-        """Call one backend method; HTTP-level faults raise, envelopes are returned."""
-        try:
-            body = await method(devkey=self.config.devkey, **params)
-        except ProviderFault as exc:
-            raise error_for_status(
-                exc.status, provider=self.slug, retry_after=exc.retry_after
-            ) from exc
-        return parsing.parse_envelope(json.loads(body))
-
-    def _error(self, envelope: Envelope, session: _Session | None = None) -> AdapterError:
-        state, error, _ = envelope
-        if state == 401 and session is not None and session.caller is not None:
-            self._sessions.forget(session.caller)
-        return error_for_status(state, provider=self.slug, detail=error or "")
-
-    def _ok(self, envelope: Envelope, session: _Session | None = None) -> Any:
-        if envelope[0] != 200:
-            raise self._error(envelope, session)
-        return envelope[2]
-
     async def _sent(
-        self,
-        session: _Session,
-        token: parsing.VendorToken,
-        method: Callable[..., Awaitable[bytes]],
-        **params: str,
-    ) -> Envelope:
+        self, session: _Session, token: parsing.VendorToken, method: str, **params: str
+    ) -> Any:
+        """One call with a token; a 401 drops the caller's exchanged tokens."""
         try:
-            return await self._send(method, vendor=token.vendor, auth_token=token.token, **params)
+            return await self._client.call(method, vendor=token.vendor, token=token.token, **params)
         except AuthenticationError:
             if session.caller is not None:
                 self._sessions.forget(session.caller)
             raise
 
     async def _student_call(
-        self,
-        session: _Session,
-        student_id: str,
-        method: Callable[..., Awaitable[bytes]],
-        **params: str,
+        self, session: _Session, student_id: str, method: str, **params: str
     ) -> Any:
-        """A per-student call: the result, or the 403/404 error for that student's slot."""
+        """A per-student call with the token of the student's school."""
         token = await self._token_for_student(session, student_id)
-        envelope = await self._sent(session, token, method, student=student_id, **params)
-        if envelope[0] in (403, 404):
-            return self._error(envelope, session)
-        return self._ok(envelope, session)
+        return await self._sent(session, token, method, student=student_id, **params)
 
     # -- sessions ----------------------------------------------------------------------
 
@@ -207,10 +155,8 @@ class ElJurAdapter(DiaryAdapter):
         """The caller's ЭлЖур tokens from ``getusersvendors`` (``None``: no account)."""
         if caller.person_id is None:
             raise AuthenticationError("no credentials for this provider", provider=self.slug)
-        result = self._ok(
-            await self._send(
-                self.backend.getusersvendors, vendor=self.config.vendor, v_token=caller.person_id
-            )
+        result = await self._client.call(
+            "getusersvendors", vendor=self.config.vendor, v_token=caller.person_id
         )
         tokens = tuple(parsing.parse_vendors(result))
         session = _Session(tokens=tokens, caller=caller) if tokens else None
@@ -227,8 +173,7 @@ class ElJurAdapter(DiaryAdapter):
     async def _rules(self, session: _Session, token: parsing.VendorToken) -> parsing.Rules:
         rules = session.rules.get(token.vendor)
         if rules is None:
-            envelope = await self._sent(session, token, self.backend.getrules)
-            rules = parsing.parse_rules(self._ok(envelope, session))
+            rules = parsing.parse_rules(await self._sent(session, token, "getrules"))
             session.rules[token.vendor] = rules
         return rules
 
@@ -252,11 +197,11 @@ class ElJurAdapter(DiaryAdapter):
     # -- directory ---------------------------------------------------------------------
 
     async def _list_schools(self) -> list[School]:
-        result = self._ok(await self._send(self.backend.getschools, vendor=self.config.vendor))
+        result = await self._client.call("getschools", vendor=self.config.vendor)
         return parsing.parse_schools(result)
 
     async def _fetch_bell_schedule(self, school_id: str) -> BellSchedule:
-        result = self._ok(await self._send(self.backend.getrings, vendor=school_id))
+        result = await self._client.call("getrings", vendor=school_id)
         return parsing.parse_bells(result, school_id)
 
     # -- people ------------------------------------------------------------------------
@@ -282,13 +227,11 @@ class ElJurAdapter(DiaryAdapter):
     async def _fetch_students_in(
         self, session: _Session, student_ids: list[str]
     ) -> BatchResult[Student]:
-        async def one(student_id: str) -> Student | AdapterError:
-            result = await self._student_call(session, student_id, self.backend.getprofile)
-            if isinstance(result, AdapterError):
-                return result
+        async def one(student_id: str) -> Student:
+            result = await self._student_call(session, student_id, "getprofile")
             return parsing.parse_student_profile(result, student_id)
 
-        return list(await asyncio.gather(*(one(sid) for sid in student_ids)))
+        return await per_student(student_ids, one)
 
     async def _fetch_roster(self, caller: Caller) -> Roster:
         session = await self._known_session(caller)
@@ -322,9 +265,11 @@ class ElJurAdapter(DiaryAdapter):
                 continue
             known = sorted(rules.student_ids)
             for student_id in [s for s in (rules.own_student_id,) if s] + known:
-                result = await self._student_call(session, student_id, self.backend.getperiods)
-                if not isinstance(result, AdapterError):
-                    return parsing.parse_periods(result, student_id)
+                try:
+                    result = await self._student_call(session, student_id, "getperiods")
+                except (AccessDeniedError, NotFoundError):
+                    continue
+                return parsing.parse_periods(result, student_id)
         return []
 
     # -- the diary ---------------------------------------------------------------------
@@ -339,19 +284,17 @@ class ElJurAdapter(DiaryAdapter):
         session = await self._known_session(caller)
         tz = self.region.timezone
 
-        async def one(student_id: str) -> list[Lesson] | AdapterError:
+        async def one(student_id: str) -> list[Lesson]:
             result = await self._student_call(
-                session, student_id, self.backend.getdiary, days=self._days(days), rings="yes"
+                session, student_id, "getdiary", days=self._days(days), rings="yes"
             )
-            if isinstance(result, AdapterError):
-                return result
             return [
                 lesson
                 for lesson in parsing.parse_diary(result, student_id, tz)
                 if lesson.date in days
             ]
 
-        return list(await asyncio.gather(*(one(sid) for sid in student_ids)))
+        return await per_student(student_ids, one)
 
     async def _fetch_marks(
         self, caller: Caller, student_ids: list[str], days: DateRange
@@ -359,15 +302,13 @@ class ElJurAdapter(DiaryAdapter):
         session = await self._known_session(caller)
         tz = self.region.timezone
 
-        async def one(student_id: str) -> list[Mark] | AdapterError:
+        async def one(student_id: str) -> list[Mark]:
             result = await self._student_call(
-                session, student_id, self.backend.getmarks, days=self._days(days)
+                session, student_id, "getmarks", days=self._days(days)
             )
-            if isinstance(result, AdapterError):
-                return result
             return [m for m in parsing.parse_marks(result, student_id, tz) if m.lesson_date in days]
 
-        return list(await asyncio.gather(*(one(sid) for sid in student_ids)))
+        return await per_student(student_ids, one)
 
     async def _fetch_changes(
         self, caller: Caller, student_ids: list[str], since: datetime
@@ -375,18 +316,16 @@ class ElJurAdapter(DiaryAdapter):
         session = await self._known_session(caller)
         tz = self.region.timezone
 
-        async def one(student_id: str) -> list[Change] | AdapterError:
+        async def one(student_id: str) -> list[Change]:
             changes: list[Change] = []
             for page in range(1, MAX_UPDATE_PAGES + 1):
                 result = await self._student_call(
                     session,
                     student_id,
-                    self.backend.getupdates,
+                    "getupdates",
                     limit=str(UPDATES_PAGE),
                     page=str(page),
                 )
-                if isinstance(result, AdapterError):
-                    return result
                 found, more = parsing.parse_updates(result, student_id, tz)
                 fresh = [change for change in found if change.at > since]
                 changes.extend(fresh)
@@ -395,28 +334,27 @@ class ElJurAdapter(DiaryAdapter):
             changes.sort(key=lambda change: change.at, reverse=True)
             return changes
 
-        return list(await asyncio.gather(*(one(sid) for sid in student_ids)))
+        return await per_student(student_ids, one)
 
     # -- staff -------------------------------------------------------------------------
 
     async def _fetch_journal(self, caller: Caller, group_id: str, days: DateRange) -> Journal:
         session = await self._known_session(caller)
         token = await self._token_for_group(session, group_id)
-        envelope = await self._sent(
-            session, token, self.backend.getjournal, group=group_id, days=self._days(days)
+        result = await self._sent(
+            session, token, "getjournal", group=group_id, days=self._days(days)
         )
-        return parsing.parse_journal(self._ok(envelope, session), self.region.timezone)
+        return parsing.parse_journal(result, self.region.timezone)
 
     # -- school login ------------------------------------------------------------------
 
     async def _login(self, school: str | None, login: str, password: str) -> ProviderSession:
         vendor = school.strip() if school and school.strip() else self.config.vendor
-        envelope = await self._send(
-            self.backend.auth, login=login, password=password, vendor=vendor
-        )
-        if envelope[0] in (401, 403, 404):
-            raise AuthenticationError(BAD_LOGIN, provider=self.slug)
-        token, expires = parsing.parse_auth(self._ok(envelope))
+        try:
+            result = await self._client.auth(vendor=vendor, login=login, password=password)
+        except (AuthenticationError, AccessDeniedError, NotFoundError) as exc:
+            raise AuthenticationError(BAD_LOGIN, provider=self.slug) from exc
+        token, expires = parsing.parse_auth(result)
         vendor_token = parsing.VendorToken(vendor, None, token, expires)
         session = _Session(tokens=(vendor_token,))
         rules = await self._rules(session, vendor_token)

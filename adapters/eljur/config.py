@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adapters.settings import SettingsError
+
 __all__ = ["ElJurConfig"]
 
 
 @dataclass(frozen=True, slots=True)
 class ElJurConfig:
-    """How the adapter talks to the region's ЭлЖур installation.
+    """How the adapter reaches the region's ЭлЖур installation."""
 
-    The demo region runs the in-memory :class:`~adapters.eljur.backend.ElJurBackend`;
-    the keys are the query parameters every real ЭлЖур call carries.
-    """
-
+    base_url: str
+    """Where the API lives (real: ``https://<vendor>.eljur.ru`` or a regional brand's host,
+    e.g. ``https://edu.gounn.ru``); ``/apiv3/<method>`` is appended. The demo points it at
+    the emulator (``diary-gateway emulate eljur``)."""
     vendor: str = "demo"
     """The regional installation's ``vendor`` (its subdomain, as in ``<vendor>.eljur.ru``).
 
@@ -24,5 +26,7 @@ class ElJurConfig:
     """
     devkey: str = "demo-devkey"
     """The developer key ЭлЖур support issues to an integrator; sent with every call."""
-    latency_ms: int = 0
-    """Milliseconds the in-memory provider waits before each answer (demo realism)."""
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise SettingsError("base_url", "an http(s) URL", self.base_url)

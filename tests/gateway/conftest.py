@@ -18,7 +18,13 @@ from starlette.types import ASGIApp
 from adapters import AdapterRegistry, UpstreamCall
 from gateway import create_app
 from gateway.app import build_runner
-from gateway.demo import DEV_AUDIENCE, EMULATOR_PATH, demo_settings, dev_issuer
+from gateway.demo import (
+    DEV_AUDIENCE,
+    ELJUR_EMULATOR_PATH,
+    EMULATOR_PATH,
+    demo_settings,
+    dev_issuer,
+)
 from gateway.dev_issuer import DevIssuer
 from gateway.logs import AccessLogMiddleware
 from gateway.personas import find_persona
@@ -111,6 +117,7 @@ def make_demo(
     ``telemetry`` traces it (e.g. into an in-memory exporter); ``access_log`` serves it
     behind :class:`gateway.logs.AccessLogMiddleware`, as ``serve`` does.
     """
+    from adapters.eljur.emulator import create_emulator as create_eljur_emulator
     from adapters.moscow.emulator import create_emulator
     from adapters.netcity.emulator import create_emulator as create_netcity_emulator
     from gateway.demo import NETCITY_EMULATOR_PATH
@@ -143,7 +150,11 @@ def make_demo(
     app = create_app(
         settings,
         dev_issuer=issuer,
-        routes=[*([] if moscow_url else [Mount(EMULATOR_PATH, app=emulator)]), netcity],
+        routes=[
+            *([] if moscow_url else [Mount(EMULATOR_PATH, app=emulator)]),
+            Mount(ELJUR_EMULATOR_PATH, app=create_eljur_emulator()),
+            netcity,
+        ],
         http=http,
         registry=registry,
         runner=runner,  # type: ignore[arg-type]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from adapters import Fault
+import httpx
+
+from gateway.demo import ELJUR_EMULATOR_PATH
 from tests.clock import canonical_week, school_week
 
 from .conftest import DemoGateway
@@ -153,14 +155,14 @@ def test_public_directory_answers_without_a_token(demo: DemoGateway) -> None:
 
 
 def test_a_failing_provider_nulls_only_its_own_child(fresh_demo: DemoGateway) -> None:
-    backend = fresh_demo.registry["11"].backend  # type: ignore[attr-defined]
-    backend.faults.set(Fault.SERVER_ERROR)
+    admin = f"{fresh_demo.url}{ELJUR_EMULATOR_PATH}/__admin/faults"
+    httpx.post(admin, json={"error_rate": 1.0}, timeout=10).raise_for_status()
     try:
         body = fresh_demo.query(
             "{ me { children { fullName school { region { code } } } } }", persona="parent"
         )
     finally:
-        backend.faults.set(None)
+        httpx.post(admin, json={}, timeout=10).raise_for_status()
     children = body["data"]["me"]["children"]
     assert sorted(c["school"]["region"]["code"] for c in children if c) == ["74", "77", "77"]
     assert sum(1 for c in children if c is None) == 1

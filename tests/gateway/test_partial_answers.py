@@ -1,9 +1,9 @@
 """Partial answers: one region down never nulls another region's data (issue 11, item 7).
 
-Each demo region is taken down in turn (the in-memory backends' fault switch; the Moscow
-emulator's ``/__admin/faults``) on a gateway with cold caches, and the public directory,
-``me { children }`` and a diary query are checked: the other regions answer in full, the
-failing region's part is null with a coded error whose path points at that part only.
+Each demo region is taken down in turn (its emulator's ``/__admin/faults``) on a gateway
+with cold caches, and the public directory, ``me { children }`` and a diary query are
+checked: the other regions answer in full, the failing region's part is null with a coded
+error whose path points at that part only.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters import Fault
-from gateway.demo import EMULATOR_PATH, NETCITY_EMULATOR_PATH
+from gateway.demo import ELJUR_EMULATOR_PATH, EMULATOR_PATH, NETCITY_EMULATOR_PATH
 from tests.clock import school_week
 
 from .conftest import DemoGateway, make_demo
@@ -29,21 +28,13 @@ PROVIDER_CODES = {"PROVIDER_UNAVAILABLE", "PROVIDER_ERROR", "PROVIDER_TIMEOUT"}
 @contextmanager
 def region_down(gateway: DemoGateway, code: str) -> Iterator[None]:
     """Every call to region ``code``'s system fails with a server error while inside."""
-    emulators = {"77": EMULATOR_PATH, "74": NETCITY_EMULATOR_PATH}
-    if code in emulators:
-        admin = f"{gateway.url}{emulators[code]}/__admin/faults"
-        httpx.post(admin, json={"error_rate": 1.0}, timeout=10).raise_for_status()
-        try:
-            yield
-        finally:
-            httpx.post(admin, json={}, timeout=10).raise_for_status()
-        return
-    backend = gateway.registry[code].backend  # type: ignore[attr-defined]
-    backend.faults.set(Fault.SERVER_ERROR)
+    emulators = {"77": EMULATOR_PATH, "11": ELJUR_EMULATOR_PATH, "74": NETCITY_EMULATOR_PATH}
+    admin = f"{gateway.url}{emulators[code]}/__admin/faults"
+    httpx.post(admin, json={"error_rate": 1.0}, timeout=10).raise_for_status()
     try:
         yield
     finally:
-        backend.faults.set(None)
+        httpx.post(admin, json={}, timeout=10).raise_for_status()
 
 
 def _assert_region_error(error: dict[str, Any], code: str, path: list[Any]) -> None:

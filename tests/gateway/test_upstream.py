@@ -8,6 +8,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from adapters.base import UpstreamCall
@@ -550,24 +551,29 @@ def test_shared_http_client_has_a_connect_timeout_only() -> None:
     assert (timeout.read, timeout.write, timeout.pool) == (None, None, None)
 
 
-def _eljur(runner: Any) -> Any:
+def _hanging_eljur(runner: Any) -> Any:
+    """An ЭлЖур adapter whose provider never answers."""
     from zoneinfo import ZoneInfo
 
     from adapters import AdapterDeps, RegionInfo
     from adapters.eljur import ElJurAdapter
     from adapters.eljur.config import ElJurConfig
 
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(60)
+        return httpx.Response(504)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(hang))
     region = RegionInfo("11", "test", ZoneInfo("Europe/Moscow"), "https://example.test")
-    return ElJurAdapter(region=region, config=ElJurConfig(), deps=AdapterDeps(runner=runner))
+    config = ElJurConfig(base_url="https://eljur.example")
+    return ElJurAdapter(region=region, config=config, deps=AdapterDeps(http=http, runner=runner))
 
 
 async def test_adapter_calls_are_bounded_by_the_runner_alone() -> None:
     """A hanging provider under the gateway's runner ends at the call budget: the runner's
     error, not an adapter timeout of its own (there is none)."""
-    from adapters import Fault
 
-    adapter = _eljur(memory_runner(call_budget=0.05, max_retries=0))
-    adapter.backend.faults.set(Fault.TIMEOUT)
+    adapter = _hanging_eljur(memory_runner(call_budget=0.05, max_retries=0))
     started = asyncio.get_running_loop().time()
     with pytest.raises(ProviderUnavailableError, match="call budget exhausted"):
         await adapter.list_schools()
@@ -575,11 +581,9 @@ async def test_adapter_calls_are_bounded_by_the_runner_alone() -> None:
 
 
 async def test_operation_budget_cuts_the_call_budget() -> None:
-    from adapters import Fault
     from gateway.upstream import operation_budget
 
-    adapter = _eljur(memory_runner(call_budget=30.0, max_retries=0))
-    adapter.backend.faults.set(Fault.TIMEOUT)
+    adapter = _hanging_eljur(memory_runner(call_budget=30.0, max_retries=0))
     started = asyncio.get_running_loop().time()
     with operation_budget(0.05), pytest.raises(ProviderUnavailableError, match="budget"):
         await adapter.list_schools()
@@ -588,9 +592,8 @@ async def test_operation_budget_cuts_the_call_budget() -> None:
 
 async def test_direct_runner_bounds_each_call_by_its_own_timeout() -> None:
     """Without the gateway, :class:`DirectRunner` is the one per-call timeout."""
-    from adapters import DirectRunner, Fault
+    from adapters import DirectRunner
 
-    adapter = _eljur(DirectRunner(timeout=0.05))
-    adapter.backend.faults.set(Fault.TIMEOUT)
+    adapter = _hanging_eljur(DirectRunner(timeout=0.05))
     with pytest.raises(ProviderUnavailableError, match="timed out"):
         await adapter.list_schools()

@@ -1,9 +1,9 @@
-"""The in-memory ЭлЖур provider's native answers, and the adapter over it."""
+"""The ЭлЖур emulator's native answers over HTTP, and the adapter over it."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,12 +14,10 @@ from adapters import (
     PASS_FAIL,
     TEN_POINT,
     AccessDeniedError,
-    AdapterDeps,
     AuthenticationError,
     Caller,
     Capability,
     DateRange,
-    DirectRunner,
     Fault,
     Grade,
     NotFoundError,
@@ -32,10 +30,10 @@ from adapters import (
     load_settings,
 )
 from adapters.eljur import ElJurAdapter
-from adapters.eljur.backend import ElJurBackend, ten_point_value
 from adapters.eljur.config import ElJurConfig
+from adapters.eljur.emulator.render import ten_point_value
 from adapters.seed import World, national_id
-from tests.adapters.harnesses.eljur import REGION, Harness
+from tests.adapters.harnesses.eljur import Harness
 from tests.clock import pinned
 
 TODAY = date(2025, 10, 17)  # the Friday of the canonical week
@@ -52,12 +50,32 @@ async def harness() -> AsyncIterator[Harness]:
     await h.stop()
 
 
+class _Api:
+    """ЭлЖур's methods on the emulator over HTTP, called like ``await api.getdiary(…)``:
+    each answers the body (``auth`` is posted as a form, the rest are ``GET /apiv3/…``)."""
+
+    def __init__(self, harness: Harness) -> None:
+        self._http = harness.admin
+
+    def __getattr__(self, method: str) -> Callable[..., Awaitable[bytes]]:
+        async def call(**params: str) -> bytes:
+            if method == "auth":
+                response = self._http.post(f"/apiv3/{method}", data=params)
+            else:
+                response = self._http.get(f"/apiv3/{method}", params=params)
+            # the HTTP status is the envelope's state
+            assert response.status_code == json.loads(response.content)["response"]["state"]
+            return response.content
+
+        return call
+
+
 def _decode(body: bytes) -> dict[str, Any]:
     response: dict[str, Any] = json.loads(body)["response"]
     return response
 
 
-async def _token(backend: ElJurBackend, persona: str) -> tuple[str, str]:
+async def _token(backend: _Api, persona: str) -> tuple[str, str]:
     """(vendor, token) of a persona through the ЕСИА exchange."""
     answer = _decode(
         await backend.getusersvendors(
@@ -72,7 +90,7 @@ async def _token(backend: ElJurBackend, persona: str) -> tuple[str, str]:
 
 
 async def test_getdiary_native_shape_of_canonical_monday(harness: Harness) -> None:
-    backend = harness.backend
+    backend = _Api(harness)
     vendor, token = await _token(backend, "parent")
     sid = harness.canonical_student_id()
     answer = _decode(
@@ -111,7 +129,7 @@ async def test_getdiary_native_shape_of_canonical_monday(harness: Harness) -> No
 
 
 async def test_absences_are_assessments(harness: Harness) -> None:
-    backend = harness.backend
+    backend = _Api(harness)
     vendor, token = await _token(backend, "parent")
     sid = harness.canonical_student_id()
     answer = _decode(
@@ -173,7 +191,7 @@ def test_ten_point_rendering_is_twice_five_in_the_canonical_week_and_spread_else
 
 
 async def test_getmarks_and_gethomework_shapes(harness: Harness) -> None:
-    backend = harness.backend
+    backend = _Api(harness)
     vendor, token = await _token(backend, "parent")
     sid = harness.canonical_student_id()
     marks = _decode(
@@ -220,7 +238,7 @@ async def test_getmarks_and_gethomework_shapes(harness: Harness) -> None:
 
 
 async def test_getperiods_has_four_quarters(harness: Harness) -> None:
-    backend = harness.backend
+    backend = _Api(harness)
     vendor, token = await _token(backend, "student")
     sid = str(harness.world.persona_student("student").id)
     periods = _decode(
@@ -240,7 +258,7 @@ async def test_getperiods_has_four_quarters(harness: Harness) -> None:
 
 
 async def test_auth_wrong_login_or_password_same_envelope(harness: Harness) -> None:
-    backend = harness.backend
+    backend = _Api(harness)
     school, login, password = harness.student_login()
     good = _decode(
         await backend.auth(
@@ -268,7 +286,7 @@ async def test_auth_wrong_login_or_password_same_envelope(harness: Harness) -> N
 
 
 async def test_envelope_states(harness: Harness) -> None:
-    backend = harness.backend
+    backend = _Api(harness)
     vendor, token = await _token(backend, "parent")
     sid = harness.canonical_student_id()
 
@@ -292,29 +310,86 @@ async def test_envelope_states(harness: Harness) -> None:
     assert await diary(student=other) == (403, "Нет доступа к данным ученика")
     assert (await diary(days="2025-10-13"))[0] == 400
     assert (await diary(days="20250101-20261231"))[0] == 400
-    backend.expire_tokens()
+    harness.expire_tokens()
     assert (await diary())[0] == 401
 
 
 async def test_getschools_native_cards(harness: Harness) -> None:
-    answer = _decode(await harness.backend.getschools(devkey="demo-devkey", vendor="demo"))
+    answer = _decode(await _Api(harness).getschools(devkey="demo-devkey", vendor="demo"))
     assert [(s["vendor"], s["vendor_id"], s["number"]) for s in answer["result"]["schools"]] == [
         ("sosh25", 1100001, "25"),
         ("gym3", 1100002, "3"),
     ]
     found = _decode(
-        await harness.backend.getschools(devkey="demo-devkey", vendor="demo", value="гимназия")
+        await _Api(harness).getschools(devkey="demo-devkey", vendor="demo", value="гимназия")
     )
     assert [s["vendor"] for s in found["result"]["schools"]] == ["gym3"]
 
 
 async def test_every_call_goes_through_the_fault_switch(harness: Harness) -> None:
-    backend = harness.backend
+    backend = _Api(harness)
     before = harness.upstream_calls()
     await backend.getschools(devkey="demo-devkey", vendor="demo")
     await backend.getrings(devkey="demo-devkey", vendor="sosh25")
     assert harness.upstream_calls() == before + 2
-    assert backend.method_calls["getschools"] == 1
+    assert harness.method_calls("getschools") == 1
+
+
+# -- over HTTP ------------------------------------------------------------------------
+
+
+def test_both_api_paths_answer_the_envelope_with_its_state_as_status(harness: Harness) -> None:
+    for path in ("/apiv3/getschools", "/api/getschools", "/apiv3/GETSCHOOLS"):
+        response = harness.admin.get(path, params={"devkey": "demo-devkey", "vendor": "demo"})
+        assert response.status_code == 200
+        assert response.json()["response"]["state"] == 200
+    refused = harness.admin.get("/apiv3/getschools", params={"devkey": "x", "vendor": "demo"})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "response": {"state": 400, "error": "не удалось авторизовать разработчика", "result": {}}
+    }
+
+
+def test_unknown_method_missing_parameter_and_other_formats_are_refused(
+    harness: Harness,
+) -> None:
+    unknown = harness.admin.get("/apiv3/getnothing", params={"devkey": "demo-devkey"})
+    assert unknown.status_code == 404
+    assert unknown.json()["response"]["error"] == "Метод getnothing не найден"
+    missing = harness.admin.get("/apiv3/getrings", params={"devkey": "demo-devkey"})
+    assert missing.json()["response"] == {
+        "state": 400,
+        "error": "Не передан параметр vendor",
+        "result": {},
+    }
+    xml = harness.admin.get(
+        "/apiv3/getschools", params={"devkey": "demo-devkey", "vendor": "demo", "out_format": "xml"}
+    )
+    assert xml.status_code == 400
+    assert harness.admin.get("/elsewhere").json()["response"]["state"] == 404
+
+
+def test_auth_takes_its_password_from_a_form(harness: Harness) -> None:
+    school, login, password = harness.student_login()
+    params = {"devkey": "demo-devkey", "vendor": school or "demo"}
+    posted = harness.admin.post(
+        "/apiv3/auth", params=params, data={"login": login, "password": password}
+    )
+    assert posted.json()["response"]["state"] == 200
+    asked = harness.admin.get("/apiv3/auth", params={**params, "login": login})
+    assert asked.json()["response"]["error"] == "Не передан параметр password"
+
+
+def test_injected_faults_keep_the_envelope(harness: Harness) -> None:
+    harness.set_fault(Fault.SERVER_ERROR)
+    response = harness.admin.get("/apiv3/getschools", params={"devkey": "demo-devkey"})
+    harness.set_fault(Fault.UNAUTHORIZED)
+    expired = harness.admin.get("/apiv3/getrules", params={"devkey": "demo-devkey"})
+    harness.set_fault(None)
+    assert response.status_code in (500, 502, 503)
+    assert response.json()["response"]["state"] == 500
+    assert expired.status_code == 401
+    assert expired.json()["response"]["state"] == 401
 
 
 # -- the adapter: canonical week -------------------------------------------------------
@@ -399,11 +474,11 @@ async def test_one_getdiary_per_student_per_range(harness: Harness) -> None:
     caller = harness.caller("teacher")
     ids = [harness.canonical_student_id(), str(harness.world.persona_student("student").id)]
     await adapter.get_profile(caller)
-    before = harness.backend.method_calls["getdiary"]
+    before = harness.method_calls("getdiary")
     calls = harness.upstream_calls()
     result = await adapter.get_diaries(caller, ids, DateRange(date(2025, 9, 1), TODAY))
     assert all(isinstance(slot, list) and slot for slot in result)
-    assert harness.backend.method_calls["getdiary"] == before + 2
+    assert harness.method_calls("getdiary") == before + 2
     assert harness.upstream_calls() == calls + 2  # the exchanged token is reused
 
 
@@ -547,7 +622,7 @@ async def test_school_login_and_its_session(harness: Harness) -> None:
     assert lessons
     (foreign,) = await adapter.get_diaries(caller, [harness.canonical_student_id()], WEEK)
     assert isinstance(foreign, AccessDeniedError)
-    harness.backend.expire_tokens()
+    harness.expire_tokens()
     with pytest.raises(AuthenticationError):
         await adapter.get_diaries(caller, [expected], WEEK)
 
@@ -576,6 +651,15 @@ async def test_homework_done_is_not_supported(harness: Harness) -> None:
     assert harness.upstream_calls() == calls
 
 
+async def _diary_or_raise(harness: Harness) -> Any:
+    (slot,) = await harness.adapter.get_diaries(
+        harness.caller("parent"), [harness.canonical_student_id()], WEEK
+    )
+    if isinstance(slot, Exception):
+        raise slot  # a 404 is about the student asked for: it fills their slot
+    return slot
+
+
 @pytest.mark.parametrize(
     ("fault", "error"),
     [
@@ -591,9 +675,7 @@ async def test_faults_map_to_adapter_errors(
 ) -> None:
     harness.set_fault(fault)
     with pytest.raises(error) as raised:
-        await harness.adapter.get_diaries(
-            harness.caller("parent"), [harness.canonical_student_id()], WEEK
-        )
+        await _diary_or_raise(harness)
     if fault is Fault.RATE_LIMITED:
         assert isinstance(raised.value, ProviderUnavailableError)
         assert raised.value.retry_after == 2.0
@@ -605,15 +687,10 @@ async def test_faults_map_to_adapter_errors(
     assert len(lessons) == 32
 
 
-async def test_timeout_fault() -> None:
-    adapter = ElJurAdapter(
-        region=REGION,
-        config=ElJurConfig(),
-        deps=AdapterDeps(runner=DirectRunner(timeout=0.05), clock=pinned(TODAY)),
-    )
-    adapter.backend.faults.set(Fault.TIMEOUT)
+async def test_timeout_fault(harness: Harness) -> None:
+    harness.set_fault(Fault.TIMEOUT)  # the harness's runner gives up (RUNNER_TIMEOUT)
     with pytest.raises(ProviderUnavailableError):
-        await adapter.list_schools()
+        await harness.adapter.list_schools()
 
 
 async def test_session_reused_then_dropped_on_401(harness: Harness) -> None:
@@ -622,13 +699,13 @@ async def test_session_reused_then_dropped_on_401(harness: Harness) -> None:
     sid = harness.canonical_student_id()
     await adapter.get_diaries(caller, [sid], WEEK)
     await adapter.get_diaries(caller, [sid], WEEK)
-    assert harness.backend.method_calls["getusersvendors"] == 1
-    harness.backend.expire_tokens()
+    assert harness.method_calls("getusersvendors") == 1
+    harness.expire_tokens()
     with pytest.raises(AuthenticationError):
         await adapter.get_diaries(caller, [sid], WEEK)
     (lessons,) = await adapter.get_diaries(caller, [sid], WEEK)
     assert isinstance(lessons, list)
-    assert harness.backend.method_calls["getusersvendors"] == 2
+    assert harness.method_calls("getusersvendors") == 2
 
 
 async def test_stranger_is_refused_data(harness: Harness) -> None:
@@ -638,14 +715,10 @@ async def test_stranger_is_refused_data(harness: Harness) -> None:
         )
 
 
-async def test_latency_setting_is_applied() -> None:
-    adapter = ElJurAdapter(
-        region=REGION,
-        config=ElJurConfig(latency_ms=30),
-        deps=AdapterDeps(clock=pinned(TODAY)),
-    )
+async def test_latency_fault_is_applied(harness: Harness) -> None:
+    harness.admin.post("/__admin/faults", json={"latency_ms": 30}).raise_for_status()
     started = datetime.now()
-    await adapter.list_schools()
+    await harness.adapter.list_schools()
     assert datetime.now() - started >= timedelta(milliseconds=30)
 
 
@@ -655,9 +728,12 @@ async def test_latency_setting_is_applied() -> None:
 def test_registry_and_settings() -> None:
     assert get_adapter_class("eljur") is ElJurAdapter
     assert ElJurAdapter.login_methods[0].value == "national_sso"
-    config = load_settings(
-        ElJurConfig, {"vendor": "komi", "devkey": "k", "latency_ms": 5}, where="regions.11"
-    )
-    assert config == ElJurConfig(vendor="komi", devkey="k", latency_ms=5)
-    with pytest.raises(SettingsError, match=r"regions\.11\.base_url"):
+    table = {"base_url": "https://edu.example", "vendor": "komi", "devkey": "k"}
+    config = load_settings(ElJurConfig, table, where="regions.11")
+    assert config == ElJurConfig(base_url="https://edu.example", vendor="komi", devkey="k")
+    with pytest.raises(SettingsError, match=r"base_url: expected an http\(s\) URL"):
         load_settings(ElJurConfig, {"base_url": "x"}, where="regions.11")
+    with pytest.raises(SettingsError, match=r"regions\.11\.base_url"):
+        load_settings(ElJurConfig, {"vendor": "komi"}, where="regions.11")
+    with pytest.raises(SettingsError, match=r"regions\.11\.latency_ms"):
+        load_settings(ElJurConfig, {"base_url": "http://x", "latency_ms": 5}, where="regions.11")

@@ -1,10 +1,9 @@
-"""An in-memory ЭлЖур-style provider: the demo world served in ЭлЖур's native JSON shapes.
+"""The demo world in ЭлЖур's native JSON shapes, one method per API method.
 
-:class:`ElJurBackend` renders an :class:`adapters.seed.World` the way ЭлЖур's API v1.4 /
-apiv3 answers (``/work/shared/reference/regional-diary-apis.md`` §4) and returns the
-answers as JSON **bytes** from async methods named after the real methods (``auth``,
-``getrules``, ``getdiary``, ``getmarks``, …). Keyword arguments are the query parameters
-(strings, as on the wire). Every answer is the envelope
+:class:`ElJurData` renders an :class:`adapters.seed.World` the way ЭлЖур's API v1.4 /
+apiv3 answers (``/work/shared/reference/regional-diary-apis.md`` §4): methods named after
+the real ones (``auth``, ``getrules``, ``getdiary``, ``getmarks``, …) take the query
+parameters as keyword strings and return the envelope
 ``{"response": {"state": 200, "error": null, "result": {…}}}``; a refusal keeps the
 envelope with a non-200 ``state``, an ``error`` string and ``result: {}``:
 
@@ -14,28 +13,22 @@ envelope with a non-200 ``state``, an ``error`` string and ``result: {}``:
   not see; a token used with another ``vendor`` than the one it was issued for;
 * 404 — no such student or group in the vendor's school.
 
-Before it answers, every call is counted and passed through :attr:`faults`
-(:class:`adapters.faults.FaultSwitch`), which may raise
-:class:`adapters.faults.ProviderFault` (an HTTP-level error), hang or corrupt the body.
-
-What the reference does not say and this backend chose is listed in the package README.
+:mod:`.app` serves them over HTTP. What the reference does not say and this emulator
+chose is listed in the package README.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 import secrets
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from adapters.faults import FaultSwitch
+from adapters.emulation import PersonaTokens
 from adapters.seed import (
     SeedAbsence,
     SeedGroup,
@@ -49,7 +42,10 @@ from adapters.seed import (
     school_year_start,
 )
 
-__all__ = ["ElJurBackend", "admin_user_id", "parent_user_id", "ten_point_value"]
+__all__ = ["ElJurData", "Envelope", "admin_user_id", "parent_user_id", "ten_point_value"]
+
+Envelope = dict[str, Any]
+"""``{"response": {"state", "error", "result"}}``."""
 
 WEEKDAYS = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница", "Суббота", "Воскресенье")
 TOKEN_LIFETIME = timedelta(days=90)
@@ -158,7 +154,7 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in ("1", "yes", "true", "y", "on")
 
 
-class ElJurBackend:
+class ElJurData:
     """The demo world behind ЭлЖур's API methods. See the module docstring."""
 
     def __init__(
@@ -167,16 +163,13 @@ class ElJurBackend:
         *,
         vendor: str = "demo",
         devkey: str = "demo-devkey",
-        latency_ms: int = 0,
     ) -> None:
         self.world = world
         self.vendor = vendor
         self.devkey = devkey
-        self.latency_ms = latency_ms
-        self.faults = FaultSwitch()
-        self.method_calls: Counter[str] = Counter()
-        """How many times each method was called (the total is ``faults.calls``)."""
-        self._tokens: dict[str, _Token] = {}
+        self._tokens: PersonaTokens[_Token] = PersonaTokens(
+            lifetime=TOKEN_LIFETIME.total_seconds(), clock=world.clock
+        )
         self._issued: dict[tuple[int, int | None], str] = {}
         self._schools = {school.id: school for school in world.schools}
         self._vendors = {school.login_code: school.id for school in world.schools}
@@ -235,26 +228,23 @@ class ElJurBackend:
 
     def _issue(self, user: _User, school_id: int | None) -> tuple[str, _Token]:
         existing = self._issued.get((user.id, school_id))
-        if existing is not None and existing in self._tokens:
-            return existing, self._tokens[existing]
-        token = secrets.token_hex(20)
+        live = self._tokens.resolve(existing) if existing is not None else None
+        if existing is not None and live is not None:
+            return existing, live  # ЭлЖур hands out the same token until it expires
         info = _Token(user.id, school_id, self.world.now() + TOKEN_LIFETIME)
-        self._tokens[token] = info
+        token = self._tokens.issue(info)
         self._issued[(user.id, school_id)] = token
         return token, info
 
     # -- the envelope ------------------------------------------------------------------
 
-    async def _serve(self, method: str, build: Callable[[], dict[str, Any]]) -> bytes:
-        self.method_calls[method] += 1
-        if self.latency_ms > 0:
-            await asyncio.sleep(self.latency_ms / 1000)
+    @staticmethod
+    def _serve(build: Callable[[], dict[str, Any]]) -> Envelope:
         try:
             envelope: dict[str, Any] = {"state": 200, "error": None, "result": build()}
         except _Fail as fail:
             envelope = {"state": fail.state, "error": fail.error, "result": {}}
-        payload = json.dumps({"response": envelope}, ensure_ascii=False).encode()
-        return await self.faults.apply(payload)
+        return {"response": envelope}
 
     def _check_devkey(self, devkey: str) -> None:
         if devkey != self.devkey:
@@ -273,7 +263,7 @@ class ElJurBackend:
     def _authorize(self, devkey: str, vendor: str, auth_token: str) -> tuple[_User, _Token]:
         self._check_devkey(devkey)
         school_id = self._resolve_vendor(vendor)
-        token = self._tokens.get(auth_token)
+        token = self._tokens.resolve(auth_token)
         if token is None:
             raise _Fail(401, _BAD_TOKEN)
         if token.school_id != school_id:
@@ -551,7 +541,7 @@ class ElJurBackend:
             "address": school.address,
         }
 
-    async def getschools(self, *, devkey: str, vendor: str, value: str = "") -> bytes:
+    def getschools(self, *, devkey: str, vendor: str, value: str = "") -> Envelope:
         """The region's schools (``/api/schools/mobileapp``), optionally filtered by ``value``."""
 
         def build() -> dict[str, Any]:
@@ -566,9 +556,9 @@ class ElJurBackend:
                 ]
             }
 
-        return await self._serve("getschools", build)
+        return self._serve(build)
 
-    async def getrings(self, *, devkey: str, vendor: str) -> bytes:
+    def getrings(self, *, devkey: str, vendor: str) -> Envelope:
         """A school's bells: ``rings[{num, starttime, endtime}]`` (no token needed)."""
 
         def build() -> dict[str, Any]:
@@ -587,13 +577,13 @@ class ElJurBackend:
                 ],
             }
 
-        return await self._serve("getrings", build)
+        return self._serve(build)
 
     # -- sign-in -----------------------------------------------------------------------
 
-    async def auth(
+    def auth(
         self, *, login: str, password: str, vendor: str, devkey: str, out_format: str = "json"
-    ) -> bytes:
+    ) -> Envelope:
         """Sign in with an ЭлЖур login: ``result{token, expires "YYYY-MM-DD hh:mm:ss"}``.
 
         A wrong login, a wrong password, a login of another school or an unknown vendor
@@ -616,9 +606,9 @@ class ElJurBackend:
             token, info = self._issue(self._users[student.id], school_id)
             return {"token": token, "expires": _fmt_dt(info.expires)}
 
-        return await self._serve("auth", build)
+        return self._serve(build)
 
-    async def getusersvendors(self, *, devkey: str, vendor: str, v_token: str) -> bytes:
+    def getusersvendors(self, *, devkey: str, vendor: str, v_token: str) -> Envelope:
         """The ЕСИА exchange: one ЭлЖур token per school of the person.
 
         ``v_token`` is, in this mock, the national person id (the ЕСИА ``sub``) that the
@@ -651,7 +641,7 @@ class ElJurBackend:
                 )
             return {"vendors": vendors}
 
-        return await self._serve("getusersvendors", build)
+        return self._serve(build)
 
     # -- who am I ----------------------------------------------------------------------
 
@@ -688,7 +678,7 @@ class ElJurBackend:
             ],
         }
 
-    async def getrules(self, *, devkey: str, vendor: str, auth_token: str) -> bytes:
+    def getrules(self, *, devkey: str, vendor: str, auth_token: str) -> Envelope:
         """Who the token's user is: roles, related students, classes and schools."""
 
         def build() -> dict[str, Any]:
@@ -743,9 +733,9 @@ class ElJurBackend:
                 "regionCode": world.region,
             }
 
-        return await self._serve("getrules", build)
+        return self._serve(build)
 
-    async def getprofile(self, *, devkey: str, vendor: str, auth_token: str, student: str) -> bytes:
+    def getprofile(self, *, devkey: str, vendor: str, auth_token: str, student: str) -> Envelope:
         """One student's card: class, birthday, subject groups and parents' contacts."""
 
         def build() -> dict[str, Any]:
@@ -775,11 +765,11 @@ class ElJurBackend:
             }
             return {"students": {str(seed.id): card}}
 
-        return await self._serve("getprofile", build)
+        return self._serve(build)
 
     # -- the diary ---------------------------------------------------------------------
 
-    async def getdiary(
+    def getdiary(
         self,
         *,
         devkey: str,
@@ -788,7 +778,7 @@ class ElJurBackend:
         student: str,
         days: str,
         rings: str = "no",
-    ) -> bytes:
+    ) -> Envelope:
         """``students{id}.days{YYYYMMDD}{name, title, items{num: lesson}}``."""
 
         def build() -> dict[str, Any]:
@@ -797,11 +787,11 @@ class ElJurBackend:
                 seed, days=self._diary_days(seed, self._days(days), _flag(rings))
             )
 
-        return await self._serve("getdiary", build)
+        return self._serve(build)
 
-    async def getmarks(
+    def getmarks(
         self, *, devkey: str, vendor: str, auth_token: str, student: str, days: str
-    ) -> bytes:
+    ) -> Envelope:
         """``students{id}.lessons[{name, lesson_id, average, averageConvert, marks[]}]``.
 
         ``lesson_id`` of a subject entry is the subject's id; a mark's ``lesson_id`` is
@@ -853,11 +843,11 @@ class ElJurBackend:
                 lessons_out.append(subject)
             return self._by_student(seed, lessons=lessons_out)
 
-        return await self._serve("getmarks", build)
+        return self._serve(build)
 
-    async def gethomework(
+    def gethomework(
         self, *, devkey: str, vendor: str, auth_token: str, student: str, days: str
-    ) -> bytes:
+    ) -> Envelope:
         """``students{id}.days{YYYYMMDD}.items{subject}{name, homework{id: {…}}, files[]}``.
 
         Keyed by the day the homework is due, as ЭлЖур's homework list is.
@@ -887,9 +877,9 @@ class ElJurBackend:
                 day += timedelta(days=1)
             return self._by_student(seed, days=dict(sorted(rendered.items())))
 
-        return await self._serve("gethomework", build)
+        return self._serve(build)
 
-    async def getperiods(
+    def getperiods(
         self,
         *,
         devkey: str,
@@ -898,7 +888,7 @@ class ElJurBackend:
         student: str,
         weeks: str = "no",
         show_disabled: str = "no",
-    ) -> bytes:
+    ) -> Envelope:
         """The school year's quarters: ``periods[{name, fullname, start, end, weeks[]}]``."""
 
         def build() -> dict[str, Any]:
@@ -932,9 +922,9 @@ class ElJurBackend:
                 periods.append(period)
             return self._by_student(seed, periods=periods)
 
-        return await self._serve("getperiods", build)
+        return self._serve(build)
 
-    async def getupdates(
+    def getupdates(
         self,
         *,
         devkey: str,
@@ -943,7 +933,7 @@ class ElJurBackend:
         student: str,
         limit: str = "20",
         page: str = "1",
-    ) -> bytes:
+    ) -> Envelope:
         """The feed of new marks and homework, newest first: ``updates[]`` and ``has_more``."""
 
         def build() -> dict[str, Any]:
@@ -1013,13 +1003,13 @@ class ElJurBackend:
                 "has_more": len(found) > size * number,
             }
 
-        return await self._serve("getupdates", build)
+        return self._serve(build)
 
     # -- the teacher's journal ---------------------------------------------------------
 
-    async def getjournal(
+    def getjournal(
         self, *, devkey: str, vendor: str, auth_token: str, group: str, days: str
-    ) -> bytes:
+    ) -> Envelope:
         """A subject group's journal page (staff only).
 
         ``result.journal{group{…}, students[…], lessons[{…, assessments{student: […]}}]}``.
@@ -1098,4 +1088,4 @@ class ElJurBackend:
                 }
             }
 
-        return await self._serve("getjournal", build)
+        return self._serve(build)
