@@ -15,8 +15,12 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from graphql import DocumentNode, FieldNode, FragmentSpreadNode, InlineFragmentNode, parse, visit
 from graphql.language import Visitor
+from graphql.validation.rules.overlapping_fields_can_be_merged import (
+    OverlappingFieldsCanBeMergedRule,
+)
 
 from schema import QueryLimits, build_schema
 from schema.limits import argument_error, fan_out_error, walker_visits
@@ -69,13 +73,30 @@ def _selections(document: DocumentNode) -> int:
     return count
 
 
-def test_the_reported_attacks_are_refused_at_once(demo: DemoGateway) -> None:
+@pytest.fixture
+def overlap_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts graphql-core's overlapping-fields rule at work (the costly one on attacks)."""
+    entered: list[int] = []
+    original = OverlappingFieldsCanBeMergedRule.enter_selection_set
+
+    def counting(self: Any, *args: Any) -> Any:
+        entered.append(1)
+        return original(self, *args)
+
+    monkeypatch.setattr(OverlappingFieldsCanBeMergedRule, "enter_selection_set", counting)
+    return entered
+
+
+def test_the_reported_attacks_are_refused_at_once(
+    demo: DemoGateway, overlap_checks: list[int]
+) -> None:
     for fragments in (20, 30):
         query = attack(fragments)
-        response, took = _post(demo, query)
+        response, _ = _post(demo, query)
         error = _refused(response, "fields")
         assert error["extensions"]["maximum"] == LIMITS.fields
-        assert took < 1.0, (fragments, took)
+    # refused before graphql-core's own validation looked at the document
+    assert overlap_checks == []
 
 
 def test_the_attack_with_the_graphql_response_media_type_is_a_400(demo: DemoGateway) -> None:
@@ -113,33 +134,63 @@ def test_the_walkers_stop_at_their_visit_budget() -> None:
     assert (error.extensions or {})["limit"] == "visits"
 
 
+class _CountingSelections(tuple[Any, ...]):
+    """A selection set's selections that count how many are looked at."""
+
+    looked = 0
+
+    def __iter__(self) -> Any:
+        for item in super().__iter__():
+            _CountingSelections.looked += 1
+            yield item
+
+
+def _counted(document: DocumentNode) -> DocumentNode:
+    class Wrap(Visitor):
+        def enter_selection_set(self, node: Any, *_: Any) -> None:
+            # nodes are frozen dataclasses: swap the tuple in place for a counting one
+            object.__setattr__(node, "selections", _CountingSelections(node.selections))
+
+    visit(document, Wrap())
+    return document
+
+
 def test_the_fan_out_check_is_linear_and_comes_first() -> None:
-    started = time.perf_counter()
-    error = fan_out_error(parse(attack(200), max_tokens=100_000), LIMITS)
-    assert time.perf_counter() - started < 0.5
-    assert error is not None
-    assert (error.extensions or {})["limit"] == "fields"
+    looked = []
+    for fragments in (100, 200):
+        document = _counted(parse(attack(fragments), max_tokens=100_000))
+        _CountingSelections.looked = 0
+        error = fan_out_error(document, LIMITS)
+        assert error is not None
+        assert (error.extensions or {})["limit"] == "fields"
+        # each selection looked at a bounded number of times, however the fragments spread
+        assert _CountingSelections.looked <= 3 * _selections(document)
+        looked.append(_CountingSelections.looked)
+    assert looked[1] <= 2.5 * looked[0]
 
 
-def test_the_schema_refuses_the_attack_before_its_own_validation() -> None:
+def test_the_schema_refuses_the_attack_before_its_own_validation(
+    overlap_checks: list[int],
+) -> None:
     """Executed without the HTTP view (the schema's extensions alone), just as quick."""
     schema = build_schema()
-    started = time.perf_counter()
     result = asyncio.run(schema.execute(attack(30)))
-    assert time.perf_counter() - started < 1.0
+    assert overlap_checks == []
     assert result.data is None
     (error,) = result.errors or []
     assert (error.extensions or {})["limit"] == "fields"
 
 
-def test_many_same_named_fields_are_refused_before_validation(demo: DemoGateway) -> None:
+def test_many_same_named_fields_are_refused_before_validation(
+    demo: DemoGateway, overlap_checks: list[int]
+) -> None:
     # 240 × regions{code}: graphql-core's overlapping-fields rule compares every pair (~0.3 s)
-    response, took = _post(demo, "{" + " regions{code}" * 240 + "}")
+    response, _ = _post(demo, "{" + " regions{code}" * 240 + "}")
     _refused(response, "merges")
-    assert took < 1.0
+    assert overlap_checks == []
     many = " ".join(f"...F{i}" for i in range(110))
     fragments = " ".join(f"fragment F{i} on Region{{code}}" for i in range(110))
-    response, took = _post(demo, f"{{regions{{{many}}}}} {fragments}")
+    response, _ = _post(demo, f"{{regions{{{many}}}}} {fragments}")
     _refused(response, "merges")
 
 
@@ -168,19 +219,18 @@ def test_healthz_answers_while_hostile_documents_are_refused(demo: DemoGateway) 
     thread.start()
     try:
         deadline = time.monotonic() + 1.5
-        slowest = 0.0
+        health_checks = 0
         with httpx.Client(timeout=10) as client:
             while time.monotonic() < deadline:
-                started = time.perf_counter()
                 assert client.get(f"{demo.url}/healthz").status_code == 200
-                slowest = max(slowest, time.perf_counter() - started)
+                health_checks += 1
                 time.sleep(0.01)
     finally:
         stop.set()
         thread.join(timeout=30)
     assert answers
     assert all(status == 200 for status in answers), answers[:5]
-    assert slowest < 1.0, slowest
+    assert health_checks > 10  # /healthz kept answering meanwhile (bench (e) measures the lag)
 
 
 def test_ordinary_fragments_are_still_answered(demo: DemoGateway) -> None:
