@@ -213,11 +213,13 @@ def test_two_instances_share_redis_entries_and_invalidations(
 
 def test_operation_budget_bounds_a_slow_region(tmp_path: Path) -> None:
     """A region slower than the operation's budget is null with a code; the rest answers."""
-    with make_demo(tmp_path / "key.json", server={"operation_budget_seconds": 0.8}) as demo:
+    # the budget leaves the other regions (over loopback HTTP) ample time even on a loaded
+    # machine, and the slow region's latency is far beyond it: the bound shows, not the noise
+    with make_demo(tmp_path / "key.json", server={"operation_budget_seconds": 2.5}) as demo:
         # the directory cached: once the slow region has spent the budget, the children's
         # schools come from the cache (an HTTP region could not answer in no time left)
         demo.query("{ regions { code schools { nodes { id } } } }")
-        _set_faults(demo, latency_ms=3000)
+        _set_faults(demo, latency_ms=20_000)
         try:
             started = time.monotonic()
             body = demo.query(
@@ -226,7 +228,7 @@ def test_operation_budget_bounds_a_slow_region(tmp_path: Path) -> None:
             elapsed = time.monotonic() - started
         finally:
             _set_faults(demo)
-    assert elapsed < 2.5, elapsed
+    assert elapsed < 10, elapsed  # cut at the budget, long before the region's 20 s
     children = body["data"]["me"]["children"]
     assert sorted(c["school"]["region"]["code"] for c in children if c) == ["11", "74"]
     (error,) = body["errors"]
