@@ -22,8 +22,6 @@ from adapters import (
     Grade,
     NotFoundError,
     NotSupportedError,
-    ProviderResponseError,
-    ProviderUnavailableError,
     Role,
     SettingsError,
     get_adapter_class,
@@ -651,46 +649,8 @@ async def test_homework_done_is_not_supported(harness: Harness) -> None:
     assert harness.upstream_calls() == calls
 
 
-async def _diary_or_raise(harness: Harness) -> Any:
-    (slot,) = await harness.adapter.get_diaries(
-        harness.caller("parent"), [harness.canonical_student_id()], WEEK
-    )
-    if isinstance(slot, Exception):
-        raise slot  # a 404 is about the student asked for: it fills their slot
-    return slot
-
-
-@pytest.mark.parametrize(
-    ("fault", "error"),
-    [
-        (Fault.UNAUTHORIZED, AuthenticationError),
-        (Fault.NOT_FOUND, NotFoundError),
-        (Fault.RATE_LIMITED, ProviderUnavailableError),
-        (Fault.SERVER_ERROR, ProviderUnavailableError),
-        (Fault.MALFORMED, ProviderResponseError),
-    ],
-)
-async def test_faults_map_to_adapter_errors(
-    harness: Harness, fault: Fault, error: type[Exception]
-) -> None:
-    harness.set_fault(fault)
-    with pytest.raises(error) as raised:
-        await _diary_or_raise(harness)
-    if fault is Fault.RATE_LIMITED:
-        assert isinstance(raised.value, ProviderUnavailableError)
-        assert raised.value.retry_after == 2.0
-    harness.set_fault(None)
-    (lessons,) = await harness.adapter.get_diaries(
-        harness.caller("parent"), [harness.canonical_student_id()], WEEK
-    )
-    assert isinstance(lessons, list)
-    assert len(lessons) == 32
-
-
-async def test_timeout_fault(harness: Harness) -> None:
-    harness.set_fault(Fault.TIMEOUT)  # the harness's runner gives up (RUNNER_TIMEOUT)
-    with pytest.raises(ProviderUnavailableError):
-        await harness.adapter.list_schools()
+# Faults and their errors (and hangs) are the contract's (tests/adapters/test_contract.py);
+# that they keep ЭлЖур's envelope is test_injected_faults_keep_the_envelope.
 
 
 async def test_session_reused_then_dropped_on_401(harness: Harness) -> None:

@@ -22,17 +22,9 @@ from adapters.netcity.config import NetCityConfig
 from adapters.netcity.emulator import create_emulator
 from adapters.seed import World, national_id
 from gateway.dev_issuer import DevIssuer
+from tests.adapters.harnesses.emulated import EmulatorAdmin
 from tests.adapters.harnesses.moscow import JWKS_PATH, SSO_AUDIENCE, with_jwks
 from tests.servers import free_port, serve_app
-
-_FAULTS: dict[Fault, dict[str, Any]] = {
-    Fault.UNAUTHORIZED: {"unauthorized_rate": 1.0},
-    Fault.NOT_FOUND: {"not_found_rate": 1.0},
-    Fault.RATE_LIMITED: {"rate_limit_rate": 1.0},
-    Fault.SERVER_ERROR: {"error_rate": 1.0},
-    Fault.TIMEOUT: {"timeout_rate": 1.0},
-    Fault.MALFORMED: {"malformed_rate": 1.0},
-}
 
 
 class Harness:
@@ -111,21 +103,14 @@ class Harness:
         return str(self.world.teacher_persona_group().id)
 
     def set_fault(self, fault: Fault | None) -> None:
-        body = {} if fault is None else _FAULTS[fault]
-        self.admin.post("/__admin/faults", json=body).raise_for_status()
+        EmulatorAdmin(self.admin).set_fault(fault)
 
     def upstream_calls(self) -> int:
-        response = self.admin.get("/__admin/stats")
-        response.raise_for_status()
-        total: int = response.json()["total"]
-        return total
+        return EmulatorAdmin(self.admin).upstream_calls()
 
     def stats(self) -> dict[str, int]:
         """Requests served per path."""
-        response = self.admin.get("/__admin/stats")
-        response.raise_for_status()
-        paths: dict[str, int] = response.json()["paths"]
-        return paths
+        return EmulatorAdmin(self.admin).stats()
 
     def student_login(self) -> tuple[str | None, str, str]:
         student = self.world.persona_student("student")
