@@ -169,7 +169,11 @@ def _emulate(args: argparse.Namespace) -> int:
         from adapters.eljur.emulator import emulator_main as eljur_main
 
         eljur_main(
-            port=args.port, host=args.host, latency_ms=args.latency_ms, error_rate=args.error_rate
+            port=args.port,
+            host=args.host,
+            latency_ms=args.latency_ms,
+            error_rate=args.error_rate,
+            sso_jwks=args.sso_jwks,
         )
         return 0
     if args.provider == "netcity":

@@ -180,7 +180,10 @@ def build_demo_app(
         clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
     )
     routes.append(Mount(NETCITY_EMULATOR_PATH, app=netcity))
-    routes.append(Mount(ELJUR_EMULATOR_PATH, app=create_eljur_emulator(clock=clock)))
+    eljur = create_eljur_emulator(
+        clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
+    )
+    routes.append(Mount(ELJUR_EMULATOR_PATH, app=eljur))
     # the demo's own pages: /, /example/, /demo/personas.json (tokens: the demo only)
     routes.extend(demo_routes(issuer, query=EXAMPLE_QUERY, week=lambda: example_week(clock)))
     return create_app(settings, dev_issuer=issuer, routes=routes, clock=clock)

@@ -5,9 +5,10 @@ hands it to :mod:`adapters.eljur.parsing`. Error statuses and non-200 envelope s
 mapped by the client; per-student refusals (403, 404) fill that student's slot
 (:func:`adapters.batches.per_student`), everything else fails the call.
 
-National-SSO callers are exchanged for ЭлЖур tokens (one per school) with
-``getusersvendors``; the tokens are kept per person for a few minutes, and dropped as soon
-as the provider answers 401. School-login callers carry their token in their
+National-SSO callers' tokens are exchanged for ЭлЖур tokens (one per school) with
+``getusersvendors`` (a refusal is :class:`~adapters.errors.CredentialsRefusedError`); the
+tokens are kept per person for a few minutes, and dropped as soon as the provider answers
+401. School-login callers carry their token in their
 :class:`~adapters.models.ProviderSession`.
 """
 
@@ -23,6 +24,7 @@ from adapters.capabilities import Capability
 from adapters.errors import (
     AccessDeniedError,
     AuthenticationError,
+    CredentialsRefusedError,
     NotFoundError,
 )
 from adapters.models import (
@@ -42,7 +44,7 @@ from adapters.models import (
     Term,
 )
 from adapters.native_ids import DIGITS, IdKind, NativeIdShapes
-from adapters.sessions import Grant, ProviderSessions, person_renewable
+from adapters.sessions import Grant, ProviderSessions, sso_renewable
 
 from . import parsing
 from .client import ElJurClient
@@ -110,7 +112,7 @@ class ElJurAdapter(DiaryAdapter):
         self._sessions: ProviderSessions[_Session | None] = ProviderSessions(
             provider=self.slug,
             obtain=self._exchange,
-            renewable=person_renewable,  # the exchange needs only the person id
+            renewable=sso_renewable,  # the exchange takes the national SSO token
             expiry_margin=0.0,
         )
 
@@ -153,11 +155,14 @@ class ElJurAdapter(DiaryAdapter):
 
     async def _exchange(self, caller: Caller) -> Grant[_Session | None]:
         """The caller's ЭлЖур tokens from ``getusersvendors`` (``None``: no account)."""
-        if caller.person_id is None:
+        if caller.person_id is None or not caller.sso_token:
             raise AuthenticationError("no credentials for this provider", provider=self.slug)
-        result = await self._client.call(
-            "getusersvendors", vendor=self.config.vendor, v_token=caller.person_id
-        )
+        try:
+            result = await self._client.users_vendors(
+                vendor=self.config.vendor, v_token=caller.sso_token
+            )
+        except AuthenticationError as exc:  # the provider refuses a token the gateway verified
+            raise CredentialsRefusedError(exc.message, provider=self.slug) from exc
         tokens = tuple(parsing.parse_vendors(result))
         session = _Session(tokens=tokens, caller=caller) if tokens else None
         return Grant(session, expires_in=SESSION_TTL)

@@ -65,6 +65,15 @@ class ElJurClient:
             provider_path("apiv3", method), params=self._params(vendor, token, params)
         )
 
+    async def users_vendors(self, *, vendor: str, v_token: str) -> Any:
+        """``POST /apiv3/getusersvendors``: a national SSO token (``v_token``, a form field:
+        never in a URL) for one ЭлЖур token per school of the person."""
+        return await self._json.post(
+            provider_path("apiv3", "getusersvendors"),
+            params=self._params(vendor, None, {}),
+            form={"v_token": v_token},
+        )
+
     async def auth(self, *, vendor: str, login: str, password: str) -> Any:
         """``POST /apiv3/auth``: a school login's token (``result{token, expires}``)."""
         return await self._json.post(

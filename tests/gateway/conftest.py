@@ -152,7 +152,12 @@ def make_demo(
         dev_issuer=issuer,
         routes=[
             *([] if moscow_url else [Mount(EMULATOR_PATH, app=emulator)]),
-            Mount(ELJUR_EMULATOR_PATH, app=create_eljur_emulator()),
+            Mount(
+                ELJUR_EMULATOR_PATH,
+                app=create_eljur_emulator(
+                    sso_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json"
+                ),
+            ),
             netcity,
         ],
         http=http,

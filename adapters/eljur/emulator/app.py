@@ -28,7 +28,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.clock import SYSTEM_CLOCK, Clock
-from adapters.emulation import EmulatorFaults, FaultAnswers, FaultControls, build_emulator_app
+from adapters.emulation import (
+    EmulatorFaults,
+    FaultAnswers,
+    FaultControls,
+    SsoVerifier,
+    build_emulator_app,
+)
 from adapters.seed import World, Worlds
 
 from .render import ElJurData, Envelope
@@ -77,8 +83,11 @@ def _answer(envelope: Envelope) -> Response:
 class Emulator:
     """The emulator's state and request handlers (one per app)."""
 
-    def __init__(self, world: World | Worlds, *, vendor: str, devkey: str) -> None:
+    def __init__(
+        self, world: World | Worlds, *, vendor: str, devkey: str, sso: SsoVerifier | None
+    ) -> None:
         self._worlds = world
+        self.sso = sso
         self.vendor = vendor
         self.devkey = devkey
         self._data: ElJurData | None = None
@@ -111,6 +120,14 @@ class Emulator:
         ]
         if missing:
             return _answer(_envelope(400, f"Не передан параметр {missing[0]}"))
+        if name == "getusersvendors":
+            # the ЕСИА token is checked here; the world knows people by its subject
+            if self.sso is None:
+                return _answer(_envelope(401, "Вход через ЕСИА не настроен"))
+            subject = await self.sso.subject(params["v_token"].strip())
+            if subject is None:
+                return _answer(_envelope(401, "Недействительный токен ЕСИА"))
+            params["v_token"] = subject
         return _answer(method(**{k: v for k, v in params.items() if k in accepted}))
 
     async def expire_tokens(self, request: Request) -> Response:
@@ -142,6 +159,7 @@ def create_emulator(
     faults: EmulatorFaults | None = None,
     vendor: str = "demo",
     devkey: str = "demo-devkey",
+    sso_jwks_url: str | None = None,
 ) -> Starlette:
     """The emulator app.
 
@@ -152,10 +170,13 @@ def create_emulator(
         faults: the faults to start with (also what ``/__admin/reset`` goes back to).
         vendor: the regional installation's vendor (each school also has its own).
         devkey: the developer key every call must carry.
+        sso_jwks_url: the JWKS URL of the trusted national SSO issuer, whose tokens
+            ``getusersvendors`` takes as ``v_token``; without it that exchange answers 401.
     """
     worlds: World | Worlds = world if world is not None else Worlds(REGION, clock=clock, zone=ZONE)
     controls = FaultControls(initial=faults or EmulatorFaults(), spared=_TOKEN_ISSUERS)
-    emulator = Emulator(worlds, vendor=vendor, devkey=devkey)
+    sso = SsoVerifier(sso_jwks_url) if sso_jwks_url else None
+    emulator = Emulator(worlds, vendor=vendor, devkey=devkey, sso=sso)
     app = build_emulator_app(
         emulator.routes(),
         controls=controls,
@@ -167,9 +188,13 @@ def create_emulator(
     return app
 
 
-def emulator_main(port: int, host: str, latency_ms: int, error_rate: float) -> None:
+def emulator_main(
+    port: int, host: str, latency_ms: int, error_rate: float, sso_jwks: str | None
+) -> None:
     """Serve the emulator with uvicorn until interrupted (``diary-gateway emulate eljur``)."""
     import uvicorn
 
-    app = create_emulator(faults=EmulatorFaults(latency_ms=latency_ms, error_rate=error_rate))
+    app = create_emulator(
+        faults=EmulatorFaults(latency_ms=latency_ms, error_rate=error_rate), sso_jwks_url=sso_jwks
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")

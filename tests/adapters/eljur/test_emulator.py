@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from joserfc.jwk import ECKey
 
 from adapters import (
     PASS_FAIL,
@@ -29,10 +31,13 @@ from adapters import (
 )
 from adapters.eljur import ElJurAdapter
 from adapters.eljur.config import ElJurConfig
+from adapters.eljur.emulator import create_emulator
 from adapters.eljur.emulator.render import ten_point_value
 from adapters.seed import World, national_id
+from gateway.dev_issuer import DevIssuer
 from tests.adapters.harnesses.eljur import Harness
 from tests.clock import pinned
+from tests.servers import serve_app
 
 TODAY = date(2025, 10, 17)  # the Friday of the canonical week
 MONDAY = date(2025, 10, 13)
@@ -53,11 +58,12 @@ class _Api:
     each answers the body (``auth`` is posted as a form, the rest are ``GET /apiv3/…``)."""
 
     def __init__(self, harness: Harness) -> None:
+        self.harness = harness
         self._http = harness.admin
 
     def __getattr__(self, method: str) -> Callable[..., Awaitable[bytes]]:
         async def call(**params: str) -> bytes:
-            if method == "auth":
+            if method in ("auth", "getusersvendors"):
                 response = self._http.post(f"/apiv3/{method}", data=params)
             else:
                 response = self._http.get(f"/apiv3/{method}", params=params)
@@ -75,10 +81,10 @@ def _decode(body: bytes) -> dict[str, Any]:
 
 async def _token(backend: _Api, persona: str) -> tuple[str, str]:
     """(vendor, token) of a persona through the ЕСИА exchange."""
+    sso_token = backend.harness.caller(persona).sso_token
+    assert sso_token is not None
     answer = _decode(
-        await backend.getusersvendors(
-            devkey="demo-devkey", vendor="demo", v_token=national_id(persona, "11")
-        )
+        await backend.getusersvendors(devkey="demo-devkey", vendor="demo", v_token=sso_token)
     )
     vendor = answer["result"]["vendors"][0]
     return vendor["vendor"], vendor["token"]
@@ -378,6 +384,26 @@ def test_auth_takes_its_password_from_a_form(harness: Harness) -> None:
     assert asked.json()["response"]["error"] == "Не передан параметр password"
 
 
+def test_the_esia_exchange_takes_only_the_trusted_issuer_s_tokens(harness: Harness) -> None:
+    params = {"devkey": "demo-devkey", "vendor": "demo"}
+    subject = national_id("parent", "11")
+    forged = DevIssuer(ECKey.generate_key("P-256", private=True), issuer="urn:test:eljur-sso")
+    for token in (subject, forged.mint(subject, audience="diary-gateway")):
+        response = harness.admin.post(
+            "/apiv3/getusersvendors", params=params, data={"v_token": token}
+        )
+        assert response.status_code == 401
+        assert response.json()["response"]["error"] == "Недействительный токен ЕСИА"
+    good = harness.caller("parent").sso_token
+    assert good is not None
+    response = harness.admin.post("/apiv3/getusersvendors", params=params, data={"v_token": good})
+    assert [v["vendor"] for v in response.json()["response"]["result"]["vendors"]] == ["sosh25"]
+    unconfigured = create_emulator(world=harness.world)
+    with serve_app(unconfigured) as url:
+        refused = httpx.post(f"{url}/apiv3/getusersvendors", params=params, data={"v_token": good})
+    assert refused.json()["response"]["error"] == "Вход через ЕСИА не настроен"
+
+
 def test_injected_faults_keep_the_envelope(harness: Harness) -> None:
     harness.set_fault(Fault.SERVER_ERROR)
     response = harness.admin.get("/apiv3/getschools", params={"devkey": "demo-devkey"})
@@ -531,7 +557,7 @@ async def test_profiles(harness: Harness) -> None:
     admin = await adapter.get_profile(harness.caller("school-admin"))
     assert admin is not None
     assert [(r.role, r.school_id) for r in admin.roles] == [(Role.SCHOOL_ADMIN, "1100001")]
-    assert await adapter.get_profile(Caller(person_id="esia-stranger")) is None
+    assert await adapter.get_profile(harness.caller_of("esia-stranger")) is None
 
 
 async def test_journal_access(harness: Harness) -> None:
@@ -671,7 +697,7 @@ async def test_session_reused_then_dropped_on_401(harness: Harness) -> None:
 async def test_stranger_is_refused_data(harness: Harness) -> None:
     with pytest.raises(AccessDeniedError):
         await harness.adapter.get_diaries(
-            Caller(person_id="esia-stranger"), [harness.canonical_student_id()], WEEK
+            harness.caller_of("esia-stranger"), [harness.canonical_student_id()], WEEK
         )
 
 

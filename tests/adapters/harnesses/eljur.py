@@ -1,6 +1,7 @@
 """Contract-suite harness for the ЭлЖур region (11, Республика Коми): the adapter over HTTP.
 
-``start()`` serves the ЭлЖур emulator on a real uvicorn server on 127.0.0.1 and builds
+``start()`` serves the ЭлЖур emulator, with a JWKS endpoint for a dev SSO issuer whose tokens
+its ``getusersvendors`` exchanges, on a real uvicorn server on 127.0.0.1 and builds
 :class:`~adapters.eljur.ElJurAdapter` over a real ``httpx.AsyncClient`` with
 ``DirectRunner(timeout=5.0)``: a staff roster is one ``getprofile`` per student (about 50
 requests, half a second on an idle machine, more under a parallel test run). Faults, token
@@ -13,14 +14,17 @@ from contextlib import ExitStack
 from zoneinfo import ZoneInfo
 
 import httpx
+from joserfc.jwk import ECKey
 
 from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, DirectRunner, Fault, RegionInfo
 from adapters.eljur import ElJurAdapter
 from adapters.eljur.config import ElJurConfig
 from adapters.eljur.emulator import create_emulator
 from adapters.seed import World, national_id
+from gateway.dev_issuer import DevIssuer
 from tests.adapters.harnesses.emulated import EmulatorAdmin
-from tests.servers import serve_app
+from tests.adapters.harnesses.moscow import JWKS_PATH, SSO_AUDIENCE, with_jwks
+from tests.servers import free_port, serve_app
 
 REGION = RegionInfo(
     code="11",
@@ -40,6 +44,9 @@ class Harness:
     region: str = "11"
 
     def __init__(self) -> None:
+        self.issuer = DevIssuer(
+            ECKey.generate_key("P-256", private=True), issuer="urn:test:eljur-sso"
+        )
         self._stack = ExitStack()
         self._world: World | None = None
         self._http: httpx.AsyncClient | None = None
@@ -62,8 +69,14 @@ class Harness:
 
     async def start(self, clock: Clock) -> DiaryAdapter:
         self._world = World.build(self.region, clock=clock)
-        app = create_emulator(world=self._world, clock=clock, devkey=DEVKEY)
-        self.base_url = self._stack.enter_context(serve_app(app))
+        port = free_port()
+        app = create_emulator(
+            world=self._world,
+            clock=clock,
+            devkey=DEVKEY,
+            sso_jwks_url=f"http://127.0.0.1:{port}{JWKS_PATH}",
+        )
+        self.base_url = self._stack.enter_context(serve_app(with_jwks(app, self.issuer), port=port))
         self._admin = self._stack.enter_context(httpx.Client(base_url=self.base_url, timeout=5.0))
         self._http = httpx.AsyncClient()
         self.adapter = ElJurAdapter(
@@ -84,7 +97,11 @@ class Harness:
         self._stack.close()
 
     def caller(self, persona: str) -> Caller:
-        return Caller(person_id=national_id(persona, self.region), sso_token=f"sso-{persona}")
+        return self.caller_of(national_id(persona, self.region))
+
+    def caller_of(self, subject: str) -> Caller:
+        """A national-SSO caller with a token of the harness's issuer (any subject)."""
+        return Caller(person_id=subject, sso_token=self.issuer.mint(subject, audience=SSO_AUDIENCE))
 
     def canonical_student_id(self) -> str:
         return str(self.world.canonical_student_id)
