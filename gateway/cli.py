@@ -325,6 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .conformance import add_parser as add_conformance
 
     add_conformance(sub)
+    from .capability_matrix import add_parser as add_capabilities
+    from .scaffold import add_parser as add_new_adapter
+
+    add_new_adapter(sub)
+    add_capabilities(sub)
     return parser
 
 
