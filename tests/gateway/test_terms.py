@@ -35,7 +35,11 @@ def _student_and_terms(demo: DemoGateway, persona: str) -> tuple[str, list[dict[
     body = demo.query(TERMS, persona=persona)
     assert "errors" not in body, body
     (student,) = body["data"]["me"]["students"]
-    terms = student["school"]["terms"]
+    terms: list[dict[str, Any]] = student["school"]["terms"]
+    if not terms and persona.endswith("@77"):
+        # МЭШ has no periods call: the gateway reads the half-year from the marks summary,
+        # which states nothing before the half-year's first mark (e.g. on 1 January)
+        pytest.skip("region 77 states its half-year only once it has a mark")
     assert terms, "every demo school states its terms"
     return student["id"], terms
 
