@@ -153,6 +153,12 @@ class MemoryAuditStore:
     async def add(
         self, entries: Sequence[tuple[str, float, str, bool]], *, cutoff: float
     ) -> dict[str, int]:
+        return self.add_now(entries, cutoff=cutoff)
+
+    def add_now(
+        self, entries: Sequence[tuple[str, float, str, bool]], *, cutoff: float
+    ) -> dict[str, int]:
+        """:meth:`add` without awaiting (nothing here waits): the response-cache hit path."""
         evicted = 0
         known, unknown = self._confirmed, self._unconfirmed
         for key, score, entry, confirmed in entries:
@@ -477,6 +483,12 @@ class AuditLog:
                 prepared.keys, prepared.bodies, prepared.confirmed, strict=True
             )
         ]
+        store = self.store
+        if isinstance(store, MemoryAuditStore):  # no I/O: no coroutine frames on a hit
+            self.counts["unconfirmed_evicted"] += store.add_now(rows, cutoff=self._cutoff()).get(
+                "evicted", 0
+            )
+            return
         await self._add(rows)
 
     def _prepare(self, events: tuple[AuditEvent, ...]) -> _Replay:
