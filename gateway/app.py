@@ -314,7 +314,7 @@ def create_app(
         runner=upstream if isinstance(upstream, UpstreamRunner) else None,
         client=client,
     )
-    probe = RegionProbe()
+    probe = RegionProbe(clock)
     if isinstance(upstream, UpstreamRunner):
         upstream.observer = _both(probe, upstream.observer)
     health = Health(
@@ -324,6 +324,7 @@ def create_app(
         verifier=verifier,
         runner=upstream if isinstance(upstream, UpstreamRunner) else None,
         probe=probe,
+        clock=clock,
     )
 
     all_routes: list[BaseRoute] = [

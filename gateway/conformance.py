@@ -36,7 +36,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +217,7 @@ def conformance_main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    today = datetime.now(region.timezone).date()
+    today = SYSTEM_CLOCK.today(region.timezone)
     week = (
         DateRange(args.week, args.week + timedelta(days=6)) if args.week else last_full_week(today)
     )

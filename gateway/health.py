@@ -17,15 +17,15 @@ person.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from adapters import SYSTEM_CLOCK, Clock
 
 from .metrics import provider_outcome
 
@@ -47,8 +47,8 @@ class _LastCall:
 class RegionProbe:
     """The last provider call of each region, as the runner reports it (its observer)."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock.timestamp
         self._last: dict[str, _LastCall] = {}
 
     def __call__(self, call: UpstreamCall, error: BaseException | None, seconds: float) -> None:
@@ -78,6 +78,7 @@ class Health:
         verifier: the token verifier (its issuers' keys).
         runner: the upstream runner (breaker states), if any.
         probe: the regions' last calls.
+        clock: when the check ran (the app's clock).
     """
 
     def __init__(
@@ -89,7 +90,9 @@ class Health:
         verifier: TokenVerifier,
         runner: UpstreamRunner | None,
         probe: RegionProbe,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self.clock = clock
         self.regions = sorted(regions)
         self.redis_ping = redis_ping
         self.redis_timeout = redis_timeout
@@ -118,7 +121,7 @@ class Health:
         ready = redis in ("ok", "not configured") and all(keys.values())
         body = {
             "status": "ready" if ready else "unready",
-            "checkedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+            "checkedAt": self.clock.now().isoformat(timespec="seconds"),
             "redis": redis,
             "issuers": issuers,
             "regions": regions,

@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import SSLConnection
 
-from adapters import models
+from adapters import SYSTEM_CLOCK, models
 from adapters.seed import World
 from gateway.app import build_infrastructure, build_keyring, build_sessions
 from gateway.demo import EMULATOR_PATH
@@ -159,7 +159,7 @@ def test_every_model_round_trips(cls: type) -> None:
         batch=st.lists(st.from_type(cls), max_size=3),
     )
     def check(value: Any, stamp: datetime, batch: list[Any]) -> None:
-        entry = ([value, *batch], time.time(), {"at": stamp, "tuple": (value,)})
+        entry = ([value, *batch], 1_764_460_800.5, {"at": stamp, "tuple": (value,)})
         sealed = CODEC.seal("k", entry)
         back = CODEC.open("k", sealed)
         assert CODEC.dumps(back) == CODEC.dumps(entry)  # tags and classes (and NaN) alike
@@ -227,7 +227,7 @@ def test_stored_responses_round_trip() -> None:
         students=(("77", "1"), ("74", "2")),
         generations=(0, 3),
         audit=(event,),
-        expires_at=time.time() + 60,
+        expires_at=1_764_460_860.0,
     )
     assert codec.open("resp:k", codec.seal("resp:k", stored)) == stored
     assert set(RESPONSE_TYPES) == {StoredResponse, AuditEvent}
@@ -590,7 +590,7 @@ def _tls_files(folder: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now()
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

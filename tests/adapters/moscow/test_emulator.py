@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapters import SYSTEM_CLOCK
 from adapters.moscow.emulator import EmulatorFaults, create_emulator
 from adapters.moscow.emulator.render import average_text, grade_of
 from adapters.seed import SeedStudent, World, national_id
@@ -51,7 +52,7 @@ class Issuers:
         return {"keys": [*self.dev.jwks()["keys"], dict(rsa), {"kty": "oct", "k": "c2VjcmV0"}]}
 
     def rs256(self, subject: str, *, ttl: int = 600) -> str:
-        now = int(time.time())
+        now = int(SYSTEM_CLOCK.timestamp())
         claims = {"sub": subject, "iat": now, "exp": now + ttl, "iss": "urn:test:sso"}
         return jwt.encode({"alg": "RS256", "kid": "rsa-1"}, claims, self.rsa, algorithms=["RS256"])
 
@@ -225,7 +226,7 @@ def test_sso_exchange(http: httpx.Client, issuers: Issuers) -> None:
     teacher = exchange(issuers.rs256(national_id("teacher", "77")))  # RS256 is accepted too
     assert teacher.status_code == 200
     assert teacher.json()["profile_type"] == "teacher"
-    stale = issuers.dev.mint("esia-parent", ttl_seconds=1, now=int(time.time()) - 3600)
+    stale = issuers.dev.mint("esia-parent", ttl_seconds=1, now=int(SYSTEM_CLOCK.timestamp()) - 3600)
     assert exchange(stale).status_code == 401
     assert exchange(issuers.stranger.mint("esia-parent")).status_code == 401
     assert exchange(issuers.dev.mint("esia-nobody")).status_code == 401
