@@ -165,31 +165,26 @@ def _personas(args: argparse.Namespace) -> int:
 
 
 def _emulate(args: argparse.Namespace) -> int:
-    if args.provider == "eljur":
-        from adapters.eljur.emulator import emulator_main as eljur_main
+    """Serve one provider's emulator (the same options for every emulator)."""
+    import importlib
 
-        eljur_main(
-            port=args.port,
-            host=args.host,
-            latency_ms=args.latency_ms,
-            error_rate=args.error_rate,
-            sso_jwks=args.sso_jwks,
-        )
-        return 0
-    if args.provider == "netcity":
-        from adapters.netcity.emulator import emulator_main
-    else:
-        from adapters.moscow.emulator import emulator_main
+    import uvicorn
 
-    emulator_main(
-        port=args.port,
-        host=args.host,
-        latency_ms=args.latency_ms,
-        error_rate=args.error_rate,
-        token_ttl_calls=args.token_ttl_calls,
-        sso_jwks=args.sso_jwks,
-        messy=args.messy,
-    )
+    from adapters.emulation import EmulatorFaults
+
+    module = importlib.import_module(f"adapters.{args.provider}.emulator")
+    options: dict[str, object] = {
+        "sso_jwks_url": args.sso_jwks,
+        "faults": EmulatorFaults(
+            latency_ms=args.latency_ms, error_rate=args.error_rate, messy=args.messy
+        ),
+    }
+    if args.token_ttl_calls is not None:
+        if args.provider == "eljur":
+            print("diary-gateway: --token-ttl-calls: not for eljur", file=sys.stderr)
+            return 2
+        options["token_ttl_calls"] = args.token_ttl_calls
+    uvicorn.run(module.create_emulator(**options), host=args.host, port=args.port)
     return 0
 
 

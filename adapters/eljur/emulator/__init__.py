@@ -1,11 +1,11 @@
 """An HTTP emulator of ЭлЖур's API (``/apiv3/<method>``), serving region 11's demo world.
 
-``create_emulator()`` returns the Starlette app; ``emulator_main()`` serves it with uvicorn
+``create_emulator()`` returns the Starlette app; ``diary-gateway emulate`` serves it with uvicorn
 (``diary-gateway emulate eljur``).
 """
 
 from __future__ import annotations
 
-from .app import create_emulator, emulator_main
+from .app import create_emulator
 
-__all__ = ["create_emulator", "emulator_main"]
+__all__ = ["create_emulator"]

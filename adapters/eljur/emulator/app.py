@@ -39,7 +39,7 @@ from adapters.seed import World, Worlds
 
 from .render import ElJurData, Envelope
 
-__all__ = ["REGION", "create_emulator", "emulator_main"]
+__all__ = ["REGION", "create_emulator"]
 
 REGION = "11"
 ZONE = ZoneInfo("Europe/Moscow")
@@ -186,15 +186,3 @@ def create_emulator(
     )
     app.state.emulator = emulator
     return app
-
-
-def emulator_main(
-    port: int, host: str, latency_ms: int, error_rate: float, sso_jwks: str | None
-) -> None:
-    """Serve the emulator with uvicorn until interrupted (``diary-gateway emulate eljur``)."""
-    import uvicorn
-
-    app = create_emulator(
-        faults=EmulatorFaults(latency_ms=latency_ms, error_rate=error_rate), sso_jwks_url=sso_jwks
-    )
-    uvicorn.run(app, host=host, port=port, log_level="info")

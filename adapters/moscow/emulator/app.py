@@ -39,7 +39,7 @@ from .faults import EXPIRED_MESSAGE, MES_FAULTS, TOKEN_ISSUERS, mes_error
 from .messy import Messiness
 from .render import CONTROL_FORMS, GRADE_SYSTEMS, MOSCOW, MesProfile, MoscowData
 
-__all__ = ["create_emulator", "emulator_main"]
+__all__ = ["create_emulator"]
 
 REGION = "77"
 TOKEN_LIFETIME = 24 * 3600
@@ -582,23 +582,3 @@ def create_emulator(
     )
     app.state.emulator = emulator
     return app
-
-
-def emulator_main(
-    port: int,
-    host: str,
-    latency_ms: int,
-    error_rate: float,
-    token_ttl_calls: int | None,
-    sso_jwks: str | None,
-    messy: bool = False,
-) -> None:
-    """Serve the emulator with uvicorn until interrupted (``diary-gateway emulate moscow``)."""
-    import uvicorn
-
-    app = create_emulator(
-        sso_jwks_url=sso_jwks,
-        faults=EmulatorFaults(latency_ms=latency_ms, error_rate=error_rate, messy=messy),
-        token_ttl_calls=token_ttl_calls,
-    )
-    uvicorn.run(app, host=host, port=port, log_level="info")

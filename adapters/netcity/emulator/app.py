@@ -37,7 +37,7 @@ from adapters.seed import World, Worlds
 
 from .data import NetCityData, NetCityError
 
-__all__ = ["LOGIN_PATHS", "create_emulator", "emulator_main", "password_hashes"]
+__all__ = ["LOGIN_PATHS", "create_emulator", "password_hashes"]
 
 REGION = "74"
 ZONE = "Asia/Yekaterinburg"
@@ -325,23 +325,3 @@ def create_emulator(
     )
     app.state.emulator = emulator
     return app
-
-
-def emulator_main(
-    port: int,
-    host: str,
-    latency_ms: int,
-    error_rate: float,
-    token_ttl_calls: int | None,
-    sso_jwks: str | None,
-    messy: bool = False,
-) -> None:
-    """Serve the emulator with uvicorn until interrupted (``diary-gateway emulate netcity``)."""
-    import uvicorn
-
-    app = create_emulator(
-        sso_jwks_url=sso_jwks,
-        faults=EmulatorFaults(latency_ms=latency_ms, error_rate=error_rate, messy=messy),
-        token_ttl_calls=token_ttl_calls,
-    )
-    uvicorn.run(app, host=host, port=port, log_level="info")
