@@ -49,7 +49,6 @@ from adapters import (
     Clock,
     DateRange,
     DirectRunner,
-    RegionInfo,
     get_adapter_class,
 )
 from adapters.contract.cassette import Cassette, RecordingTransport
@@ -57,7 +56,7 @@ from adapters.contract.harness import PERSONAS
 from adapters.contract.live import LiveContext, LiveOutcome, last_full_week, run_live_checks
 
 from .settings import RegionSettings, SettingsError, parse_settings
-from .wiring import build_http_client
+from .wiring import build_http_client, region_info
 
 __all__ = ["ConformanceResult", "callers_from_env", "conformance_main", "run_conformance"]
 
@@ -112,14 +111,7 @@ async def run_conformance(
     cls = get_adapter_class(region.adapter)
     inner = transport or httpx.AsyncHTTPTransport()
     recorder = RecordingTransport(inner) if record is not None else None
-    info = RegionInfo(
-        code=code,
-        name=region.name,
-        timezone=region.timezone,
-        diary_url=region.diary_url,
-        demo=region.demo,
-        history_days=region.history_days,
-    )
+    info = region_info(code, region)
     recorded_at = clock.now()
     async with build_http_client(transport=recorder or inner) as http:
         adapter = cls(

@@ -18,9 +18,9 @@ from adapters import (
     get_adapter_class,
 )
 
-from .settings import Settings
+from .settings import RegionSettings, Settings
 
-__all__ = ["CONNECT_TIMEOUT_SECONDS", "build_http_client", "build_registry"]
+__all__ = ["CONNECT_TIMEOUT_SECONDS", "build_http_client", "build_registry", "region_info"]
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 """The shared HTTP client's only timeout: opening a connection (see :func:`build_http_client`)."""
@@ -65,15 +65,18 @@ def build_registry(
     for code, region in settings.regions.items():
         cls = get_adapter_class(region.adapter)
         adapters[code] = cls(
-            region=RegionInfo(
-                code=code,
-                name=region.name,
-                timezone=region.timezone,
-                diary_url=region.diary_url,
-                demo=region.demo,
-                history_days=region.history_days,
-            ),
-            config=region.adapter_config,
-            deps=deps,
+            region=region_info(code, region), config=region.adapter_config, deps=deps
         )
     return AdapterRegistry(adapters)
+
+
+def region_info(code: str, region: RegionSettings) -> RegionInfo:
+    """What an adapter is told about its region, from the region's settings."""
+    return RegionInfo(
+        code=code,
+        name=region.name,
+        timezone=region.timezone,
+        diary_url=region.diary_url,
+        demo=region.demo,
+        history_days=region.history_days,
+    )

@@ -108,26 +108,15 @@ class Pipeline:
             Refusal: the request is refused (persisted-query errors come as
                 :class:`gateway.persisted.PersistedQueryError`).
         """
+        answering = self._answer(
+            request, identity, media=media, method=method, address=address, request_id=request_id
+        )
         telemetry = self.telemetry
         if telemetry is None or not get_current_span().is_recording():  # off, or unsampled
-            return await self._answer(
-                request,
-                identity,
-                media=media,
-                method=method,
-                address=address,
-                request_id=request_id,
-            )
+            return await answering
         with telemetry.operation_span(request.operation_name) as span:
             try:
-                answer = await self._answer(
-                    request,
-                    identity,
-                    media=media,
-                    method=method,
-                    address=address,
-                    request_id=request_id,
-                )
+                answer = await answering
             except Refusal as refused:
                 telemetry.refused(span, refused, refused.status)
                 raise
