@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 from joserfc.jwk import ECKey
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import Clock
 from adapters.contract.cassette import Cassette
@@ -29,11 +27,11 @@ from adapters.moscow.emulator import create_emulator
 from adapters.seed import World, national_id
 from gateway.cli import main
 from gateway.dev_issuer import DevIssuer
+from tests.adapters.harnesses.emulated import JWKS_PATH, with_jwks
 from tests.servers import free_port, serve_app
 
 CLOCK = Clock.fixed(datetime(2025, 10, 18, 12, 0, tzinfo=UTC))
 WEEK = "2025-10-13"
-JWKS = "/.well-known/jwks.json"
 AUDIENCE = "diary-gateway"
 PERSONAS = ("parent", "teacher", "student")
 
@@ -44,18 +42,6 @@ PLANTED = {
 }
 PLANTED_BIRTH = date(2010, 2, 3)
 CANONICAL_COMMENTS = ("Отличная работа", "Повторить доказательство")
-
-
-def _with_jwks(app: ASGIApp, issuer: DevIssuer) -> ASGIApp:
-    jwks = JSONResponse(issuer.jwks())
-
-    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == JWKS:
-            await jwks(scope, receive, send)
-        else:
-            await app(scope, receive, send)
-
-    return dispatch
 
 
 def planted_world() -> World:
@@ -75,8 +61,10 @@ def planted_world() -> World:
 def emulator(world: World) -> Iterator[tuple[str, DevIssuer]]:
     issuer = DevIssuer(ECKey.generate_key("P-256", private=True), issuer="urn:test:conformance")
     port = free_port()
-    app = create_emulator(world=world, clock=CLOCK, sso_jwks_url=f"http://127.0.0.1:{port}{JWKS}")
-    with serve_app(_with_jwks(app, issuer), port=port) as base_url:
+    app = create_emulator(
+        world=world, clock=CLOCK, sso_jwks_url=f"http://127.0.0.1:{port}{JWKS_PATH}"
+    )
+    with serve_app(with_jwks(app, issuer), port=port) as base_url:
         yield base_url, issuer
 
 

@@ -50,7 +50,7 @@ async def served() -> AsyncIterator[Harness]:
 
 @pytest.fixture
 def adapter(served: Harness) -> NetCityAdapter:
-    assert served.adapter is not None
+    assert isinstance(served.adapter, NetCityAdapter)
     return served.adapter
 
 
