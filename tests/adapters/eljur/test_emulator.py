@@ -80,6 +80,17 @@ def _decode(body: bytes) -> dict[str, Any]:
     return response
 
 
+async def _parent_diary(harness: Harness, days: str, rings: str) -> tuple[str, dict[str, Any]]:
+    """The canonical student's id and ``getdiary`` answer over ``days``, read as the parent."""
+    backend = _Api(harness)
+    vendor, token = await _token(backend, "parent")
+    sid = harness.canonical_student_id()
+    body = await backend.getdiary(
+        devkey="demo-devkey", vendor=vendor, auth_token=token, student=sid, days=days, rings=rings
+    )
+    return sid, _decode(body)
+
+
 async def _token(backend: _Api, persona: str) -> tuple[str, str]:
     """(vendor, token) of a persona through the ЕСИА exchange."""
     sso_token = backend.harness.caller(persona).sso_token
@@ -95,19 +106,7 @@ async def _token(backend: _Api, persona: str) -> tuple[str, str]:
 
 
 async def test_getdiary_native_shape_of_canonical_monday(harness: Harness) -> None:
-    backend = _Api(harness)
-    vendor, token = await _token(backend, "parent")
-    sid = harness.canonical_student_id()
-    answer = _decode(
-        await backend.getdiary(
-            devkey="demo-devkey",
-            vendor=vendor,
-            auth_token=token,
-            student=sid,
-            days="20251013-20251013",
-            rings="yes",
-        )
-    )
+    sid, answer = await _parent_diary(harness, "20251013-20251013", rings="yes")
     assert answer["state"] == 200
     assert answer["error"] is None
     day = answer["result"]["students"][sid]["days"]["20251013"]
@@ -134,19 +133,7 @@ async def test_getdiary_native_shape_of_canonical_monday(harness: Harness) -> No
 
 
 async def test_absences_are_assessments(harness: Harness) -> None:
-    backend = _Api(harness)
-    vendor, token = await _token(backend, "parent")
-    sid = harness.canonical_student_id()
-    answer = _decode(
-        await backend.getdiary(
-            devkey="demo-devkey",
-            vendor=vendor,
-            auth_token=token,
-            student=sid,
-            days="20251013-20251017",
-            rings="no",
-        )
-    )
+    sid, answer = await _parent_diary(harness, "20251013-20251017", rings="no")
     days = answer["result"]["students"][sid]["days"]
     physics = days["20251014"]["items"]["2"]
     assert "starttime" not in physics  # rings=no
