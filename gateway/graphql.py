@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from starlette.datastructures import QueryParams
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schema import ErrorCode
 
@@ -65,6 +65,9 @@ class GatewayGraphQL:
         self.pipeline = pipeline
         self.graphiql_html = GRAPHIQL_HTML if graphiql else None  # same-origin assets
         self.metrics = metrics
+        self.streams: ASGIApp | None = None
+        """The HTTP subscription transport (``Accept: text/event-stream``,
+        :mod:`gateway.live`); ``None``: such requests get ``406``."""
 
     @property
     def persisted(self) -> PersistedOperations | None:
@@ -82,7 +85,7 @@ class GatewayGraphQL:
             await self.pipeline.rate_limits.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # room for the WebSocket transport: not served yet
+        if scope["type"] != "http":  # WebSocket: routed to gateway.live by the app
             return
         accept = content_type = authorization = None
         for name, value in scope["headers"]:
@@ -95,6 +98,9 @@ class GatewayGraphQL:
         client = scope.get("client")
         address = client[0] if client else None
         media = negotiate(accept)
+        if media is None and self.streams is not None and "text/event-stream" in (accept or ""):
+            await self.streams(scope, receive, send)  # a subscription over HTTP (SSE)
+            return
         metrics = self.metrics
         started = time.perf_counter() if metrics is not None else 0.0
         operation: list[str | None] = [None]

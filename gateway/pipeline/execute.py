@@ -25,8 +25,12 @@ from .body import GraphQLRequest
 from .errors import Refusal
 from .identity import Identity
 
-__all__ = ["Executor"]
+__all__ = ["SUBSCRIPTION_TRANSPORTS", "Executor"]
 
+SUBSCRIPTION_TRANSPORTS = (
+    "a subscription is served over WebSocket (graphql-transport-ws) or over HTTP with "
+    "Accept: text/event-stream (graphql-sse), not in a plain request"
+)
 _QUERY_TYPES = frozenset({OperationType.QUERY})
 _ALL_TYPES = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
@@ -101,6 +105,8 @@ class Executor:
         except CannotGetOperationTypeError as exc:
             raise Refusal(400, exc.as_http_error_reason()) from None
         except InvalidOperationTypeError:
+            if not queries_only:  # a subscription in a plain request: it needs a stream
+                raise Refusal(400, SUBSCRIPTION_TRANSPORTS) from None
             raise Refusal(
                 405, "only queries may be sent with GET", headers={"Allow": "POST"}
             ) from None

@@ -22,6 +22,7 @@ from schema.documents import CompiledDocument
 from ..ratelimit import RateLimits
 from .body import GraphQLRequest
 from .errors import Refusal
+from .execute import SUBSCRIPTION_TRANSPORTS
 
 __all__ = ["OperationCheck", "OperationLimits"]
 
@@ -68,6 +69,8 @@ class OperationLimits:
             return _NOT_RUNNABLE
         kind = operation.operation
         if method == "GET" and kind is not OperationType.QUERY:
+            if kind is OperationType.SUBSCRIPTION:
+                raise Refusal(400, SUBSCRIPTION_TRANSPORTS)
             raise Refusal(
                 405,
                 f"a {kind.value} cannot be sent with GET: use POST",
