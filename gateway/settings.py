@@ -1,5 +1,5 @@
 """Gateway settings from TOML: ``[server]``, ``[[issuers]]``, ``[regions.CODE]``, ``[cache]``,
-``[audit]``, ``[telemetry]``.
+``[audit]``, ``[telemetry]``, ``[live]``.
 
 Every table is checked key by key; a bad file fails with a :class:`SettingsError` that
 names the key and what was expected (``regions.77.base_url: expected a string (required)``).
@@ -25,6 +25,7 @@ __all__ = [
     "AuditSettings",
     "CacheSettings",
     "IssuerSettings",
+    "LiveSettings",
     "RegionSettings",
     "ServerSettings",
     "Settings",
@@ -166,6 +167,31 @@ class TelemetrySettings:
     root (a caller's ``traceparent`` decision is followed)."""
 
 
+@dataclass(frozen=True)
+class LiveSettings:
+    """``[live]``: subscriptions (``gateway/live``): polling, the event stream, the bounds."""
+
+    enabled: bool = True
+    """Serve subscriptions (WebSocket and ``text/event-stream`` on ``/graphql``)."""
+    poll_interval_seconds: float = 30.0
+    """How often one student's change feed is polled during the school day (longer in the
+    evening, at night and at weekends, and after errors)."""
+    lease_seconds: float = 90.0
+    """How long an instance holds a student's polling lease without renewing it: when the
+    holder dies, another instance takes over within this time. More than the interval."""
+    stream_max_len: int = 10_000
+    """Events kept for resuming clients (the stream is trimmed to about this many)."""
+    max_subscriptions_per_person: int = 10
+    """Open subscriptions one person may have on one instance."""
+    max_subscriptions: int = 20_000
+    """Open subscriptions one instance serves in all."""
+    max_queued_events: int = 64
+    """Events waiting for one slow subscriber before it is dropped (closed, never buffered
+    without bound)."""
+    lookback_hours: int = 48
+    """How far back each poll reads the change feed (events are deduplicated by key)."""
+
+
 _GATEWAY_REGION_KEYS = ("adapter", "name", "timezone", "diary_url", "demo", "history_days")
 
 
@@ -204,6 +230,7 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
 
 
 def _region(code: str, table: Mapping[str, Any]) -> RegionSettings:
@@ -390,6 +417,32 @@ def _check_telemetry(telemetry: TelemetrySettings) -> None:
         )
 
 
+def _check_live(live: LiveSettings) -> None:
+    _check_at_least(
+        "live.poll_interval_seconds", live.poll_interval_seconds, 0.05, "at least 0.05 seconds"
+    )
+    if not live.lease_seconds > live.poll_interval_seconds:
+        raise SettingsError(
+            "live.lease_seconds",
+            f"more than live.poll_interval_seconds ({live.poll_interval_seconds})",
+            live.lease_seconds,
+        )
+    _check_at_least("live.stream_max_len", live.stream_max_len, 1, "a positive number of events")
+    _check_at_least(
+        "live.max_subscriptions_per_person",
+        live.max_subscriptions_per_person,
+        1,
+        "a positive number of subscriptions",
+    )
+    _check_at_least(
+        "live.max_subscriptions", live.max_subscriptions, 1, "a positive number of subscriptions"
+    )
+    _check_at_least(
+        "live.max_queued_events", live.max_queued_events, 1, "a positive number of events"
+    )
+    _check_at_least("live.lookback_hours", live.lookback_hours, 1, "a positive number of hours")
+
+
 def check_complete(settings: Settings) -> None:
     """What a gateway needs to serve: a region, and an issuer (or the development one)."""
     if not settings.regions:
@@ -411,7 +464,7 @@ def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 def parse_settings(data: Mapping[str, Any]) -> Settings:
     """Settings from a parsed TOML document (every key and value checked; a partial
     document is fine here: :func:`check_complete` says whether it can be served)."""
-    known = {"server", "issuers", "regions", "cache", "audit", "telemetry"}
+    known = {"server", "issuers", "regions", "cache", "audit", "telemetry", "live"}
     for key in data:
         if key not in known:
             raise SettingsError(key, f"one of the tables {', '.join(sorted(known))}")
@@ -439,6 +492,8 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         raise SettingsError("audit.max_age_days", "a positive number of days")
     telemetry = load_settings(TelemetrySettings, _table(data, "telemetry"), where="telemetry")
     _check_telemetry(telemetry)
+    live = load_settings(LiveSettings, _table(data, "live"), where="live")
+    _check_live(live)
     return Settings(
         server=server,
         issuers=issuers,
@@ -446,6 +501,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         cache=cache,
         audit=audit,
         telemetry=telemetry,
+        live=live,
     )
 
 
