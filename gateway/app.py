@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from adapters import SYSTEM_CLOCK, AdapterRegistry, Clock
 from schema import QueryLimits, build_schema
@@ -29,6 +29,7 @@ from .health import Health, RegionProbe
 from .identity import IssuerConfig, TokenVerifier
 from .infrastructure import REDIS_TIMEOUT_SECONDS, Infrastructure, is_redis
 from .keyring import Keyring
+from .live import GraphQLSSE, GraphQLTransportWS, LiveService
 from .metrics import Metrics, metrics_route, operation_names
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from .pages import graphiql_asset_routes
@@ -303,6 +304,20 @@ def create_app(
     )
     metrics = _metrics(settings, pipeline, upstream, adapters)
     graphql = GatewayGraphQL(pipeline, graphiql=settings.server.graphiql, metrics=metrics)
+    live_routes: list[BaseRoute] = []
+    live: LiveService | None = None
+    if settings.live.enabled:  # subscriptions: WebSocket and text/event-stream on /graphql
+        live = LiveService(
+            settings.live,
+            pipeline=pipeline,
+            registry=adapters,
+            infrastructure=infrastructure,
+            clock=clock,
+            metrics=metrics,
+        )
+        graphql.streams = GraphQLSSE(live)
+        live_routes.append(WebSocketRoute("/graphql", GraphQLTransportWS(live)))
+        closers.insert(0, live.aclose)
     if telemetry is None:  # [telemetry] otlp_endpoint unset: nothing traced, nothing wrapped
         persisted = pipeline.persisted
         manifest = persisted.manifest.values() if persisted is not None else ()
@@ -329,6 +344,7 @@ def create_app(
 
     all_routes: list[BaseRoute] = [
         Route("/graphql", endpoint),  # the view answers 405 itself (GraphQL over HTTP)
+        *live_routes,
         *health.routes(),  # /healthz (alive), /readyz (Redis, issuers' keys, regions)
         Route("/go/{region}", go_to_region),
         Route("/go/{region}/{school}", go_to_region),
@@ -407,4 +423,5 @@ def create_app(
     app.state.pipeline = pipeline
     app.state.redis_ping = redis_ping
     app.state.infrastructure = infrastructure
+    app.state.live = live
     return app

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -52,7 +52,25 @@ if TYPE_CHECKING:
     from .responses import ResponseCache
     from .upstream import UpstreamRunner
 
-__all__ = ["METRICS_MODES", "Metrics", "metrics_route", "operation_names", "provider_outcome"]
+
+class LiveCounts(Protocol):
+    """What the live machinery reports at a scrape."""
+
+    @property
+    def subscriptions(self) -> int: ...
+
+    @property
+    def students(self) -> int: ...
+
+
+__all__ = [
+    "METRICS_MODES",
+    "LiveCounts",
+    "Metrics",
+    "metrics_route",
+    "operation_names",
+    "provider_outcome",
+]
 
 METRICS_MODES = ("off", "open", "token")
 """The values of ``[server] metrics``."""
@@ -121,6 +139,27 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        self.live_polls = Counter(
+            "diary_gateway_live_polls",
+            "Change-feed polls this instance made for subscribers (one instance polls a "
+            "student at a time), by region and outcome (ok or the adapter error's kind).",
+            ["region", "outcome"],
+            registry=r,
+        )
+        self.live_event_lag = Histogram(
+            "diary_gateway_live_event_lag_seconds",
+            "From the change in the region's system (the feed's time) to its delivery to "
+            "this instance's subscribers, by region (includes the poll interval).",
+            ["region"],
+            buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800),
+            registry=r,
+        )
+        self.live_closed = Counter(
+            "diary_gateway_live_closed",
+            "Subscriptions the server ended, by reason (slow, expired, relation_ended, shutdown).",
+            ["reason"],
+            registry=r,
+        )
         self._state = _StateCollector()
         r.register(self._state)
 
@@ -157,6 +196,21 @@ class Metrics:
         self.provider_calls.labels(call.region, call.resource, provider_outcome(error)).inc()
         self.provider_seconds.labels(call.region, call.resource).observe(seconds)
 
+    def observe_poll(self, region: str, outcome: str) -> None:
+        """Count one change-feed poll."""
+        self.live_polls.labels(region, outcome).inc()
+
+    def observe_event_lag(self, region: str, seconds: float) -> None:
+        """One event delivered ``seconds`` after it happened at the provider."""
+        self.live_event_lag.labels(region).observe(max(0.0, seconds))
+
+    def watch_live(self, live: LiveCounts) -> None:
+        """Read the open subscriptions and wanted students at each scrape."""
+        self._state.live = live
+
+    def observe_live_closed(self, reason: str) -> None:
+        self.live_closed.labels(reason).inc()
+
     def watch(
         self,
         *,
@@ -187,6 +241,7 @@ class _StateCollector(Collector):
         self.adapters: AdapterRegistry | None = None
         self.rate_limits: RateLimits | None = None
         self.persisted: PersistedOperations | None = None
+        self.live: LiveCounts | None = None
 
     def describe(self) -> Iterable[Metric]:
         return []
@@ -269,6 +324,20 @@ class _StateCollector(Collector):
             for result, count in sorted(self.persisted.lookups.items()):
                 lookups_by_hash.add_metric([result], count)
         yield lookups_by_hash
+        if self.live is not None:
+            open_now = GaugeMetricFamily(
+                "diary_gateway_live_subscriptions",
+                "Subscriptions open on this instance.",
+            )
+            open_now.add_metric([], self.live.subscriptions)
+            yield open_now
+            polled = GaugeMetricFamily(
+                "diary_gateway_live_students",
+                "Students this instance's subscribers listen to and may poll (it polls "
+                "those whose lease it holds).",
+            )
+            polled.add_metric([], self.live.students)
+            yield polled
 
 
 def metrics_route(metrics: Metrics, *, token: str | None = None, path: str = "/metrics") -> Route:

@@ -190,6 +190,9 @@ class LiveSettings:
     without bound)."""
     lookback_hours: int = 48
     """How far back each poll reads the change feed (events are deduplicated by key)."""
+    off_hours_factor: float = 4.0
+    """The interval outside the school day (weekdays 07:00–19:00 in the student's region)
+    is this many times ``poll_interval_seconds``."""
 
 
 _GATEWAY_REGION_KEYS = ("adapter", "name", "timezone", "diary_url", "demo", "history_days")
@@ -441,6 +444,7 @@ def _check_live(live: LiveSettings) -> None:
         "live.max_queued_events", live.max_queued_events, 1, "a positive number of events"
     )
     _check_at_least("live.lookback_hours", live.lookback_hours, 1, "a positive number of hours")
+    _check_at_least("live.off_hours_factor", live.off_hours_factor, 1, "a factor of 1 or more")
 
 
 def check_complete(settings: Settings) -> None:

@@ -17,6 +17,7 @@ from .limits import (
     planned_calls,
     validation_rules,
 )
+from .live import LiveEventLike, LiveSource, StudentEvent, StudentEventKind, Subscription
 from .policy import RULES, Access, Relation, rule_for
 
 __all__ = [
@@ -28,11 +29,16 @@ __all__ = [
     "GatewayContext",
     "GlobalId",
     "Info",
+    "LiveEventLike",
+    "LiveSource",
     "Mutation",
     "Query",
     "QueryLimits",
     "Relation",
     "SessionIssuer",
+    "StudentEvent",
+    "StudentEventKind",
+    "Subscription",
     "argument_error",
     "build_schema",
     "coded_error",

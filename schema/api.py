@@ -30,6 +30,7 @@ from .extensions import AuditTrail, masked_errors
 from .ids import GlobalId, NonCanonicalIdError, day_of, decode_id, encode_id
 from .journal import Journal, staff_relation
 from .limits import ArgumentCaps, QueryLimits
+from .live import Subscription
 from .nodes import resolve_node
 from .policy import FAMILY, Access, Relation, relations_to_student
 from .relay import Node
@@ -433,6 +434,7 @@ def build_schema(
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         scalar_overrides=SCALAR_OVERRIDES,
         types=[Student, Region, School],
         extensions=[*standard, AuditTrail, masked_errors, *extensions],

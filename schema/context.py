@@ -139,6 +139,8 @@ class GatewayContext:
     """False when the answer must not be served from the response cache (the access log)."""
     students_read: set[tuple[str, str]] = field(default_factory=set)
     """(region, student id) of every student whose records this operation read."""
+    live: Any = None
+    """A subscription's event source (:class:`schema.live.LiveSource`); ``None`` outside one."""
 
     @property
     def loaders(self) -> Loaders:

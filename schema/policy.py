@@ -142,6 +142,7 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     "Change": {"*": FAMILY},
     "ChangeEdge": {"*": FAMILY},
     "ChangeConnection": {"*": FAMILY},
+    "StudentEvent": {"*": CHILD_RECORD},
     "AccessEvent": {"*": GUARDIAN},
     "AccessEventConnection": {"*": GUARDIAN},
     "AccessEventEdge": {"*": GUARDIAN},

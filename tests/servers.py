@@ -75,7 +75,7 @@ def serve_app(
         "lifespan": "auto",
         "loop": "asyncio",
         "http": "h11",
-        "ws": "none",
+        "ws": "websockets-sansio",  # subscriptions (graphql-transport-ws) on /graphql
         "timeout_graceful_shutdown": 1,
     }
     settings.update(config)
