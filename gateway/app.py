@@ -21,6 +21,7 @@ from adapters import SYSTEM_CLOCK, AdapterRegistry, Clock
 from schema import QueryLimits, build_schema
 
 from .audit import AuditLog
+from .database import Database
 from .dev_issuer import DevIssuer
 from .directory import go_to_region
 from .dispatch import GatewayApp
@@ -49,6 +50,7 @@ from .wiring import build_http_client, build_registry
 Observer = Callable[[Any, BaseException | None, float], None]
 
 __all__ = [
+    "build_database",
     "build_infrastructure",
     "build_keyring",
     "build_runner",
@@ -61,6 +63,11 @@ __all__ = [
 def build_keyring(settings: Settings) -> Keyring:
     """The gateway's secret from ``[server] secret_key_file`` (created on first start)."""
     return Keyring.load_or_create(Path(settings.server.secret_key_file))
+
+
+def build_database(settings: Settings) -> Database:
+    """The gateway's own database (``[database] url``; migrated on first use by default)."""
+    return Database(settings.database.url, migrate_on_start=settings.database.migrate_on_start)
 
 
 def build_infrastructure(settings: Settings) -> Infrastructure:
@@ -236,13 +243,17 @@ def create_app(
         ],
         client,
     )
-    audit = AuditLog.for_cache(
-        infrastructure,
-        keyring=keyring,  # pseudonyms: HMAC under "audit-pseudonym"
-        clock=clock,
-        max_events_per_student=settings.audit.max_events_per_student,
-        max_age_days=settings.audit.max_age_days,
-    )
+    database = build_database(settings)  # connects on first use
+    audit_bounds: dict[str, Any] = {
+        "keyring": keyring,  # pseudonyms: HMAC under "audit-pseudonym"
+        "clock": clock,
+        "max_events_per_student": settings.audit.max_events_per_student,
+        "max_age_days": settings.audit.max_age_days,
+    }
+    if settings.audit.store == "database":
+        audit = AuditLog.for_database(database, **audit_bounds)
+    else:
+        audit = AuditLog.for_cache(infrastructure, **audit_bounds)
     sessions = build_sessions(settings, infrastructure, keyring)
     query_limits = QueryLimits(max_range_days=settings.server.max_range_days, regions=len(adapters))
     schema = build_schema(
@@ -381,6 +392,7 @@ def create_app(
             for close in closers:
                 await close()
             await infrastructure.aclose()  # the one Redis pool, after everything on it
+            await database.aclose()
             await client.aclose()  # the app owns the client it was given
 
     # Outermost first: client address (behind trusted proxies), request id, CORS, body-size
@@ -423,5 +435,6 @@ def create_app(
     app.state.pipeline = pipeline
     app.state.redis_ping = redis_ping
     app.state.infrastructure = infrastructure
+    app.state.database = database
     app.state.live = live
     return app

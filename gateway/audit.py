@@ -17,8 +17,9 @@ The history
     age (``[audit] max_age_days``: older events are neither returned nor kept).
   * is **shared**: in Redis when ``[cache] url`` is Redis (one sorted set per student under
     ``<key_prefix>audit:s:``, score = the event's time, trimmed and given a TTL by one Lua
-    script, so concurrent writers on several instances never overshoot the bounds), in
-    memory otherwise (bounded the same way, plus an LRU over students).
+    script, so concurrent writers on several instances never overshoot the bounds), in the
+    gateway's database with ``[audit] store = "database"`` (:class:`gateway.database.AuditEvents`,
+    durable), in memory otherwise (bounded the same way, plus an LRU over students).
 
 A refused attempt by someone with no relationship to the student (``relation == "none"``)
 cannot tell a real child from an id that names nobody (providers answer both alike). Such
@@ -54,6 +55,7 @@ from schema import AuditEvent
 from schema.audit import pseudonym
 from schema.ids import encode_id
 
+from .database import AuditEvents, Database
 from .infrastructure import Infrastructure
 from .keyring import Keyring
 
@@ -400,6 +402,27 @@ class AuditLog:
             )
         else:
             store = MemoryAuditStore(max_events_per_student=max_events_per_student)
+        return cls(
+            store=store,
+            keyring=keyring,
+            clock=clock,
+            max_events_per_student=max_events_per_student,
+            max_age_days=max_age_days,
+        )
+
+    @classmethod
+    def for_database(
+        cls,
+        database: Database,
+        *,
+        keyring: Keyring | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        max_events_per_student: int = DEFAULT_MAX_EVENTS_PER_STUDENT,
+        max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+    ) -> AuditLog:
+        """The history in the gateway's database (``[audit] store = "database"``): durable,
+        shared by every instance on the same PostgreSQL."""
+        store = AuditEvents(database, max_events_per_student=max_events_per_student)
         return cls(
             store=store,
             keyring=keyring,

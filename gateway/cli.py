@@ -325,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_new_adapter(sub)
     add_capabilities(sub)
+    from .database.command import add_parser as add_migrate
+
+    add_migrate(sub)
     return parser
 
 

@@ -1,5 +1,5 @@
 """Gateway settings from TOML: ``[server]``, ``[[issuers]]``, ``[regions.CODE]``, ``[cache]``,
-``[audit]``, ``[telemetry]``, ``[live]``.
+``[audit]``, ``[telemetry]``, ``[live]``, ``[database]``.
 
 Every table is checked key by key; a bad file fails with a :class:`SettingsError` that
 names the key and what was expected (``regions.77.base_url: expected a string (required)``).
@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_KEY_PREFIX",
     "AuditSettings",
     "CacheSettings",
+    "DatabaseSettings",
     "IssuerSettings",
     "LiveSettings",
     "RegionSettings",
@@ -151,6 +152,25 @@ class AuditSettings:
     """Events kept per student (the oldest dropped first)."""
     max_age_days: int = 365
     """Events older than this are neither shown nor kept."""
+    store: str = "redis"
+    """Where the history lives: ``"redis"`` (the shared Redis of ``[cache] url``; in memory
+    when that is ``memory://``) or ``"database"`` (``[database] url``: durable, shared by
+    every instance on one PostgreSQL)."""
+
+
+AUDIT_STORES = ("redis", "database")
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """``[database]``: the gateway's own data (receipts, the audit trail if asked)."""
+
+    url: str = "sqlite:///.data/gateway.sqlite3"
+    """A SQLite file (``sqlite:///path``, the default: nothing to install) or PostgreSQL
+    (``postgresql://user@host:5432/db``; every instance of a deployment on the same one)."""
+    migrate_on_start: bool = True
+    """Run pending migrations when the database is first used; ``false``: refuse to use a
+    database that is not at this gateway's revision (``diary-gateway migrate`` runs them)."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +253,7 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     live: LiveSettings = field(default_factory=LiveSettings)
 
 
@@ -468,7 +489,7 @@ def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 def parse_settings(data: Mapping[str, Any]) -> Settings:
     """Settings from a parsed TOML document (every key and value checked; a partial
     document is fine here: :func:`check_complete` says whether it can be served)."""
-    known = {"server", "issuers", "regions", "cache", "audit", "telemetry", "live"}
+    known = {"server", "issuers", "regions", "cache", "audit", "telemetry", "live", "database"}
     for key in data:
         if key not in known:
             raise SettingsError(key, f"one of the tables {', '.join(sorted(known))}")
@@ -494,6 +515,15 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         raise SettingsError("audit.max_events_per_student", "a positive number of events")
     if audit.max_age_days < 1:
         raise SettingsError("audit.max_age_days", "a positive number of days")
+    if audit.store not in AUDIT_STORES:
+        raise SettingsError("audit.store", 'one of "redis", "database"', audit.store)
+    database = load_settings(DatabaseSettings, _table(data, "database"), where="database")
+    from .database import async_url
+
+    try:
+        async_url(database.url)
+    except ValueError as exc:
+        raise SettingsError("database.url", str(exc)) from None  # no URL: it may hold a password
     telemetry = load_settings(TelemetrySettings, _table(data, "telemetry"), where="telemetry")
     _check_telemetry(telemetry)
     live = load_settings(LiveSettings, _table(data, "live"), where="live")
@@ -505,6 +535,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         cache=cache,
         audit=audit,
         telemetry=telemetry,
+        database=database,
         live=live,
     )
 

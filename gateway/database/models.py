@@ -1,0 +1,69 @@
+"""The tables of the gateway's own data (the migrations in :mod:`.migrations` create them)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["AuditEventRow", "AuditStudentRow", "Base", "ReceiptKeyRow", "ReceiptRow"]
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table here."""
+
+
+class AuditStudentRow(Base):
+    """A student the access history keeps events about (by key: a hash of the canonical id)."""
+
+    __tablename__ = "audit_students"
+
+    student_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    confirmed: Mapped[bool] = mapped_column(Boolean)
+    """False while known only from strangers' refused attempts (evictable)."""
+    written_at: Mapped[float] = mapped_column(Float)
+
+
+class AuditEventRow(Base):
+    """One stored access event: the entry JSON names no student and the reader by pseudonym."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    student_key: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Float)
+    entry: Mapped[str] = mapped_column(Text)
+
+
+class ReceiptKeyRow(Base):
+    """A receipt-signing key: the public JWK, the private one sealed under the gateway secret."""
+
+    __tablename__ = "receipt_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    sealed_private_jwk: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+    retired_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """When it stopped signing (still published, so its receipts keep verifying)."""
+
+
+class ReceiptRow(Base):
+    """An acknowledgement a legal representative gave, as signed."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region: Mapped[str] = mapped_column(String(16))
+    student: Mapped[str] = mapped_column(String(200))
+    """The student's canonical global id."""
+    week_of: Mapped[date] = mapped_column(Date)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    parent: Mapped[str] = mapped_column(String(200))
+    """The region's own id of the parent (never the national id)."""
+    issued_at: Mapped[float] = mapped_column(Float)
+    kid: Mapped[str] = mapped_column(String(64))
+    jws: Mapped[str] = mapped_column(Text)
