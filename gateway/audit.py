@@ -34,6 +34,7 @@ the access log.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import itertools
@@ -181,8 +182,11 @@ class MemoryAuditStore:
                 else:
                     unknown.move_to_end(key)
             events.append((score, entry))
-            self._events += 1
-            if len(events) > cap or events[0][0] < cutoff:
+            if len(events) > cap:  # a full history (the usual case under load): one out
+                events.popleft()
+            else:
+                self._events += 1
+            if events[0][0] < cutoff:
                 self._trim(events, cutoff, cap)
             if (
                 len(unknown) > self.max_unconfirmed
@@ -380,6 +384,10 @@ class AuditLog:
         """Viewer label → pseudonym (bounded memo: HMACs of the same readers on every hit)."""
         self._replays: LRUCache[int, _Replay] = LRUCache(1024)
         """``id`` of a stored response's events → their rows prepared (see :meth:`replay`)."""
+        self._pending: list[
+            tuple[list[AuditEvent], tuple[tuple[str, str, bool], ...], float, int]
+        ] = []
+        """Replays not yet in the in-memory history: (events, rows, epoch, written ns)."""
 
     @classmethod
     def for_cache(
@@ -444,6 +452,7 @@ class AuditLog:
 
     async def record(self, events: list[AuditEvent], *, at: str | None = None) -> None:
         """Write ``events``; ``at`` overrides their time (a replay for a cached response)."""
+        self.flush()  # earlier replays first: the history stays in time order
         log = logger.isEnabledFor(logging.INFO)
         rows: list[tuple[str, float, str, bool]] = []
         for event in events:
@@ -493,26 +502,37 @@ class AuditLog:
         if prepared.at != at:
             prepared.stamp(at)
         self.written += len(events)
-        self._recent.extend(prepared.replayed)
         if prepared.non_canonical:
             self.counts["non_canonical"] += prepared.non_canonical
-        if not prepared.keys:
-            return
-        written = time.time_ns()
-        epoch = prepared.epoch
-        rows = [
-            (key, epoch, f"{written:016x}{next(_NONCES) & 0xFFFF:04x}:{body}", confirmed)
-            for key, body, confirmed in zip(
-                prepared.keys, prepared.bodies, prepared.confirmed, strict=True
+        if isinstance(self.store, MemoryAuditStore):  # no I/O: written once per loop turn
+            pending = self._pending
+            pending.append(
+                (prepared.replayed, prepared.stored_rows, prepared.epoch, time.time_ns())
             )
-        ]
+            if len(pending) == 1:
+                asyncio.get_running_loop().call_soon(self.flush)
+            return
+        self._recent.extend(prepared.replayed)
+        if prepared.keys:
+            await self._add(_rows(prepared.stored_rows, prepared.epoch, time.time_ns()))
+
+    def flush(self) -> None:
+        """Write the replays of this loop turn into the in-memory history (:meth:`replay`
+        defers them: one pass for every hit since the last turn, not one per hit). Reads
+        flush first, so a reader always sees every replay before it."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        rows: list[tuple[str, float, str, bool]] = []
+        recent = self._recent
+        for replayed, stored_rows, epoch, written in pending:
+            recent.extend(replayed)
+            rows.extend(_rows(stored_rows, epoch, written))
         store = self.store
-        if isinstance(store, MemoryAuditStore):  # no I/O: no coroutine frames on a hit
-            self.counts["unconfirmed_evicted"] += store.add_now(rows, cutoff=self._cutoff()).get(
-                "evicted", 0
-            )
-            return
-        await self._add(rows)
+        if rows and isinstance(store, MemoryAuditStore):  # only it is deferred to
+            evicted = store.add_now(rows, cutoff=self._cutoff()).get("evicted", 0)
+            self.counts["unconfirmed_evicted"] += evicted
 
     def _prepare(self, events: tuple[AuditEvent, ...]) -> _Replay:
         stored = []
@@ -539,12 +559,14 @@ class AuditLog:
         canonical = canonical_student(region, student)
         if canonical is None or limit <= 0:
             return []
+        self.flush()
         rows = await self.store.read(_student_key(canonical), limit, cutoff=self._cutoff())
         return [_event(row, region, canonical) for row in rows]
 
     def all_events(self) -> list[AuditEvent]:
         """The events this instance wrote lately, as written, oldest first (at most
         :data:`RECENT_EVENTS`; tests and operators)."""
+        self.flush()
         return list(self._recent)
 
     async def aclose(self) -> None:
@@ -565,6 +587,7 @@ class _Replay:
         "non_canonical",
         "replayed",
         "stored",
+        "stored_rows",
     )
 
     def __init__(
@@ -584,6 +607,8 @@ class _Replay:
         self.epoch = 0.0
         self.bodies: list[str] = []
         self.replayed: list[AuditEvent] = []
+        self.stored_rows: tuple[tuple[str, str, bool], ...] = ()
+        """(student key, entry JSON, confirmed) of each kept event, as of :attr:`at`."""
 
     def stamp(self, at: str) -> None:
         """Re-date the entries' JSON and the events to ``at`` (once per second of hits)."""
@@ -591,6 +616,7 @@ class _Replay:
         self.epoch = _epoch(at)
         self.bodies = [_entry_body(event, at, viewer) for event, _, viewer in self.stored]
         self.replayed = [_replayed(event, at) for event in self.events]
+        self.stored_rows = tuple(zip(self.keys, self.bodies, self.confirmed, strict=True))
 
 
 @lru_cache(maxsize=1024)
@@ -616,6 +642,16 @@ def _entry(event: AuditEvent, at: str, viewer: str) -> str:
     """
     nonce = next(_NONCES) & 0xFFFF
     return f"{time.time_ns():016x}{nonce:04x}:{_entry_body(event, at, viewer)}"
+
+
+def _rows(
+    stored_rows: tuple[tuple[str, str, bool], ...], epoch: float, written: int
+) -> list[tuple[str, float, str, bool]]:
+    """A replay's history rows, written at ``written`` (ns): the prefix orders them."""
+    return [
+        (key, epoch, f"{written:016x}{next(_NONCES) & 0xFFFF:04x}:{body}", confirmed)
+        for key, body, confirmed in stored_rows
+    ]
 
 
 _NONCES = itertools.count(secrets.randbelow(0x10000))

@@ -12,6 +12,7 @@ requests added (:func:`_read` diffs the audit log around one request).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -438,3 +439,25 @@ async def test_a_replay_writes_what_a_record_at_the_same_time_writes() -> None:
     history = await replayed.history("74", student, 100)
     assert history == await recorded.history("74", student, 100)
     assert len(history) == 6
+
+
+async def test_replays_reach_the_history_within_the_loop_turn_and_in_time_order() -> None:
+    """Hits' replays are written once per loop turn: the store holds them after the turn
+    without anyone reading, and an event recorded in the same turn comes after them."""
+    student = encode_id("Student", "74", "1001")
+    seen = AuditEvent("2026-11-20T10:00:00+00:00", "esia-1", "parent",
+                      "legal_representative", "74", student, ("marks",), True, "r1")  # fmt: skip
+    audit = AuditLog()
+    reader = AuditLog(store=audit.store)  # reads the same store, flushes nothing of audit's
+    await audit.replay((seen,), at="2026-11-29T10:00:00+00:00")
+    await audit.replay((seen,), at="2026-11-29T10:00:00+00:00")
+    assert await reader.history("74", student, 10) == []  # pending until the turn ends
+    await asyncio.sleep(0)
+    assert len(await reader.history("74", student, 10)) == 2
+    await audit.replay((seen,), at="2026-11-29T10:00:01+00:00")
+    later = dataclasses.replace(seen, fields=("diary",), at="2026-11-29T10:00:01+00:00")
+    await audit.record([later])  # same second, same turn: written after the replay
+    history = await reader.history("74", student, 10)
+    assert [e.fields for e in history] == [("diary",), ("marks",), ("marks",), ("marks",)]
+    assert await audit.history("74", student, 10) == history
+    assert audit.written == 4
