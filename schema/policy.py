@@ -142,6 +142,8 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     "Change": {"*": FAMILY},
     "ChangeEdge": {"*": FAMILY},
     "ChangeConnection": {"*": FAMILY},
+    # -- live updates (the subscription decides per student, as `student` does) ------
+    "Subscription": {"*": SIGNED_IN},
     "StudentEvent": {"*": CHILD_RECORD},
     "AccessEvent": {"*": GUARDIAN},
     "AccessEventConnection": {"*": GUARDIAN},
@@ -154,6 +156,10 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     "JournalCell": {"*": STAFF},
     # -- sessions (school logins) ------------------------------------------------------
     "Session": {"*": ANYONE},
+    # -- acknowledgements: a receipt is for whoever holds it (the legal representative who
+    # acknowledged, staff in their journal, anyone who presents one to verifyReceipt) -----
+    "AcknowledgementReceipt": {"*": ANYONE},
+    "ReceiptVerification": {"*": ANYONE},
     "HomeworkDonePayload": {"*": FAMILY},
 }
 
