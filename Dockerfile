@@ -1,4 +1,7 @@
-FROM python:3.11-slim
+# Two images from one file: `gateway` (the production image: the gateway's distribution
+# only, no simulator code) and `demo` (the default target: the gateway plus the simulators,
+# emulators/ = diary-gateway-demo, for `demo` and `emulate SLUG`).
+FROM python:3.11-slim AS gateway
 WORKDIR /app
 # The locked runtime dependencies first (hash-checked; a layer kept while only the code
 # changes), then the project itself without resolving anything again.
@@ -17,6 +20,14 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
 ENTRYPOINT ["diary-gateway"]
-# docker-compose.yml runs `serve --config /etc/diary-gateway/gateway.toml` (deploy/gateway.toml);
-# without a config the image runs the self-contained demo.
+# docker-compose.yml runs `serve --config /etc/diary-gateway/gateway.toml` (deploy/gateway.toml)
+CMD ["serve", "--config", "/etc/diary-gateway/gateway.toml"]
+
+# The demo image: the simulators beside the gateway (their dependencies are the gateway's,
+# installed above from the lock). Without arguments it runs the self-contained demo.
+FROM gateway AS demo
+USER root
+COPY emulators ./emulators
+RUN pip install --no-cache-dir --no-deps ./emulators && pip check
+USER gateway
 CMD ["demo", "--host", "0.0.0.0", "--port", "8000"]

@@ -82,7 +82,7 @@ def _server(kind: str, *args: str) -> Iterator[str]:
 
 def _week(offset: int = 0) -> dict[str, str]:
     """The latest school week with a finished day (a break or a Monday morning has no marks)."""
-    from adapters.seed import last_school_week
+    from diary_gateway_demo.seed import last_school_week
 
     monday = last_school_week(date.today() - timedelta(days=1)) - timedelta(days=7 * offset)
     return {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
@@ -444,7 +444,7 @@ def memory_bound(diaries: int) -> dict[str, Any]:
     from adapters import AdapterDeps, Caller, DateRange, RegionInfo
     from adapters.netcity import NetCityAdapter
     from adapters.netcity.config import NetCityConfig
-    from adapters.seed import national_id, school_year_start
+    from diary_gateway_demo.seed import national_id, school_year_start
     from gateway.upstream import UpstreamRunner, build_cache
 
     bound = 200
@@ -454,7 +454,7 @@ def memory_bound(diaries: int) -> dict[str, Any]:
 
     import httpx
 
-    from adapters.netcity.emulator import create_emulator
+    from diary_gateway_demo.netcity import create_emulator
 
     class _TrustingSso:  # the bench measures the cache, not JWT checks
         async def subject(self, token: str) -> str:
@@ -525,9 +525,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from gateway.demo import DEV_AUDIENCE
-    from gateway.dev_issuer import DevIssuer
-    from gateway.personas import find_persona
+    from diary_gateway_demo.personas import find_persona
+    from gateway.dev_issuer import DEV_AUDIENCE, DevIssuer
 
     with tempfile.TemporaryDirectory() as tmp:
         key = Path(tmp) / "key.json"

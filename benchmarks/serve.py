@@ -31,7 +31,7 @@ def main() -> None:
     app: object
     if args.kind == "gateway":
         os.environ["DIARY_GATEWAY_DEV_KEY"] = args.key
-        from gateway.demo import build_demo_app
+        from diary_gateway_demo.demo import build_demo_app
 
         app = build_demo_app(
             port=args.port,
@@ -48,7 +48,7 @@ def main() -> None:
 
         app = plain_strawberry_app(json.loads(Path(args.file).read_text(encoding="utf-8")))
     else:
-        from adapters.moscow.emulator import EmulatorFaults, create_emulator
+        from diary_gateway_demo.moscow import EmulatorFaults, create_emulator
 
         app = create_emulator(
             sso_jwks_url=args.jwks, faults=EmulatorFaults(latency_ms=args.latency_ms)

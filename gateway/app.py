@@ -22,7 +22,7 @@ from schema import QueryLimits, build_schema
 
 from .audit import AuditLog
 from .database import Database
-from .dev_issuer import DevIssuer
+from .dev_issuer import DEV_AUDIENCE, DEV_ISSUER, DevIssuer
 from .directory import go_to_region
 from .dispatch import GatewayApp
 from .graphql import GatewayGraphQL
@@ -123,8 +123,6 @@ def with_dev_issuer(settings: Settings) -> tuple[Settings, DevIssuer | None]:
     server = settings.server
     if not server.dev_issuer:
         return settings, None
-    from .demo import DEV_AUDIENCE, DEV_ISSUER
-
     try:
         issuer = DevIssuer.load_or_create(Path(server.dev_issuer_key_file), issuer=DEV_ISSUER)
     except (OSError, ValueError) as exc:

@@ -8,7 +8,25 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["DEMO_DISTRIBUTION", "main"]
+
+DEMO_DISTRIBUTION = "diary-gateway-demo"
+"""The simulators' distribution (``emulators/``: import package ``diary_gateway_demo``): the
+emulators, the seed world and the demo personas. Only ``demo``, ``emulate``, ``personas`` and
+``token --persona`` import it, when they run."""
+
+
+def _without_demo(exc: ModuleNotFoundError, command: str) -> int:
+    """Exit 2 with how to install the simulators when ``exc`` says they are absent."""
+    if exc.name is None or exc.name.split(".")[0] != "diary_gateway_demo":
+        raise exc
+    print(
+        f"diary-gateway {command}: the simulators are not installed: install the "
+        f"{DEMO_DISTRIBUTION} distribution (`pip install ./emulators` in a checkout, "
+        "or scripts/bootstrap)",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -16,10 +34,15 @@ def _demo(args: argparse.Namespace) -> int:
 
     from adapters import SYSTEM_CLOCK, Clock
 
-    from .demo import EXAMPLE_QUERY, build_demo_app, dev_issuer, example_week
+    from .dev_issuer import load_dev_issuer
     from .logs import AccessLogMiddleware, configure_json_logging
-    from .personas import PERSONAS, find_persona
     from .proxies import uvicorn_proxy_options
+
+    try:
+        from diary_gateway_demo.demo import EXAMPLE_QUERY, build_demo_app, example_week
+        from diary_gateway_demo.personas import PERSONAS, find_persona
+    except ModuleNotFoundError as exc:
+        return _without_demo(exc, "demo")
 
     clock = Clock.shifted(args.now) if args.now is not None else SYSTEM_CLOCK
     app = build_demo_app(
@@ -30,7 +53,7 @@ def _demo(args: argparse.Namespace) -> int:
         cors_origins=args.cors_origin,
         otlp_endpoint=args.otlp_endpoint,
     )
-    issuer = dev_issuer()
+    issuer = load_dev_issuer()
     url = f"http://{args.host}:{args.port}/graphql"
     monday, sunday, note = example_week(clock)
     home = url.removesuffix("graphql")
@@ -112,23 +135,24 @@ def _serve(args: argparse.Namespace) -> int:
 def _token(args: argparse.Namespace) -> int:
     """A development-issuer token: for a demo persona, or (``--subject``) any national id;
     with ``--config``, signed by that config's ``[server] dev_issuer`` key for its gateway."""
-    from .demo import DEV_AUDIENCE, dev_issuer
-    from .dev_issuer import DevIssuer
-    from .personas import find_persona
+    from .dev_issuer import DEV_AUDIENCE, DEV_ISSUER, DevIssuer, load_dev_issuer
 
     if args.subject is not None:
         subject = args.subject
     else:
+        try:
+            from diary_gateway_demo.personas import find_persona
+        except ModuleNotFoundError as exc:
+            return _without_demo(exc, "token --persona")
         try:
             subject = find_persona(args.persona).subject
         except KeyError as exc:
             print(f"diary-gateway: {exc.args[0]}", file=sys.stderr)
             return 2
     if args.config is None:
-        issuer = dev_issuer(Path(args.key_file) if args.key_file else None)
+        issuer = load_dev_issuer(Path(args.key_file) if args.key_file else None)
         print(issuer.mint(subject, audience=DEV_AUDIENCE, ttl_seconds=args.ttl))
         return 0
-    from .demo import DEV_ISSUER
     from .settings import SettingsError, load_settings_file
 
     try:
@@ -157,7 +181,10 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _personas(args: argparse.Namespace) -> int:
-    from .personas import PERSONAS
+    try:
+        from diary_gateway_demo.personas import PERSONAS
+    except ModuleNotFoundError as exc:
+        return _without_demo(exc, "personas")
 
     for persona in PERSONAS:
         print(f"{persona.name}\t{persona.description}")
@@ -170,9 +197,12 @@ def _emulate(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from adapters.emulation import EmulatorFaults
+    try:
+        from diary_gateway_demo.emulation import EmulatorFaults
 
-    module = importlib.import_module(f"adapters.{args.provider}.emulator")
+        module = importlib.import_module(f"diary_gateway_demo.{args.provider}")
+    except ModuleNotFoundError as exc:
+        return _without_demo(exc, f"emulate {args.provider}")
     options: dict[str, object] = {
         "sso_jwks_url": args.sso_jwks,
         "faults": EmulatorFaults(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import stat
 from collections.abc import Mapping
@@ -23,11 +24,16 @@ from adapters import SYSTEM_CLOCK
 
 from .secrets_file import create_secret_file
 
-__all__ = ["DevIssuer"]
+__all__ = ["DEV_AUDIENCE", "DEV_ISSUER", "DevIssuer", "dev_key_path", "load_dev_issuer"]
 
 logger = logging.getLogger(__name__)
 
 _RESERVED_CLAIMS: Final = frozenset({"iss", "sub", "aud", "iat", "nbf", "exp", "jti"})
+
+DEV_ISSUER = "urn:diary-gateway:dev-sso"
+"""The development national-SSO issuer (plays Госуслуги / ЕСИА in the demo and ``serve``'s
+``[server] dev_issuer``)."""
+DEV_AUDIENCE = "diary-gateway"
 
 
 class DevIssuer:
@@ -119,3 +125,19 @@ class DevIssuer:
         }
         header = {"alg": "ES256", "kid": self._kid, "typ": "JWT"}
         return jwt.encode(header, claims, self._key, algorithms=["ES256"])
+
+
+def dev_key_path() -> Path:
+    """Where the dev issuer's private key lives by default (git-ignored ``.dev-issuer/``;
+    ``DIARY_GATEWAY_DEV_KEY`` overrides)."""
+    override = os.environ.get("DIARY_GATEWAY_DEV_KEY")
+    if override:
+        return Path(override)
+    root = Path(__file__).resolve().parent.parent
+    base = root if (root / "pyproject.toml").exists() else Path.cwd()
+    return base / ".dev-issuer" / "key.json"
+
+
+def load_dev_issuer(path: Path | None = None) -> DevIssuer:
+    """The dev issuer whose key is at ``path`` (default :func:`dev_key_path`), creating it."""
+    return DevIssuer.load_or_create(path or dev_key_path(), issuer=DEV_ISSUER)

@@ -8,19 +8,20 @@ never from a CDN, so GraphiQL works on networks that reach nothing but the gatew
 * :func:`graphiql_asset_routes`: ``/static/graphiql/…``, GraphiQL 3, React 18 and ReactDOM as
   pinned in ``web/graphiql/package-lock.json`` (``scripts/graphiql-assets`` copies them), and
   the page's own ``setup.js``.
-* :func:`demo_routes`: **the demo only** (``gateway/demo.py`` adds them): ``/`` (a landing
-  page), ``/example/`` (the built example frontend, ``examples/parent-week/``) and
-  ``/demo/personas.json`` (each persona with a fresh dev-issuer token, the example query and
-  week), which GraphiQL's persona picker and the example frontend read. Nothing outside the
-  demo serves a token.
+* :func:`demo_routes`: **the demo only** (``diary_gateway_demo.demo`` adds them, with its
+  personas): ``/`` (a landing page), ``/example/`` (the built example frontend,
+  ``examples/parent-week/``) and ``/demo/personas.json`` (each persona with a fresh
+  dev-issuer token, the example query and week), which GraphiQL's persona picker and the
+  example frontend read. Nothing outside the demo serves a token.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -28,13 +29,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .dev_issuer import DevIssuer
-from .personas import PERSONAS
 
 __all__ = [
     "EXAMPLE_DIR",
     "GRAPHIQL_DIR",
     "GRAPHIQL_HTML",
     "STATIC_DIR",
+    "PagePersona",
     "demo_routes",
     "graphiql_asset_routes",
     "landing_html",
@@ -50,6 +51,18 @@ GRAPHIQL_HTML = (STATIC_DIR / "graphiql.html").read_text(encoding="utf-8")
 
 DEFAULT_PERSONA = "parent"
 
+
+class PagePersona(Protocol):
+    """A persona the demo's pages list (``diary_gateway_demo.personas.Persona``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+
+
 # Tokens are minted per request: never kept by a browser or proxy cache.
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -59,11 +72,11 @@ def graphiql_asset_routes() -> list[BaseRoute]:
     return [Mount("/static/graphiql", app=StaticFiles(directory=GRAPHIQL_DIR), name="graphiql")]
 
 
-def landing_html() -> str:
+def landing_html(personas: Sequence[PagePersona]) -> str:
     """The demo's ``/``: what this is, the personas, links to GraphiQL and the example."""
     rows = "\n".join(
         f"<tr><td><code>{html.escape(p.name)}</code></td><td>{html.escape(p.description)}</td></tr>"
-        for p in PERSONAS
+        for p in personas
     )
     return f"""<!doctype html>
 <html lang="en">
@@ -111,6 +124,7 @@ browser), <code>/example/</code>, <code>/healthz</code>, <code>/go/REGION</code>
 def demo_routes(
     issuer: DevIssuer,
     *,
+    personas: Sequence[PagePersona],
     query: str,
     week: Callable[[], tuple[date, date, str | None]],
 ) -> list[BaseRoute]:
@@ -118,10 +132,11 @@ def demo_routes(
 
     Args:
         issuer: the demo's development issuer, which mints each persona's token.
+        personas: the personas listed (each with a fresh token), ``parent`` among them.
         query: the example query GraphiQL opens with.
         week: the example week (Monday, Sunday, why not this week), read on each request.
     """
-    landing = landing_html()
+    landing = landing_html(personas)
 
     async def _landing(request: Request) -> Response:
         return HTMLResponse(landing)
@@ -137,7 +152,7 @@ def demo_routes(
                         "description": p.description,
                         "token": issuer.mint(p.subject),
                     }
-                    for p in PERSONAS
+                    for p in personas
                 ],
                 "query": query,
                 "variables": {"from": monday.isoformat(), "to": sunday.isoformat()},

@@ -2,7 +2,9 @@
 
 Every runtime dependency must be pinned in requirements.lock and requirements-dev.lock,
 every dependency of the `test` extra in requirements-dev.lock, each at a version its
-specifier allows, and the two locks must agree on the versions they share. Run by
+specifier allows, and the two locks must agree on the versions they share. The simulators'
+distribution (emulators/pyproject.toml, installed with --no-deps beside the gateway) may
+need only what the runtime lock pins, besides diary-gateway itself. Run by
 scripts/check; on failure, `scripts/lock` regenerates the locks.
 """
 
@@ -37,6 +39,13 @@ def main() -> int:
     wanted += [
         (spec, ("requirements-dev.lock", dev)) for spec in project["optional-dependencies"]["test"]
     ]
+    demo = tomllib.loads((ROOT / "emulators" / "pyproject.toml").read_text(encoding="utf-8"))
+    for spec in demo["project"]["dependencies"]:
+        if canonicalize_name(Requirement(spec).name) != canonicalize_name(project["name"]):
+            wanted += [
+                (spec, ("requirements.lock", runtime)),
+                (spec, ("requirements-dev.lock", dev)),
+            ]
     problems = []
     for spec, (lock_name, locked) in wanted:
         requirement = Requirement(spec)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters import SYSTEM_CLOCK, Clock
-from adapters.seed import World, last_school_week, school_year_of
+from diary_gateway_demo.seed import World, last_school_week, school_year_of
 
 __all__ = ["AWKWARD_INSTANTS", "canonical_week", "pinned", "school_week", "worlds"]
 
@@ -47,8 +47,8 @@ def school_week(clock: Clock = SYSTEM_CLOCK, *, weeks_back: int = 0) -> dict[str
 def canonical_week(clock: Clock = SYSTEM_CLOCK) -> dict[str, str]:
     """``{"from", "to"}`` of the latest canonical week that is over in every demo region.
 
-    The canonical week is one fixed week of each school year (see ``adapters.seed``); before
-    this year's has ended, last year's is the latest.
+    The canonical week is one fixed week of each school year (see ``diary_gateway_demo.seed``);
+    before this year's has ended, last year's is the latest.
     """
     today = clock.today(MOSCOW)
     year = school_year_of(today)

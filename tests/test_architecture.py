@@ -33,6 +33,52 @@ def test_layers_import_only_downwards(package: str) -> None:
     assert offenders == []
 
 
+DEMO = "diary_gateway_demo"
+"""The simulators' package (emulators/, distribution diary-gateway-demo)."""
+LAZY_DEMO_IMPORTERS = {ROOT / "gateway" / "cli.py"}
+"""The only production module that may import the simulators, and only inside the commands
+that need them (``demo``, ``emulate``, ``personas``, ``token --persona``)."""
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """The packages ``path`` imports at module level (not inside a function)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    in_functions = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for inner in ast.walk(node)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in in_functions:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", ["adapters", "schema", "gateway"])
+def test_production_packages_never_import_the_simulators(package: str) -> None:
+    """The gateway's distribution works without diary-gateway-demo installed: only the CLI's
+    demo commands import it, when they run."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if DEMO in (_top_level_imports(path) if path in LAZY_DEMO_IMPORTERS else _imports(path))
+    ]
+    assert offenders == []
+    assert not [p for p in (ROOT / package).rglob("*") if p.name in ("emulator", "seed")]
+
+
+def test_the_cli_imports_the_simulators_only_inside_commands() -> None:
+    (cli,) = LAZY_DEMO_IMPORTERS
+    assert DEMO in _imports(cli)
+    assert DEMO not in _top_level_imports(cli)
+
+
 def test_no_utils_modules() -> None:
     assert not [p for p in ROOT.glob("*/**/utils.py") if ".venv" not in p.parts]
 
@@ -53,15 +99,8 @@ PATH_HELPER = ROOT / "adapters" / "paths.py"
 
 
 def _adapter_side_modules() -> list[Path]:
-    """Modules that talk to providers (not the providers' in-memory stand-ins or emulators)."""
-    return [
-        path
-        for path in sorted((ROOT / "adapters").rglob("*.py"))
-        if path != PATH_HELPER
-        and "emulator" not in path.relative_to(ROOT).parts
-        and path.name != "backend.py"
-        and "seed" not in path.relative_to(ROOT).parts
-    ]
+    """Modules that talk to providers (the emulators live in emulators/, not here)."""
+    return [path for path in sorted((ROOT / "adapters").rglob("*.py")) if path != PATH_HELPER]
 
 
 def _slashed(node: ast.AST) -> bool:

@@ -21,29 +21,59 @@ from gateway.settings import check_complete, load_settings_file
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _instructions() -> list[tuple[str, str]]:
+def _stages() -> dict[str, list[tuple[str, str]]]:
+    """The Dockerfile's instructions by stage name (``FROM … AS name``)."""
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
-    lines = [line.strip() for line in text.splitlines()]
-    return [
-        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
-        for line in lines
-        if line and not line.startswith("#")
-    ]
+    stages: dict[str, list[tuple[str, str]]] = {}
+    steps: list[tuple[str, str]] = []
+    for line in (line.strip() for line in text.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        kind, _, arg = line.partition(" ")
+        if kind.upper() == "FROM":
+            steps = stages.setdefault(arg.split()[-1], [])
+        steps.append((kind.upper(), arg.strip()))
+    return stages
 
 
-def test_dockerfile_installs_from_the_lock_and_runs_unprivileged_with_a_healthcheck() -> None:
-    steps = _instructions()
-    runs = [arg for kind, arg in steps if kind == "RUN"]
-    assert any("--require-hashes -r requirements.lock" in run for run in runs), runs
-    assert any("--no-deps" in run for run in runs), "the project installs nothing unlocked"
+def _check_unprivileged(steps: list[tuple[str, str]]) -> None:
     users = [arg for kind, arg in steps if kind == "USER"]
     assert users, "the container must not run as root"
     assert users[-1] not in ("root", "0")
-    # the last USER comes before the entrypoint, after every install step
+    kinds = [kind for kind, _ in steps]
+    last_user = len(kinds) - 1 - kinds[::-1].index("USER")
+    assert all(i < last_user for i, kind in enumerate(kinds) if kind in ("RUN", "COPY"))
+
+
+def test_dockerfile_installs_from_the_lock_and_runs_unprivileged_with_a_healthcheck() -> None:
+    stages = _stages()
+    assert list(stages) == ["gateway", "demo"], "production first; the demo is the default"
+    steps = stages["gateway"]
+    runs = [arg for kind, arg in steps if kind == "RUN"]
+    assert any("--require-hashes -r requirements.lock" in run for run in runs), runs
+    assert any("--no-deps" in run for run in runs), "the project installs nothing unlocked"
+    _check_unprivileged(steps)
     kinds = [kind for kind, _ in steps]
     assert kinds.index("ENTRYPOINT") > len(kinds) - 1 - kinds[::-1].index("USER")
     (health,) = [arg for kind, arg in steps if kind == "HEALTHCHECK"]
     assert "/healthz" in health
+
+
+def test_the_production_image_holds_no_simulators_and_the_demo_image_adds_them() -> None:
+    stages = _stages()
+    production = " ".join(arg for _, arg in stages["gateway"])
+    assert "emulators" not in production
+    demo = stages["demo"]
+    assert demo[0] == ("FROM", "gateway AS demo")
+    runs = [arg for kind, arg in demo if kind == "RUN"]
+    assert any("--no-deps ./emulators" in run for run in runs), "nothing unlocked"
+    _check_unprivileged(demo)
+    services = _compose()["services"]
+    for name, service in services.items():
+        if "build" not in service:
+            continue
+        target = service["build"]["target"]
+        assert target == ("gateway" if service["command"][0] == "serve" else "demo"), name
 
 
 def test_dockerignore_keeps_secrets_and_the_venv_out_of_the_build_context() -> None:

@@ -6,11 +6,12 @@ adapter under test; see :mod:`adapters.contract.harness` for what a harness offe
 plugin (:mod:`adapters.contract.plugin`) collects them for every configured harness; a test
 module may also subclass :class:`ContractChecks` itself.
 
-The canonical week (``adapters/seed/canonical.py``) is written by every provider in its
-own native shape; the expectations below are written out by hand in normalized form, so a
-provider that translates wrongly fails here. Which checks apply follows the adapter's
-declared capabilities and the personas the harness offers: a check that does not apply is
-skipped with the reason, so a parent-only region passes the checks that apply to it.
+The canonical week (``diary_gateway_demo.seed.canonical``, in ``emulators/``) is written by
+every provider in its own native shape; the expectations below are written out by hand in
+normalized form, so a provider that translates wrongly fails here. Which checks apply
+follows the adapter's declared capabilities and the personas the harness offers: a check
+that does not apply is skipped with the reason, so a parent-only region passes the checks
+that apply to it.
 """
 
 from __future__ import annotations

@@ -11,15 +11,15 @@ Required
     ``clock``, build the adapter with ``AdapterDeps(clock=clock, …)``, return it);
     ``async stop()``; ``caller(persona) -> Caller`` (the credentials the adapter gets for a
     persona: see :data:`PERSONAS`); ``canonical_student_id() -> str`` (the ``parent``'s child
-    whose diary holds the canonical week, :mod:`adapters.seed.canonical`).
+    whose diary holds the canonical week, :mod:`diary_gateway_demo.seed.canonical`).
 
 The seed world
     The provider must show the canonical week (13–17 October 2025 at the contract clock) in
     the diary of the canonical student, whom ``parent`` represents legally and
     ``parent-not-representative`` is linked to without representing. Staff personas see
     25 students in the teacher's group (``teacher_group_id()``); a harness whose provider is
-    built from :class:`adapters.seed.World` exposes it as ``world`` and the roster and term
-    checks compare against it (without ``world`` they are skipped).
+    built from :class:`diary_gateway_demo.seed.World` exposes it as ``world`` and the roster
+    and term checks compare against it (without ``world`` they are skipped).
 
 Optional (a check that needs a missing one is skipped, saying which)
     ``personas`` (the personas the provider models; default :data:`PERSONAS`, all six

@@ -1,4 +1,5 @@
-"""«Сетевой город. Образование» (NetSchool): the adapter over HTTP (its emulator: ``.emulator``)."""
+"""«Сетевой город. Образование» (NetSchool): the adapter over HTTP (its emulator:
+``diary_gateway_demo.netcity``)."""
 
 from __future__ import annotations
 

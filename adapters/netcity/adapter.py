@@ -2,7 +2,7 @@
 
 It talks HTTP to the region's system (:mod:`.client` over the injected
 ``httpx.AsyncClient``; in the demo and the tests, the emulator of
-:mod:`adapters.netcity.emulator`): it signs people in (a partner exchange of the national
+:mod:`diary_gateway_demo.netcity`): it signs people in (a partner exchange of the national
 SSO token for national SSO callers, the school login form for students), keeps each
 person's access token (``at``) for its lifetime (:class:`adapters.sessions.ProviderSessions`),
 sends one ``student/diary`` request per student per range (:func:`adapters.batches.per_student`)

@@ -1,9 +1,9 @@
-"""The demo: three regions of demo data, the Moscow emulator in-process, a dev SSO issuer."""
+"""The demo: the gateway over the three demo regions' emulators, served in-process, and the
+development SSO issuer (``diary-gateway demo``)."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,26 +13,27 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
 from adapters import SYSTEM_CLOCK, Clock
-from adapters.seed import SchoolCalendar, last_school_week, school_year_of
+from gateway import create_app
+from gateway.dev_issuer import DEV_AUDIENCE, DEV_ISSUER, dev_key_path, load_dev_issuer
+from gateway.pages import demo_routes
+from gateway.settings import Settings, parse_settings
 
-from .app import create_app
-from .dev_issuer import DevIssuer
-from .pages import demo_routes
-from .settings import Settings, parse_settings
+from .eljur import create_emulator as create_eljur_emulator
+from .moscow import create_emulator as create_moscow_emulator
+from .netcity import create_emulator as create_netcity_emulator
+from .personas import PERSONAS
+from .seed import SchoolCalendar, last_school_week, school_year_of
 
 __all__ = [
-    "DEV_AUDIENCE",
-    "DEV_ISSUER",
+    "ELJUR_EMULATOR_PATH",
+    "EMULATOR_PATH",
     "EXAMPLE_QUERY",
+    "NETCITY_EMULATOR_PATH",
     "build_demo_app",
     "demo_settings",
-    "dev_issuer",
-    "dev_key_path",
+    "example_week",
 ]
 
-DEV_ISSUER = "urn:diary-gateway:dev-sso"
-"""The development national-SSO issuer (plays Госуслуги / ЕСИА in the demo)."""
-DEV_AUDIENCE = "diary-gateway"
 EMULATOR_PATH = "/__emulators/moscow"
 NETCITY_EMULATOR_PATH = "/__emulators/netcity"
 ELJUR_EMULATOR_PATH = "/__emulators/eljur"
@@ -56,21 +57,6 @@ EXAMPLE_QUERY = """query ParentWeek($from: Date!, $to: Date!) {
     }
   }
 }"""
-
-
-def dev_key_path() -> Path:
-    """Where the dev issuer's private key lives (git-ignored)."""
-    override = os.environ.get("DIARY_GATEWAY_DEV_KEY")
-    if override:
-        return Path(override)
-    root = Path(__file__).resolve().parent.parent
-    base = root if (root / "pyproject.toml").exists() else Path.cwd()
-    return base / ".dev-issuer" / "key.json"
-
-
-def dev_issuer(path: Path | None = None) -> DevIssuer:
-    """The dev issuer, creating its key on first use."""
-    return DevIssuer.load_or_create(path or dev_key_path(), issuer=DEV_ISSUER)
 
 
 def demo_settings(
@@ -157,11 +143,7 @@ def build_demo_app(
         clock: the demo's clock (``diary-gateway demo --now`` shifts it); the worlds read it
             on every call, so the demo moves to the next day at each region's midnight.
     """
-    from adapters.eljur.emulator import create_emulator as create_eljur_emulator
-    from adapters.moscow.emulator import create_emulator
-    from adapters.netcity.emulator import create_emulator as create_netcity_emulator
-
-    issuer = dev_issuer(key_path)
+    issuer = load_dev_issuer(key_path)
     settings = demo_settings(
         host=host, port=port, moscow_base_url=moscow_url, cors_origins=cors_origins
     )
@@ -172,7 +154,7 @@ def build_demo_app(
     )
     routes: list[BaseRoute] = []
     if moscow_url is None:
-        emulator = create_emulator(
+        emulator = create_moscow_emulator(
             clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
         )
         routes.append(Mount(EMULATOR_PATH, app=emulator))
@@ -185,7 +167,11 @@ def build_demo_app(
     )
     routes.append(Mount(ELJUR_EMULATOR_PATH, app=eljur))
     # the demo's own pages: /, /example/, /demo/personas.json (tokens: the demo only)
-    routes.extend(demo_routes(issuer, query=EXAMPLE_QUERY, week=lambda: example_week(clock)))
+    routes.extend(
+        demo_routes(
+            issuer, personas=PERSONAS, query=EXAMPLE_QUERY, week=lambda: example_week(clock)
+        )
+    )
     return create_app(settings, dev_issuer=issuer, routes=routes, clock=clock)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.seed import national_id
+from diary_gateway_demo.seed import national_id
 
 __all__ = ["DEMO_REGIONS", "PERSONAS", "Persona", "find_persona"]
 

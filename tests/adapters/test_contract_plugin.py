@@ -76,7 +76,7 @@ from adapters import (
     Subject,
 )
 from adapters.native_ids import DIGITS, IdKind
-from adapters.seed import CANONICAL_WEEK
+from diary_gateway_demo.seed import CANONICAL_WEEK
 
 PARENT = "parent-subject"
 CHILD = Student(

@@ -10,7 +10,12 @@ import httpx
 import pytest
 
 from adapters import Clock
-from adapters.emulation import EmulatorFaults, FaultControls, PersonaTokens, build_emulator_app
+from diary_gateway_demo.emulation import (
+    EmulatorFaults,
+    FaultControls,
+    PersonaTokens,
+    build_emulator_app,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMULATORS = ("emulation", "emulator", "seed")

@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from adapters import Clock
-from gateway.demo import build_demo_app
+from diary_gateway_demo.demo import build_demo_app
 from gateway.pages import GRAPHIQL_DIR, GRAPHIQL_HTML
 from tests.chromium import chromium_or_skip
 from tests.clock import MOSCOW
@@ -97,8 +97,8 @@ def test_graphiql_page_references_only_same_origin_assets_that_ship() -> None:
 
 def test_tokens_are_served_by_the_demo_only(tmp_path: Path) -> None:
     """``serve`` with GraphiQL on serves its assets but no landing page, example or tokens."""
+    from diary_gateway_demo.demo import demo_settings
     from gateway.app import create_app
-    from gateway.demo import demo_settings
 
     with serve_app(create_app(demo_settings())) as url:
         page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"})

@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema
 
-from adapters.seed import World, national_id
+from diary_gateway_demo.seed import World, national_id
 from schema import Relation, rule_for
 from tests.clock import school_week
 from tests.gateway.conftest import DemoGateway, make_demo

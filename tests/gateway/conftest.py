@@ -16,18 +16,12 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp
 
 from adapters import AdapterRegistry, UpstreamCall
+from diary_gateway_demo.demo import ELJUR_EMULATOR_PATH, EMULATOR_PATH, demo_settings
+from diary_gateway_demo.personas import find_persona
 from gateway import create_app
 from gateway.app import build_runner
-from gateway.demo import (
-    DEV_AUDIENCE,
-    ELJUR_EMULATOR_PATH,
-    EMULATOR_PATH,
-    demo_settings,
-    dev_issuer,
-)
-from gateway.dev_issuer import DevIssuer
+from gateway.dev_issuer import DEV_AUDIENCE, DevIssuer, load_dev_issuer
 from gateway.logs import AccessLogMiddleware
-from gateway.personas import find_persona
 from gateway.proxies import uvicorn_proxy_options
 from gateway.telemetry import Telemetry
 from gateway.upstream import UpstreamRunner
@@ -117,12 +111,12 @@ def make_demo(
     ``telemetry`` traces it (e.g. into an in-memory exporter); ``access_log`` serves it
     behind :class:`gateway.logs.AccessLogMiddleware`, as ``serve`` does.
     """
-    from adapters.eljur.emulator import create_emulator as create_eljur_emulator
-    from adapters.moscow.emulator import create_emulator
-    from adapters.netcity.emulator import create_emulator as create_netcity_emulator
-    from gateway.demo import NETCITY_EMULATOR_PATH
+    from diary_gateway_demo.demo import NETCITY_EMULATOR_PATH
+    from diary_gateway_demo.eljur import create_emulator as create_eljur_emulator
+    from diary_gateway_demo.moscow import create_emulator
+    from diary_gateway_demo.netcity import create_emulator as create_netcity_emulator
 
-    issuer = dev_issuer(key)
+    issuer = load_dev_issuer(key)
     port = port or free_port()
     settings = demo_settings(port=port, moscow_base_url=moscow_url)
     for code, values in (region_overrides or {}).items():

@@ -2,10 +2,11 @@
 
 The expectations come from two independent sources:
 
-* **who relates to whom** is read straight from the demo world (:class:`adapters.seed.World`):
-  who is whose parent and legal representative, which teacher teaches which group of which
-  class, who is a class's class teacher and a school's admin, which student a persona is.
-  It never calls :func:`schema.policy.relations_to_student`;
+* **who relates to whom** is read straight from the demo world
+  (:class:`diary_gateway_demo.seed.World`): who is whose parent and legal representative,
+  which teacher teaches which group of which class, who is a class's class teacher and a
+  school's admin, which student a persona is. It never calls
+  :func:`schema.policy.relations_to_student`;
 * **what a relationship may see** is the declared policy, :data:`schema.policy.RULES`.
 
 :func:`check_response` walks an actual GraphQL response along the selection it was asked
@@ -22,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from adapters.seed import SeedGroup, SeedStudent, World
-from gateway.personas import find_persona
+from diary_gateway_demo.personas import find_persona
+from diary_gateway_demo.seed import SeedGroup, SeedStudent, World
 from schema.ids import decode_id
 from schema.policy import RULES, Relation
 
@@ -114,6 +115,7 @@ JOURNAL_SELECTION: Selection = {
             "cells": ("JournalCell", {"marks": ("Mark", {"value": None})}),
         },
     ),
+    "acknowledgements": ("AcknowledgementReceipt", {"studentId": None, "weekOf": None}),
 }
 ME_SELECTION: Selection = {
     "person": ("Person", {"fullName": None}),

@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from adapters.seed import World
+from diary_gateway_demo.personas import find_persona
+from diary_gateway_demo.seed import World
 from gateway.audit import AuditLog
-from gateway.personas import find_persona
 from schema import AuditEvent
 from schema.ids import encode_id
 from schema.policy import Relation

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.personas import PERSONAS
+from diary_gateway_demo.personas import PERSONAS
 
 from .conftest import DemoGateway
 
@@ -56,6 +56,67 @@ def test_unknown_persona_is_an_error() -> None:
     assert "parent" in result.stderr
 
 
+# Runs the CLI as if diary-gateway-demo were not installed: a finder first on the meta path
+# refuses the simulators' package the way a missing distribution does.
+_WITHOUT_DEMO = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class WithoutDemo(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "diary_gateway_demo":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, WithoutDemo())
+from gateway.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _cli_without_demo(*args: str, key: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT_DEMO, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DIARY_GATEWAY_DEV_KEY": str(key)},
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo", "--port", "9"],
+        ["emulate", "moscow", "--port", "9"],
+        ["personas"],
+        ["token", "--persona", "parent"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_demo_commands_without_the_simulators_say_how_to_install_them(
+    tmp_path: Path, command: list[str]
+) -> None:
+    result = _cli_without_demo(*command, key=tmp_path / "key.json")
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"diary-gateway {command[0]}")
+    assert "not installed" in line
+    assert "diary-gateway-demo" in line
+    assert "pip install ./emulators" in line
+    assert "scripts/bootstrap" in line
+    assert result.stdout == ""
+
+
+def test_production_commands_need_no_simulators(tmp_path: Path) -> None:
+    made = _cli_without_demo("token", "--subject", "esia-1", key=tmp_path / "key.json")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.count(".") == 2
+    schema = _cli_without_demo("schema", key=tmp_path / "key.json")
+    assert schema.returncode == 0, schema.stderr
+    assert "type Query" in schema.stdout
+
+
 def test_serve_refuses_a_bad_config_naming_the_key(tmp_path: Path) -> None:
     config = tmp_path / "gateway.toml"
     config.write_text('[server]\nport = "eighty"\n', encoding="utf-8")
@@ -95,9 +156,9 @@ base_url = "{netcity_url}"
 
 
 def test_token_for_a_serve_config_with_the_dev_issuer(tmp_path: Path) -> None:
-    from adapters.netcity.emulator import create_emulator
+    from diary_gateway_demo.netcity import create_emulator
+    from diary_gateway_demo.personas import find_persona
     from gateway.app import with_dev_issuer
-    from gateway.personas import find_persona
     from gateway.settings import load_settings_file
     from tests.servers import free_port, serve_app
 
@@ -147,7 +208,7 @@ def test_token_refuses_a_config_without_the_dev_issuer(tmp_path: Path) -> None:
 
 
 def test_demo_cors_origins_answer_preflights(tmp_path: Path) -> None:
-    from gateway.demo import build_demo_app
+    from diary_gateway_demo.demo import build_demo_app
     from tests.servers import free_port, serve_app
 
     port = free_port()

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from adapters import Clock
-from adapters.seed import World
-from gateway.demo import example_week
+from diary_gateway_demo.demo import example_week
+from diary_gateway_demo.seed import World
 from schema.ids import decode_id
 
 from .conftest import DemoGateway, make_demo

@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.netcity.emulator import create_emulator as create_netcity_emulator
-from adapters.seed import World
+from diary_gateway_demo.netcity import create_emulator as create_netcity_emulator
+from diary_gateway_demo.seed import World
 from tests.redis import REDIS_URL, require_redis, sub_prefix
 from tests.servers import free_port, serve_app
 

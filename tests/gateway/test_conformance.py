@@ -23,8 +23,8 @@ from adapters import Clock
 from adapters.contract.cassette import Cassette
 from adapters.contract.live import LIVE_CHECKS
 from adapters.contract.replay import replay_context, replay_until
-from adapters.moscow.emulator import create_emulator
-from adapters.seed import World, national_id
+from diary_gateway_demo.moscow import create_emulator
+from diary_gateway_demo.seed import World, national_id
 from gateway.cli import main
 from gateway.dev_issuer import DevIssuer
 from tests.adapters.harnesses.emulated import JWKS_PATH, with_jwks

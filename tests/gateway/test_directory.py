@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from adapters import SYSTEM_CLOCK
-from adapters.seed import World
+from diary_gateway_demo.seed import World
 from tests.clock import school_week
 
 from .conftest import DemoGateway, make_demo

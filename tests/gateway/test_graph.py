@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from gateway.demo import ELJUR_EMULATOR_PATH
+from diary_gateway_demo.demo import ELJUR_EMULATOR_PATH
 from tests.clock import canonical_week, school_week
 
 from .conftest import DemoGateway

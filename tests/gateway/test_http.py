@@ -22,10 +22,11 @@ import pytest
 from limits.aio.storage import MemoryStorage
 
 from adapters import SettingsError
+from diary_gateway_demo.demo import demo_settings
+from diary_gateway_demo.personas import find_persona
 from gateway import create_app
 from gateway.app import build_runner
-from gateway.demo import DEV_AUDIENCE, demo_settings, dev_issuer
-from gateway.dev_issuer import DevIssuer
+from gateway.dev_issuer import DEV_AUDIENCE, DevIssuer, load_dev_issuer
 from gateway.middleware import BodySizeLimitMiddleware
 from gateway.persisted import (
     MemoryQueryStore,
@@ -33,7 +34,6 @@ from gateway.persisted import (
     PersistedQueryError,
     load_manifest,
 )
-from gateway.personas import find_persona
 from gateway.pipeline import negotiate
 from gateway.ratelimit import RateLimits
 from gateway.settings import Settings
@@ -97,7 +97,7 @@ def _settings(
 @contextmanager
 def _serve(key_dir: Path, *, registry_hook: Any = None, **server: Any) -> Iterator[Gateway]:
     key_dir.mkdir(parents=True, exist_ok=True)
-    issuer = dev_issuer(key_dir / "issuer.json")
+    issuer = load_dev_issuer(key_dir / "issuer.json")
     port = free_port()
     cache_url = server.pop("cache_url", "memory://")
     key_prefix = server.pop("key_prefix", None)

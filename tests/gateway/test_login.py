@@ -18,7 +18,7 @@ import pytest
 from starlette.routing import Route
 
 from adapters.models import ProviderSession
-from adapters.seed import SeedStudent, World
+from diary_gateway_demo.seed import SeedStudent, World
 from gateway.graphql import GatewayGraphQL
 from schema.ids import encode_id
 from tests.clock import school_week

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.seed import SeedStudent, World
+from diary_gateway_demo.seed import SeedStudent, World
 from schema.ids import decode_id
 from tests.clock import school_week
 

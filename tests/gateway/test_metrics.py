@@ -19,7 +19,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.seed import World
+from diary_gateway_demo.seed import World
 from tests.clock import school_week
 
 from .conftest import DemoGateway, make_demo

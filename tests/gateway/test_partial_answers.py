@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.demo import ELJUR_EMULATOR_PATH, EMULATOR_PATH, NETCITY_EMULATOR_PATH
+from diary_gateway_demo.demo import ELJUR_EMULATOR_PATH, EMULATOR_PATH, NETCITY_EMULATOR_PATH
 from tests.clock import school_week
 
 from .conftest import DemoGateway, make_demo

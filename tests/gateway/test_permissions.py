@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from adapters.seed import World, school_year_start
+from diary_gateway_demo.seed import World, school_year_start
 from schema.ids import decode_id, encode_id
 from schema.policy import Relation
 from tests.clock import school_week

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.moscow.emulator import create_emulator
-from adapters.moscow.emulator.app import Emulator
-from adapters.seed import World
+from diary_gateway_demo.moscow import create_emulator
+from diary_gateway_demo.moscow.app import Emulator
+from diary_gateway_demo.seed import World
 from schema.ids import encode_id
 from tests.clock import school_week
 from tests.servers import free_port, serve_app

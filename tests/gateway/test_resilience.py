@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.seed import World
+from diary_gateway_demo.seed import World
 from tests.clock import school_week
 from tests.redis import delete_keys, require_redis, run_keys, sub_prefix
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.seed import World
+from diary_gateway_demo.seed import World
 from tests.clock import school_week
 
 from .conftest import DemoGateway

@@ -20,6 +20,7 @@ COPIED = [
     "adapters",
     "gateway",
     "schema",
+    "emulators",
     "tests/__init__.py",
     "tests/servers.py",
     "tests/adapters/__init__.py",
@@ -27,7 +28,8 @@ COPIED = [
     "tests/adapters/harnesses/emulated.py",
     "tests/adapters/harnesses/moscow.py",
 ]
-"""What the generated code imports or is checked with (the copy's ``adapters`` wins)."""
+"""What the generated code imports or is checked with (the copy's ``adapters`` and
+``diary_gateway_demo`` win)."""
 
 
 def _checkout(into: Path) -> Path:
@@ -45,7 +47,7 @@ def _run(cwd: Path, *args: str, copy: bool = True) -> subprocess.CompletedProces
     """Run ``args`` in ``cwd``; with ``copy`` the checkout there is imported, not this one."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     if copy:
-        env["PYTHONPATH"] = str(cwd)
+        env["PYTHONPATH"] = os.pathsep.join([str(cwd), str(cwd / "emulators")])
     return subprocess.run(
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -67,10 +69,15 @@ def test_generated_adapter_passes_the_checks_and_the_structural_contract(tmp_pat
     assert made.returncode == 0, made.stderr
     assert '    "dnevnik": "adapters.dnevnik:DnevnikAdapter",' in made.stdout
     assert '[regions.52]\nadapter = "dnevnik"' in made.stdout
-    generated = ["adapters/dnevnik", "tests/adapters/harnesses/dnevnik.py"]
+    generated = [
+        "adapters/dnevnik",
+        "emulators/diary_gateway_demo/dnevnik",
+        "tests/adapters/harnesses/dnevnik.py",
+    ]
     for path in generated:
         assert (root / path).exists(), path
-    assert (root / "adapters/dnevnik/emulator/app.py").is_file()
+    assert (root / "emulators/diary_gateway_demo/dnevnik/app.py").is_file()
+    assert not (root / "adapters/dnevnik/emulator").exists(), "simulators stay out of adapters/"
     assert (root / "adapters/dnevnik/README.md").is_file()
 
     for command in (

@@ -32,10 +32,10 @@ import pytest
 import redis
 import time_machine
 
-from adapters.seed import World
+from diary_gateway_demo.personas import PERSONAS, find_persona
+from diary_gateway_demo.seed import World
 from gateway.audit import DEFAULT_MAX_UNCONFIRMED_STUDENTS, AuditLog
 from gateway.keyring import Keyring
-from gateway.personas import PERSONAS, find_persona
 from schema.ids import encode_id
 from tests.redis import REDIS_URL, require_redis, run_keys, sub_prefix
 

@@ -35,9 +35,9 @@ from hypothesis import strategies as st
 from redis.asyncio import SSLConnection
 
 from adapters import SYSTEM_CLOCK, models
-from adapters.seed import World
+from diary_gateway_demo.demo import EMULATOR_PATH
+from diary_gateway_demo.seed import World
 from gateway.app import build_infrastructure, build_keyring, build_sessions
-from gateway.demo import EMULATOR_PATH
 from gateway.infrastructure import StartupError, check_redis, redact, redis_pool_options
 from gateway.keyring import Keyring
 from gateway.responses import RESPONSE_TYPES, StoredResponse, response_codec

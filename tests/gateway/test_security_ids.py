@@ -22,7 +22,7 @@ import pytest
 
 from adapters.native_ids import DIGITS, IdKind, canonical_native_id
 from adapters.paths import provider_path
-from gateway.demo import EMULATOR_PATH
+from diary_gateway_demo.demo import EMULATOR_PATH
 from schema.ids import NonCanonicalIdError, decode_id, encode_id
 from tests.clock import school_week
 

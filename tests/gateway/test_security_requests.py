@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.routing import Route
 
-from adapters.seed import World
+from diary_gateway_demo.seed import World
 from gateway.graphql import GatewayGraphQL
 from gateway.persisted import MemoryQueryStore
 from gateway.proxies import TrustedProxies, uvicorn_proxy_options

@@ -27,9 +27,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from diary_gateway_demo.personas import PERSONAS
 from gateway.graphql import GatewayGraphQL
 from gateway.logs import QUIET_LOGGERS, configure_json_logging
-from gateway.personas import PERSONAS
 from gateway.settings import SettingsError, parse_settings
 from gateway.telemetry import Telemetry, traces_url
 from tests.clock import school_week

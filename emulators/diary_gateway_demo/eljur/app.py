@@ -5,10 +5,10 @@ Every method is served at ``/apiv3/<method>`` (the official apps' path) and ``/a
 (``auth`` should be posted: a password in a query string ends up in access logs). Every
 call carries ``devkey``, ``vendor`` and, for a user's data, ``auth_token``; ``out_format``
 may be ``json`` only. The answer is the envelope ``{"response": {"state", "error",
-"result"}}`` rendered by :class:`~adapters.eljur.emulator.render.ElJurData`, with the HTTP
+"result"}}`` rendered by :class:`~diary_gateway_demo.eljur.render.ElJurData`, with the HTTP
 status equal to ``state`` (**ours**: the sources show the envelope, not the status).
 
-The emulator base (:mod:`adapters.emulation`) adds the faults, with the injected errors in
+The emulator base (:mod:`diary_gateway_demo.emulation`) adds the faults, with the injected errors in
 the same envelope, and the admin endpoints (never counted, never faulted): ``GET``/``POST
 /__admin/faults``, ``GET /__admin/stats``, ``POST /__admin/reset``; this emulator adds
 ``POST /__admin/expire-tokens`` (every issued token is revoked, as if it had expired).
@@ -28,14 +28,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.clock import SYSTEM_CLOCK, Clock
-from adapters.emulation import (
+from diary_gateway_demo.emulation import (
     EmulatorFaults,
     FaultAnswers,
     FaultControls,
     SsoVerifier,
     build_emulator_app,
 )
-from adapters.seed import World, Worlds
+from diary_gateway_demo.seed import World, Worlds
 
 from .render import ElJurData, Envelope
 

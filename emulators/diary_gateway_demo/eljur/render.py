@@ -1,6 +1,6 @@
 """The demo world in ЭлЖур's native JSON shapes, one method per API method.
 
-:class:`ElJurData` renders an :class:`adapters.seed.World` the way ЭлЖур's API v1.4 /
+:class:`ElJurData` renders an :class:`diary_gateway_demo.seed.World` the way ЭлЖур's API v1.4 /
 apiv3 answers (``/work/shared/reference/regional-diary-apis.md`` §4): methods named after
 the real ones (``auth``, ``getrules``, ``getdiary``, ``getmarks``, …) take the query
 parameters as keyword strings and return the envelope
@@ -28,8 +28,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from adapters.emulation import PersonaTokens
-from adapters.seed import (
+from diary_gateway_demo.emulation import PersonaTokens
+from diary_gateway_demo.seed import (
     SeedAbsence,
     SeedGroup,
     SeedHomework,

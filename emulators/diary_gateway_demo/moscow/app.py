@@ -1,14 +1,14 @@
 """The МЭШ emulator: a Starlette app serving every call of ``moscow-protocol.md``.
 
-Data come from :class:`~adapters.seed.World` (region 77) rendered by
-:class:`~adapters.moscow.emulator.render.MoscowData`. The app checks what the real system
+Data come from :class:`~diary_gateway_demo.seed.World` (region 77) rendered by
+:class:`~diary_gateway_demo.moscow.render.MoscowData`. The app checks what the real system
 checks — the token (``Auth-Token`` or ``Authorization: Bearer``), ``X-Mes-Subsystem``,
 ``Profile-Id`` on ``/api/family/...``, ``X-Mes-Role`` on the event calendar — and refuses
 what it refuses: an expired token (401 «Предыдущая сессия работы в ЭЖД завершена…»), a
 student who is not the caller's (403), a journal of a group the caller may not read (403).
 
 Routes, faults, the admin API (``/__admin/faults``, ``/__admin/stats``,
-``/__admin/reset``) and tokens come from :mod:`adapters.emulation`.
+``/__admin/reset``) and tokens come from :mod:`diary_gateway_demo.emulation`.
 ``POST /__admin/faults {"messy": true}`` switches the messy mode (:mod:`.messy`) on.
 """
 
@@ -26,14 +26,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.clock import SYSTEM_CLOCK, Clock
-from adapters.emulation import (
+from diary_gateway_demo.emulation import (
     EmulatorFaults,
     FaultControls,
     PersonaTokens,
     SsoVerifier,
     build_emulator_app,
 )
-from adapters.seed import SeedGroup, SeedStudent, World, Worlds
+from diary_gateway_demo.seed import SeedGroup, SeedStudent, World, Worlds
 
 from .faults import EXPIRED_MESSAGE, MES_FAULTS, TOKEN_ISSUERS, mes_error
 from .messy import Messiness

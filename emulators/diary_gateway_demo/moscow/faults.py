@@ -1,10 +1,15 @@
-"""МЭШ's wording of injected faults; the machinery is :mod:`adapters.emulation.faults`."""
+"""МЭШ's wording of injected faults; the machinery is :mod:`diary_gateway_demo.emulation.faults`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from adapters.emulation import EmulatorFaults, FaultAnswers, FaultControls, FaultMiddleware
+from diary_gateway_demo.emulation import (
+    EmulatorFaults,
+    FaultAnswers,
+    FaultControls,
+    FaultMiddleware,
+)
 
 __all__ = [
     "EXPIRED_MESSAGE",

@@ -38,7 +38,7 @@ import copy
 import hashlib
 from typing import Any
 
-from ...payload import JsonObject
+from adapters.payload import JsonObject
 
 __all__ = ["Messiness", "chance"]
 

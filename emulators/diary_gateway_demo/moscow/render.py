@@ -1,6 +1,6 @@
 """The demo world in МЭШ's own terms: profiles, ids, marks on three scales, native JSON.
 
-:class:`MoscowData` wraps a :class:`~adapters.seed.World` and renders what the emulator
+:class:`MoscowData` wraps a :class:`~diary_gateway_demo.seed.World` and renders what the emulator
 serves in the shapes of ``moscow-protocol.md``. It also holds the provider's mutable state:
 homework marked done (``world.homework_done``) and marks created through the teacher API.
 
@@ -19,8 +19,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from adapters.payload import JsonObject
 from adapters.scales import COMMON_TABLE, HUNDRED_POINT, TEN_POINT
-from adapters.seed import (
+from diary_gateway_demo.seed import (
     REASONS,
     SeedGroup,
     SeedHomework,
@@ -31,8 +32,6 @@ from adapters.seed import (
     World,
     school_year_of,
 )
-
-from ...payload import JsonObject
 
 __all__ = [
     "CONTROL_FORMS",

@@ -8,7 +8,7 @@ ver``; ``pw2 = md5(salt + md5(password in windows-1251))``, ``pw = pw2[:len(pass
 SSO exchange, the staff calls, the students' cards, the bells and the login form's school
 list are not public in the real system: their paths and shapes are invented (see
 ``adapters/netcity/README.md``). Refusals are ``{"message"}`` with the status; routes,
-faults, stats and tokens come from :mod:`adapters.emulation`.
+faults, stats and tokens come from :mod:`diary_gateway_demo.emulation`.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.clock import SYSTEM_CLOCK, Clock
-from adapters.emulation import (
+from diary_gateway_demo.emulation import (
     EmulatorFaults,
     FaultAnswers,
     FaultControls,
     SsoVerifier,
     build_emulator_app,
 )
-from adapters.seed import World, Worlds
+from diary_gateway_demo.seed import World, Worlds
 
 from .data import NetCityData, NetCityError
 

@@ -1,6 +1,6 @@
 """The data of the «Сетевой город» emulator: the demo world in NetSchool ``webapi`` shapes.
 
-:class:`NetCityData` renders an :class:`adapters.seed.World` into the native NetSchool
+:class:`NetCityData` renders an :class:`diary_gateway_demo.seed.World` into the native NetSchool
 shapes (``/work/shared/reference/regional-diary-apis.md`` §2) as JSON bytes, one async
 method per endpoint (:mod:`.app` serves them over HTTP). Like the real system it issues an
 access token (``at``) per signed-in person, answers a bad login with 409 ``{"message"}``,
@@ -22,9 +22,9 @@ from datetime import date, datetime, time
 from typing import Any
 
 from adapters.clock import SYSTEM_CLOCK, Clock
-from adapters.emulation import PersonaTokens
 from adapters.payload import JsonObject
-from adapters.seed import (
+from diary_gateway_demo.emulation import PersonaTokens
+from diary_gateway_demo.seed import (
     SeedGroup,
     SeedHomework,
     SeedLesson,

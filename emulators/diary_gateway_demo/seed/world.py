@@ -5,7 +5,7 @@ shapes; it is never handed to the schema directly. A world is one region's schoo
 
 * two schools per region, each with its own name, address, bell schedule and a five- or
   six-day week, two classes of 25 students each (levels differ by school, e.g. 9-А and 5-Б);
-* a Russian school calendar (:mod:`adapters.seed.calendar`): quarters, the autumn, winter
+* a Russian school calendar (:mod:`diary_gateway_demo.seed.calendar`): quarters, the autumn, winter
   and spring breaks and public holidays have no lessons;
 * a weekly timetable per class from the federal curriculum's hours (Математика in 5–6,
   Алгебра and Геометрия from 7, Химия from 8; 6–7 lessons a day in the 9th form, fewer in
@@ -36,7 +36,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from ..clock import SYSTEM_CLOCK, Clock
+from adapters.clock import SYSTEM_CLOCK, Clock
+
 from .calendar import SchoolCalendar, last_school_week, school_year_of
 from .canonical import CANONICAL_WEEK, CanonicalLesson
 

@@ -32,9 +32,9 @@ from adapters import (
 )
 from adapters.eljur import ElJurAdapter
 from adapters.eljur.config import ElJurConfig
-from adapters.eljur.emulator import create_emulator
-from adapters.eljur.emulator.render import ten_point_value
-from adapters.seed import World, national_id
+from diary_gateway_demo.eljur import create_emulator
+from diary_gateway_demo.eljur.render import ten_point_value
+from diary_gateway_demo.seed import World, national_id
 from gateway.dev_issuer import DevIssuer
 from tests.adapters.harnesses.eljur import Harness
 from tests.clock import pinned

@@ -17,8 +17,8 @@ from starlette.types import ASGIApp
 from adapters import AdapterDeps, Clock, DiaryAdapter, RegionInfo
 from adapters.eljur import ElJurAdapter
 from adapters.eljur.config import ElJurConfig
-from adapters.eljur.emulator import create_emulator
-from adapters.seed import World
+from diary_gateway_demo.eljur import create_emulator
+from diary_gateway_demo.seed import World
 from tests.adapters.harnesses.emulated import EmulatedHarness, EmulatorAdmin
 
 REGION = RegionInfo(

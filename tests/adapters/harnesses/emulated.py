@@ -1,6 +1,7 @@
 """What harnesses of HTTP emulators share: :class:`EmulatedHarness` (serve the emulator and
 an SSO issuer's JWKS, build the adapter over real HTTP) and :class:`EmulatorAdmin` (faults
-and counts through the ``/__admin`` API every emulator on :mod:`adapters.emulation` answers).
+and counts through the ``/__admin`` API every emulator on :mod:`diary_gateway_demo.emulation`
+answers).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, DirectRunner, Fault
-from adapters.seed import World, national_id
+from diary_gateway_demo.seed import World, national_id
 from gateway.dev_issuer import DevIssuer
 from tests.servers import free_port, serve_app
 

@@ -16,8 +16,8 @@ from starlette.types import ASGIApp
 from adapters import AdapterDeps, Clock, DiaryAdapter, RegionInfo
 from adapters.moscow import MoscowAdapter
 from adapters.moscow.config import MoscowConfig
-from adapters.moscow.emulator import EmulatorFaults, create_emulator
-from adapters.seed import World
+from diary_gateway_demo.moscow import EmulatorFaults, create_emulator
+from diary_gateway_demo.seed import World
 from tests.adapters.harnesses.emulated import JWKS_PATH, SSO_AUDIENCE, EmulatedHarness, with_jwks
 
 __all__ = ["JWKS_PATH", "SSO_AUDIENCE", "Harness", "with_jwks"]

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from starlette.types import ASGIApp
 
 from adapters import AdapterDeps, Clock, DiaryAdapter, RegionInfo
-from adapters.emulation import EmulatorFaults
 from adapters.netcity import NetCityAdapter
 from adapters.netcity.config import NetCityConfig
-from adapters.netcity.emulator import create_emulator
-from adapters.seed import World
+from diary_gateway_demo.emulation import EmulatorFaults
+from diary_gateway_demo.netcity import create_emulator
+from diary_gateway_demo.seed import World
 from tests.adapters.harnesses.emulated import EmulatedHarness
 
 
@@ -33,7 +33,7 @@ class Harness(EmulatedHarness):
         self._token_ttl_calls = token_ttl_calls
         self._faults = faults
         self.emulator: Any = None
-        """The emulator's state (``adapters.netcity.emulator.app.Emulator``)."""
+        """The emulator's state (``diary_gateway_demo.netcity.app.Emulator``)."""
 
     def emulator_app(self, world: World, clock: Clock, jwks_url: str) -> ASGIApp:
         app = create_emulator(

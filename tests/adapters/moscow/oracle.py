@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from adapters.seed import World
+from diary_gateway_demo.seed import World
 
 __all__ = ["HUNDRED_BANDS", "TEN_TO_FIVE", "scales_of"]
 

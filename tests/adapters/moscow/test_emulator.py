@@ -22,9 +22,9 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import SYSTEM_CLOCK
-from adapters.moscow.emulator import EmulatorFaults, create_emulator
-from adapters.moscow.emulator.render import average_text, grade_of
-from adapters.seed import SeedStudent, World, national_id
+from diary_gateway_demo.moscow import EmulatorFaults, create_emulator
+from diary_gateway_demo.moscow.render import average_text, grade_of
+from diary_gateway_demo.seed import SeedStudent, World, national_id
 from gateway.dev_issuer import DevIssuer
 from tests.adapters.moscow.oracle import TEN_TO_FIVE, scales_of
 from tests.clock import pinned

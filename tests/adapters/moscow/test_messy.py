@@ -13,8 +13,8 @@ import pytest
 
 from adapters import Caller, DateRange, Lesson
 from adapters.moscow import MoscowAdapter
-from adapters.moscow.emulator.render import MoscowData
-from adapters.seed import SeedStudent, World
+from diary_gateway_demo.moscow.render import MoscowData
+from diary_gateway_demo.seed import SeedStudent, World
 from tests.adapters.harnesses.moscow import Harness
 from tests.clock import pinned
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from adapters.netcity.emulator.data import NetCityData, NetCityError
-from adapters.seed import World, national_id
+from diary_gateway_demo.netcity.data import NetCityData, NetCityError
+from diary_gateway_demo.seed import World, national_id
 from tests.clock import pinned
 
 TODAY = date(2025, 10, 18)

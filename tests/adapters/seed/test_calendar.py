@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.seed.calendar import Break, SchoolCalendar, Term, last_school_week, school_year_of
+from diary_gateway_demo.seed.calendar import (
+    Break,
+    SchoolCalendar,
+    Term,
+    last_school_week,
+    school_year_of,
+)
 
 DAY = timedelta(days=1)
 YEARS = range(2020, 2036)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters import Clock
-from adapters.seed import World, national_id
+from diary_gateway_demo.seed import World, national_id
 from tests.clock import AWKWARD_INSTANTS
 
 REGIONS = ("74", "11", "77")
@@ -21,7 +21,7 @@ DAY = timedelta(days=1)
 
 INSTANTS = [pytest.param(instant, id=name) for name, instant in AWKWARD_INSTANTS.items()]
 
-# The school year 2026/27, by hand (see adapters/seed/calendar.py for the rules).
+# The school year 2026/27, by hand (the rules: emulators/diary_gateway_demo/seed/calendar.py).
 AUTUMN_BREAK = (date(2026, 10, 24), date(2026, 11, 1))
 WINTER_BREAK = (date(2026, 12, 28), date(2027, 1, 10))
 SPRING_BREAK = (date(2027, 3, 20), date(2027, 3, 28))
