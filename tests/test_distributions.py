@@ -34,8 +34,10 @@ def _wheel(sources: list[Path], into: Path) -> zipfile.ZipFile:
         else:
             shutil.copy2(source, target)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check"]
-        + ["--no-deps", "--wheel-dir", str(into / "dist"), str(tree)],
+        [
+            *(sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check"),
+            *("--no-deps", "--wheel-dir", str(into / "dist"), str(tree)),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
