@@ -52,7 +52,7 @@ RELATION_ENDED: Final = "relation_ended"
 SHUTDOWN: Final = "shutdown"
 """The instance is stopping."""
 
-_BLOCK_SECONDS = 5.0
+_BLOCK_SECONDS = 1.0
 
 
 class LiveClosed(Exception):
