@@ -323,6 +323,7 @@ def create_app(
             infrastructure=infrastructure,
             clock=clock,
             metrics=metrics,
+            on_change=runner.invalidate if runner is not None else None,
         )
         graphql.streams = GraphQLSSE(live)
         live_routes.append(WebSocketRoute("/graphql", GraphQLTransportWS(live)))

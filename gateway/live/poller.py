@@ -27,9 +27,10 @@ import contextlib
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from adapters import (
     SYSTEM_CLOCK,
@@ -74,6 +75,9 @@ class Poller:
         settings: ``[live]``.
         clock: the app's clock (school hours, lookback, publish time).
         observe_poll: told ``(region, outcome)`` after each poll (metrics).
+        on_change: awaited with ``(region, student id)`` before a poll publishes what is
+            new: the caches drop the student's entries (every instance), so subscribers
+            resolving an event read the diary afresh.
     """
 
     def __init__(
@@ -85,6 +89,7 @@ class Poller:
         settings: LiveSettings,
         clock: Clock = SYSTEM_CLOCK,
         observe_poll: Callable[[str, str], None] | None = None,
+        on_change: Callable[[str, str], Awaitable[Any]] | None = None,
     ) -> None:
         self.registry = registry
         self.lease = lease
@@ -92,6 +97,7 @@ class Poller:
         self.settings = settings
         self.clock = clock
         self.observe_poll = observe_poll
+        self.on_change = on_change
         self.holder = uuid.uuid4().hex
         """This instance's name in the leases."""
         self.polls = 0
@@ -198,6 +204,10 @@ class Poller:
             return 0
         published = 0
         now = self.clock.timestamp()
+        if found and self.on_change is not None:  # usually nothing new: no invalidation
+            fresh = [c for c in found if not await self.stream.seen(event_key(region, c))]
+            if fresh:
+                await self.on_change(region, student_id)
         for change in sorted(found, key=lambda c: c.at):  # oldest first: the stream's order
             if await self.stream.publish(LiveEvent(region, change, now)) is not None:
                 published += 1

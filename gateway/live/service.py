@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from strawberry.types import ExecutionResult
 
@@ -74,6 +75,8 @@ class LiveService:
         infrastructure: Redis (shared stream and leases) or memory.
         clock: the app's clock.
         metrics: the metrics (``None``: off).
+        on_change: the caches' invalidation of a student (``UpstreamRunner.invalidate``),
+            awaited before new events of theirs are published.
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class LiveService:
         infrastructure: Infrastructure,
         clock: Clock = SYSTEM_CLOCK,
         metrics: Metrics | None = None,
+        on_change: Callable[[str, str], Awaitable[Any]] | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -114,6 +118,7 @@ class LiveService:
             settings=settings,
             clock=clock,
             observe_poll=metrics.observe_poll if metrics is not None else None,
+            on_change=on_change,
         )
         self.hub = Hub(stream, self.poller, settings, observe_delivery=self._delivered)
         if metrics is not None:

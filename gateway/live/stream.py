@@ -47,6 +47,10 @@ class EventStream:
         """Whether ``marker`` is set (refreshes its time to live)."""
         raise NotImplementedError("EventStream.marked must be implemented")
 
+    async def seen(self, key: str) -> bool:
+        """Whether an event with ``key`` was published (or remembered) lately."""
+        raise NotImplementedError("EventStream.seen must be implemented")
+
     async def read(self, after: str, *, block_seconds: float) -> list[LiveEvent]:
         """Events after ``after``, waiting up to ``block_seconds`` for one."""
         raise NotImplementedError("EventStream.read must be implemented")
@@ -115,6 +119,9 @@ class MemoryStream(EventStream):
             return False
         self._see(key)
         return True
+
+    async def seen(self, key: str) -> bool:
+        return self._fresh(key)
 
     def _after(self, after: str) -> list[LiveEvent]:
         start = position(after)
@@ -185,6 +192,9 @@ class RedisStream(EventStream):
 
     async def marked(self, marker: str) -> bool:
         return bool(await self.client.expire(self._seen_key(f"marker:{marker}"), self.seen_ttl))
+
+    async def seen(self, key: str) -> bool:
+        return bool(await self.client.exists(self._seen_key(key)))
 
     @staticmethod
     def _decode(entries: Iterable[Any]) -> list[LiveEvent]:

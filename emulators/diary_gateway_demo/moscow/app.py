@@ -8,7 +8,8 @@ what it refuses: an expired token (401 «Предыдущая сессия ра�
 student who is not the caller's (403), a journal of a group the caller may not read (403).
 
 Routes, faults, the admin API (``/__admin/faults``, ``/__admin/stats``,
-``/__admin/reset``) and tokens come from :mod:`diary_gateway_demo.emulation`.
+``/__admin/reset``) and tokens come from :mod:`diary_gateway_demo.emulation`;
+``POST /__admin/marks`` (ours) adds or changes a mark, for the live-update tests.
 ``POST /__admin/faults {"messy": true}`` switches the messy mode (:mod:`.messy`) on.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -475,6 +476,58 @@ class Emulator:
         )
         return JSONResponse(self.data.teacher_mark_json(mark), status_code=201)
 
+    async def admin_marks(self, request: Request) -> Response:
+        """``POST /__admin/marks`` (ours, for tests and demos): add a mark, or change one.
+
+        ``{"student_id": 7700…, "value": "5"}`` adds a mark on the student's latest lesson
+        before today (``"subject"`` picks the subject, ``"day"`` an ISO date to start
+        looking back from); ``{"mark_id": …, "value": "4"}`` changes a mark added so.
+        Answers the mark: ``{"mark_id", "student_id", "subject", "lesson_date", "value"}``.
+        """
+        body = await _json_body(request)
+        value = str(body.get("value", "")).strip()
+        if not value.isdigit() or not 1 <= int(value) <= 5:
+            raise _bad_request("value: a mark from 1 to 5")
+        if "mark_id" in body:
+            try:
+                changed = self.data.change_mark(int(body["mark_id"]), value)
+            except (TypeError, ValueError):
+                raise _bad_request("mark_id: an integer") from None
+            if changed is None:
+                raise _not_found("отметка")
+            return JSONResponse(_admin_mark(changed))
+        try:
+            student = self.world.students.get(int(body["student_id"]))
+            start = date.fromisoformat(body["day"]) if body.get("day") else None
+        except (KeyError, TypeError, ValueError):
+            raise _bad_request("student_id: an integer; day: an ISO date") from None
+        if student is None:
+            raise _not_found("ученик")
+        subject = body.get("subject")
+        day = start or self.world.today - timedelta(days=1)
+        for _ in range(60):  # the latest school day with such a lesson
+            lessons = [
+                le
+                for le in self.world.lessons(student.class_id, day)
+                if not le.cancelled and (subject is None or le.subject == subject)
+            ]
+            if lessons:
+                break
+            day -= timedelta(days=1)
+        else:
+            raise _not_found("урок")
+        mark = self.data.create_mark(
+            student=student,
+            lesson=lessons[0],
+            origin=value,
+            system="five",
+            weight=1,
+            control_form=CONTROL_FORMS[4600001],
+            comment=None,
+            is_exam=False,
+        )
+        return JSONResponse(_admin_mark(mark), status_code=201)
+
     # -- the app -----------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
@@ -504,7 +557,18 @@ class Emulator:
             Route(f"{teacher}/marks", self.teacher_marks),
             Route(f"{teacher}/marks", self.create_mark, methods=["POST"]),
             Route(f"{teacher}/schedule_items", self.schedule_items),
+            Route("/__admin/marks", self.admin_marks, methods=["POST"]),
         ]
+
+
+def _admin_mark(mark: Any) -> dict[str, Any]:
+    return {
+        "mark_id": mark.id,
+        "student_id": mark.student_id,
+        "subject": mark.lesson.subject,
+        "lesson_date": mark.lesson.day.isoformat(),
+        "value": mark.origin,
+    }
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

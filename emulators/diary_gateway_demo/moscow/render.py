@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -425,6 +425,22 @@ class MoscowData:
         )
         self.created_marks[(lesson.class_id, lesson.day)].append(mark)
         return mark
+
+    def change_mark(self, mark_id: int, origin: str) -> NativeMark | None:
+        """Change a mark created through the API (``None``: no such mark): the change feed
+        reports it as ``update_mark`` with the old value."""
+        for marks in self.created_marks.values():
+            for index, mark in enumerate(marks):
+                if mark.id == mark_id:
+                    changed = replace(
+                        mark,
+                        origin=origin,
+                        previous_origin=mark.previous_origin or mark.origin,
+                        updated_at=self.world.now().replace(microsecond=0),
+                    )
+                    marks[index] = changed
+                    return changed
+        return None
 
     def reset(self) -> None:
         """Forget homework marked done and marks created through the API."""

@@ -1,0 +1,205 @@
+"""Several instances on one Redis: one poll stream per student, every subscriber served
+once, a dead poller's students taken over. The mark changes in the Moscow emulator
+(``POST /__admin/marks``) and travels the whole way: the emulator's change feed, the
+poller holding the lease, the Redis stream, each instance's fan-out, the clients."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from diary_gateway_demo.demo import EMULATOR_PATH
+from tests.gateway.conftest import DemoGateway, make_demo
+from tests.gateway.live.clients import NodeSubscriber, install_clients, metric, wait_until
+from tests.gateway.live.test_subscriptions import _moscow_child, _native
+from tests.redis import REDIS_URL, require_redis, sub_prefix
+from tests.servers import free_port
+
+INTERVAL = 0.4
+LIVE: dict[str, Any] = {
+    "poll_interval_seconds": INTERVAL,
+    "lease_seconds": 2.0,
+    "off_hours_factor": 1,
+}
+
+
+def _polls(url: str) -> float:
+    return metric(url, "diary_gateway_live_polls_total")
+
+
+def _subscriptions(url: str) -> float:
+    return metric(url, "diary_gateway_live_subscriptions")
+
+
+def _feed_requests(emulator: str) -> int:
+    stats = httpx.get(f"{emulator}/__admin/stats", timeout=10).json()
+    return sum(n for path, n in stats["paths"].items() if "notifications" in path)
+
+
+def _add_mark(emulator: str, student: str, value: str = "5") -> dict[str, Any]:
+    answer = httpx.post(
+        f"{emulator}/__admin/marks", json={"student_id": int(student), "value": value}, timeout=10
+    )
+    assert answer.status_code == 201, answer.text
+    added: dict[str, Any] = answer.json()
+    return added
+
+
+def _events(subscriber: NodeSubscriber, count: int) -> list[dict[str, Any]]:
+    return [subscriber.wait_for("next")["payload"]["data"]["studentEvents"] for _ in range(count)]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_prefix: str) -> dict[str, Any]:
+    require_redis()
+    install_clients()
+    return {
+        "cache": {"url": REDIS_URL, "key_prefix": sub_prefix(redis_prefix, "instances")},
+        "server": {"metrics": "open"},
+        "live": LIVE,
+    }
+
+
+def test_two_instances_poll_once_and_deliver_once_each(
+    tmp_path: Path, settings: dict[str, Any]
+) -> None:
+    key = tmp_path / "key.json"
+    with make_demo(key, **settings) as a:
+        emulator = f"{a.url}{EMULATOR_PATH}"
+        with make_demo(key, moscow_url=emulator, **settings) as b:
+            child = _moscow_child(a)
+            _, native = _native(child)
+            token = a.token("parent")
+            with (
+                NodeSubscriber("ws", a.url, token, {"ids": [child]}) as on_a,
+                NodeSubscriber("sse", b.url, token, {"ids": [child]}) as on_b,
+            ):
+                wait_until("both subscribed", lambda: _subscriptions(a.url) == 1)
+                wait_until("both subscribed", lambda: _subscriptions(b.url) == 1)
+                # the first poll only learns what the feed already holds
+                wait_until("a first poll", lambda: _polls(a.url) + _polls(b.url) >= 1)
+                added = _add_mark(emulator, native)
+                (via_a,) = _events(on_a, 1)
+                (via_b,) = _events(on_b, 1)
+                for event in (via_a, via_b):
+                    assert event["kind"] == "MARK_CREATED"
+                    assert event["student"]["id"] == child
+                    assert event["node"]["__typename"] == "Mark"
+                    assert event["node"]["value"] == "5"
+                    assert event["node"]["subject"]["name"] == added["subject"]
+                assert via_a["id"] == via_b["id"]  # one event, fanned out by each instance
+                polled = _polls(a.url) + _polls(b.url)
+                wait_until("three more polls", lambda: _polls(a.url) + _polls(b.url) >= polled + 3)
+                assert len(on_a.events()) == 1  # exactly once each
+                assert len(on_b.events()) == 1
+            polls_a, polls_b = _polls(a.url), _polls(b.url)
+            assert min(polls_a, polls_b) == 0  # one instance polled: one poll stream
+            assert max(polls_a, polls_b) >= 4
+            assert _feed_requests(emulator) == polls_a + polls_b
+
+
+@contextmanager
+def _gateway_process(
+    tmp_path: Path, peer: DemoGateway, settings: dict[str, Any]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``diary-gateway serve`` in a child process (it can be killed), region 77 only, on
+    the peer's emulator, Redis and issuer."""
+    port = free_port()
+    issuer = peer.app.state.settings.issuers[-1]
+    server = peer.app.state.settings.server
+    live = "\n".join(f"{k} = {v}" for k, v in LIVE.items())
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f"""
+[server]
+host = "127.0.0.1"
+port = {port}
+metrics = "open"
+rate_limits = false
+secret_key_file = "{server.secret_key_file}"
+
+[[issuers]]
+issuer = "{issuer.issuer}"
+audience = "{issuer.audience}"
+jwks_url = "{issuer.jwks_url}"
+
+[regions.77]
+adapter = "moscow"
+name = "Москва"
+timezone = "Europe/Moscow"
+diary_url = "https://school.mos.ru"
+base_url = "{peer.url}{EMULATOR_PATH}"
+
+[cache]
+url = "{settings["cache"]["url"]}"
+key_prefix = "{settings["cache"]["key_prefix"]}"
+
+[live]
+{live}
+""",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until("the gateway process started", lambda: _answers(url))
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_a_dead_pollers_students_are_taken_over_without_losing_an_event(
+    tmp_path: Path, settings: dict[str, Any]
+) -> None:
+    with make_demo(tmp_path / "key.json", **settings) as b:
+        emulator = f"{b.url}{EMULATOR_PATH}"
+        child = _moscow_child(b)
+        _, native = _native(child)
+        token = b.token("parent")
+        with _gateway_process(tmp_path, b, settings) as (a_url, a_process):
+            with NodeSubscriber("sse", a_url, token, {"ids": [child]}) as on_a:
+                wait_until("A polls (it holds the lease)", lambda: _polls(a_url) >= 2)
+                with NodeSubscriber("ws", b.url, token, {"ids": [child]}) as on_b:
+                    wait_until("B subscribed", lambda: _subscriptions(b.url) == 1)
+                    before = _polls(a_url)
+                    wait_until("A polls on", lambda: _polls(a_url) >= before + 2)
+                    assert _polls(b.url) == 0  # B waits: A holds the lease
+                    first = _add_mark(emulator, native, "4")
+                    (heard,) = _events(on_b, 1)  # published by A's poll
+                    assert heard["node"]["value"] == first["value"]
+                    assert _polls(b.url) == 0
+                    a_process.send_signal(signal.SIGKILL)  # no goodbye, no lease released
+                    a_process.wait(timeout=10)
+                    # a mark A never saw: B must take the lease over and publish it
+                    second = _add_mark(emulator, native, "3")
+                    (taken_over,) = _events(on_b, 1)
+                    assert taken_over["node"]["value"] == second["value"]
+                    assert taken_over["id"] != heard["id"]
+                    assert _polls(b.url) >= 1
+                    polled = _polls(b.url)
+                    wait_until("three more polls", lambda: _polls(b.url) >= polled + 3)
+                    assert len(on_b.events()) == 2  # nothing lost, nothing twice
+                assert on_a.events()  # A's own subscriber had heard the first one
