@@ -85,6 +85,7 @@ def _demo(args: argparse.Namespace) -> int:
         log_level="warning",
         log_config=None,
         access_log=False,
+        ws="websockets-sansio",
         **uvicorn_proxy_options(()),
     )
     return 0
@@ -127,6 +128,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_level="info",
         log_config=None,
         access_log=False,
+        ws="websockets-sansio",  # subscriptions (graphql-transport-ws) on /graphql
         **uvicorn_proxy_options(settings.server.trusted_proxies),
     )
     return 0
