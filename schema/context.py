@@ -23,6 +23,7 @@ from .limits import QueryLimits
 
 if TYPE_CHECKING:
     from .loaders import Loaders
+    from .receipts import ReceiptBook
 
 __all__ = [
     "AuditEvent",
@@ -131,6 +132,8 @@ class GatewayContext:
     """Called with (region, student id) after a write, for cache invalidation."""
     tracer: Any = None
     """An OpenTelemetry tracer: a span per DataLoader batch and region (``None``: off)."""
+    receipts: ReceiptBook | None = None
+    """Signs, checks and keeps acknowledgement receipts (``None``: not configured)."""
     _loaders: Loaders | None = None
     pending_audit: list[AuditEvent] = field(default_factory=list)
     written_audit: list[AuditEvent] = field(default_factory=list)

@@ -50,6 +50,7 @@ class Executor:
         clock: Clock,
         on_mutation: Callable[[str, str], Awaitable[None]] | None = None,
         budget: float = 15.0,
+        receipts: Any = None,
     ) -> None:
         self.schema = schema
         self.registry = registry
@@ -60,6 +61,8 @@ class Executor:
         self.clock = clock
         self.on_mutation = on_mutation
         self.budget = budget
+        self.receipts = receipts
+        """Acknowledgement receipts (:class:`gateway.receipts.ReceiptIssuer`), for resolvers."""
         """Seconds one operation may wait for providers in all (each call has its own): the
         pipeline bounds the response-cache scope and the execution by it."""
         self.tracer: Any = None
@@ -85,6 +88,7 @@ class Executor:
             history_days=self.history_days,
             on_mutation=self.on_mutation,
             clock=self.clock,
+            receipts=self.receipts,
             **extra,
         )
 
