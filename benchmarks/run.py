@@ -249,7 +249,7 @@ def cold_latency(samples: int, key: Path, token: str) -> dict[str, Any]:
     from adapters.moscow.config import MoscowConfig
 
     gateway_port = _free_port()
-    jwks = f"http://127.0.0.1:{gateway_port}/.well-known/jwks.json"
+    jwks = f"http://127.0.0.1:{gateway_port}/.well-known/dev-sso/jwks.json"
     with _server("emulator", "--latency-ms", "100", "--jwks", jwks) as emulator:
         process = subprocess.Popen(
             [

@@ -22,7 +22,7 @@ from schema import QueryLimits, build_schema
 
 from .audit import AuditLog
 from .database import Database
-from .dev_issuer import DEV_AUDIENCE, DEV_ISSUER, DevIssuer
+from .dev_issuer import DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_PATH, DevIssuer
 from .directory import go_to_region
 from .dispatch import GatewayApp
 from .graphql import GatewayGraphQL
@@ -38,6 +38,7 @@ from .persisted import PersistedOperations
 from .pipeline import Executor, IdentityResolver, OperationLimits, Pipeline
 from .proxies import ClientAddressMiddleware
 from .ratelimit import RateLimits
+from .receipts import RECEIPT_JWKS_PATH, ReceiptIssuer
 from .responses import RegionDays, ResponseCache, ScopeVersions, response_codec
 from .sessions import LoginThrottle, SessionService, SessionStore
 from .settings import IssuerSettings, Settings, SettingsError
@@ -139,7 +140,7 @@ def with_dev_issuer(settings: Settings) -> tuple[Settings, DevIssuer | None]:
     own = IssuerSettings(
         issuer=DEV_ISSUER,
         audience=DEV_AUDIENCE,
-        jwks_url=f"http://{host}:{server.port}/.well-known/jwks.json",
+        jwks_url=f"http://{host}:{server.port}{DEV_JWKS_PATH}",
     )
     return dataclasses.replace(settings, issuers=[*settings.issuers, own]), issuer
 
@@ -212,7 +213,7 @@ def create_app(
     Args:
         settings: the checked configuration.
         dev_issuer: the demo's development SSO issuer, whose JWKS the app serves at
-            ``/.well-known/jwks.json`` (it must also be listed in ``settings.issuers``).
+            ``/.well-known/dev-sso/jwks.json`` (it must also be listed in ``settings.issuers``).
         routes: extra routes (the demo mounts the Moscow emulator here).
         http: the shared httpx client (built if not given).
         registry: prebuilt adapters (built from settings if not given).
@@ -242,6 +243,7 @@ def create_app(
         client,
     )
     database = build_database(settings)  # connects on first use
+    receipts = ReceiptIssuer(database, keyring, clock=clock)
     audit_bounds: dict[str, Any] = {
         "keyring": keyring,  # pseudonyms: HMAC under "audit-pseudonym"
         "clock": clock,
@@ -305,6 +307,7 @@ def create_app(
             clock=clock,
             on_mutation=runner.invalidate if runner is not None else None,
             budget=settings.server.operation_budget_seconds,
+            receipts=receipts,
         ),
         persisted=PersistedOperations.from_settings(settings, infrastructure),
         rate_limits=rate_limits,
@@ -359,13 +362,19 @@ def create_app(
         Route("/go/{region}", go_to_region),
         Route("/go/{region}/{school}", go_to_region),
     ]
+
+    async def _receipt_keys(request: Request) -> Response:
+        # every key that ever signed a receipt (retired ones too: their receipts still verify)
+        return JSONResponse(await receipts.jwks(), headers={"Cache-Control": "max-age=60"})
+
+    all_routes.append(Route(RECEIPT_JWKS_PATH, _receipt_keys))
     if dev_issuer is not None:
-        jwks = dev_issuer.jwks()
+        dev_jwks = dev_issuer.jwks()
 
-        async def _jwks(request: Request) -> Response:
-            return JSONResponse(jwks)
+        async def _dev_jwks(request: Request) -> Response:
+            return JSONResponse(dev_jwks)
 
-        all_routes.append(Route("/.well-known/jwks.json", _jwks))
+        all_routes.append(Route(DEV_JWKS_PATH, _dev_jwks))
     if metrics is not None:
         all_routes.append(_metrics_route(settings, metrics))
     if settings.server.graphiql:  # the IDE's own scripts and styles (gateway/pages.py)
@@ -434,6 +443,7 @@ def create_app(
     app.state.pipeline = pipeline
     app.state.redis_ping = redis_ping
     app.state.infrastructure = infrastructure
-    app.state.database = database
     app.state.live = live
+    app.state.database = database
+    app.state.receipts = receipts
     return app

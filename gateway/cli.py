@@ -360,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .database.command import add_parser as add_migrate
 
     add_migrate(sub)
+    from .receipts import add_parser as add_rotate
+
+    add_rotate(sub)
     return parser
 
 

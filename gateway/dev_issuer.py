@@ -24,7 +24,14 @@ from adapters import SYSTEM_CLOCK
 
 from .secrets_file import create_secret_file
 
-__all__ = ["DEV_AUDIENCE", "DEV_ISSUER", "DevIssuer", "dev_key_path", "load_dev_issuer"]
+__all__ = [
+    "DEV_AUDIENCE",
+    "DEV_ISSUER",
+    "DEV_JWKS_PATH",
+    "DevIssuer",
+    "dev_key_path",
+    "load_dev_issuer",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +41,9 @@ DEV_ISSUER = "urn:diary-gateway:dev-sso"
 """The development national-SSO issuer (plays Госуслуги / ЕСИА in the demo and ``serve``'s
 ``[server] dev_issuer``)."""
 DEV_AUDIENCE = "diary-gateway"
+DEV_JWKS_PATH = "/.well-known/dev-sso/jwks.json"
+"""Where a gateway with the development issuer publishes its keys (``/.well-known/jwks.json``
+is the gateway's own receipt keys)."""
 
 
 class DevIssuer:

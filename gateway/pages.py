@@ -115,7 +115,7 @@ print a token with <code>.venv/bin/diary-gateway token --persona NAME</code>.
 </table>
 <p>Endpoints: <code>POST /graphql</code> (the API; GraphiQL on <code>GET</code> in a
 browser), <code>/example/</code>, <code>/healthz</code>, <code>/go/REGION</code>,
-<code>/.well-known/jwks.json</code> (the development issuer's keys).</p>
+<code>/.well-known/dev-sso/jwks.json</code> (the development issuer's keys).</p>
 </body>
 </html>
 """

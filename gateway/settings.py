@@ -96,7 +96,7 @@ class ServerSettings:
     dev_issuer: bool = False
     """Run the development SSO issuer in process (never in production): its tokens
     (``diary-gateway token --persona …``) are accepted and its JWKS is served at
-    ``/.well-known/jwks.json``. Without it a config needs at least one ``[[issuers]]``."""
+    ``/.well-known/dev-sso/jwks.json``. Without it a config needs at least one ``[[issuers]]``."""
     metrics: str = "off"
     """``GET /metrics`` (Prometheus): ``"off"``, ``"open"`` (anyone reaching the port: keep
     it behind the network's access control) or ``"token"`` (``Authorization: Bearer`` the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, NoReturn
 
 import strawberry
@@ -32,7 +32,15 @@ from .journal import Journal, staff_relation
 from .limits import ArgumentCaps, QueryLimits
 from .live import Subscription
 from .nodes import resolve_node
-from .policy import FAMILY, Access, Relation, relations_to_student
+from .policy import FAMILY, GUARDIAN, Access, Relation, relations_to_student
+from .receipts import (
+    AcknowledgementReceipt,
+    ReceiptVerification,
+    content_hash,
+    monday_of,
+    verify_receipt,
+    week_content,
+)
 from .relay import Node
 from .scalars import SCALAR_OVERRIDES
 from .students import Student, check_range
@@ -200,6 +208,12 @@ class Query:
     ) -> Journal | None:
         return await load_journal(info, group_id, start, end)
 
+    verify_receipt: ReceiptVerification = strawberry.field(
+        resolver=verify_receipt,
+        description="Check an acknowledgement receipt (anyone, signed in or not): whether "
+        "this gateway signed it and its payload is unchanged, and what it says.",
+    )
+
     @strawberry.field(description="Every region the gateway serves (public).")
     def regions(self, info: Info) -> list[Region]:
         return [Region.from_adapter(a) for a in info.context.registry.values()]
@@ -303,6 +317,55 @@ class Mutation:
         )
 
     @strawberry.mutation(
+        description="Acknowledge having seen a week of a student's diary (their legal "
+        "representative); returns the gateway's signed receipt. `contentHash` is the hash of "
+        "the week as it was shown (see `AcknowledgementReceipt.contentHash`): if the diary "
+        "changed since, BAD_USER_INPUT; without it the receipt covers the week as it is now."
+    )
+    async def acknowledge_diary(
+        self,
+        info: Info,
+        student_id: Annotated[strawberry.ID, strawberry.argument(description="Student id.")],
+        week_of: Annotated[
+            date, strawberry.argument(description="Any day of the week (its Monday is kept).")
+        ],
+        content_hash: Annotated[
+            str | None,
+            strawberry.argument(description="SHA-256 (hex) of the week as it was shown."),
+        ] = None,
+    ) -> AcknowledgementReceipt | None:
+        book = info.context.receipts
+        if book is None:
+            raise coded_error(ErrorCode.NOT_SUPPORTED, "receipts are not configured")
+        if content_hash is not None and len(content_hash) != 64:
+            raise coded_error(ErrorCode.BAD_USER_INPUT, "contentHash is a hex SHA-256")
+        student = await load_student(info, student_id)
+        if not student.access.allows(GUARDIAN):
+            raise coded_error(
+                ErrorCode.FORBIDDEN, "only the student's legal representative may acknowledge"
+            )
+        region = student.region_code
+        monday = monday_of(week_of)
+        diary = await student.read_diary(info, monday, monday + timedelta(days=6))
+        served = content_hash_of(diary)
+        if content_hash is not None and content_hash.lower() != served:
+            raise coded_error(
+                ErrorCode.BAD_USER_INPUT,
+                "the diary changed since it was shown: show the week again, then acknowledge",
+            )
+        profile = await profile_in(info, region)
+        if profile is None:  # pragma: no cover - load_student refused them already
+            raise coded_error(ErrorCode.FORBIDDEN, "not allowed to see this student")
+        receipt = await book.issue(
+            region=region,
+            student=encode_id("Student", region, student.model.id),
+            week_of=monday,
+            content_hash=served,
+            parent=profile.person.id,
+        )
+        return AcknowledgementReceipt.from_issued(receipt)
+
+    @strawberry.mutation(
         description="Sign a student in with their school-issued login; returns a gateway "
         "session (the provider's token stays on the server)."
     )
@@ -385,6 +448,11 @@ class Mutation:
             refresh_token=issued.refresh_token,
             student=None,
         )
+
+
+def content_hash_of(diary: Diary) -> str:
+    """The content hash of a week as served (see :mod:`schema.receipts`)."""
+    return content_hash(week_content(diary))
 
 
 STAFF_ACCESS = Access(frozenset({Relation.SIGNED_IN}))

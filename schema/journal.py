@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import strawberry
 
 from adapters import Journal as JournalModel
 from adapters import RegionProfile, Role
 
+from .context import Info
 from .diary import Absence
-from .enforcement import restrict
+from .enforcement import require, restrict
 from .ids import encode_id
 from .marks import Mark
 from .people import Group
 from .policy import Access, Relation, relations_to_student
+from .receipts import AcknowledgementReceipt
 from .relay import Node
 from .students import Student
 
@@ -60,6 +62,27 @@ class Journal:
     rows: list[JournalRow] = strawberry.field(
         description="The rows: only the students the viewer relates to as staff."
     )
+    region_code: strawberry.Private[str] = ""
+    student_ids: strawberry.Private[tuple[str, ...]] = ()
+    """Canonical ids of the rows' students."""
+    access: strawberry.Private[Access | None] = None
+
+    @strawberry.field(
+        description="The parents' acknowledgements of the rows' students' weeks that overlap "
+        "the journal's range, oldest first (staff only; empty when receipts are not configured)."
+    )
+    async def acknowledgements(self, info: Info) -> list[AcknowledgementReceipt]:
+        require(self.access or Access(frozenset()), "Journal", "acknowledgements")
+        book = info.context.receipts
+        if book is None or not self.student_ids:
+            return []
+        receipts = await book.for_students(
+            self.region_code,
+            list(self.student_ids),
+            self.starts_on - timedelta(days=6),
+            self.ends_on,
+        )
+        return [AcknowledgementReceipt.from_issued(r) for r in receipts]
 
     @classmethod
     def build(
@@ -126,6 +149,9 @@ class Journal:
             ends_on=model.lessons[-1].date if model.lessons else date.min,
             lessons=lessons,
             rows=rows,
+            region_code=region,
+            student_ids=tuple(encode_id("Student", region, s.model.id) for s in students),
+            access=access,
         )
         return restrict(journal, access), students
 

@@ -14,7 +14,13 @@ from starlette.routing import BaseRoute, Mount
 
 from adapters import SYSTEM_CLOCK, Clock
 from gateway import create_app
-from gateway.dev_issuer import DEV_AUDIENCE, DEV_ISSUER, dev_key_path, load_dev_issuer
+from gateway.dev_issuer import (
+    DEV_AUDIENCE,
+    DEV_ISSUER,
+    DEV_JWKS_PATH,
+    dev_key_path,
+    load_dev_issuer,
+)
 from gateway.pages import demo_routes
 from gateway.settings import Settings, parse_settings
 
@@ -86,7 +92,7 @@ def demo_settings(
                 {
                     "issuer": DEV_ISSUER,
                     "audience": DEV_AUDIENCE,
-                    "jwks_url": f"{base}/.well-known/jwks.json",
+                    "jwks_url": f"{base}{DEV_JWKS_PATH}",
                 }
             ],
             "regions": {
@@ -155,16 +161,14 @@ def build_demo_app(
     routes: list[BaseRoute] = []
     if moscow_url is None:
         emulator = create_moscow_emulator(
-            clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
+            clock=clock, sso_jwks_url=f"http://{host}:{port}{DEV_JWKS_PATH}"
         )
         routes.append(Mount(EMULATOR_PATH, app=emulator))
     netcity = create_netcity_emulator(
-        clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
+        clock=clock, sso_jwks_url=f"http://{host}:{port}{DEV_JWKS_PATH}"
     )
     routes.append(Mount(NETCITY_EMULATOR_PATH, app=netcity))
-    eljur = create_eljur_emulator(
-        clock=clock, sso_jwks_url=f"http://{host}:{port}/.well-known/jwks.json"
-    )
+    eljur = create_eljur_emulator(clock=clock, sso_jwks_url=f"http://{host}:{port}{DEV_JWKS_PATH}")
     routes.append(Mount(ELJUR_EMULATOR_PATH, app=eljur))
     # the demo's own pages: /, /example/, /demo/personas.json (tokens: the demo only)
     routes.extend(

@@ -20,7 +20,7 @@ from diary_gateway_demo.demo import ELJUR_EMULATOR_PATH, EMULATOR_PATH, demo_set
 from diary_gateway_demo.personas import find_persona
 from gateway import create_app
 from gateway.app import build_runner
-from gateway.dev_issuer import DEV_AUDIENCE, DevIssuer, load_dev_issuer
+from gateway.dev_issuer import DEV_AUDIENCE, DEV_JWKS_PATH, DevIssuer, load_dev_issuer
 from gateway.logs import AccessLogMiddleware
 from gateway.proxies import uvicorn_proxy_options
 from gateway.telemetry import Telemetry
@@ -136,10 +136,10 @@ def make_demo(
     runner = CountingRunner(build_runner(settings))
     http = build_http_client()
     registry = build_registry(settings, http, runner=runner)
-    emulator = create_emulator(sso_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json")
+    emulator = create_emulator(sso_jwks_url=f"http://127.0.0.1:{port}{DEV_JWKS_PATH}")
     netcity = Mount(
         NETCITY_EMULATOR_PATH,
-        app=create_netcity_emulator(sso_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json"),
+        app=create_netcity_emulator(sso_jwks_url=f"http://127.0.0.1:{port}{DEV_JWKS_PATH}"),
     )
     app = create_app(
         settings,
@@ -148,9 +148,7 @@ def make_demo(
             *([] if moscow_url else [Mount(EMULATOR_PATH, app=emulator)]),
             Mount(
                 ELJUR_EMULATOR_PATH,
-                app=create_eljur_emulator(
-                    sso_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json"
-                ),
+                app=create_eljur_emulator(sso_jwks_url=f"http://127.0.0.1:{port}{DEV_JWKS_PATH}"),
             ),
             netcity,
         ],

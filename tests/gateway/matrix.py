@@ -133,6 +133,12 @@ ME_SELECTION: Selection = {
         },
     ),
 }
+VERIFY_SELECTION: Selection = {
+    "isValid": None,
+    "reason": None,
+    "receipt": ("AcknowledgementReceipt", {"id": None}),
+}
+"""``verifyReceipt`` of a string that is no receipt: public, answers ``isValid: false``."""
 REGIONS_SELECTION: Selection = {
     "code": None,
     "name": None,
@@ -146,6 +152,8 @@ LEGITIMATELY_NULL = frozenset(
         ("Absence", "reason"),
         ("Lesson", "absence"),  # null when present
         ("SubjectProgress", "averageFivePoint"),  # pass/fail subjects have no average
+        ("ReceiptVerification", "reason"),  # null for a valid receipt
+        ("ReceiptVerification", "receipt"),  # null for an invalid one
     }
 )
 """Fields that may be ``null`` although the viewer may see them: the data itself is empty."""
@@ -190,6 +198,7 @@ def matrix_query(
     if me:
         body.append(f"me {{ {_render(ME_SELECTION)} }}")
     body.append(f"regions {{ {_render(REGIONS_SELECTION)} }}")
+    body.append(f'verifyReceipt(receipt: "no.such.receipt") {{ {_render(VERIFY_SELECTION)} }}')
     return f"query Matrix({', '.join(variables)}) {{ {' '.join(body)} }}"
 
 
@@ -481,6 +490,9 @@ def check_response(
 
     if walk.allowed(("regions",), data.get("regions"), nullable=False):
         walk.walk(data["regions"], "Region", REGIONS_SELECTION, ("regions",), base)
+    verified = data.get("verifyReceipt")
+    if walk.allowed(("verifyReceipt",), verified, nullable=False):
+        walk.walk(verified, "ReceiptVerification", VERIFY_SELECTION, ("verifyReceipt",), base)
 
     for path, codes in walk.errors.items():
         if path not in walk.explained:

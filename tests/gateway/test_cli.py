@@ -163,7 +163,7 @@ def test_token_for_a_serve_config_with_the_dev_issuer(tmp_path: Path) -> None:
     from tests.servers import free_port, serve_app
 
     port = free_port()
-    jwks = f"http://127.0.0.1:{port}/.well-known/jwks.json"
+    jwks = f"http://127.0.0.1:{port}/.well-known/dev-sso/jwks.json"
     with serve_app(create_emulator(sso_jwks_url=jwks)) as netcity_url:
         config = _dev_issuer_config(tmp_path, port, netcity_url=netcity_url)
         settings, issuer = with_dev_issuer(load_settings_file(config))

@@ -182,7 +182,7 @@ def test_dev_issuer_is_an_explicit_opt_in(tmp_path: Path) -> None:
     port = free_port()
     key = tmp_path / "dev-issuer.json"
     config = tmp_path / "gateway.toml"
-    jwks = f"http://127.0.0.1:{port}/.well-known/jwks.json"  # the dev issuer's, on serve
+    jwks = f"http://127.0.0.1:{port}/.well-known/dev-sso/jwks.json"  # the dev issuer's, on serve
     with serve_app(create_netcity_emulator(sso_jwks_url=jwks)) as netcity:
         config.write_text(
             _server_table(

@@ -14,6 +14,7 @@ import httpx
 
 from adapters import SYSTEM_CLOCK
 from diary_gateway_demo.seed import World
+from gateway.dev_issuer import DEV_JWKS_PATH
 from tests.clock import school_week
 
 from .conftest import DemoGateway, make_demo
@@ -126,7 +127,7 @@ def test_standalone_emulator_serves_the_same_diaries_as_the_demo(
             "--port",
             str(port),
             "--sso-jwks",
-            f"http://127.0.0.1:{gateway_port}/.well-known/jwks.json",
+            f"http://127.0.0.1:{gateway_port}{DEV_JWKS_PATH}",
         ],
         env=env,
     )

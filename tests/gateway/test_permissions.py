@@ -428,9 +428,11 @@ def test_anonymous_callers_see_only_the_public_directory(
     body = matrix[(region, None)].body
     data = body["data"]
     assert {r["code"] for r in data["regions"]} == set(REGIONS)
-    assert all(value is None for name, value in data.items() if name != "regions")
+    public = {"regions", "verifyReceipt"}  # anyone may check a receipt
+    assert data["verifyReceipt"]["isValid"] is False
+    assert all(value is None for name, value in data.items() if name not in public)
     errors = errors_by_path(body)
-    assert {path[0] for path in errors} == {n for n in data if n != "regions"}
+    assert {path[0] for path in errors} == {n for n in data if n not in public}
     assert {c for cs in errors.values() for c in cs} == {"UNAUTHENTICATED"}
 
 

@@ -23,6 +23,7 @@ import pytest
 from diary_gateway_demo.moscow import create_emulator
 from diary_gateway_demo.moscow.app import Emulator
 from diary_gateway_demo.seed import World
+from gateway.dev_issuer import DEV_JWKS_PATH
 from schema.ids import encode_id
 from tests.clock import school_week
 from tests.servers import free_port, serve_app
@@ -59,7 +60,7 @@ def moscow_demo(
     """
     port = free_port()
     app = create_emulator(
-        sso_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json",
+        sso_jwks_url=f"http://127.0.0.1:{port}{DEV_JWKS_PATH}",
         token_ttl_calls=token_ttl_calls,
     )
     with (

@@ -257,7 +257,7 @@ def test_spans_and_logs_of_a_session_carry_no_personal_data(traced: Traced) -> N
     for line in lines:
         assert keys <= line.keys(), line
     access = [line for line in lines if line["logger"] == "gateway.access"]
-    assert {line["route"] for line in access} >= {"/graphql", "/.well-known/jwks.json"}
+    assert {line["route"] for line in access} >= {"/graphql", "/.well-known/dev-sso/jwks.json"}
     access = [line for line in access if line["route"] == "/graphql"]
     assert len(access) == 9
     traces = {f"{s.context.trace_id:032x}" for s in servers}

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import AdapterDeps, Caller, Clock, DiaryAdapter, DirectRunner, Fault
 from diary_gateway_demo.seed import World, national_id
-from gateway.dev_issuer import DevIssuer
+from gateway.dev_issuer import DEV_JWKS_PATH, DevIssuer
 from tests.servers import free_port, serve_app
 
 __all__ = [
@@ -61,7 +61,8 @@ class EmulatorAdmin:
 
 
 SSO_AUDIENCE = "diary-gateway"
-JWKS_PATH = "/.well-known/jwks.json"
+JWKS_PATH = DEV_JWKS_PATH
+"""Where the harness serves its SSO issuer's keys: where a gateway serves its dev issuer's."""
 
 
 def with_jwks(app: ASGIApp, issuer: DevIssuer) -> ASGIApp:
