@@ -249,7 +249,7 @@ def cold_latency(samples: int, key: Path, token: str) -> dict[str, Any]:
     from adapters.moscow.config import MoscowConfig
 
     gateway_port = _free_port()
-    jwks = f"http://127.0.0.1:{gateway_port}/.well-known/dev-sso/jwks.json"
+    jwks = f"http://127.0.0.1:{gateway_port}/.well-known/jwks.json"
     with _server("emulator", "--latency-ms", "100", "--jwks", jwks) as emulator:
         process = subprocess.Popen(
             [
@@ -514,7 +514,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=30, help="cold-latency samples")
     parser.add_argument(
         "--only",
-        choices=["ab", "c", "d", "e"],
+        choices=["ab", "c", "d", "e", "f", "g"],
         help="run one part (does not update .bench/latest.json)",
     )
     parser.add_argument(
@@ -550,6 +550,13 @@ def main() -> None:
             report["d"] = memory_bound(10_000)
         if args.only in (None, "e"):
             report["e"] = hostile_lag(args.seconds, key)
+        if args.only in (None, "f", "g"):
+            from .live import delivery_lag, idle_memory  # (f), (g): live updates
+
+            if args.only in (None, "f"):
+                report["f"] = idle_memory(key, token)
+            if args.only in (None, "g"):
+                report["g"] = delivery_lag(key, token)
     if args.only is not None:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
@@ -557,6 +564,7 @@ def main() -> None:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     a, b, c, d, e = report["a"], report["b"], report["c"], report["d"], report["e"]
+    f, g = report["f"], report["g"]
     print(
         f"machine: {report['machine']}; load: {report['load_tool']}; "
         f"query: {report['fields']} fields"
@@ -583,6 +591,14 @@ def main() -> None:
         f"(e) hostile lag:    /healthz {e['idle_median_ms']} ms idle, {e['loaded_median_ms']} ms "
         f"median and {e['loaded_max_ms']} ms max while {e['attacks_refused']} fan-out attacks "
         f"({e['attack_bytes']} bytes) were refused"
+    )
+    print(
+        f"(f) idle subscriptions: {f['subscriptions']} open, "
+        f"{f['bytes_per_subscription']} bytes each ({f['rss_mib_at_idle']} MiB resident)"
+    )
+    print(
+        f"(g) delivery lag:   {g['subscribers']} subscribers of one student, p50 {g['p50_ms']} ms, "
+        f"p99 {g['p99_ms']} ms ({g['delivered']}/{g['expected']} delivered)"
     )
 
 

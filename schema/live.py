@@ -5,14 +5,16 @@ The schema knows the event source only as :class:`LiveSource` (the gateway's
 (:mod:`.policy`), decided once per student when the subscription starts: the viewer must
 see the student's records (``CHILD_RECORD``: a parent who is not the legal representative
 gets ``FORBIDDEN``, no events), and a subject teacher hears only their subjects' events.
-Before each event the viewer's relation is decided again (from the providers' data, as
-cached); when it has ended, the source is told (the transport closes the connection) and
-the subscription ends. Every event delivered is an audited read of the student's diary.
+Before an event, at most once a minute, the viewer's relation is decided again (from the
+providers' data, as cached); when it has ended, the source is told (the transport closes
+the connection) and the subscription ends. Every event delivered is an audited read of
+the student's diary.
 """
 
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import datetime
 from typing import Annotated, Protocol
@@ -160,6 +162,10 @@ async def _write_audit(info: Info) -> None:
         await context.audit.record(events)
 
 
+RECHECK_SECONDS = 60.0
+"""How often, at most, the viewer's relation to a student is decided again (before an
+event; from the providers' data as cached)."""
+
 MAX_STUDENTS = 20
 """Students one subscription may name."""
 
@@ -216,19 +222,23 @@ class Subscription:
             students[key] = (student, await _subjects(info, student))
         pollable = [k for k, (s, _) in students.items() if s.access.allows(FAMILY)]
         events = live.listen(list(students), pollable=pollable, after=after)
+        checked = time.monotonic()
         try:
             async for event in events:
                 entry = students.get((event.region, event.change.student_id))
                 if entry is None or not _sees(entry[1], event.change):
                     continue
                 context._loaders = None  # each event reads the diary afresh
-                try:
-                    student = await load_student(info, str(entry[0].id))
-                except GraphQLError as error:
-                    if (error.extensions or {}).get("code") == ErrorCode.FORBIDDEN.value:
-                        live.relation_ended("the viewer's relation to the student has ended")
-                        return
-                    raise
+                student = entry[0]
+                if time.monotonic() - checked >= RECHECK_SECONDS:
+                    try:
+                        student = await load_student(info, str(student.id))
+                    except GraphQLError as error:
+                        if (error.extensions or {}).get("code") == ErrorCode.FORBIDDEN.value:
+                            live.relation_ended("the viewer's relation to the student has ended")
+                            return
+                        raise
+                    checked = time.monotonic()
                 note_read(info, student, "events", allowed=True)
                 await _write_audit(info)
                 zone = context.registry[student.region_code].region.timezone
