@@ -36,7 +36,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-BENCH_LIVE = {
+BENCH_LIVE: dict[str, Any] = {
     "max_subscriptions_per_person": 20_000,
     "max_subscriptions": 20_000,
     "max_queued_events": 1_000,
@@ -141,9 +141,13 @@ class _Subscriber:
 
 async def _subscribe(ws_url: str, token: str, child: str, subscriber: _Subscriber) -> None:
     import websockets
+    from websockets.typing import Subprotocol
 
     socket = await websockets.connect(
-        ws_url, subprotocols=["graphql-transport-ws"], open_timeout=120, ping_interval=None
+        ws_url,
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        open_timeout=120,
+        ping_interval=None,
     )
     subscriber.socket = socket
     await socket.send(

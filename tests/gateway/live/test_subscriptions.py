@@ -20,10 +20,11 @@ import httpx
 import pytest
 import redis.asyncio
 import websockets
+from websockets.typing import Subprotocol
 
 from adapters import Change, ChangeKind
-from diary_gateway_demo.demo import DEV_AUDIENCE
 from diary_gateway_demo.personas import find_persona
+from gateway.dev_issuer import DEV_AUDIENCE
 from gateway.live import LiveEvent, RedisStream
 from tests.gateway.conftest import DemoGateway, make_demo
 from tests.gateway.live.clients import (
@@ -36,6 +37,7 @@ from tests.gateway.live.clients import (
 )
 from tests.redis import REDIS_URL, require_redis, sub_prefix
 
+PROTOCOL = Subprotocol("graphql-transport-ws")
 LIVE = {
     "poll_interval_seconds": 0.5,
     "lease_seconds": 3,
@@ -245,7 +247,7 @@ def test_a_slow_subscriber_is_dropped_with_the_protocols_close(live: DemoGateway
     burst = int(str(LIVE["max_queued_events"])) * 3
 
     async def run() -> tuple[int, str]:
-        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+        async with websockets.connect(url, subprotocols=[PROTOCOL]) as socket:
             await socket.send(_raw_init(token))
             assert json.loads(await socket.recv())["type"] == "connection_ack"
             payload = {"query": EVENTS, "variables": {"ids": [child]}}
@@ -285,10 +287,12 @@ def test_websocket_refusals_use_the_protocols_codes(live: DemoGateway) -> None:
     url = live.url.replace("http://", "ws://") + "/graphql"
 
     async def close_code(subprotocols: list[str], *messages: str) -> int:
-        async with websockets.connect(url, subprotocols=subprotocols or None) as socket:  # type: ignore[arg-type]
+        offered = [Subprotocol(p) for p in subprotocols] or None
+        async with websockets.connect(url, subprotocols=offered) as socket:
             for message in messages:
                 await socket.send(message)
-            return (await _read_until_closed(socket)).code
+            code: int = (await _read_until_closed(socket)).code
+            return code
 
     subscribe = json.dumps({"id": "1", "type": "subscribe", "payload": {"query": EVENTS}})
     token = live.token("parent")
