@@ -49,7 +49,7 @@ from functools import lru_cache
 from typing import Any, Final, Protocol
 
 import redis.asyncio as redis
-from cachetools import LRUCache
+from lru import LRU
 
 from adapters import SYSTEM_CLOCK, Clock
 from schema import AuditEvent
@@ -380,9 +380,9 @@ class AuditLog:
         self.counts: Counter[str] = Counter()
         """``non_canonical`` (logged, not stored), ``unconfirmed_evicted``, ``store_errors``."""
         self._recent: deque[AuditEvent] = deque(maxlen=RECENT_EVENTS)
-        self._pseudonyms: LRUCache[str, str] = LRUCache(4096)
+        self._pseudonyms: LRU[str, str] = LRU(4096)
         """Viewer label → pseudonym (bounded memo: HMACs of the same readers on every hit)."""
-        self._replays: LRUCache[int, _Replay] = LRUCache(1024)
+        self._replays: LRU[int, _Replay] = LRU(1024)
         """``id`` of a stored response's events → their rows prepared (see :meth:`replay`)."""
         self._pending: list[
             tuple[list[AuditEvent], tuple[tuple[str, str, bool], ...], float, int]

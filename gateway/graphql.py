@@ -30,11 +30,9 @@ from .persisted import PersistedOperations, PersistedQueryError
 from .pipeline import (
     JSON,
     Answer,
-    GraphQLRequest,
     Pipeline,
     Refusal,
     check_content_type,
-    from_json_body,
     from_query_params,
     negotiate,
     refusal_answer,
@@ -157,12 +155,17 @@ class GatewayGraphQL:
                 return Answer(200, "text/html", self.graphiql_html.encode("utf-8"))
         if media is None:
             raise Refusal(406, f"accepted response types: {GRAPHQL_RESPONSE_JSON}, {JSON}")
-        request: GraphQLRequest
-        if params is not None:
-            request = from_query_params(params)
-        else:
+        if params is None:
             check_content_type(content_type)
-            request = from_json_body(await _read_body(receive))
+            answer, operation[0] = await self.pipeline.answer_body(
+                await _read_body(receive),
+                identity,
+                media=media,
+                address=address,
+                request_id=current_request_id(),
+            )
+            return answer
+        request = from_query_params(params)
         operation[0] = request.operation_name
         return await self.pipeline.answer(
             request,

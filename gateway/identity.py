@@ -39,7 +39,6 @@ from types import MappingProxyType
 from typing import Any, Final
 
 import httpx
-from cachetools import LRUCache
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -58,6 +57,7 @@ from joserfc.errors import (
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 from joserfc.jws import JWSRegistry
 from joserfc.jwt import JWTClaimsRegistry
+from lru import LRU
 
 __all__ = [
     "AuthenticationFailed",
@@ -191,7 +191,7 @@ class TokenVerifier:
                 raise ValueError(f"issuer {config.issuer!r} is configured twice")
             self._states[config.issuer] = _IssuerState(config)
         self._http = http
-        self._verified: LRUCache[str, tuple[Identity, int]] = LRUCache(_VERIFIED_MEMO)
+        self._verified: LRU[str, tuple[Identity, int]] = LRU(_VERIFIED_MEMO)
         self._refetch_interval = refetch_interval
         self._clock = clock
 

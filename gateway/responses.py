@@ -35,7 +35,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from cachetools import LRUCache
+from lru import LRU
 
 from adapters import SYSTEM_CLOCK, AdapterError, AdapterRegistry, Caller, Clock
 from schema import AuditEvent, GatewayContext
@@ -82,7 +82,7 @@ class ScopeVersions:
         self._registry = registry
         self._ttl = ttl
         self._clock = clock
-        self._versions: LRUCache[Any, Any] = LRUCache(10_000)
+        self._versions: LRU[str, tuple[str, float]] = LRU(10_000)
 
     async def scope_of(self, caller: Caller | None, session_region: str | None) -> ScopeKey | None:
         """The scope key of a request, or ``None`` when it must not be served from cache."""
@@ -198,9 +198,11 @@ class ResponseCache:
         self._inflight: dict[str, asyncio.Future[tuple[Answer, GatewayContext]]] = {}
         # With a cache that lives in this process only, validated entries are kept at hand
         # with the invalidation epoch they were checked at: a hit then needs no cache call.
-        self._near: LRUCache[Any, Any] | None = LRUCache(2_000) if runner.process_local else None
-        self._keys: LRUCache[tuple[str, ...], str] = LRUCache(maxsize=2_000)
-        """Cache keys by their parts: a repeated query is hashed once."""
+        self._near: LRU[str, tuple[StoredResponse, int]] | None = (
+            LRU(2_000) if runner.process_local else None
+        )
+        self._keys: LRU[tuple[bytes, str, str, str], str] = LRU(2_000)
+        """Cache keys by their parts: a repeated query is hashed once per viewer and day."""
         self._replay_second = -1
         self._replay_at = ""
         self.hits = 0
@@ -219,21 +221,34 @@ class ResponseCache:
         session_region: str | None,
     ) -> str | None:
         """The cache key of a query for this viewer, or ``None``: do not cache it."""
+        return await self.viewer_key(
+            self.request_part(query, operation_name, variables, media), caller, session_region
+        )
+
+    @staticmethod
+    def request_part(
+        query: str, operation_name: str | None, variables: dict[str, Any] | None, media: str
+    ) -> bytes:
+        """What a key takes from the request, the same for every viewer: a digest of the
+        document, the operation name, the variables and the response media type."""
+        digest = hashlib.sha256(_document_digest(query))
+        for part in (operation_name or "", _variables_json(variables), media):
+            digest.update(b"\0")
+            digest.update(part.encode("utf-8", "surrogatepass"))
+        return digest.digest()
+
+    async def viewer_key(
+        self, request_part: bytes, caller: Caller | None, session_region: str | None
+    ) -> str | None:
+        """The key of a request (its :meth:`request_part`) for this viewer today, or
+        ``None``: do not cache it."""
         who = await self.versions.scope_of(caller, session_region)
         if who is None:
             return None
-        parts = (
-            query,
-            operation_name or "",
-            _variables_json(variables),
-            media,
-            self.day(),
-            who.scope,
-            who.version,
-        )
+        parts = (request_part, self.day(), who.scope, who.version)
         key = self._keys.get(parts)
         if key is None:
-            digest = hashlib.sha256(_document_digest(query))
+            digest = hashlib.sha256(request_part)
             for part in parts[1:]:
                 digest.update(b"\0")
                 digest.update(part.encode("utf-8", "surrogatepass"))
@@ -242,9 +257,17 @@ class ResponseCache:
 
     async def lookup(self, key: str) -> Answer | None:
         """The stored response for ``key`` (its audit events written again), or ``None``."""
-        stored = await self._lookup(key)
+        stored = await self.peek(key)
         if stored is None:
             return None
+        return await self.hit(stored)
+
+    async def peek(self, key: str) -> StoredResponse | None:
+        """The stored response for ``key``, valid still, or ``None``; counts nothing."""
+        return await self._lookup(key)
+
+    async def hit(self, stored: StoredResponse) -> Answer:
+        """A :meth:`peek` ed response served: counted, its audit events written again."""
         self.hits += 1
         await self._replay_audit(stored.audit)
         return Answer(200, stored.media_type, stored.body, _HIT)
@@ -291,7 +314,7 @@ class ResponseCache:
             if kept is not None:
                 stored, epoch = kept
                 if epoch == self.runner.local_epoch and self.clock.timestamp() < stored.expires_at:
-                    return stored  # type: ignore[no-any-return]
+                    return stored
                 del near[key]
         found = await self._cache_lookup(key)
         if found is not None and near is not None:

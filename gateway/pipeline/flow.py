@@ -17,9 +17,10 @@ from strawberry.types import ExecutionResult
 
 from ..persisted import ResolvedQuery
 from ..upstream import operation_budget
-from .body import GraphQLRequest
+from .body import GraphQLRequest, from_json_body
 from .encode import Answer, is_request_error, result_answer
 from .errors import Refusal
+from .repeats import Repeat, Repeats
 
 if TYPE_CHECKING:
     from schema.documents import DocumentCache
@@ -71,6 +72,8 @@ class Pipeline:
         self.hide_suggestions = hide_suggestions
         self.telemetry: Telemetry | None = None
         """Tracing (:mod:`gateway.telemetry`): a span per operation; ``None``: off."""
+        self.repeats = Repeats()
+        """POST bodies answered before (:mod:`.repeats`)."""
 
     async def admit(self, authorization: str | None, *, address: str | None) -> Identity:
         """Count the request per address, resolve who is asking, count it per person.
@@ -92,6 +95,70 @@ class Pipeline:
                     raise Refusal.rate_limited(refused.retry_after)
         return identity
 
+    async def answer_body(
+        self,
+        body: bytes,
+        identity: Identity,
+        *,
+        media: str,
+        address: str | None,
+        request_id: str | None,
+    ) -> tuple[Answer, str | None]:
+        """Run a POST's JSON body (its ``Content-Type`` checked): the answer and the
+        operation's name.
+
+        A body answered before (:mod:`.repeats`) is looked up in the response cache at
+        once; a miss, or a body not seen before, takes every step.
+
+        Raises:
+            Refusal: as :meth:`answer`.
+        """
+        repeat = self.repeats.get(body, media)
+        if repeat is not None and identity.auth_error is None and not self._traced():
+            with operation_budget(self.executor.budget):  # a scope version may ask regions
+                hit = await self._repeated(repeat, identity, address)
+            if hit is not None:
+                return hit, repeat.operation_name
+        request = from_json_body(body)
+        answer = await self.answer(
+            request,
+            identity,
+            media=media,
+            method="POST",
+            address=address,
+            request_id=request_id,
+            body=body,
+        )
+        return answer, request.operation_name
+
+    async def _repeated(
+        self, repeat: Repeat, identity: Identity, address: str | None
+    ) -> Answer | None:
+        """A repeated body's stored response, with the cost charged; ``None``: take every
+        step (a miss, or a cost over the person's whole budget, which they refuse)."""
+        responses = self.responses
+        if responses is None:
+            return None
+        key = await responses.viewer_key(
+            repeat.request_part, identity.caller, identity.session_region
+        )
+        stored = await responses.peek(key) if key is not None else None
+        if stored is None:
+            return None
+        limits = self.rate_limits
+        if limits is not None and repeat.cost:
+            person = identity.person
+            if limits.over_budget(repeat.cost, person=person) is not None:
+                return None
+            limited = await limits.hit_cost(repeat.cost, person=person, address=address)
+            if limited is not None:
+                raise Refusal.rate_limited(limited.retry_after)
+        return await responses.hit(stored)
+
+    def _traced(self) -> bool:
+        """Whether this request is traced (its operation gets the full path's spans)."""
+        return self.telemetry is not None and get_current_span().is_recording()
+
     async def answer(
         self,
         request: GraphQLRequest,
@@ -101,15 +168,26 @@ class Pipeline:
         method: str,
         address: str | None,
         request_id: str | None,
+        body: bytes | None = None,
     ) -> Answer:
         """Run one operation from its parameters to the encoded answer.
+
+        Args:
+            body: the POST body ``request`` was read from: remembered when the answer is
+                cacheable (:mod:`.repeats`).
 
         Raises:
             Refusal: the request is refused (persisted-query errors come as
                 :class:`gateway.persisted.PersistedQueryError`).
         """
         answering = self._answer(
-            request, identity, media=media, method=method, address=address, request_id=request_id
+            request,
+            identity,
+            media=media,
+            method=method,
+            address=address,
+            request_id=request_id,
+            body=body,
         )
         telemetry = self.telemetry
         if telemetry is None or not get_current_span().is_recording():  # off, or unsampled
@@ -135,6 +213,7 @@ class Pipeline:
         method: str,
         address: str | None,
         request_id: str | None,
+        body: bytes | None,
     ) -> Answer:
         resolved = ResolvedQuery(request.query)
         if self.persisted is not None:
@@ -150,6 +229,7 @@ class Pipeline:
             resolved = await self.persisted.admit(
                 resolved, address=address, anonymous=identity.caller is None
             )
+            body = None  # a registration: not the same request when repeated
 
         compiled = self.documents.get(query)
         person = identity.person
@@ -178,6 +258,7 @@ class Pipeline:
                 method=method,
                 address=address,
                 request_id=request_id,
+                body=body,
             )
 
     async def _cached_or_executed(
@@ -192,6 +273,7 @@ class Pipeline:
         method: str,
         address: str | None,
         request_id: str | None,
+        body: bytes | None,
     ) -> Answer:
         compiled_valid = check.valid
         key = None
@@ -202,14 +284,10 @@ class Pipeline:
             and compiled_valid
             and identity.auth_error is None
         ):
-            key = await responses.key(
-                query=query,
-                operation_name=request.operation_name,
-                variables=request.variables,
-                media=media,
-                caller=identity.caller,
-                session_region=identity.session_region,
-            )
+            part = responses.request_part(query, request.operation_name, request.variables, media)
+            if body is not None:  # every check of the bytes passed: a repeat may skip them
+                self.repeats.learn(body, media, Repeat(request.operation_name, check.cost, part))
+            key = await responses.viewer_key(part, identity.caller, identity.session_region)
             if key is not None:
                 hit = await responses.lookup(key)
                 if self.telemetry is not None:

@@ -183,3 +183,39 @@ def test_randomized_personas_never_see_each_others_cached_answers(tmp_path: Path
             hits += response.headers.get("x-cache") == "hit"
             assert response.json() == truth[(persona, i)], (persona, i)
         assert hits > 0, "the cache must actually serve hits for this test to mean anything"
+
+
+def test_a_repeated_body_is_charged_and_answered_per_viewer(tmp_path: Path) -> None:
+    """The same bytes again (the pipeline skips re-checking them) still get each viewer's
+    own answer, a token check and the cost limit, counted on every hit."""
+    from graphql import get_operation_ast, parse
+
+    from schema.limits import operation_cost
+
+    document = parse(WEEK_QUERY)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    cost = operation_cost(document, operation)
+    with make_demo(
+        tmp_path / "key.json",
+        server={
+            "rate_limits": True,
+            "rate_limit_person": "1000000/day",
+            "rate_limit_address": "1000000/day",
+            "cost_limit_person": f"{3 * cost}/day",
+            "cost_limit_address": "1000000/day",
+        },
+    ) as gateway:
+        parent, other = gateway.token("parent"), gateway.token("other-parent")
+        answers = [_post(gateway, WEEK_QUERY, _week(), parent) for _ in range(3)]
+        assert [a.headers["x-cache"] for a in answers] == ["miss", "hit", "hit"]
+        theirs = _post(gateway, WEEK_QUERY, _week(), other)
+        assert theirs.status_code == 200
+        assert theirs.json()["data"] != answers[0].json()["data"]  # their own children
+        assert _post(gateway, WEEK_QUERY, _week(), other).content == theirs.content
+        refused = _post(gateway, WEEK_QUERY, _week(), parent)  # the fourth: over the budget
+        assert refused.status_code == 429
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        forged = _post(gateway, WEEK_QUERY, _week(), other[:-4] + "AAAA")
+        assert forged.headers.get("x-cache") != "hit"
+        assert forged.json()["data"]["me"] is None
