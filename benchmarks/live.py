@@ -76,6 +76,7 @@ def _serve(args: argparse.Namespace) -> None:
         http="httptools",
         loop="uvloop",
         ws="websockets-sansio",
+        ws_per_message_deflate=False,  # as diary-gateway serve
         log_level="error",
         access_log=False,
     )

@@ -86,6 +86,7 @@ def _demo(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         ws="websockets-sansio",
+        ws_per_message_deflate=False,
         **uvicorn_proxy_options(()),
     )
     return 0
@@ -129,6 +130,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         ws="websockets-sansio",  # subscriptions (graphql-transport-ws) on /graphql
+        ws_per_message_deflate=False,  # zlib state: ~50 KB a connection, for small events
         **uvicorn_proxy_options(settings.server.trusted_proxies),
     )
     return 0

@@ -221,6 +221,7 @@ class Subscription:
             key = (student.region_code, student.model.id)
             students[key] = (student, await _subjects(info, student))
         pollable = [k for k, (s, _) in students.items() if s.access.allows(FAMILY)]
+        context._loaders = None  # an idle subscription keeps no loaded data
         events = live.listen(list(students), pollable=pollable, after=after)
         checked = time.monotonic()
         try:

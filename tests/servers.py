@@ -76,6 +76,7 @@ def serve_app(
         "loop": "asyncio",
         "http": "h11",
         "ws": "websockets-sansio",  # subscriptions (graphql-transport-ws) on /graphql
+        "ws_per_message_deflate": False,  # as diary-gateway serve
         "timeout_graceful_shutdown": 1,
     }
     settings.update(config)
