@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from strawberry.types import ExecutionResult
 
 from adapters import SYSTEM_CLOCK, AdapterRegistry, Clock
-from schema import ErrorCode
+from schema import AuditEvent, AuditSink, ErrorCode, merge_events
 
 from ..infrastructure import Infrastructure
 from ..metrics import Metrics
@@ -40,6 +41,8 @@ from .poller import Poller
 from .stream import EventStream, MemoryStream, RedisStream
 
 __all__ = ["Connection", "LiveService", "StreamedResult"]
+
+logger = logging.getLogger(__name__)
 
 SESSION_CHECK_SECONDS = 30.0
 """How often a school-login session's connection checks that its session still lives."""
@@ -63,6 +66,46 @@ class Connection:
     session: LiveSession
     authorization: str
     address: str | None
+
+
+class _AuditBatch:
+    """The audit sink of subscriptions: the events of every delivery in one loop turn are
+    written in one call (a fan-out of one event to many subscribers is one write, not one
+    per subscriber); reads go to the log itself."""
+
+    def __init__(self, sink: AuditSink) -> None:
+        self.sink = sink
+        self._pending: list[AuditEvent] = []
+        self._writing: set[asyncio.Task[None]] = set()
+
+    async def record(self, events: list[AuditEvent], *, at: str | None = None) -> None:
+        if at is not None:
+            await self.sink.record(events, at=at)
+            return
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.extend(events)
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.create_task(self._write(batch))
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+
+    async def _write(self, batch: list[AuditEvent]) -> None:
+        try:
+            await self.sink.record(merge_events(batch))
+        except Exception:
+            logger.exception("audit events of live deliveries not written")
+
+    async def history(self, region: str, student: str, limit: int) -> list[AuditEvent]:
+        return await self.sink.history(region, student, limit)
+
+    async def aclose(self) -> None:
+        if self._pending:
+            self._flush()
+        if self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
 
 
 class LiveService:
@@ -121,6 +164,7 @@ class LiveService:
             on_change=on_change,
         )
         self.hub = Hub(stream, self.poller, settings, observe_delivery=self._delivered)
+        self._audit: _AuditBatch | None = None
         if metrics is not None:
             metrics.watch_live(self)
 
@@ -214,6 +258,10 @@ class LiveService:
         )
         context.live = connection.session
         context.cacheable = False
+        if context.audit is not None:
+            if self._audit is None or self._audit.sink is not context.audit:
+                self._audit = _AuditBatch(context.audit)
+            context.audit = self._audit
         results = await pipeline.executor.schema.stream(
             query,
             variable_values=request.variables,
@@ -236,4 +284,6 @@ class LiveService:
 
     async def aclose(self) -> None:
         await self.hub.aclose()
+        if self._audit is not None:
+            await self._audit.aclose()
         await self.stream.aclose()
