@@ -203,3 +203,26 @@ def test_a_dead_pollers_students_are_taken_over_without_losing_an_event(
                     wait_until("three more polls", lambda: _polls(b.url) >= polled + 3)
                     assert len(on_b.events()) == 2  # nothing lost, nothing twice
                 assert on_a.events()  # A's own subscriber had heard the first one
+
+
+def test_one_instance_without_redis_polls_and_delivers_in_process(tmp_path: Path) -> None:
+    install_clients()
+    with make_demo(tmp_path / "key.json", server={"metrics": "open"}, live=LIVE) as demo:
+        assert demo.app.state.settings.cache.url == "memory://"
+        emulator = f"{demo.url}{EMULATOR_PATH}"
+        child = _moscow_child(demo)
+        _, native = _native(child)
+        with NodeSubscriber("ws", demo.url, demo.token("parent"), {"ids": [child]}) as ws:
+            wait_until("a first poll", lambda: _polls(demo.url) >= 1)
+            added = _add_mark(emulator, native, "2")
+            (event,) = _events(ws, 1)
+            assert event["node"]["value"] == added["value"]
+            changed = httpx.post(
+                f"{emulator}/__admin/marks",
+                json={"mark_id": added["mark_id"], "value": "3"},
+                timeout=10,
+            )
+            assert changed.status_code == 200, changed.text
+            (update,) = _events(ws, 1)
+            assert update["kind"] == "MARK_UPDATED"
+            assert update["node"]["value"] == "3"
