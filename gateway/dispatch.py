@@ -107,8 +107,12 @@ class GatewayApp(Starlette):
             if limit <= 0:
                 await self.graphql(scope, receive, send_with_id)
                 return
-            if _declared_length(scope) > limit:
+            declared = _declared_length(scope)
+            if declared > limit:
                 await refuse_too_large(send_with_id, limit)
+                return
+            if declared >= 0:  # the server delivers no more than Content-Length says
+                await self.graphql(scope, receive, send_with_id)
                 return
             received = 0
 
@@ -135,11 +139,15 @@ def _has_origin(scope: Scope) -> bool:
 
 
 def _declared_length(scope: Scope) -> int:
-    """``Content-Length`` (``-1``: none, or malformed — the server refuses that itself)."""
+    """``Content-Length`` (``-1``: none, malformed — the server refuses that itself — or sent
+    beside ``Transfer-Encoding``, when the length does not frame the body)."""
+    length = -1
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
                 return -1
-    return -1
+        elif name == b"transfer-encoding":
+            return -1
+    return length

@@ -82,23 +82,24 @@ class ScopeVersions:
         self._registry = registry
         self._ttl = ttl
         self._clock = clock
-        self._versions: LRU[str, tuple[str, float]] = LRU(10_000)
+        self._versions: LRU[str, tuple[ScopeKey, float]] = LRU(10_000)
 
     async def scope_of(self, caller: Caller | None, session_region: str | None) -> ScopeKey | None:
         """The scope key of a request, or ``None`` when it must not be served from cache."""
         if caller is None:
-            return ScopeKey("anonymous", "0")
+            return _ANONYMOUS
         if caller.person_id is None:
             return ScopeKey(f"{caller.scope}@{session_region}", "session")
         now = self._clock()
         cached = self._versions.get(caller.scope)
         if cached is not None and cached[1] > now:
-            return ScopeKey(caller.scope, cached[0])
+            return cached[0]
         version = await self._version(caller)
         if version is None:
             return None
-        self._versions[caller.scope] = (version, now + self._ttl)
-        return ScopeKey(caller.scope, version)
+        scope = ScopeKey(caller.scope, version)
+        self._versions[caller.scope] = (scope, now + self._ttl)
+        return scope
 
     async def _version(self, caller: Caller) -> str | None:
         codes = sorted(self._registry)
@@ -138,6 +139,8 @@ class StoredResponse:
     expires_at: float = 0.0
     """Wall-clock time the entry expires (its cache TTL)."""
 
+
+_ANONYMOUS = ScopeKey("anonymous", "0")
 
 RESPONSE_TYPES: tuple[type, ...] = (StoredResponse, AuditEvent)
 """What the response cache's codec may hold."""

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lru import LRU
+
 from adapters import Caller
 
 from ..identity import AuthenticationFailed, TokenVerifier
+from ..identity import Identity as VerifiedToken
 from ..sessions import SessionService, SessionStore
 
 __all__ = ["ANONYMOUS", "Identity", "IdentityResolver", "person_key"]
+
+_IDENTITY_MEMO = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,9 @@ class IdentityResolver:
     def __init__(self, verifier: TokenVerifier, sessions: SessionService | None) -> None:
         self.verifier = verifier
         self.sessions = sessions
+        self._identities: LRU[str, tuple[VerifiedToken, Identity]] = LRU(_IDENTITY_MEMO)
+        """The identity built for a token still remembered by the verifier (same object):
+        a repeated token costs two lookups, no new objects."""
 
     async def resolve(self, authorization: str | None) -> Identity:
         if not authorization:
@@ -61,7 +69,12 @@ class IdentityResolver:
             return Identity(None, "malformed Authorization header")
         remembered = self.verifier.remembered(token)
         if remembered is not None:  # verified before: no session lookup, no signature check
-            return Identity(Caller(person_id=remembered.person_id, sso_token=remembered.token))
+            known = self._identities.get(token)
+            if known is not None and known[0] is remembered:
+                return known[1]
+            identity = Identity(Caller(person_id=remembered.person_id, sso_token=remembered.token))
+            self._identities[token] = (remembered, identity)
+            return identity
         if self.sessions is not None and SessionStore.is_session_token(token):
             resolved = await self.sessions.resolve(token)
             if resolved is None:
