@@ -53,6 +53,7 @@ from .models import (
     Mark,
     ProviderSession,
     RegionProfile,
+    Remark,
     Roster,
     School,
     Student,
@@ -549,6 +550,45 @@ class DiaryAdapter(abc.ABC):
             student_ids=[student_id],
         )
 
+    async def get_remarks(
+        self, caller: Caller, student_ids: Sequence[str], days: DateRange
+    ) -> BatchResult[list[Remark]]:
+        """Each student's remarks and praise of ``days``, oldest first (as the caller may
+        read them: the provider decides whose they are)."""
+
+        async def fetch(ids: list[str]) -> BatchResult[list[Remark]]:
+            result = await self._call(
+                Capability.REMARKS,
+                "remarks",
+                caller,
+                self._key(ids, days.start, days.end),
+                lambda: self._guarded(
+                    "remarks", "remark", ids, self._fetch_remarks(caller, ids, days)
+                ),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            return result
+
+        return await self._valid_only(Capability.REMARKS, IdKind.STUDENT, student_ids, fetch)
+
+    async def acknowledge_week(
+        self, caller: Caller, student_id: str, week_of: date, content_hash: str, receipt: str
+    ) -> None:
+        """Tell the region's system that the caller acknowledged ``student_id``'s week
+        (``receipt``: the gateway's signed receipt); never retried, never cached."""
+        self._require(Capability.ACKNOWLEDGEMENT)
+        self._check_id(IdKind.STUDENT, student_id)
+        await self._call(
+            Capability.ACKNOWLEDGEMENT,
+            "acknowledgement",
+            caller,
+            self._key(student_id, week_of, content_hash),
+            lambda: self._acknowledge_week(caller, student_id, week_of, content_hash, receipt),
+            idempotent=False,
+            student_ids=[student_id],
+        )
+
     async def login(self, *, school: str | None, login: str, password: str) -> ProviderSession:
         """Sign a student in with their school-issued login; never cached."""
         return await self._call(
@@ -657,6 +697,18 @@ class DiaryAdapter(abc.ABC):
     ) -> Homework:
         """Mark homework done; return it as it now is."""
         raise NotSupportedError("homework_done", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_remarks(
+        self, caller: Caller, student_ids: list[str], days: DateRange
+    ) -> BatchResult[list[Remark]]:
+        """Return, per student, the remarks of ``days`` oldest first."""
+        raise NotSupportedError("remarks", provider=self.slug)  # pragma: no cover
+
+    async def _acknowledge_week(
+        self, caller: Caller, student_id: str, week_of: date, content_hash: str, receipt: str
+    ) -> None:
+        """Record the acknowledgement in the region's system."""
+        raise NotSupportedError("acknowledgement", provider=self.slug)  # pragma: no cover
 
     async def _login(self, school: str | None, login: str, password: str) -> ProviderSession:
         """Check a school login; raise ``AuthenticationError`` on wrong credentials."""

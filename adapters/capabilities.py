@@ -34,3 +34,7 @@ class Capability(enum.Enum):
     """The school year's periods (quarters, trimesters)."""
     SCHOOL_LOGIN = "school_login"
     """Signing students in with a school-issued login."""
+    REMARKS = "remarks"
+    """Teachers' remarks and praise about a student, by day."""
+    ACKNOWLEDGEMENT = "acknowledgement"
+    """Being told that a legal representative acknowledged a week of the diary (a write)."""

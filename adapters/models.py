@@ -37,6 +37,8 @@ __all__ = [
     "ProgressPoint",
     "ProviderSession",
     "RegionProfile",
+    "Remark",
+    "RemarkKind",
     "Role",
     "RoleGrant",
     "Roster",
@@ -321,6 +323,30 @@ class Mark:
     comment: str | None = None
     created_at: datetime | None = None
     lesson_id: str | None = None
+
+
+class RemarkKind(enum.Enum):
+    """Whether a remark reproaches or praises."""
+
+    REMARK = "remark"
+    PRAISE = "praise"
+
+
+@dataclass(frozen=True, slots=True)
+class Remark:
+    """A teacher's remark or praise about a student, as the region's system keeps it."""
+
+    id: str
+    student_id: str
+    day: date
+    kind: RemarkKind
+    text: str
+    author: Teacher | None
+    """Who wrote it (the subject teacher of a lesson, or the class teacher)."""
+    subject: Subject | None = None
+    """The lesson's subject; ``None`` for a remark outside any lesson."""
+    lesson_id: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -363,7 +363,19 @@ class Mutation:
             content_hash=served,
             parent=profile.person.id,
         )
-        return AcknowledgementReceipt.from_issued(receipt)
+        answer = AcknowledgementReceipt.from_issued(receipt)
+        adapter = info.context.registry[region]
+        if adapter.supports(Capability.ACKNOWLEDGEMENT):  # the region's system is told too
+            caller = info.context.require_caller()
+            try:
+                await adapter.acknowledge_week(
+                    caller, student.model.id, monday, served, receipt.jws
+                )
+            except AdapterError:  # logged by the runner; the signed receipt stands
+                answer.is_recorded_by_region = False
+            else:
+                answer.is_recorded_by_region = True
+        return answer
 
     @strawberry.mutation(
         description="Sign a student in with their school-issued login; returns a gateway "

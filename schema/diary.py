@@ -14,12 +14,14 @@ from adapters import DateRange
 from adapters import Homework as HomeworkModel
 from adapters import Lesson as LessonModel
 
-from .enforcement import restrict
+from .context import Info
+from .enforcement import require, restrict
 from .ids import encode_id
 from .marks import Mark
 from .people import Subject, Teacher
 from .policy import Access
 from .relay import Node
+from .remarks import Remark, visible_remarks
 
 __all__ = ["Absence", "Attachment", "Diary", "DiaryDay", "Homework", "Lesson", "built_diary"]
 
@@ -171,6 +173,25 @@ class DiaryDay(Node):
     absences_without_lesson: list[Absence] = strawberry.field(
         description="Absences the region recorded for this day but tied to no lesson of it."
     )
+    region_code: strawberry.Private[str] = ""
+    student_native: strawberry.Private[str] = ""
+    span: strawberry.Private[DateRange | None] = None
+    """The diary's range: the remarks of all its days are read at once."""
+    access: strawberry.Private[Access | None] = None
+
+    @strawberry.field(
+        description="Teachers' remarks and praise of this day (the student, their legal "
+        "representative and class teacher see all; a subject teacher those of their "
+        "subjects); null with NOT_SUPPORTED where the region's system keeps none."
+    )
+    async def remarks(self, info: Info) -> list[Remark] | None:
+        access = self.access or Access(frozenset())
+        require(access, "DiaryDay", "remarks")
+        span = self.span or DateRange(self.date, self.date)
+        models = await info.context.loaders.remarks.load(
+            (self.region_code, self.student_native, span.start, span.end)
+        )
+        return visible_remarks((m for m in models if m.day == self.date), self.region_code, access)
 
 
 @strawberry.type(description="One student's diary over a date range.")
@@ -228,6 +249,10 @@ class Diary(Node):
                                 for le in loose.get(day, [])
                                 if le.absence is not None
                             ],
+                            region_code=region,
+                            student_native=student,
+                            span=days,
+                            access=access,
                         ),
                         access,
                     )

@@ -82,6 +82,13 @@ class RegionCapability(enum.Enum):
     SCHOOL_LOGIN = strawberry.enum_value(
         Capability.SCHOOL_LOGIN.value, description="Signing students in with a school login."
     )
+    REMARKS = strawberry.enum_value(
+        Capability.REMARKS.value, description="Teachers' remarks and praise, by day."
+    )
+    ACKNOWLEDGEMENT = strawberry.enum_value(
+        Capability.ACKNOWLEDGEMENT.value,
+        description="The region's system is told of parents' acknowledgements of a week.",
+    )
 
 
 @strawberry.type(description="One lesson slot of the school day.")

@@ -116,6 +116,8 @@ PROVIDER_FIELDS: dict[tuple[str, str], int] = {
     ("Student", "marks"): 1,
     ("Student", "progress"): 1,
     ("Student", "changes"): 1,
+    ("Student", "remarks"): 1,
+    ("DiaryDay", "remarks"): 1,  # one read per diary (its days share it)
     ("Change", "lesson"): 1,
     ("Change", "mark"): 1,
     ("Change", "homework"): 1,
@@ -133,6 +135,7 @@ PROVIDER_FIELDS: dict[tuple[str, str], int] = {
     ("School", "terms"): 1,
     ("Mutation", "setHomeworkDone"): 2,
     ("Mutation", "login"): 2,
+    ("Mutation", "acknowledgeDiary"): 3,  # profile, student, the week's diary
 }
 # Lists whose length the cost assumes: (type, field) → QueryLimits attribute or a number.
 LIST_SIZES: dict[tuple[str, str], str] = {

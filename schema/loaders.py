@@ -22,6 +22,7 @@ from adapters import (
     Lesson,
     Mark,
     RegionProfile,
+    Remark,
     Roster,
     School,
     Student,
@@ -120,6 +121,7 @@ class Loaders:
         self.diary: DataLoader[RangeKey, list[Lesson]] = DataLoader(self._load_diaries)
         self.marks: DataLoader[RangeKey, list[Mark]] = DataLoader(self._load_marks)
         self.progress: DataLoader[RangeKey, list[SubjectProgress]] = DataLoader(self._load_progress)
+        self.remarks: DataLoader[RangeKey, list[Remark]] = DataLoader(self._load_remarks)
         self.changes: DataLoader[tuple[str, str, datetime], list[Change]] = DataLoader(
             self._load_changes
         )
@@ -217,6 +219,14 @@ class Loaders:
             keys,
             lambda r, ids, days: self._context.registry[r].get_marks(caller, ids, days),
             "marks",
+        )
+
+    async def _load_remarks(self, keys: list[RangeKey]) -> list[Any]:
+        caller = self._caller()
+        return await self._load_ranges(
+            keys,
+            lambda r, ids, days: self._context.registry[r].get_remarks(caller, ids, days),
+            "remarks",
         )
 
     async def _load_progress(self, keys: list[RangeKey]) -> list[Any]:

@@ -27,6 +27,8 @@ from .errors import ErrorCode, coded_error
 __all__ = [
     "ANYONE",
     "CHILD_RECORD",
+    "REMARKS",
+    "REMARKS_IN_FULL",
     "RULES",
     "SIGNED_IN",
     "STAFF",
@@ -79,6 +81,10 @@ FAMILY = frozenset({R.SELF, R.LEGAL_REPRESENTATIVE})
 """The family's own views: the changes feed; homework done marks."""
 GUARDIAN = frozenset({R.LEGAL_REPRESENTATIVE})
 """Only the legal representative: who read the child's records."""
+REMARKS_IN_FULL = frozenset({R.SELF, R.LEGAL_REPRESENTATIVE, R.CLASS_TEACHER})
+"""Teachers' remarks and praise, all of them."""
+REMARKS = REMARKS_IN_FULL | {R.GROUP_TEACHER}
+"""Remarks: a subject teacher sees those of their subjects (:func:`schema.remarks`)."""
 STAFF = frozenset({R.GROUP_TEACHER, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
 """The journal: staff only."""
 
@@ -126,10 +132,12 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
         "absences": CHILD_RECORD,
         "marks": CHILD_RECORD,
         "changes": FAMILY,
+        "remarks": REMARKS,
         "accessLog": GUARDIAN,
     },
     "Diary": {"*": CHILD_RECORD},
-    "DiaryDay": {"*": CHILD_RECORD},
+    "DiaryDay": {"*": CHILD_RECORD, "remarks": REMARKS},
+    "Remark": {"*": REMARKS},
     "Lesson": {"*": CHILD_RECORD},
     "Mark": {"*": CHILD_RECORD},
     "MarkScale": {"*": ANYONE},

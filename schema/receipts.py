@@ -159,6 +159,12 @@ class AcknowledgementReceipt:
     )
     acknowledged_at: datetime = strawberry.field(description="When it was acknowledged.")
     key_id: str = strawberry.field(description="The `kid` of the key that signed it.")
+    is_recorded_by_region: bool | None = strawberry.field(
+        default=None,
+        description="Whether the region's own system recorded the acknowledgement when it was "
+        "given: null where that system takes none (or when read back later), false when it "
+        "failed to (the receipt stands either way).",
+    )
 
     @classmethod
     def from_issued(cls, receipt: IssuedReceipt) -> AcknowledgementReceipt:

@@ -23,6 +23,7 @@ from .ids import encode_id
 from .marks import Mark, SubjectProgress
 from .policy import Access, Relation
 from .relay import Node, PageInfo, page
+from .remarks import Remark, visible_remarks
 
 if TYPE_CHECKING:
     from .viewer import RoleKind
@@ -424,6 +425,25 @@ class Student(Node):
             for m in ordered
             if access.sees_subject(m.subject.id)
         ]
+
+    @strawberry.field(
+        description="Teachers' remarks and praise over a date range (`from` and `to`) or a "
+        "whole term (`termId`), oldest first: the student, their legal representative and "
+        "class teacher see all, a subject teacher those of their subjects; null with "
+        "NOT_SUPPORTED where the region's system keeps none."
+    )
+    async def remarks(
+        self,
+        info: Info,
+        start: FROM = None,
+        end: TO = None,
+        term_id: TERM_ID = None,
+    ) -> list[Remark] | None:
+        days = await self._open(info, "remarks", start, end, term_id)
+        models = await info.context.loaders.remarks.load(
+            (self.region_code, self.model.id, days.start, days.end)
+        )
+        return visible_remarks(models, self.region_code, self.access)
 
     @strawberry.field(
         description="Per-subject averages, trends and chart series over a date range, a whole "

@@ -36,6 +36,7 @@ from adapters import (
     NotSupportedError,
     ProviderResponseError,
     ProviderUnavailableError,
+    RemarkKind,
     Role,
 )
 
@@ -318,6 +319,37 @@ class ContractChecks:
             caller, student, homework.id, False
         )
         assert undone.done is False
+
+    async def test_remarks_or_not_supported(self, contract_harness: Any) -> None:
+        """The canonical week's remarks are the student's own, in the week, oldest first, with
+        praise and remarks among them; an adapter without them says ``NotSupportedError``."""
+        needs(contract_harness, personas=("parent",))
+        caller = contract_harness.caller("parent")
+        student = contract_harness.canonical_student_id()
+        if not contract_harness.adapter.supports(Capability.REMARKS):
+            with pytest.raises(NotSupportedError):
+                await contract_harness.adapter.get_remarks(caller, [student], WEEK)
+            return
+        (slot,) = await contract_harness.adapter.get_remarks(caller, [student], WEEK)
+        assert isinstance(slot, list), slot
+        assert all(r.student_id == student and r.day in WEEK for r in slot)
+        assert [r.day for r in slot] == sorted(r.day for r in slot)
+        assert {r.kind for r in slot} == set(RemarkKind)  # the week has praise and remarks
+        assert all(r.text and r.author is not None for r in slot)
+        assert any(r.subject is None for r in slot)  # the class teacher's, outside lessons
+
+    async def test_acknowledgement_or_not_supported(self, contract_harness: Any) -> None:
+        """The region's system takes a legal representative's acknowledgement of a week, or
+        the adapter says ``NotSupportedError``."""
+        needs(contract_harness, personas=("parent",))
+        caller = contract_harness.caller("parent")
+        student = contract_harness.canonical_student_id()
+        adapter = contract_harness.adapter
+        if not adapter.supports(Capability.ACKNOWLEDGEMENT):
+            with pytest.raises(NotSupportedError):
+                await adapter.acknowledge_week(caller, student, WEEK.start, "0" * 64, "a.b.c")
+            return
+        await adapter.acknowledge_week(caller, student, WEEK.start, "0" * 64, "a.b.c")
 
     @pytest.mark.parametrize(
         ("fault", "error"),

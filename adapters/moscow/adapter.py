@@ -46,6 +46,7 @@ from adapters.models import (
     Person,
     ProviderSession,
     RegionProfile,
+    Remark,
     Role,
     RoleGrant,
     Roster,
@@ -79,6 +80,7 @@ from .parsing import (
     parse_notifications,
     parse_profile_info,
     parse_reasons,
+    parse_remarks,
     parse_school_info,
     parse_schools,
     parse_session_user,
@@ -546,6 +548,34 @@ class MoscowAdapter(DiaryAdapter):
     async def _fetch_bell_schedule(self, school_id: str) -> BellSchedule:
         # The protocol has no bells call; Moscow schools share this day (README).
         return BellSchedule(school_id=school_id, bells=MOSCOW_BELLS)
+
+    async def _fetch_remarks(
+        self, caller: Caller, student_ids: list[str], days: DateRange
+    ) -> BatchResult[list[Remark]]:
+        tz = self.region.timezone
+        directory = await self._directory(caller)
+
+        async def remarks(student_id: str) -> list[Remark]:
+            self._known(directory, student_id)
+            document = await self._with(
+                caller, lambda c: self._client.remarks(c, student_id, days.start, days.end)
+            )
+            return [
+                r for r in parse_remarks(document, student_id=student_id, tz=tz) if r.day in days
+            ]
+
+        return await per_student(student_ids, remarks)
+
+    async def _acknowledge_week(
+        self, caller: Caller, student_id: str, week_of: date, content_hash: str, receipt: str
+    ) -> None:
+        self._known(await self._directory(caller), student_id)
+        # the same week, hash and receipt again records nothing new: safe after a 401
+        await self._with(
+            caller,
+            lambda c: self._client.acknowledge_week(c, student_id, week_of, content_hash, receipt),
+            idempotent=True,
+        )
 
     async def _set_homework_done(
         self, caller: Caller, student_id: str, homework_id: str, done: bool

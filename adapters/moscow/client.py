@@ -185,6 +185,29 @@ class MoscowClient:
             params={"student_id": student_id},
         )
 
+    async def remarks(self, creds: Credentials, student_id: str, start: date, end: date) -> Any:
+        params = {"student_id": student_id, **self._range(start, end)}
+        return await self._request(
+            "GET", provider_path(*_FAMILY, "remarks"), creds=creds, family=True, params=params
+        )
+
+    async def acknowledge_week(
+        self, creds: Credentials, student_id: str, week_of: date, content_hash: str, receipt: str
+    ) -> Any:
+        body = {
+            "student_id": int(student_id),
+            "week_of": week_of.isoformat(),
+            "content_hash": content_hash,
+            "receipt": receipt,
+        }
+        return await self._request(
+            "POST",
+            provider_path(*_FAMILY, "diary_acknowledgements"),
+            creds=creds,
+            family=True,
+            body=body,
+        )
+
     async def school_info(
         self, creds: Credentials, school_id: str, class_unit_id: str | None = None
     ) -> Any:

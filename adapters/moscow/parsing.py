@@ -38,6 +38,8 @@ from adapters.models import (
     OfficialAverage,
     Person,
     ProviderSession,
+    Remark,
+    RemarkKind,
     School,
     Student,
     Subject,
@@ -508,6 +510,37 @@ def parse_marks(document: Any, *, student_id: str, tz: ZoneInfo) -> list[Mark]:
     )
     marks.sort(key=lambda m: (m.lesson_date, m.created_at or datetime.min.replace(tzinfo=tz)))
     return marks
+
+
+def parse_remarks(document: Any, *, student_id: str, tz: ZoneInfo) -> list[Remark]:
+    """``/api/family/mobile/v1/remarks`` (ours) → remarks oldest first, each id once."""
+    found: list[Remark] = []
+    for item in _payload(document):
+        day = parse_date(item.get("date"))
+        text = _text(item.get("text"))
+        if day is None or text is None:
+            continue
+        teacher = item.get("teacher")
+        author = None
+        if isinstance(teacher, Mapping) and teacher.get("id") is not None:
+            author = Teacher(id=_id(teacher.get("id")), person=_person(teacher, _id(teacher["id"])))
+        subject = _subject(item) if item.get("subject_id") is not None else None
+        found.append(
+            Remark(
+                id=_id(item.get("id")),
+                student_id=_opt_id(item.get("student_id")) or student_id,
+                day=day,
+                kind=RemarkKind.PRAISE if item.get("type") == "praise" else RemarkKind.REMARK,
+                text=text,
+                author=author,
+                subject=subject,
+                lesson_id=_opt_id(item.get("schedule_item_id")),
+                created_at=parse_datetime(item.get("created_at"), tz),
+            )
+        )
+    remarks = list({r.id: r for r in reversed(found)}.values())[::-1]  # each id once, first wins
+    remarks.sort(key=lambda r: (r.day, r.created_at or datetime.min.replace(tzinfo=tz), r.id))
+    return remarks
 
 
 def parse_teacher_marks(document: Any, *, subject: Subject, tz: ZoneInfo) -> list[Mark]:

@@ -30,6 +30,7 @@ from ..models import (
     LoginMethod,
     ProviderSession,
     RegionProfile,
+    Remark,
     Roster,
     School,
     Student,
@@ -77,6 +78,7 @@ class NetCityAdapter(DiaryAdapter):
             Capability.BELLS,
             Capability.TERMS,
             Capability.SCHOOL_LOGIN,
+            Capability.REMARKS,
         }
     )
     login_methods = (LoginMethod.NATIONAL_SSO, LoginMethod.SCHOOL_LOGIN)
@@ -181,6 +183,24 @@ class NetCityAdapter(DiaryAdapter):
         return await per_student(student_ids, one)
 
     # -- hooks -------------------------------------------------------------------------
+
+    async def _fetch_remarks(
+        self, caller: Caller, student_ids: list[str], days: DateRange
+    ) -> BatchResult[list[Remark]]:
+        tz = self.region.timezone
+        await self._token(caller)
+
+        async def one(student_id: str) -> list[Remark]:
+            native = _native_id(student_id)
+            if native is None:
+                raise NotFoundError("no such student", provider=self.slug)
+            payload = await self._authed(
+                caller, lambda at: self._client.remarks(at, native, days.start, days.end)
+            )
+            found = parsing.parse_remarks(payload, student_id=student_id, tz=tz)
+            return [r for r in found if r.day in days]
+
+        return await per_student(student_ids, one)
 
     async def _list_schools(self) -> list[School]:
         return parsing.parse_schools(await self._client.login_form_schools())

@@ -132,6 +132,16 @@ class NetCityClient:
             "GET", provider_path(_API, "student", "diary"), at=at, params=params
         )
 
+    async def remarks(self, at: str, student_id: int, start: date, end: date) -> Any:
+        params: dict[str, str | int] = {
+            "studentId": student_id,
+            "weekStart": start.isoformat(),
+            "weekEnd": end.isoformat(),
+        }
+        return await self._request(
+            "GET", provider_path(_API, "student", "remarks"), at=at, params=params
+        )
+
     async def set_assignment_done(
         self, at: str, student_id: int, assignment_id: int, done: bool
     ) -> Any:

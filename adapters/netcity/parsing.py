@@ -40,6 +40,8 @@ from ..models import (
     MarkScale,
     Person,
     RegionProfile,
+    Remark,
+    RemarkKind,
     Role,
     RoleGrant,
     School,
@@ -73,6 +75,7 @@ __all__ = [
     "parse_mark",
     "parse_mark_value",
     "parse_profile",
+    "parse_remarks",
     "parse_school_year",
     "parse_schools",
     "parse_student",
@@ -166,6 +169,34 @@ def _person(person_id: object, fio: str) -> Person:
         first_name=parts[1] if len(parts) > 1 else "",
         middle_name=" ".join(parts[2:]) or None,
     )
+
+
+def parse_remarks(payload: JsonObject, *, student_id: str, tz: ZoneInfo) -> list[Remark]:
+    """``student/remarks`` (ours) → remarks oldest first."""
+    found: list[Remark] = []
+    for item in payload.get("remarks") or ():
+        teacher = item.get("teacher")
+        subject_id = item.get("subjectId")
+        created = item.get("created")
+        found.append(
+            Remark(
+                id=str(item["id"]),
+                student_id=str(item.get("studentId", student_id)),
+                day=parse_day(str(item["date"])),
+                kind=RemarkKind.PRAISE if item.get("kind") == "Похвала" else RemarkKind.REMARK,
+                text=str(item["text"]),
+                author=parse_teacher(teacher) if isinstance(teacher, dict) else None,
+                subject=(
+                    Subject(id=str(subject_id), name=str(item.get("subjectName") or ""))
+                    if subject_id is not None
+                    else None
+                ),
+                lesson_id=str(item["classMeetingId"]) if item.get("classMeetingId") else None,
+                created_at=parse_local_datetime(str(created), tz) if created else None,
+            )
+        )
+    found.sort(key=lambda r: (r.day, r.created_at or datetime.min.replace(tzinfo=tz), r.id))
+    return found
 
 
 def parse_teacher(payload: JsonObject) -> Teacher:

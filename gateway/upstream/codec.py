@@ -79,6 +79,8 @@ ENTITY_TYPES: tuple[type, ...] = (
     models.Person,
     models.ProgressPoint,
     models.RegionProfile,
+    models.Remark,
+    models.RemarkKind,
     models.Role,
     models.RoleGrant,
     models.Roster,

@@ -53,6 +53,7 @@ DEFAULT_TTLS: Mapping[str, float] = MappingProxyType(
         "marks": 60,
         "progress": 300,
         "changes": 60,
+        "remarks": 120,
         "journal": 60,
         "bells": 86400,
     }

@@ -34,6 +34,8 @@ __all__ = [
     "ME_SELECTION",
     "REGIONS",
     "REGIONS_SELECTION",
+    "REMARKS_DIARY",
+    "REMARKS_STUDENT_SELECTION",
     "STUDENT_SELECTION",
     "UNLINKED",
     "Cast",
@@ -98,6 +100,16 @@ STUDENT_SELECTION: Selection = {
     ),
     "accessLog": ("AccessEventConnection", {"nodes": ("AccessEvent", {"fields": None})}),
 }
+REMARK: Selection = {"kind": None, "text": None, "subject": ("Subject", {"name": None})}
+REMARKS_DIARY: Selection = {
+    "days": ("DiaryDay", {"id": None, "date": None, "remarks": ("Remark", REMARK)})
+}
+REMARKS_STUDENT_SELECTION: Selection = {
+    "id": None,
+    "remarks": ("Remark", REMARK),
+    "diary": ("Diary", REMARKS_DIARY),
+}
+"""The remarks matrix: a second operation per persona (the first is at its cost limit)."""
 ROW_STUDENT: Selection = {
     "id": None,
     "fullName": None,
@@ -145,6 +157,12 @@ REGIONS_SELECTION: Selection = {
     "schools": ("SchoolConnection", {"nodes": ("School", {"name": None})}),
 }
 
+NOT_SUPPORTED_IN: dict[tuple[str, str], frozenset[str]] = {
+    ("Student", "remarks"): frozenset({"11"}),
+    ("DiaryDay", "remarks"): frozenset({"11"}),
+}
+"""Fields the region's system cannot answer: ``null`` with ``NOT_SUPPORTED`` for whoever
+may see them (ЭлЖур keeps no remarks)."""
 LEGITIMATELY_NULL = frozenset(
     {
         ("Mark", "comment"),
@@ -152,6 +170,7 @@ LEGITIMATELY_NULL = frozenset(
         ("Absence", "reason"),
         ("Lesson", "absence"),  # null when present
         ("SubjectProgress", "averageFivePoint"),  # pass/fail subjects have no average
+        ("Remark", "subject"),  # a class teacher's remark outside lessons
         ("ReceiptVerification", "reason"),  # null for a valid receipt
         ("ReceiptVerification", "receipt"),  # null for an invalid one
     }
@@ -159,19 +178,26 @@ LEGITIMATELY_NULL = frozenset(
 """Fields that may be ``null`` although the viewer may see them: the data itself is empty."""
 
 
-def _render(selection: Selection, indent: str = "") -> str:
+def _render(selection: Selection, owner: str = "Student") -> str:
     parts = []
     for name, sub in selection.items():
         if sub is None:
             parts.append(name)
             continue
-        args = "(from: $from, to: $to)" if name == "diary" else ""
-        parts.append(f"{name}{args} {{ {_render(sub[1])} }}")
+        ranged = name == "diary" or (owner, name) == ("Student", "remarks")
+        args = "(from: $from, to: $to)" if ranged else ""
+        parts.append(f"{name}{args} {{ {_render(sub[1], sub[0])} }}")
     return " ".join(parts)
 
 
 def matrix_query(
-    students: Iterable[str], groups: Iterable[str], diaries: Iterable[str], *, me: bool = True
+    students: Iterable[str],
+    groups: Iterable[str],
+    diaries: Iterable[str],
+    *,
+    me: bool = True,
+    student_selection: Selection = STUDENT_SELECTION,
+    diary_selection: Selection = DIARY,
 ) -> str:
     """One operation asking everything of the matrix at once (aliases per student and group).
 
@@ -183,21 +209,21 @@ def matrix_query(
     body = []
     for alias in students:
         variables.append(f"${alias}: ID!")
-        body.append(f"{alias}: student(id: ${alias}) {{ {_render(STUDENT_SELECTION)} }}")
+        body.append(f"{alias}: student(id: ${alias}) {{ {_render(student_selection)} }}")
     for alias in groups:
         variables.append(f"${alias}: ID!")
         body.append(
             f"{alias}: journal(groupId: ${alias}, from: $from, to: $to) "
-            f"{{ {_render(JOURNAL_SELECTION)} }}"
+            f"{{ {_render(JOURNAL_SELECTION, 'Journal')} }}"
         )
     for alias in diaries:
         body.append(
             f"{alias}: diary(studentId: ${alias.removeprefix('d_')}, from: $from, to: $to) "
-            f"{{ {_render(DIARY)} }}"
+            f"{{ {_render(diary_selection, 'Diary')} }}"
         )
     if me:
-        body.append(f"me {{ {_render(ME_SELECTION)} }}")
-    body.append(f"regions {{ {_render(REGIONS_SELECTION)} }}")
+        body.append(f"me {{ {_render(ME_SELECTION, 'Viewer')} }}")
+    body.append(f"regions {{ {_render(REGIONS_SELECTION, 'Region')} }}")
     body.append(f'verifyReceipt(receipt: "no.such.receipt") {{ {_render(VERIFY_SELECTION)} }}')
     return f"query Matrix({', '.join(variables)}) {{ {' '.join(body)} }}"
 
@@ -356,6 +382,8 @@ class Expectations:
     diaries: dict[str, tuple[str, SeedStudent]] = field(default_factory=dict)
     me: bool = True
     """Whether the operation asks for ``me``."""
+    student_selection: Selection = field(default_factory=lambda: STUDENT_SELECTION)
+    diary_selection: Selection = field(default_factory=lambda: DIARY)
 
     def student_of(self, global_id: str) -> tuple[str, SeedStudent]:
         gid = decode_id(global_id, expected="Student")
@@ -434,6 +462,10 @@ class _Walk:
             if not rule(type_name, name) & relations:
                 self.denied(here, value[name])
                 continue
+            unsupported = NOT_SUPPORTED_IN.get((type_name, name), frozenset())
+            if unsupported and decode_id(value["id"]).region in unsupported:
+                self.denied(here, value[name], "NOT_SUPPORTED")
+                continue
             nullable = (type_name, name) in LEGITIMATELY_NULL
             if self.allowed(here, value[name], nullable) and sub is not None:
                 self.walk(value[name], sub[0], sub[1], here, relations)
@@ -463,7 +495,7 @@ def check_response(
         if not signed_in or not relations - UNLINKED:
             walk.denied((alias,), value)
         elif walk.allowed((alias,), value, nullable=False):
-            walk.walk(value, "Student", STUDENT_SELECTION, (alias,), relations)
+            walk.walk(value, "Student", expect.student_selection, (alias,), relations)
 
     for alias, (_, student) in expect.diaries.items():
         value = data.get(alias)
@@ -471,7 +503,7 @@ def check_response(
         if not signed_in or not relations & rule("Student", "diary"):
             walk.denied((alias,), value)
         elif walk.allowed((alias,), value, nullable=False):
-            walk.walk(value, "Diary", DIARY, (alias,), relations)
+            walk.walk(value, "Diary", expect.diary_selection, (alias,), relations)
 
     for alias, (region, group) in expect.groups.items():
         value = data.get(alias)

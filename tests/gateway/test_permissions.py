@@ -31,6 +31,8 @@ from .conftest import DemoGateway
 from .matrix import (
     FULL_MARKS,
     REGIONS,
+    REMARKS_DIARY,
+    REMARKS_STUDENT_SELECTION,
     Cast,
     Expectations,
     check_response,
@@ -171,6 +173,58 @@ def matrix(demo: DemoGateway, casts: dict[str, Cast]) -> dict[tuple[str, str | N
             body = demo.query(query, variables, persona=persona)
             outcomes[(region, persona)] = Outcome(expect, body)
     return outcomes
+
+
+@pytest.fixture(scope="module")
+def remarks_matrix(
+    demo: DemoGateway, casts: dict[str, Cast]
+) -> dict[tuple[str, str | None], Outcome]:
+    """Every persona × region again, asking each student's remarks (by student and on the
+    diary's days): a second operation, the first being at the cost limit."""
+    worlds = {region: cast.world for region, cast in casts.items()}
+    outcomes: dict[tuple[str, str | None], Outcome] = {}
+    for region in REGIONS:
+        cast = casts[region]
+        for persona in persona_names(region):
+            expect = Expectations(
+                persona,
+                worlds,
+                me=False,
+                student_selection=REMARKS_STUDENT_SELECTION,
+                diary_selection=REMARKS_DIARY,
+            )
+            variables: dict[str, Any] = dict(_range())
+            for key in STUDENT_KEYS:
+                alias = _alias(key, region)
+                expect.students[alias] = (region, cast.student(key))
+                variables[alias] = cast.students[key]
+            diary_alias = f"d_{_alias('canonical', region)}"
+            expect.diaries[diary_alias] = (region, cast.student("canonical"))
+            query = matrix_query(
+                expect.students,
+                (),
+                expect.diaries,
+                me=False,
+                student_selection=REMARKS_STUDENT_SELECTION,
+                diary_selection=REMARKS_DIARY,
+            )
+            body = demo.query(query, variables, persona=persona)
+            outcomes[(region, persona)] = Outcome(expect, body)
+    return outcomes
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_remarks_field_answers_as_the_policy_says(
+    region: str, remarks_matrix: dict[tuple[str, str | None], Outcome]
+) -> None:
+    problems = []
+    counts: Counter[str] = Counter()
+    for (r, _), outcome in remarks_matrix.items():
+        if r == region:
+            problems += check_response(outcome.expect, outcome.body, counts)
+    assert not problems, "\n".join(map(str, problems[:60]))
+    assert counts["allowed"] > 100, counts
+    assert counts["denied"] > 20, counts
 
 
 def _lessons(diary: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -125,6 +125,24 @@ def test_the_legal_representative_acknowledges_the_week_they_saw(
     }
 
 
+@pytest.mark.parametrize(("region", "recorded"), [("77", True), ("74", None), ("11", None)])
+def test_the_regions_system_is_told_where_it_takes_acknowledgements(
+    gateway: DemoGateway, region: str, recorded: bool | None
+) -> None:
+    """МЭШ (77) records the parent's acknowledgement (the emulator's diary_acknowledgements);
+    the others take none, and the receipt alone stands."""
+    student = _child(gateway, region)
+    body = gateway.query(
+        """mutation Told($id: ID!, $week: Date!) {
+          acknowledgeDiary(studentId: $id, weekOf: $week) { id isRecordedByRegion }
+        }""",
+        {"id": student, "week": school_week()["from"]},
+        persona="parent",
+    )
+    assert "errors" not in body, body
+    assert body["data"]["acknowledgeDiary"]["isRecordedByRegion"] is recorded
+
+
 def test_without_a_hash_the_receipt_covers_the_week_as_served(gateway: DemoGateway) -> None:
     student = _child(gateway, "74")
     week = school_week()

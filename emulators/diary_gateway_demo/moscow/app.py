@@ -88,6 +88,8 @@ class Emulator:
     ) -> None:
         self._worlds = world
         self.clock = clock
+        self.acknowledgements: list[dict[str, object]] = []
+        """Weeks legal representatives acknowledged (``diary_acknowledgements``)."""
         self._data: MoscowData | None = None
         self.sso = sso
         self.controls = controls
@@ -298,6 +300,35 @@ class Emulator:
         else:
             self.world.homework_done.discard((student.id, homework.id))
         return JSONResponse({"success": True})
+
+    async def remarks(self, request: Request) -> Response:
+        profile = self._authenticate(request, family=True)
+        student = self._student(request, profile)
+        start, end = self._range(request, "from", "to")
+        return JSONResponse({"payload": self.data.remarks_json(student, start, end)})
+
+    async def diary_acknowledgement(self, request: Request) -> Response:
+        """A legal representative signs the week («ознакомлен»); ours, like ``remarks``."""
+        profile = self._authenticate(request, family=True)
+        body = await _json_body(request)
+        student = self.world.students.get(body.get("student_id"))  # type: ignore[arg-type]
+        if student is None:
+            raise _not_found("ученик")
+        if profile.type != "parent" or not self.data.may_write_homework(profile, student):
+            raise _forbidden()  # the legal representative only
+        week, digest, receipt = body.get("week_of"), body.get("content_hash"), body.get("receipt")
+        if not all(isinstance(v, str) and v for v in (week, digest, receipt)):
+            raise _bad_request("Нужны week_of, content_hash и receipt")
+        self.acknowledgements.append(
+            {"student_id": student.id, "week_of": week, "content_hash": digest, "receipt": receipt}
+        )
+        return JSONResponse({"success": True})
+
+    async def diary_acknowledgements(self, request: Request) -> Response:
+        profile = self._authenticate(request, family=True)
+        student = self._student(request, profile)
+        own = [a for a in self.acknowledgements if a["student_id"] == student.id]
+        return JSONResponse({"payload": own})
 
     async def events(self, request: Request) -> Response:
         profile = self._authenticate(request, role=True)
@@ -552,6 +583,9 @@ class Emulator:
             Route(f"{family}/subject_marks/short", self.subject_marks_short),
             Route(f"{family}/notifications/search", self.notifications),
             Route(f"{family}/school_info", self.school_info),
+            Route(f"{family}/remarks", self.remarks),
+            Route(f"{family}/diary_acknowledgements", self.diary_acknowledgements),
+            Route(f"{family}/diary_acknowledgements", self.diary_acknowledgement, methods=["POST"]),
             Route("/core/api/profiles", self.class_profiles),
             Route(f"{teacher}/groups", self.teacher_groups),
             Route(f"{teacher}/marks", self.teacher_marks),

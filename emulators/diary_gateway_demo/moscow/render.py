@@ -678,6 +678,30 @@ class MoscowData:
             "middle_name": person.middle_name,
         }
 
+    def remarks_json(self, student: SeedStudent, start: date, end: date) -> list[JsonObject]:
+        """The student's remarks and praise (an endpoint of ours: МЭШ shows them in its
+        app, the family API has no documented call for them)."""
+        found: list[JsonObject] = []
+        for day in self.world.days(start, end):
+            for remark in self.world.remarks(student.class_id, day):
+                if remark.student_id != student.id:
+                    continue
+                found.append(
+                    {
+                        "id": remark.id,
+                        "student_id": remark.student_id,
+                        "date": remark.day.isoformat(),
+                        "type": "praise" if remark.kind == "praise" else "remark",
+                        "text": remark.text,
+                        "teacher": self._teacher_json(remark.author_id),
+                        "subject_id": remark.subject_id,
+                        "subject_name": remark.subject,
+                        "schedule_item_id": remark.lesson_id,
+                        "created_at": remark.created_at.isoformat(timespec="seconds"),
+                    }
+                )
+        return found
+
     def _attachments(self, homework: SeedHomework) -> list[JsonObject]:
         return [
             {

@@ -215,6 +215,12 @@ class Emulator:
         start, end = self._text(request, "weekStart"), self._text(request, "weekEnd")
         return self._answer(await self.data.student_diary(at, student, start, end))
 
+    async def remarks(self, request: Request) -> Response:
+        at = self._at(request)
+        student = self._int(request, "studentId")
+        start, end = self._text(request, "weekStart"), self._text(request, "weekEnd")
+        return self._answer(await self.data.student_remarks(at, student, start, end))
+
     async def assignment_done(self, request: Request) -> Response:
         at = self._at(request)
         student = self._int(request, "studentId")
@@ -251,6 +257,7 @@ class Emulator:
             Route(f"{API}/student/diary/init", self.diary_init),
             Route(f"{API}/student/cards", self.student_cards, methods=["POST"]),
             Route(f"{API}/student/diary", self.diary),
+            Route(f"{API}/student/remarks", self.remarks),
             Route(
                 f"{API}/student/diary/assigns/{{assignment_id:int}}/done",
                 self.assignment_done,

@@ -612,6 +612,44 @@ class NetCityData:
 
         return await self._serve("student_diary", render)
 
+    async def student_remarks(
+        self, at: str, student_id: int, week_start: str, week_end: str
+    ) -> bytes:
+        """``GET student/remarks?studentId&weekStart&weekEnd`` (ours): remarks and praise.
+
+        NetSchool shows teachers' remarks beside the diary; the web API the gateway speaks
+        has no call for them, so this one is the emulator's own (marked so in the README).
+        """
+
+        def render() -> JsonObject:
+            account = self._session(at)
+            student = self._student(student_id)
+            if not self._may_read(account, student):
+                raise _refuse(403, "Доступ запрещён")
+            start, end = self._range(week_start, week_end)
+            items: list[JsonObject] = []
+            for day in self.world.days(start, end):
+                for remark in self.world.remarks(student.class_id, day):
+                    if remark.student_id != student.id:
+                        continue
+                    items.append(
+                        {
+                            "id": remark.id,
+                            "studentId": remark.student_id,
+                            "date": _day(remark.day),
+                            "kind": "Похвала" if remark.kind == "praise" else "Замечание",
+                            "text": remark.text,
+                            "teacher": self._teacher_json(remark.author_id),
+                            "subjectId": remark.subject_id,
+                            "subjectName": remark.subject,
+                            "classMeetingId": remark.lesson_id,
+                            "created": _moment(remark.created_at),
+                        }
+                    )
+            return {"studentId": student.id, "remarks": items}
+
+        return await self._serve("student_remarks", render)
+
     async def set_assignment_done(
         self, at: str, student_id: int, assignment_id: int, done: bool
     ) -> bytes:

@@ -664,6 +664,39 @@ class SeedAbsence:
 
 
 @dataclass(frozen=True, slots=True)
+class SeedRemark:
+    """A teacher's remark or praise about a student on a day (in a lesson, or not)."""
+
+    id: int
+    student_id: int
+    day: date
+    kind: str
+    """``"praise"`` or ``"remark"``."""
+    text: str
+    author_id: int
+    """The teacher who wrote it."""
+    lesson_id: int | None
+    subject: str | None
+    subject_id: int | None
+    created_at: datetime
+    """Local time, no zone: after the lesson (or the school day)."""
+
+
+_PRAISES = (
+    "Активно работал(а) на уроке",
+    "Отличный ответ у доски",
+    "Помог(ла) однокласснику разобраться с заданием",
+    "Победа в школьной олимпиаде",
+)
+_REMARKS = (
+    "Не готов(а) к уроку: нет тетради",
+    "Разговаривал(а) на уроке",
+    "Опоздал(а) на урок",
+    "Не выполнил(а) домашнее задание",
+)
+
+
+@dataclass(frozen=True, slots=True)
 class _ClassDay:
     lessons: tuple[SeedLesson, ...]
     marks: tuple[SeedMark, ...]
@@ -1029,6 +1062,16 @@ class World:
         begun = {le.id for le in found.lessons if datetime.combine(le.day, le.starts) <= now}
         return tuple(a for a in found.absences if a.lesson_id in begun)
 
+    def remarks(self, class_id: int, day: date) -> tuple[SeedRemark, ...]:
+        """Remarks and praise about the class's students on ``day`` that exist by now.
+
+        The canonical student has some every school week: praise by the first lesson's
+        teacher on Tuesdays, a remark by the first lesson's teacher on Thursdays, and one by
+        the class teacher (no lesson, no subject) on Wednesdays; others now and then.
+        """
+        now = self.now()
+        return tuple(r for r in _remarks(self, class_id, day) if r.created_at <= now)
+
     def days(self, start: date, end: date) -> list[date]:
         return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
@@ -1323,3 +1366,53 @@ def _class_day(world: World, class_id: int, day: date) -> _ClassDay:
                     )
                 )
     return _ClassDay(tuple(lessons), tuple(marks), tuple(homework), tuple(absences))
+
+
+@lru_cache(maxsize=4096)
+def _remarks(world: World, class_id: int, day: date) -> tuple[SeedRemark, ...]:
+    lessons = [le for le in world.lessons(class_id, day) if not le.cancelled]
+    if not lessons:
+        return ()
+    rng = _rng(world.region, "remarks", class_id, day.isoformat())
+    found: list[SeedRemark] = []
+    end_of_day = datetime.combine(day, lessons[-1].ends) + timedelta(minutes=30)
+
+    def add(student: int, kind: str, author: int, lesson: SeedLesson | None, text: str) -> None:
+        created = (
+            datetime.combine(day, lesson.ends) + timedelta(minutes=10)
+            if lesson is not None
+            else end_of_day
+        )
+        found.append(
+            SeedRemark(
+                (class_id * 10_000_000 + (day.toordinal() - 730_000) * 10) * 100 + len(found),
+                student,
+                day,
+                kind,
+                text,
+                author,
+                lesson.id if lesson is not None else None,
+                lesson.subject if lesson is not None else None,
+                lesson.subject_id if lesson is not None else None,
+                created,
+            )
+        )
+
+    canonical = world.canonical_student_id
+    if world.students[canonical].class_id == class_id:
+        first = lessons[0]
+        if day.weekday() == 1:
+            add(canonical, "praise", first.teacher_id, first, _PRAISES[day.toordinal() % 4])
+        elif day.weekday() == 3:
+            add(canonical, "remark", first.teacher_id, first, _REMARKS[day.toordinal() % 4])
+        elif day.weekday() == 2:
+            teacher = world.classes[class_id].class_teacher_id
+            add(canonical, "remark", teacher, None, "Забыл(а) сменную обувь")
+    for student in world.class_students(class_id):
+        if student.id == canonical or rng.random() >= 0.05:
+            continue
+        lesson = rng.choice(lessons)
+        kind = rng.choice(("praise", "remark"))
+        text = rng.choice(_PRAISES if kind == "praise" else _REMARKS)
+        add(student.id, kind, lesson.teacher_id, lesson, text)
+    return tuple(found)
