@@ -31,3 +31,23 @@ def test_the_baselines_answer_the_bench_query_like_the_gateway(tmp_path: Path) -
     body = b'{"data": {}}'
     with serve_app(plain_starlette_app(body)) as url:
         assert httpx.post(f"{url}/graphql", content=b"{}", timeout=30).content == body
+
+
+def test_the_live_bench_measures_at_a_small_scale(tmp_path: Path) -> None:
+    """(f) and (g) run end to end (their own gateway process, Redis, real WebSockets)."""
+    from benchmarks.live import delivery_lag, idle_memory
+    from diary_gateway_demo.personas import find_persona
+    from gateway.dev_issuer import DEV_AUDIENCE, DEV_ISSUER, DevIssuer
+    from tests.redis import require_redis
+
+    require_redis()
+    key = tmp_path / "key.json"
+    token = DevIssuer.load_or_create(key, issuer=DEV_ISSUER).mint(
+        find_persona("parent").subject, audience=DEV_AUDIENCE
+    )
+    memory = idle_memory(key, token, idle=40, warm=10)
+    assert memory["subscriptions"] == 40
+    assert memory["rss_mib_at_idle"] > 0
+    lag = delivery_lag(key, token, subscribers=10, events=2)
+    assert lag["delivered"] == lag["expected"] == 20
+    assert lag["p50_ms"] <= lag["p99_ms"] <= lag["max_ms"]
