@@ -6,10 +6,14 @@ rewrites them **before anything is written**: names, birth dates, comments, cont
 logins, tokens and national ids become stable placeholders (the same value, the same
 placeholder everywhere: ``Name-3``, ``1900-01-04``, ``comment-2``, ``token-1``,
 ``national-id-1``), found by JSON key and then by value wherever else the same value
-appears (a full name in a ``name`` field, a token in a URL). Shapes stay: a string stays a
-string, a date a date. Of request headers only the credential ones are kept, redacted
-(``authorization=Bearer token-1``: they tell two personas' requests apart); of response
-headers only ``Content-Type`` and ``Retry-After``.
+appears (a full name in a ``name`` field, a token in a URL); keys that end in a name key
+(``hometeacher_firstname``) or a comment key (``markComment``, whose object's strings all
+go), keys holding ``phone`` or ``email``, and the other words of a full name one word of
+which is known (a teacher's «Фамилия Имя Отчество» in a lesson) count too. Shapes stay: a
+string stays a string, a date a date, and keys keep the order they were answered in. Of
+request headers only the credential ones are kept, redacted (``authorization=Bearer
+token-1``: they tell two personas' requests apart); of response headers only
+``Content-Type`` and ``Retry-After``.
 
 :class:`ReplayTransport` answers an adapter from a cassette: by method, path and query
 and credential headers (scheme and host ignored; without the credentials when no request of
@@ -70,15 +74,40 @@ _NAME_KEYS = {
     "student_name",
     "parent_name",
 }
+_NAME_ENDINGS = (
+    *("firstname", "lastname", "middlename", "first_name", "last_name", "middle_name"),
+    *("surname", "patronymic", "full_name", "fullname"),
+)
+"""Any key ending in one of these holds a name too (``hometeacher_firstname``)."""
 _DATE_KEYS = {"birth_date", "date_of_birth", "birthdate", "birthday", "dob", "born"}
 _COMMENT_KEYS = {"comment", "comments", "remark", "note", "notes", "teacher_comment"}
 _CONTACT_KEYS = {"phone", "phones", "mobile", "email", "emails", "login", "address_home"}
-_SECRET_PARTS = ("token", "password", "secret", "snils", "national_id", "passport", "inn")
+_CONTACT_PARTS = ("phone", "email")
+"""Any key holding one of these is a contact too (``mobilePhone``, ``parent_email``)."""
+_SECRET_PARTS = (
+    *("token", "password", "secret", "snils", "national_id", "passport", "inn"),
+    *("devkey", "api_key", "apikey"),  # an integrator's key (ЭлЖур's devkey)
+)
+_NAME_WORD = re.compile(r"[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?")
+"""One part of a person's name (``Анна``, ``Петрова-Водкина``)."""
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _KEEP_HEADERS = ("content-type", "retry-after")
-_AUTH_HEADERS = ("authorization", "auth-token", "x-auth-token", "x-api-key", "cookie")
+_AUTH_HEADERS = ("authorization", "auth-token", "x-auth-token", "x-api-key", "cookie", "at")
+"""Credential headers (``at``: «Сетевой город»'s session token)."""
+
+
+def _is_comment(key: str) -> bool:
+    return key in _COMMENT_KEYS or key.endswith(("comment", "comments"))
+
+
+def _is_name(key: str) -> bool:
+    return key in _NAME_KEYS or key.endswith(_NAME_ENDINGS)
+
+
+def _is_contact(key: str) -> bool:
+    return key in _CONTACT_KEYS or any(part in key for part in _CONTACT_PARTS)
 
 
 @dataclass
@@ -191,6 +220,8 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             self._answers[(*interaction.key()[:3], "*")].append(interaction)
         self._served: dict[tuple[str, str, str, str], int] = defaultdict(int)
         self.misses: list[str] = []
+        self.answered = 0
+        """How many requests were answered from the recording."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         key = (request.method, request.url.path, request.url.query.decode(), _auth(request))
@@ -203,6 +234,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             return httpx.Response(599, text="not in the cassette")
         index = min(self._served[key], len(answers) - 1)
         self._served[key] += 1
+        self.answered += 1
         found = answers[index]
         return httpx.Response(found.status, headers=found.headers, content=_encode(found.body))
 
@@ -250,23 +282,54 @@ class Redactor:
         """The placeholder of a value under a personal ``key`` (``None``: not personal)."""
         k = key.lower()
         if isinstance(value, str) and value:
-            if k in _NAME_KEYS:
+            if _is_name(k):
                 return self._name(value)
             if k in _DATE_KEYS:
                 return self._date(value)
-            if k in _COMMENT_KEYS:
+            if _is_comment(k):
                 return self._placeholder("comment", value, lambda n: f"comment-{n}")
-            if k in _CONTACT_KEYS:
+            if _is_contact(k):
                 return self._placeholder("contact", value, lambda n: f"contact-{n}")
             if any(part in k for part in _SECRET_PARTS):
                 kind = "token" if "token" in k else "national-id"
                 return self._placeholder(kind, value, lambda n: f"{kind}-{n}")
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            if k in _CONTACT_KEYS or any(p in k for p in _SECRET_PARTS if p != "token"):
+            if _is_contact(k) or any(p in k for p in _SECRET_PARTS if p != "token"):
                 return 0
-        elif isinstance(value, list) and k in _CONTACT_KEYS | _NAME_KEYS:
+        elif isinstance(value, list) and (_is_contact(k) or _is_name(k)):
             return [self._by_key(key, v) if isinstance(v, str) else v for v in value]
+        elif isinstance(value, dict) and _is_comment(k):  # {"id": …, "name": "<the comment>"}
+            return {
+                name: self._placeholder("comment", v, lambda n: f"comment-{n}")
+                if isinstance(v, str) and v
+                else v
+                for name, v in value.items()
+            }
         return None
+
+    def collect_full_names(self, tree: Any) -> bool:
+        """Learn the other parts of full names one part of which is known (``«Фамилия Имя
+        Отчество»`` under a key that says nothing, a teacher's name in a lesson); whether
+        anything new was learned (run again until not)."""
+        learned = False
+        if isinstance(tree, dict):
+            for value in tree.values():
+                learned = self.collect_full_names(value) or learned
+        elif isinstance(tree, list):
+            for item in tree:
+                learned = self.collect_full_names(item) or learned
+        elif isinstance(tree, str):
+            words = tree.split()
+            if (
+                2 <= len(words) <= 4
+                and all(_NAME_WORD.fullmatch(w) for w in words)
+                and any(self._values.get(w, "").startswith("Name-") for w in words)
+            ):
+                for word in words:
+                    if word not in self._values:
+                        self._name(word)
+                        learned = True
+        return learned
 
     def collect(self, tree: Any) -> None:
         """First pass: learn every personal value in ``tree``."""
@@ -352,6 +415,8 @@ class Cassette:
             for header in filter(None, item.auth.split("; ")):
                 value = header.partition("=")[2]
                 redactor.known(value.split(" ", 1)[-1], "token")
+        while any([redactor.collect_full_names(item.body) for item in interactions]):
+            pass
         for key, value in config.items():
             if isinstance(value, str) and any(p in key.lower() for p in _SECRET_PARTS):
                 redactor.known(value, "secret")
@@ -404,7 +469,8 @@ class Cassette:
         """Write ``<region>-<adapter>.json`` in ``directory``; return its path."""
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{self.region['code']}-{self.adapter}.json"
-        text = json.dumps(self.to_json(), ensure_ascii=False, indent=1, sort_keys=True)
+        # keys in the order recorded: an answer's order can carry meaning (ЭлЖур's groups)
+        text = json.dumps(self.to_json(), ensure_ascii=False, indent=1)
         path.write_text(text + "\n", encoding="utf-8")
         return path
 
