@@ -24,12 +24,14 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .middleware import (
+    REQUEST_ID_SCOPE_KEY,
     BodyTooLarge,
     bind_request_id,
     install_request_id_logging,
     new_request_id,
     refuse_too_large,
     unbind_request_id,
+    with_header,
 )
 from .proxies import TrustedProxies
 
@@ -92,29 +94,27 @@ class GatewayApp(Starlette):
         request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         header = (_REQUEST_ID, request_id.encode("latin-1"))
-        started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message["headers"] = [*message.get("headers", []), header]
-            await send(message)
-
+        scope[REQUEST_ID_SCOPE_KEY] = header  # the endpoint sends it with its answer
         limit = self.max_body_bytes
         token = bind_request_id(request_id)
         try:
             if limit <= 0:
-                await self.graphql(scope, receive, send_with_id)
+                await self.graphql(scope, receive, send)
                 return
             declared = _declared_length(scope)
             if declared > limit:
-                await refuse_too_large(send_with_id, limit)
+                await refuse_too_large(with_header(send, header), limit)
                 return
             if declared >= 0:  # the server delivers no more than Content-Length says
-                await self.graphql(scope, receive, send_with_id)
+                await self.graphql(scope, receive, send)
                 return
             received = 0
+            started = False
+
+            async def tracked_send(message: Message) -> None:
+                nonlocal started
+                started = started or message["type"] == "http.response.start"
+                await send(message)
 
             async def limited_receive() -> Message:
                 nonlocal received
@@ -126,10 +126,10 @@ class GatewayApp(Starlette):
                 return message
 
             try:
-                await self.graphql(scope, limited_receive, send_with_id)
+                await self.graphql(scope, limited_receive, tracked_send)
             except BodyTooLarge:
                 if not started:  # the endpoint answered before reading everything: done
-                    await refuse_too_large(send_with_id, limit)
+                    await refuse_too_large(with_header(send, header), limit)
         finally:
             unbind_request_id(token)
 

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schema import ErrorCode
 
 from .metrics import Metrics
-from .middleware import BodyTooLarge, current_request_id
+from .middleware import REQUEST_ID_SCOPE_KEY, BodyTooLarge, current_request_id, with_header
 from .pages import GRAPHIQL_HTML
 from .persisted import PersistedOperations, PersistedQueryError
 from .pipeline import (
@@ -96,7 +96,10 @@ class GatewayGraphQL:
         client = scope.get("client")
         address = client[0] if client else None
         media = negotiate(accept)
+        request_id: tuple[bytes, bytes] | None = scope.get(REQUEST_ID_SCOPE_KEY)
         if media is None and self.streams is not None and "text/event-stream" in (accept or ""):
+            if request_id is not None:
+                send = with_header(send, request_id)
             await self.streams(scope, receive, send)  # a subscription over HTTP (SSE)
             return
         metrics = self.metrics
@@ -122,7 +125,7 @@ class GatewayGraphQL:
                 extensions={"requestId": current_request_id() or "-"},
             )
             answer = refusal_answer(internal, media or JSON)
-        await _write(send, answer)
+        await _write(send, answer, request_id)
         if metrics is not None:
             metrics.observe_request(
                 operation[0],
@@ -190,7 +193,7 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def _write(send: Send, answer: Answer) -> None:
+async def _write(send: Send, answer: Answer, request_id: tuple[bytes, bytes] | None) -> None:
     content_type = _CONTENT_TYPE.get(answer.media)
     if content_type is None:
         content_type = f"{answer.media}; charset=utf-8".encode("latin-1")
@@ -201,6 +204,8 @@ async def _write(send: Send, answer: Answer) -> None:
     ]
     for name, value in answer.headers.items():
         headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    if request_id is not None:
+        headers.append(request_id)
     start: Message = {"type": "http.response.start", "status": answer.status, "headers": headers}
     await send(start)
     body: dict[str, Any] = {"type": "http.response.body", "body": answer.body}

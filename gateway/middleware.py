@@ -27,6 +27,7 @@ from schema import ErrorCode
 
 __all__ = [
     "REQUEST_ID_HEADER",
+    "REQUEST_ID_SCOPE_KEY",
     "BodySizeLimitMiddleware",
     "BodyTooLarge",
     "RequestIdLogFilter",
@@ -37,6 +38,7 @@ __all__ = [
     "new_request_id",
     "refuse_too_large",
     "unbind_request_id",
+    "with_header",
 ]
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
@@ -56,6 +58,23 @@ def bind_request_id(request_id: str) -> contextvars.Token[str | None]:
     """Make ``request_id`` the current one (:class:`RequestIdMiddleware` and the GraphQL
     dispatcher of :mod:`gateway.dispatch`); undo with :func:`unbind_request_id`."""
     return _request_id.set(request_id)
+
+
+REQUEST_ID_SCOPE_KEY: Final = "gateway.request_id_header"
+"""Scope key of the ``X-Request-ID`` header (name and value, bytes) of a request that
+:class:`gateway.dispatch.GatewayApp` dispatched past this stack: the endpoint adds it to
+what it sends (:class:`RequestIdMiddleware` does that for requests the stack sees)."""
+
+
+def with_header(send: Send, header: tuple[bytes, bytes]) -> Send:
+    """``send``, adding ``header`` to the response start."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), header]
+        await send(message)
+
+    return sending
 
 
 def unbind_request_id(token: contextvars.Token[str | None]) -> None:

@@ -14,11 +14,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway.dispatch import GatewayApp
-from gateway.middleware import current_request_id
+from gateway.middleware import REQUEST_ID_SCOPE_KEY, current_request_id
 
 
 class Endpoint:
-    """Records what it saw; answers 200 with the body's length."""
+    """Records what it saw; answers 200 with the body's length (and, as the GraphQL endpoint
+    does, the request id header the dispatcher put in the scope)."""
 
     def __init__(self) -> None:
         self.seen: list[dict[str, Any]] = []
@@ -38,7 +39,9 @@ class Endpoint:
                 "stacked": scope.get("stacked", False),
             }
         )
-        await send({"type": "http.response.start", "status": 200, "headers": []})
+        dispatched = scope.get(REQUEST_ID_SCOPE_KEY)
+        headers = [dispatched] if dispatched is not None else []
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": str(len(body)).encode()})
 
 

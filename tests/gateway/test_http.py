@@ -257,6 +257,10 @@ def test_every_response_has_a_request_id(prod: Gateway) -> None:
     ids = {first.headers["x-request-id"], second.headers["x-request-id"]}
     assert len(ids) == 2
     assert all(len(i) == 16 for i in ids)
+    too_large = prod.post(b"x" * 5000)  # refused before the endpoint (max_body_bytes 4096)
+    assert too_large.status_code == 413
+    for response in (first, second, too_large):  # exactly one, whoever answered
+        assert len(response.headers.get_list("x-request-id")) == 1
 
 
 def test_negotiate_prefers_quality_then_the_graphql_media_type() -> None:
