@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--jwks")
     parser.add_argument("--otlp-endpoint", default="", help="trace to this OTLP/HTTP collector")
+    parser.add_argument("--metrics", action="store_true", help="serve /metrics (open)")
     args = parser.parse_args()
 
     app: object
@@ -38,6 +39,7 @@ def main() -> None:
             moscow_url=args.moscow_url,
             response_cache=not args.no_response_cache,
             otlp_endpoint=args.otlp_endpoint,
+            metrics="open" if args.metrics else "off",
         )
     elif args.kind == "starlette":
         from .baselines import plain_starlette_app

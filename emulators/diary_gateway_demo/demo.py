@@ -136,6 +136,7 @@ def build_demo_app(
     cache_url: str = "memory://",
     cors_origins: Sequence[str] = (),
     otlp_endpoint: str = "",
+    metrics: str = "off",
 ) -> Starlette:
     """The demo app: the gateway plus the Moscow and ЭлЖур emulators mounted on the same server.
 
@@ -146,6 +147,7 @@ def build_demo_app(
         cors_origins: browser origins allowed to call the demo (``--cors-origin``).
         otlp_endpoint: send traces to this OTLP/HTTP collector (``--otlp-endpoint``;
             ``""``: no tracing).
+        metrics: ``[server] metrics`` (``"open"``: ``GET /metrics`` for anyone; the bench).
         clock: the demo's clock (``diary-gateway demo --now`` shifts it); the worlds read it
             on every call, so the demo moves to the next day at each region's midnight.
     """
@@ -157,6 +159,7 @@ def build_demo_app(
         settings,
         cache=dataclasses.replace(settings.cache, responses=response_cache, url=cache_url),
         telemetry=dataclasses.replace(settings.telemetry, otlp_endpoint=otlp_endpoint),
+        server=dataclasses.replace(settings.server, metrics=metrics),
     )
     routes: list[BaseRoute] = []
     if moscow_url is None:
