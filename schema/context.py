@@ -23,6 +23,7 @@ from .limits import QueryLimits
 
 if TYPE_CHECKING:
     from .loaders import Loaders
+    from .onboarding import OnboardingDesk
     from .receipts import ReceiptBook
 
 __all__ = [
@@ -134,6 +135,8 @@ class GatewayContext:
     """An OpenTelemetry tracer: a span per DataLoader batch and region (``None``: off)."""
     receipts: ReceiptBook | None = None
     """Signs, checks and keeps acknowledgement receipts (``None``: not configured)."""
+    onboarding: OnboardingDesk | None = None
+    """Invitations and access requests (``None``: not configured)."""
     _loaders: Loaders | None = None
     pending_audit: list[AuditEvent] = field(default_factory=list)
     written_audit: list[AuditEvent] = field(default_factory=list)

@@ -51,6 +51,7 @@ class Executor:
         on_mutation: Callable[[str, str], Awaitable[None]] | None = None,
         budget: float = 15.0,
         receipts: Any = None,
+        onboarding: Any = None,
     ) -> None:
         self.schema = schema
         self.registry = registry
@@ -62,6 +63,8 @@ class Executor:
         self.on_mutation = on_mutation
         self.budget = budget
         self.receipts = receipts
+        self.onboarding = onboarding
+        """Invitations and access requests (:class:`gateway.onboarding.Onboarding`)."""
         """Acknowledgement receipts (:class:`gateway.receipts.ReceiptIssuer`), for resolvers."""
         """Seconds one operation may wait for providers in all (each call has its own): the
         pipeline bounds the response-cache scope and the execution by it."""
@@ -89,6 +92,7 @@ class Executor:
             on_mutation=self.on_mutation,
             clock=self.clock,
             receipts=self.receipts,
+            onboarding=self.onboarding,
             **extra,
         )
 
