@@ -36,6 +36,7 @@ from .capabilities import Capability
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import (
     AdapterError,
+    AuthenticationError,
     NotSupportedError,
     ProviderResponseError,
     ProviderUnavailableError,
@@ -589,6 +590,40 @@ class DiaryAdapter(abc.ABC):
             student_ids=[student_id],
         )
 
+    async def bind_parent(self, caller: Caller, student_id: str) -> None:
+        """Ask the region's system to bind the caller's national SSO identity to a legal
+        representative's record of ``student_id`` (an invitation being redeemed); never
+        retried, never cached. The caller's cached profile is dropped: they are known now."""
+        self._require(Capability.INVITATIONS)
+        self._check_id(IdKind.STUDENT, student_id)
+        if caller.person_id is None or not caller.sso_token:
+            raise AuthenticationError("sign in with the national SSO first", provider=self.slug)
+        await self._call(
+            Capability.INVITATIONS,
+            "invitation",
+            caller,
+            self._key(student_id),
+            lambda: self._bind_parent(caller, student_id),
+            idempotent=False,
+            student_ids=[student_id],
+        )
+        forget = getattr(self.deps.runner, "forget", None)
+        if forget is not None:
+            for resource in ("profile", "roster"):
+                await forget(self._profile_call(caller, resource))
+
+    def _profile_call(self, caller: Caller, resource: str) -> UpstreamCall:
+        """The call :meth:`get_profile` / :meth:`get_roster` make (to drop it from a cache)."""
+        return UpstreamCall(
+            provider=self.slug,
+            region=self.region.code,
+            resource=resource,
+            scope=caller.scope,
+            key="me",
+            idempotent=True,
+            student_ids=(),
+        )
+
     async def login(self, *, school: str | None, login: str, password: str) -> ProviderSession:
         """Sign a student in with their school-issued login; never cached."""
         return await self._call(
@@ -709,6 +744,10 @@ class DiaryAdapter(abc.ABC):
     ) -> None:
         """Record the acknowledgement in the region's system."""
         raise NotSupportedError("acknowledgement", provider=self.slug)  # pragma: no cover
+
+    async def _bind_parent(self, caller: Caller, student_id: str) -> None:
+        """Bind the caller's SSO identity to the student's legal representative's record."""
+        raise NotSupportedError("invitations", provider=self.slug)  # pragma: no cover
 
     async def _login(self, school: str | None, login: str, password: str) -> ProviderSession:
         """Check a school login; raise ``AuthenticationError`` on wrong credentials."""

@@ -38,3 +38,5 @@ class Capability(enum.Enum):
     """Teachers' remarks and praise about a student, by day."""
     ACKNOWLEDGEMENT = "acknowledgement"
     """Being told that a legal representative acknowledged a week of the diary (a write)."""
+    INVITATIONS = "invitations"
+    """Binding a national SSO identity to a student's parent record (onboarding by invitation)."""

@@ -33,6 +33,7 @@ from .keyring import Keyring
 from .live import GraphQLSSE, GraphQLTransportWS, LiveService
 from .metrics import Metrics, metrics_route, operation_names
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from .onboarding import Onboarding
 from .pages import graphiql_asset_routes
 from .persisted import PersistedOperations
 from .pipeline import Executor, IdentityResolver, OperationLimits, Pipeline
@@ -244,6 +245,7 @@ def create_app(
     )
     database = build_database(settings)  # connects on first use
     receipts = ReceiptIssuer(database, keyring, clock=clock)
+    onboarding = Onboarding(database, keyring, clock=clock)
     audit_bounds: dict[str, Any] = {
         "keyring": keyring,  # pseudonyms: HMAC under "audit-pseudonym"
         "clock": clock,
@@ -308,12 +310,15 @@ def create_app(
             on_mutation=runner.invalidate if runner is not None else None,
             budget=settings.server.operation_budget_seconds,
             receipts=receipts,
+            onboarding=onboarding,
         ),
         persisted=PersistedOperations.from_settings(settings, infrastructure),
         rate_limits=rate_limits,
         responses=response_cache,
         hide_suggestions=not settings.server.introspection,
     )
+    if response_cache is not None:
+        onboarding.on_bound = response_cache.versions.forget
     metrics = _metrics(settings, pipeline, upstream, adapters)
     graphql = GatewayGraphQL(pipeline, graphiql=settings.server.graphiql, metrics=metrics)
     live_routes: list[BaseRoute] = []

@@ -28,7 +28,16 @@ __all__ = ["PURPOSES", "Keyring"]
 logger = logging.getLogger("gateway.keyring")
 
 SECRET_BYTES = 32
-PURPOSES = frozenset({"cache-hmac", "audit-pseudonym", "session-signing", "receipt-keys"})
+PURPOSES = frozenset(
+    {
+        "cache-hmac",
+        "audit-pseudonym",
+        "session-signing",
+        "receipt-keys",
+        "invitation-codes",
+        "onboarding-subject",
+    }
+)
 """The labels keys are derived under; a new use adds its own."""
 
 

@@ -84,6 +84,10 @@ class ScopeVersions:
         self._clock = clock
         self._versions: LRU[str, tuple[ScopeKey, float]] = LRU(10_000)
 
+    def forget(self, scope: str) -> None:
+        """Compute ``scope``'s version afresh next time (what a region says of them changed)."""
+        self._versions.pop(scope, None)
+
     async def scope_of(self, caller: Caller | None, session_region: str | None) -> ScopeKey | None:
         """The scope key of a request, or ``None`` when it must not be served from cache."""
         if caller is None:

@@ -17,6 +17,7 @@ from adapters import (
     Capability,
     NotFoundError,
     RegionProfile,
+    Role,
 )
 
 from .audit import note_read, viewer_label
@@ -32,6 +33,7 @@ from .journal import Journal, staff_relation
 from .limits import ArgumentCaps, QueryLimits
 from .live import Subscription
 from .nodes import resolve_node
+from .onboarding import AccessRequest, Invitation, OnboardingDesk
 from .policy import FAMILY, GUARDIAN, Access, Relation, relations_to_student
 from .receipts import (
     AcknowledgementReceipt,
@@ -214,6 +216,25 @@ class Query:
         "this gateway signed it and its payload is unchanged, and what it says.",
     )
 
+    @strawberry.field(
+        description="Access requests: with `schoolId`, those filed at that school (its "
+        "admins only); without, the signed-in person's own, with each decision and reason."
+    )
+    async def access_requests(
+        self,
+        info: Info,
+        school_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A school (its admins).")
+        ] = None,
+    ) -> list[AccessRequest]:
+        desk = _onboarding(info)
+        caller = _sso_caller(info)
+        if school_id is None:
+            return [AccessRequest.from_issued(r) for r in await desk.requests_of(caller)]
+        region, school = await _admin_of(info, school_id)
+        found = await desk.requests_of_school(region, school)
+        return [AccessRequest.from_issued(r) for r in found]
+
     @strawberry.field(description="Every region the gateway serves (public).")
     def regions(self, info: Info) -> list[Region]:
         return [Region.from_adapter(a) for a in info.context.registry.values()]
@@ -378,6 +399,169 @@ class Mutation:
         return answer
 
     @strawberry.mutation(
+        description="Invite a student's parent (a school admin of the student's school): a "
+        "single-use code, valid `validDays` days, that the parent redeems signed in through "
+        "the national SSO. NOT_SUPPORTED where the region's system cannot bind identities."
+    )
+    async def create_invitation(
+        self,
+        info: Info,
+        student_id: Annotated[strawberry.ID, strawberry.argument(description="Student id.")],
+        valid_days: Annotated[
+            int, strawberry.argument(description="Days it stays valid (1–60).")
+        ] = 14,
+    ) -> Invitation | None:
+        desk = _onboarding(info)
+        if not 1 <= valid_days <= 60:
+            raise coded_error(ErrorCode.BAD_USER_INPUT, "validDays: 1 to 60", argument="validDays")
+        student = await load_student(info, student_id)
+        if Relation.SCHOOL_ADMIN not in student.access.relations:
+            raise coded_error(ErrorCode.FORBIDDEN, "only the school's admins invite parents")
+        region = student.region_code
+        _require_invitations(info, region)
+        profile = await profile_in(info, region)
+        issued = await desk.create_invitation(
+            region=region,
+            student=encode_id("Student", region, student.model.id),
+            school=student.model.school_id,
+            created_by=profile.person.id if profile is not None else "",
+            valid_days=valid_days,
+        )
+        return Invitation.from_issued(issued)
+
+    @strawberry.mutation(
+        description="Redeem an invitation, signed in through the national SSO: the region's "
+        "system binds this identity to the parent's record, and the child appears in `me`. "
+        "An unknown, used or expired code is BAD_USER_INPUT (the same answer for each)."
+    )
+    async def redeem_invitation(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="The invitation's code.")],
+    ) -> Invitation | None:
+        desk = _onboarding(info)
+        person = _sso_caller(info)
+        if len(code) > 64:
+            raise coded_error(ErrorCode.BAD_USER_INPUT, "not an invitation code")
+        found = await desk.find_invitation(code)
+        refused = coded_error(
+            ErrorCode.BAD_USER_INPUT, "this invitation is unknown, used or expired"
+        )
+        if found is None:
+            raise refused
+        invitation, reserved = found
+        if invitation.redeemed_at is not None or invitation.expired:
+            raise refused
+        if reserved is not None and reserved != desk.pseudonym(person):
+            raise refused  # an approved access request's invitation: its requester only
+        _require_invitations(info, invitation.region)
+        if not await desk.redeem(invitation.id, person=person):
+            raise refused  # redeemed meanwhile (another instance, another tab)
+        adapter = info.context.registry[invitation.region]
+        native = decode_id(invitation.student, expected="Student").native
+        caller = info.context.require_caller()
+        try:
+            await adapter.bind_parent(caller, native)
+        except AdapterError as exc:
+            await desk.release(invitation.id)
+            raise await info.context.adapter_error(exc, region=invitation.region) from exc
+        desk.identity_bound(caller.scope)
+        found = await desk.find_invitation(code)
+        return Invitation.from_issued(found[0] if found else invitation)
+
+    @strawberry.mutation(
+        description="Ask a school for access (a parent signed in through the national SSO "
+        "whom the region's system does not know); the school's admins decide."
+    )
+    async def request_access(
+        self,
+        info: Info,
+        school_id: Annotated[strawberry.ID, strawberry.argument(description="The school.")],
+        child_name: Annotated[str, strawberry.argument(description="The child's full name.")],
+        message: Annotated[
+            str, strawberry.argument(description="A note for the school (class, relation).")
+        ] = "",
+    ) -> AccessRequest | None:
+        desk = _onboarding(info)
+        person = _sso_caller(info)
+        gid = decode_client_id(info, school_id, expected="School")
+        if gid.region not in info.context.registry:
+            raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
+        if not child_name.strip() or len(child_name) > 200 or len(message) > 2000:
+            raise coded_error(
+                ErrorCode.BAD_USER_INPUT, "childName (1–200) and message (up to 2000) characters"
+            )
+        _require_invitations(info, gid.region)
+        if await profile_in(info, gid.region) is not None:
+            raise coded_error(
+                ErrorCode.BAD_USER_INPUT,
+                f"region {gid.region} already knows you: ask the school for an invitation",
+            )
+        issued = await desk.request_access(
+            person=person,
+            region=gid.region,
+            school=gid.native,
+            child_name=child_name.strip(),
+            message=message.strip(),
+        )
+        return AccessRequest.from_issued(issued)
+
+    @strawberry.mutation(
+        description="Decide an access request (an admin of its school): approve, issuing an "
+        "invitation for `studentId` that only the requester can redeem, or refuse with a "
+        "`reason` the parent sees. A request decided already is BAD_USER_INPUT."
+    )
+    async def decide_access_request(
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="The request.")],
+        approve: Annotated[bool, strawberry.argument(description="Approve (or refuse).")],
+        student_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The child (to approve).")
+        ] = None,
+        reason: Annotated[
+            str | None, strawberry.argument(description="Why not (to refuse).")
+        ] = None,
+    ) -> AccessRequest | None:
+        desk = _onboarding(info)
+        _sso_caller(info)
+        if len(str(request_id)) > 64:
+            raise coded_error(ErrorCode.BAD_USER_INPUT, "not an access request id")
+        request = await desk.access_request(str(request_id))
+        if request is None:
+            raise coded_error(ErrorCode.NOT_FOUND, "no such access request")
+        region, _ = await _admin_of(info, encode_id("School", request.region, request.school))
+        profile = await profile_in(info, region)
+        by = profile.person.id if profile is not None else ""
+        student = None
+        if approve:
+            if student_id is None:
+                raise coded_error(ErrorCode.BAD_USER_INPUT, "approving needs the child: studentId")
+            loaded = await load_student(info, student_id)
+            if (
+                loaded.region_code != region
+                or loaded.model.school_id != request.school
+                or Relation.SCHOOL_ADMIN not in loaded.access.relations
+            ):
+                raise coded_error(ErrorCode.FORBIDDEN, "not a student of this school")
+            student = encode_id("Student", region, loaded.model.id)
+        elif not (reason or "").strip() or len(reason or "") > 2000:
+            raise coded_error(
+                ErrorCode.BAD_USER_INPUT, "refusing needs a reason the parent will see"
+            )
+        decided = await desk.decide(
+            request.id,
+            approve=approve,
+            reason=(reason or "").strip() or None,
+            by=by,
+            student=student,
+            valid_days=14,
+        )
+        if decided is None:
+            raise coded_error(ErrorCode.BAD_USER_INPUT, "this request was decided already")
+        return AccessRequest.from_issued(decided)
+
+    @strawberry.mutation(
         description="Sign a student in with their school-issued login; returns a gateway "
         "session (the provider's token stays on the server)."
     )
@@ -460,6 +644,46 @@ class Mutation:
             refresh_token=issued.refresh_token,
             student=None,
         )
+
+
+def _onboarding(info: Info) -> OnboardingDesk:
+    desk = info.context.onboarding
+    if desk is None:
+        raise coded_error(ErrorCode.NOT_SUPPORTED, "onboarding is not configured")
+    return desk
+
+
+def _sso_caller(info: Info) -> str:
+    """The national id of a caller signed in through the national SSO (not a school login)."""
+    caller = info.context.require_caller()
+    if caller.person_id is None or not caller.sso_token:
+        raise coded_error(ErrorCode.FORBIDDEN, "sign in through the national SSO for this")
+    return caller.person_id
+
+
+def _require_invitations(info: Info, region: str) -> None:
+    adapter = info.context.registry[region]
+    if not adapter.supports(Capability.INVITATIONS):
+        raise coded_error(
+            ErrorCode.NOT_SUPPORTED,
+            f"the {adapter.diary_system} system of region {region} cannot bind a national SSO "
+            "identity to a parent's record: ask the school",
+            provider=adapter.slug,
+            region=region,
+        )
+
+
+async def _admin_of(info: Info, school_id: str) -> tuple[str, str]:
+    """(region, school's native id) when the viewer is an admin of that school."""
+    gid = decode_client_id(info, school_id, expected="School")
+    if gid.region not in info.context.registry:
+        raise coded_error(ErrorCode.NOT_FOUND, f"unknown region {gid.region}")
+    profile = await profile_in(info, gid.region)
+    if profile is None or not any(
+        g.role is Role.SCHOOL_ADMIN and g.school_id == gid.native for g in profile.roles
+    ):
+        raise coded_error(ErrorCode.FORBIDDEN, "for the school's admins only")
+    return gid.region, gid.native
 
 
 def content_hash_of(diary: Diary) -> str:

@@ -85,6 +85,10 @@ class RegionCapability(enum.Enum):
     REMARKS = strawberry.enum_value(
         Capability.REMARKS.value, description="Teachers' remarks and praise, by day."
     )
+    INVITATIONS = strawberry.enum_value(
+        Capability.INVITATIONS.value,
+        description="Binding a national SSO identity to a parent's record (invitations).",
+    )
     ACKNOWLEDGEMENT = strawberry.enum_value(
         Capability.ACKNOWLEDGEMENT.value,
         description="The region's system is told of parents' acknowledgements of a week.",

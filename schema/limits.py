@@ -136,6 +136,11 @@ PROVIDER_FIELDS: dict[tuple[str, str], int] = {
     ("Mutation", "setHomeworkDone"): 2,
     ("Mutation", "login"): 2,
     ("Mutation", "acknowledgeDiary"): 3,  # profile, student, the week's diary
+    ("Mutation", "createInvitation"): 2,
+    ("Mutation", "redeemInvitation"): 1,
+    ("Mutation", "requestAccess"): 1,
+    ("Mutation", "decideAccessRequest"): 3,
+    ("Query", "accessRequests"): 1,
 }
 # Lists whose length the cost assumes: (type, field) → QueryLimits attribute or a number.
 LIST_SIZES: dict[tuple[str, str], str] = {

@@ -168,6 +168,10 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     # acknowledged, staff in their journal, anyone who presents one to verifyReceipt) -----
     "AcknowledgementReceipt": {"*": ANYONE},
     "ReceiptVerification": {"*": ANYONE},
+    # -- onboarding: handed only to whom they concern (the admin who decides, the parent
+    # who asked or was invited) --------------------------------------------------------
+    "Invitation": {"*": SIGNED_IN},
+    "AccessRequest": {"*": SIGNED_IN},
     "HomeworkDonePayload": {"*": FAMILY},
 }
 

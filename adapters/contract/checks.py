@@ -351,6 +351,22 @@ class ContractChecks:
             return
         await adapter.acknowledge_week(caller, student, WEEK.start, "0" * 64, "a.b.c")
 
+    async def test_invitation_binding_or_not_supported(self, contract_harness: Any) -> None:
+        """A region that binds identities (invitations) accepts a parent's SSO identity for
+        the canonical student; one that cannot says ``NotSupportedError``."""
+        needs(contract_harness, personas=("parent",))
+        caller = contract_harness.caller("parent")
+        student = contract_harness.canonical_student_id()
+        adapter = contract_harness.adapter
+        if not adapter.supports(Capability.INVITATIONS):
+            with pytest.raises(NotSupportedError):
+                await adapter.bind_parent(caller, student)
+            return
+        await adapter.bind_parent(caller, student)  # already theirs: binding again is harmless
+        profile = await adapter.get_profile(caller)
+        assert profile is not None
+        assert student in {c.student.id for c in profile.children}
+
     @pytest.mark.parametrize(
         ("fault", "error"),
         [

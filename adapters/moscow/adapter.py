@@ -115,7 +115,9 @@ class MoscowAdapter(DiaryAdapter):
 
     slug: ClassVar[str] = "moscow"
     diary_system: ClassVar[str] = "МЭШ (Московская электронная школа)"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {
+        Capability.INVITATIONS  # identities are bound in mos.ru, never by a school's invitation
+    }
     login_methods: ClassVar[tuple[LoginMethod, ...]] = (
         LoginMethod.NATIONAL_SSO,
         LoginMethod.SCHOOL_LOGIN,

@@ -79,6 +79,7 @@ class NetCityAdapter(DiaryAdapter):
             Capability.TERMS,
             Capability.SCHOOL_LOGIN,
             Capability.REMARKS,
+            Capability.INVITATIONS,
         }
     )
     login_methods = (LoginMethod.NATIONAL_SSO, LoginMethod.SCHOOL_LOGIN)
@@ -183,6 +184,18 @@ class NetCityAdapter(DiaryAdapter):
         return await per_student(student_ids, one)
 
     # -- hooks -------------------------------------------------------------------------
+
+    async def _bind_parent(self, caller: Caller, student_id: str) -> None:
+        native = _native_id(student_id)
+        if native is None or not caller.sso_token:
+            raise NotFoundError("no such student", provider=self.slug)
+        try:
+            await self._client.esia_bind(caller.sso_token, native)
+        except ConflictError:
+            raise AccessDeniedError(
+                "the identity belongs to another kind of account", provider=self.slug
+            ) from None
+        self._sessions.forget(caller)  # exchange the SSO token again: an account exists now
 
     async def _fetch_remarks(
         self, caller: Caller, student_ids: list[str], days: DateRange

@@ -94,6 +94,15 @@ class NetCityClient:
             "POST", provider_path(_API, "sso", "esia", "exchange"), bearer=sso_token
         )
 
+    async def esia_bind(self, sso_token: str, student_id: int) -> Any:
+        """Bind the national SSO identity to the student's parent record (ours: README)."""
+        return await self._request(
+            "POST",
+            provider_path(_API, "sso", "esia", "bind"),
+            bearer=sso_token,
+            body={"studentId": student_id},
+        )
+
     async def diary_init(self, at: str) -> Any:
         return await self._request("GET", provider_path(_API, "student", "diary", "init"), at=at)
 

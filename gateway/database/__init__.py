@@ -9,7 +9,7 @@ at the same PostgreSQL and sees what the others wrote; the demo's default is a S
 * :mod:`.models` — the tables (SQLAlchemy declarative models);
 * :mod:`.migrations` — Alembic's environment and revisions, shipped inside the package;
 * repositories named by what they keep: :class:`AuditEvents`, :class:`ReceiptKeys`,
-  :class:`Receipts`.
+  :class:`Receipts`, :class:`Invitations`, :class:`AccessRequests`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,18 @@ from __future__ import annotations
 from .audit_events import AuditEvents
 from .engine import DEFAULT_DATABASE_URL, Database, async_url, head_revision, migrate
 from .models import Base
+from .onboarding import AccessRequestRecord, AccessRequests, InvitationRecord, Invitations
 from .receipts import ReceiptKeys, ReceiptRecord, Receipts, StoredKey
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "AccessRequestRecord",
+    "AccessRequests",
     "AuditEvents",
     "Base",
     "Database",
+    "InvitationRecord",
+    "Invitations",
     "ReceiptKeys",
     "ReceiptRecord",
     "Receipts",

@@ -7,7 +7,15 @@ from datetime import date
 from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["AuditEventRow", "AuditStudentRow", "Base", "ReceiptKeyRow", "ReceiptRow"]
+__all__ = [
+    "AccessRequestRow",
+    "AuditEventRow",
+    "AuditStudentRow",
+    "Base",
+    "InvitationRow",
+    "ReceiptKeyRow",
+    "ReceiptRow",
+]
 
 
 class Base(DeclarativeBase):
@@ -67,3 +75,48 @@ class ReceiptRow(Base):
     issued_at: Mapped[float] = mapped_column(Float)
     kid: Mapped[str] = mapped_column(String(64))
     jws: Mapped[str] = mapped_column(Text)
+
+
+class InvitationRow(Base):
+    """A school admin's personal invitation for a student's parent (single use, expiring)."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """HMAC-SHA256 of the code under the gateway secret: the code itself is never kept."""
+    region: Mapped[str] = mapped_column(String(16))
+    student: Mapped[str] = mapped_column(String(200))
+    school: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    """The region's own id of the admin who issued it."""
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    redeemed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    redeemed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """A pseudonym of the national id that redeemed it (never the id itself)."""
+    access_request: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    code_for_requester: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The code of an invitation issued by approving an access request, shown to that
+    requester only (and redeemable by them only)."""
+
+
+class AccessRequestRow(Base):
+    """A parent whom no region knows asks a school for access."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    requester: Mapped[str] = mapped_column(String(64))
+    """A pseudonym of the requester's national id."""
+    region: Mapped[str] = mapped_column(String(16))
+    school: Mapped[str] = mapped_column(String(64))
+    child_name: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    """``pending``, ``approved`` or ``refused``."""
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    invitation: Mapped[str | None] = mapped_column(String(32), nullable=True)

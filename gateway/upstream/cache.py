@@ -335,5 +335,13 @@ class EntryCache:
     async def bump(self, key: str) -> int:
         return int(await self.cache.increment(key, 1))
 
+    async def delete(self, key: str) -> None:
+        try:
+            await self.cache.delete(key)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("cache delete failed (%s)", type(exc).__name__)
+
     async def close(self) -> None:
         await self.cache.close()

@@ -297,6 +297,14 @@ class UpstreamRunner:
         self.local_epoch += 1
         await self.cache.bump(self._gen_key(region, student_id))
 
+    async def forget(self, call: UpstreamCall) -> None:
+        """Drop the cached answer of ``call`` (a caller's profile once their identity is bound
+        to a record: they are no longer unknown there). In-memory caches of other instances
+        keep theirs until it expires."""
+        key = await self._cache_key(call)
+        if key is not None:
+            await self.cache.delete(key)
+
     @property
     def process_local(self) -> bool:
         """Whether the cache lives in this process only (no other instance can invalidate)."""

@@ -53,6 +53,9 @@ class CountingRunner:
     async def invalidate(self, region: str, student_id: str) -> None:
         await self.inner.invalidate(region, student_id)
 
+    async def forget(self, call: UpstreamCall) -> None:
+        await self.inner.forget(call)
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 

@@ -26,6 +26,7 @@ from .conftest import make_demo
 
 AUDIT_TABLES = {"audit_events", "audit_students"}
 RECEIPT_TABLES = {"receipts", "receipt_keys"}
+ONBOARDING_TABLES = {"invitations", "access_requests"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -66,13 +67,13 @@ def test_migrations_run_up_and_down(database_url: str) -> None:
     up = _migrate(database_url)
     assert up.returncode == 0, up.stderr
     assert f"at revision {head_revision()} (the newest)" in up.stdout
-    assert _tables(database_url) == AUDIT_TABLES | RECEIPT_TABLES
+    assert _tables(database_url) == AUDIT_TABLES | RECEIPT_TABLES | ONBOARDING_TABLES
     down = _migrate(database_url, "--to", "0001")
     assert down.returncode == 0, down.stderr
     assert _tables(database_url) == AUDIT_TABLES
     again = _migrate(database_url)  # up again from the middle
     assert again.returncode == 0, again.stderr
-    assert _tables(database_url) == AUDIT_TABLES | RECEIPT_TABLES
+    assert _tables(database_url) == AUDIT_TABLES | RECEIPT_TABLES | ONBOARDING_TABLES
     base = _migrate(database_url, "--to", "base")
     assert base.returncode == 0, base.stderr
     assert "at revision none (empty)" in base.stdout

@@ -174,6 +174,19 @@ class Emulator:
             raise NetCityError(401, "Недействительный токен ЕСИА")
         return self._answer(await self.data.esia_login(subject))
 
+    async def esia_bind(self, request: Request) -> Response:
+        """Ours: bind the national SSO identity (Bearer) to a student's parent record."""
+        scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not bearer.strip() or self.sso is None:
+            raise NetCityError(401, "Требуется токен ЕСИА")
+        subject = await self.sso.subject(bearer.strip())
+        if subject is None:
+            raise NetCityError(401, "Недействительный токен ЕСИА")
+        student = (await self._json(request)).get("studentId")
+        if not isinstance(student, int) or isinstance(student, bool):
+            raise NetCityError(400, "studentId: число")
+        return self._answer(await self.data.esia_bind(subject, student))
+
     async def logout(self, request: Request) -> Response:
         self.data.logout(self._at(request))
         return Response(status_code=204)
@@ -248,6 +261,7 @@ class Emulator:
             Route(f"{API}/auth/getdata", self.getdata, methods=["POST"]),
             Route(f"{API}/login", self.login, methods=["POST"]),
             Route(f"{API}/sso/esia/exchange", self.esia_exchange, methods=["POST"]),
+            Route(f"{API}/sso/esia/bind", self.esia_bind, methods=["POST"]),
             Route(f"{API}/auth/logout", self.logout, methods=["POST"]),
             Route(f"{API}/prepareloginform", self.login_form),
             Route(f"{API}/schools/search", self.schools_search),

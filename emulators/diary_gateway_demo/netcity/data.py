@@ -155,6 +155,9 @@ class NetCityData:
         self._by_national_id = {
             a.person.national_id: a.user_id for a in self._accounts.values() if a.person.national_id
         }
+        self._bound: dict[str, list[tuple[SeedStudent, bool]]] = defaultdict(list)
+        """Parent key → children whose legal representative's record an SSO identity was
+        bound to (``esia_bind``: invitations redeemed through the gateway)."""
 
     # -- accounts ----------------------------------------------------------------------
 
@@ -204,7 +207,7 @@ class NetCityData:
     def _children(self, account: _Account) -> list[tuple[SeedStudent, bool]]:
         if account.parent_key is None:
             return []
-        return self.world.children_of(account.parent_key)
+        return self.world.children_of(account.parent_key) + self._bound.get(account.parent_key, [])
 
     def _student(self, student_id: int) -> SeedStudent:
         student = self.world.students.get(student_id)
@@ -270,6 +273,48 @@ class NetCityData:
             return self._open_session(self._accounts[user_id])
 
         return await self._serve("esia_login", render)
+
+    async def esia_bind(self, national_person_id: str, student_id: int) -> bytes:
+        """``POST sso/esia/bind`` ``{studentId}`` (ours): bind a national SSO identity to the
+        student's legal representative's record — the parent redeems a school's invitation.
+
+        A person the diary does not know gets a parent account of their own; a parent it
+        knows gets the child added; staff and students are refused (409).
+        """
+        student = self._student(student_id)
+        user_id = self._by_national_id.get(national_person_id)
+        account = self._accounts.get(user_id) if user_id is not None else None
+        if account is not None and account.parent_key is None:
+            raise _refuse(409, "Учётная запись ЕСИА принадлежит не родителю")
+
+        def render() -> JsonObject:
+            return {"studentId": student.id, "bound": True}
+
+        def commit() -> None:
+            nonlocal account
+            if account is None:
+                new_id = self.world.base + 95_000 + len(self._bound)
+                person = SeedPerson(
+                    key=f"bound-{new_id}",
+                    last_name=student.person.last_name,
+                    first_name="Законный",
+                    middle_name="Представитель",
+                    sex="",
+                    birth_date=date(1985, 1, 1),
+                    phone="",
+                    email="",
+                    national_id=national_person_id,
+                )
+                account = _Account(
+                    new_id, person, ("Parent",), student.school_id, parent_key=person.key
+                )
+                self._add(account)
+                self._by_national_id[national_person_id] = new_id
+            key = account.parent_key or f"bound-{account.user_id}"
+            if all(child.id != student.id for child, _ in self._children(account)):
+                self._bound[key].append((student, True))
+
+        return await self._serve("esia_bind", render, commit)
 
     # -- directories -------------------------------------------------------------------
 
@@ -437,6 +482,19 @@ class NetCityData:
                 for key, legal in student.parents
                 if key in world.parents
             ]
+            for account in self._accounts.values():  # identities bound by invitations
+                if account.parent_key is not None and any(
+                    child.id == student.id for child, _ in self._bound.get(account.parent_key, [])
+                ):
+                    card["parents"].append(
+                        {
+                            "userId": account.user_id,
+                            "fio": _fio(account.person),
+                            "mobilePhone": account.person.phone,
+                            "email": account.person.email,
+                            "isLegalRepresentative": True,
+                        }
+                    )
         return card
 
     async def student_cards(self, at: str, student_ids: list[int]) -> bytes:
