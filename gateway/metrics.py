@@ -119,6 +119,9 @@ class Metrics:
             ["operation", "outcome"],
             registry=r,
         )
+        self._request_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+        """Each (operation, outcome)'s labelled counter and histogram, looked up once: a
+        request counts on them directly."""
         self.request_seconds = Histogram(
             "diary_gateway_request_duration_seconds",
             "Time from the request's arrival to its answer, by operation.",
@@ -186,8 +189,12 @@ class Metrics:
             outcome = "ok"
         else:
             outcome = "partial" if has_data else "error"
-        self.requests.labels(label, outcome).inc()
-        self.request_seconds.labels(label).observe(seconds)
+        series = self._request_series.get((label, outcome))
+        if series is None:  # bounded: manifest names (or other) × five outcomes
+            series = (self.requests.labels(label, outcome), self.request_seconds.labels(label))
+            self._request_series[(label, outcome)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def observe_provider(
         self, call: UpstreamCall, error: BaseException | None, seconds: float
