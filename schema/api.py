@@ -226,7 +226,7 @@ class Query:
         school_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="A school (its admins).")
         ] = None,
-    ) -> list[AccessRequest]:
+    ) -> list[AccessRequest] | None:
         desk = _onboarding(info)
         caller = _sso_caller(info)
         if school_id is None:

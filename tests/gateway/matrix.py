@@ -151,6 +151,12 @@ VERIFY_SELECTION: Selection = {
     "receipt": ("AcknowledgementReceipt", {"id": None}),
 }
 """``verifyReceipt`` of a string that is no receipt: public, answers ``isValid: false``."""
+ACCESS_REQUESTS_SELECTION: Selection = {
+    "id": None,
+    "status": None,
+    "invitation": ("Invitation", {"status": None}),
+}
+"""``accessRequests``: one's own (none for the personas), for the signed-in only."""
 REGIONS_SELECTION: Selection = {
     "code": None,
     "name": None,
@@ -225,6 +231,7 @@ def matrix_query(
         body.append(f"me {{ {_render(ME_SELECTION, 'Viewer')} }}")
     body.append(f"regions {{ {_render(REGIONS_SELECTION, 'Region')} }}")
     body.append(f'verifyReceipt(receipt: "no.such.receipt") {{ {_render(VERIFY_SELECTION)} }}')
+    body.append(f"accessRequests {{ {_render(ACCESS_REQUESTS_SELECTION)} }}")
     return f"query Matrix({', '.join(variables)}) {{ {' '.join(body)} }}"
 
 
@@ -522,6 +529,11 @@ def check_response(
 
     if walk.allowed(("regions",), data.get("regions"), nullable=False):
         walk.walk(data["regions"], "Region", REGIONS_SELECTION, ("regions",), base)
+    requests = data.get("accessRequests")
+    if not signed_in:
+        walk.denied(("accessRequests",), requests)
+    elif walk.allowed(("accessRequests",), requests, nullable=False):
+        walk.walk(requests, "AccessRequest", ACCESS_REQUESTS_SELECTION, ("accessRequests",), base)
     verified = data.get("verifyReceipt")
     if walk.allowed(("verifyReceipt",), verified, nullable=False):
         walk.walk(verified, "ReceiptVerification", VERIFY_SELECTION, ("verifyReceipt",), base)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.dev_issuer import DEV_AUDIENCE
+from tests.database import postgres_database
 
 from .conftest import DemoGateway, make_demo
 
@@ -228,3 +229,34 @@ def test_a_parent_the_region_knows_gets_an_invitation_instead(gateway: DemoGatew
         REQUEST, {"school": school, "child": "Соколова Мария", "message": ""}, persona="parent"
     )
     assert _code(body) == "BAD_USER_INPUT"
+
+
+def test_two_gateways_on_one_postgresql_share_invitations(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """An invitation made through one instance is redeemed through the other, once."""
+    folder = tmp_path_factory.mktemp("onboarding-pg")
+    key = folder / "key.json"
+    with postgres_database() as url, make_demo(key, database={"url": url}) as first:
+        with make_demo(key, database={"url": url}) as second:
+            child = _child(first, "74")
+            invitation = _invite(first)
+            newcomer = _newcomer(first)
+            redeemed = second.query(REDEEM, {"code": invitation["code"]}, token=newcomer)
+            assert "errors" not in redeemed, redeemed
+            assert redeemed["data"]["redeemInvitation"]["id"] == invitation["id"]
+            again = first.query(REDEEM, {"code": invitation["code"]}, token=_newcomer(first))
+            assert _code(again) == "BAD_USER_INPUT"
+            # a request filed through one is decided through the other
+            asked = first.query(
+                REQUEST,
+                {"school": child["school"]["id"], "child": "Петров Пётр", "message": ""},
+                token=_newcomer(first),
+            )
+            request = asked["data"]["requestAccess"]
+            decided = second.query(
+                DECIDE,
+                {"id": request["id"], "approve": False, "reason": "нет такого ученика"},
+                persona="school-admin@74",
+            )
+            assert decided["data"]["decideAccessRequest"]["status"] == "REFUSED"
