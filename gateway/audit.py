@@ -491,11 +491,31 @@ class AuditLog:
         JSON and time — is prepared once per stored ``events`` tuple, so a hit only stamps
         the write time on each entry.
         """
-        if not events:
+        if not events or self.replay_now(events, at=at):
             return
         if logger.isEnabledFor(logging.INFO):  # the log line per event: the general path
             await self.record(list(events), at=at)
             return
+        prepared = self._prepared(events, at)
+        self._recent.extend(prepared.replayed)
+        if prepared.keys:
+            await self._add(_rows(prepared.stored_rows, prepared.epoch, time.time_ns()))
+
+    def replay_now(self, events: tuple[AuditEvent, ...], *, at: str) -> bool:
+        """:meth:`replay` without awaiting, where nothing waits: the in-memory history and no
+        log line per event (their rows are written at the end of the loop turn, with every
+        other hit's: :meth:`flush`). ``False``: nothing done, :meth:`replay` it."""
+        if not isinstance(self.store, MemoryAuditStore) or logger.isEnabledFor(logging.INFO):
+            return False
+        prepared = self._prepared(events, at)
+        pending = self._pending
+        pending.append((prepared.replayed, prepared.stored_rows, prepared.epoch, time.time_ns()))
+        if len(pending) == 1:
+            asyncio.get_running_loop().call_soon(self.flush)
+        return True
+
+    def _prepared(self, events: tuple[AuditEvent, ...], at: str) -> _Replay:
+        """``events`` prepared for a replay at ``at``, and counted as written."""
         prepared = self._replays.get(id(events))
         if prepared is None or prepared.events is not events:
             prepared = self._replays[id(events)] = self._prepare(events)
@@ -504,17 +524,7 @@ class AuditLog:
         self.written += len(events)
         if prepared.non_canonical:
             self.counts["non_canonical"] += prepared.non_canonical
-        if isinstance(self.store, MemoryAuditStore):  # no I/O: written once per loop turn
-            pending = self._pending
-            pending.append(
-                (prepared.replayed, prepared.stored_rows, prepared.epoch, time.time_ns())
-            )
-            if len(pending) == 1:
-                asyncio.get_running_loop().call_soon(self.flush)
-            return
-        self._recent.extend(prepared.replayed)
-        if prepared.keys:
-            await self._add(_rows(prepared.stored_rows, prepared.epoch, time.time_ns()))
+        return prepared
 
     def flush(self) -> None:
         """Write the replays of this loop turn into the in-memory history (:meth:`replay`

@@ -372,7 +372,8 @@ class ResponseCache:
         if second != self._replay_second:  # one clock formatting per second, not per hit
             self._replay_at = self.clock.now().isoformat(timespec="seconds")
             self._replay_second = second
-        await self.audit.replay(events, at=self._replay_at)
+        if not self.audit.replay_now(events, at=self._replay_at):  # else nothing to await
+            await self.audit.replay(events, at=self._replay_at)
 
 
 @lru_cache(maxsize=2_000)
