@@ -101,6 +101,9 @@ def test_two_instances_poll_once_and_deliver_once_each(
                 wait_until("three more polls", lambda: _polls(a.url) + _polls(b.url) >= polled + 3)
                 assert len(on_a.events()) == 1  # exactly once each
                 assert len(on_b.events()) == 1
+            for instance in (a, b):  # each fanned the event out: its lag observed
+                lag = "diary_gateway_live_event_lag_seconds_count"
+                assert metric(instance.url, lag, region="77") == 1
             polls_a, polls_b = _polls(a.url), _polls(b.url)
             assert min(polls_a, polls_b) == 0  # one instance polled: one poll stream
             assert max(polls_a, polls_b) >= 4
