@@ -9,7 +9,9 @@ student who is not the caller's (403), a journal of a group the caller may not r
 
 Routes, faults, the admin API (``/__admin/faults``, ``/__admin/stats``,
 ``/__admin/reset``) and tokens come from :mod:`diary_gateway_demo.emulation`;
-``POST /__admin/marks`` (ours) adds or changes a mark, for the live-update tests.
+``POST /__admin/marks`` (ours) adds or changes a mark, ``POST /__admin/absences`` (ours)
+marks a student absent from a lesson and ``POST /__admin/lessons`` (ours) changes a lesson
+(room, cancelled, topic, teacher, times), for the live-update tests.
 ``POST /__admin/faults {"messy": true}`` switches the messy mode (:mod:`.messy`) on.
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -34,7 +36,7 @@ from diary_gateway_demo.emulation import (
     SsoVerifier,
     build_emulator_app,
 )
-from diary_gateway_demo.seed import SeedGroup, SeedStudent, World, Worlds
+from diary_gateway_demo.seed import REASONS, SeedGroup, SeedStudent, World, Worlds
 
 from .faults import EXPIRED_MESSAGE, MES_FAULTS, TOKEN_ISSUERS, mes_error
 from .messy import Messiness
@@ -363,7 +365,7 @@ class Emulator:
                 a.lesson_id
                 for s in students
                 for day in self.world.days(start, end)
-                for a in self.world.absences(s.class_id, day)
+                for a in self.data.absences(s.class_id, day)
                 if a.student_id == s.id
             }
             body = messy.events(body, missed)
@@ -539,7 +541,7 @@ class Emulator:
         for _ in range(60):  # the latest school day with such a lesson
             lessons = [
                 le
-                for le in self.world.lessons(student.class_id, day)
+                for le in self.data.lessons(student.class_id, day)
                 if not le.cancelled and (subject is None or le.subject == subject)
             ]
             if lessons:
@@ -558,6 +560,105 @@ class Emulator:
             is_exam=False,
         )
         return JSONResponse(_admin_mark(mark), status_code=201)
+
+    def _admin_lesson(self, body: dict[str, Any]) -> tuple[SeedStudent | None, Any]:
+        """The lesson a body names: ``lesson_id``, or ``student_id`` with ``day`` (ISO date,
+        default today) and ``subject`` (default the day's first lesson)."""
+        try:
+            if "lesson_id" in body:
+                lesson = self.world.find_lesson(int(body["lesson_id"]))
+                student = (
+                    self.world.students.get(int(body["student_id"]))
+                    if "student_id" in body
+                    else None
+                )
+                if lesson is None:
+                    raise _not_found("урок")
+                return student, lesson
+            student = self.world.students.get(int(body["student_id"]))
+            day = date.fromisoformat(body["day"]) if body.get("day") else self.world.today
+        except (KeyError, TypeError, ValueError):
+            raise _bad_request("lesson_id or student_id: integers; day: an ISO date") from None
+        if student is None:
+            raise _not_found("ученик")
+        subject = body.get("subject")
+        lessons = [
+            le
+            for le in self.data.lessons(student.class_id, day)
+            if subject is None or le.subject == subject
+        ]
+        if not lessons:
+            raise _not_found("урок")
+        return student, lessons[0]
+
+    async def admin_absences(self, request: Request) -> Response:
+        """``POST /__admin/absences`` (ours, for tests and demos): mark a student absent.
+
+        ``{"student_id": 7700…, "day": "2026-…", "subject": "…", "reason_id": 1}`` (or
+        ``"lesson_id"``) marks the student absent from that lesson (the day's first lesson of
+        the subject; ``day`` defaults to today); again with another ``reason_id`` changes it.
+        Answers ``{"student_id", "lesson_id", "day", "subject", "reason_id"}``.
+        """
+        body = await _json_body(request)
+        student, lesson = self._admin_lesson(body)
+        if student is None:
+            raise _bad_request("student_id: the absent student")
+        reason_id = body.get("reason_id", 1)
+        if not isinstance(reason_id, int) or reason_id not in REASONS:
+            raise _bad_request(f"reason_id: one of {sorted(REASONS)}")
+        absence = self.data.add_absence(student, lesson, reason_id)
+        return JSONResponse(
+            {
+                "student_id": absence.student_id,
+                "lesson_id": absence.lesson_id,
+                "day": absence.day.isoformat(),
+                "subject": lesson.subject,
+                "reason_id": absence.reason_id,
+            },
+            status_code=201,
+        )
+
+    async def admin_lessons(self, request: Request) -> Response:
+        """``POST /__admin/lessons`` (ours, for tests and demos): change a lesson.
+
+        Names the lesson as ``/__admin/absences`` does, with any of ``"room"`` (text),
+        ``"cancelled"``, ``"replaced"`` (booleans), ``"topic"`` (text), ``"teacher_id"``,
+        ``"starts"``, ``"ends"`` (``"HH:MM"``). Answers ``{"lesson_id", "day", "subject",
+        "room", "cancelled", "teacher_id", "starts", "ends"}``.
+        """
+        body = await _json_body(request)
+        _, lesson = self._admin_lesson(body)
+        changes: dict[str, object] = {}
+        try:
+            for key in ("room", "topic"):
+                if key in body:
+                    changes[key] = str(body[key])
+            for key in ("cancelled", "replaced"):
+                if key in body:
+                    changes[key] = bool(body[key])
+            if "teacher_id" in body:
+                teacher = int(body["teacher_id"])
+                if teacher not in self.world.teachers:
+                    raise _not_found("учитель")
+                changes["teacher_id"] = teacher
+            for key in ("starts", "ends"):
+                if key in body:
+                    changes[key] = time.fromisoformat(str(body[key]))
+        except (TypeError, ValueError):
+            raise _bad_request("teacher_id: an integer; starts, ends: HH:MM") from None
+        changed = self.data.change_lesson(lesson, **changes)
+        return JSONResponse(
+            {
+                "lesson_id": changed.id,
+                "day": changed.day.isoformat(),
+                "subject": changed.subject,
+                "room": changed.room,
+                "cancelled": changed.cancelled,
+                "teacher_id": changed.teacher_id,
+                "starts": changed.starts.isoformat(timespec="minutes"),
+                "ends": changed.ends.isoformat(timespec="minutes"),
+            }
+        )
 
     # -- the app -----------------------------------------------------------------------
 
@@ -592,6 +693,8 @@ class Emulator:
             Route(f"{teacher}/marks", self.create_mark, methods=["POST"]),
             Route(f"{teacher}/schedule_items", self.schedule_items),
             Route("/__admin/marks", self.admin_marks, methods=["POST"]),
+            Route("/__admin/absences", self.admin_absences, methods=["POST"]),
+            Route("/__admin/lessons", self.admin_lessons, methods=["POST"]),
         ]
 
 

@@ -23,6 +23,7 @@ from adapters.payload import JsonObject
 from adapters.scales import COMMON_TABLE, HUNDRED_POINT, TEN_POINT
 from diary_gateway_demo.seed import (
     REASONS,
+    SeedAbsence,
     SeedGroup,
     SeedHomework,
     SeedLesson,
@@ -192,7 +193,44 @@ class MoscowData:
         self._native: dict[tuple[int, date], tuple[NativeMark, ...]] = {}
         self.created_marks: dict[tuple[int, date], list[NativeMark]] = defaultdict(list)
         self._next_mark_id = CREATED_MARK_BASE
+        self.added_absences: dict[tuple[int, date], list[SeedAbsence]] = defaultdict(list)
+        """Absences added through ``POST /__admin/absences`` (ours), by (class, day)."""
+        self.changed_lessons: dict[int, SeedLesson] = {}
+        """Lessons changed through ``POST /__admin/lessons`` (ours), by lesson id."""
         self._build_profiles()
+
+    # -- the world, with what the admin API added or changed ----------------------------
+
+    def lessons(self, class_id: int, day: date) -> tuple[SeedLesson, ...]:
+        """The class's lessons of ``day``, as changed through the admin API."""
+        found = self.world.lessons(class_id, day)
+        if not self.changed_lessons:
+            return found
+        return tuple(self.changed_lessons.get(le.id, le) for le in found)
+
+    def absences(self, class_id: int, day: date) -> tuple[SeedAbsence, ...]:
+        """The class's absences of ``day`` (begun lessons), with those added."""
+        found = self.world.absences(class_id, day)
+        added = self.added_absences.get((class_id, day))
+        return (*found, *added) if added else found
+
+    def add_absence(self, student: SeedStudent, lesson: SeedLesson, reason_id: int) -> SeedAbsence:
+        """Mark ``student`` absent from ``lesson`` (replacing an absence there)."""
+        key = (lesson.class_id, lesson.day)
+        kept = [
+            a
+            for a in self.added_absences[key]
+            if (a.student_id, a.lesson_id) != (student.id, lesson.id)
+        ]
+        absence = SeedAbsence(student.id, lesson.id, lesson.day, reason_id)
+        self.added_absences[key] = [*kept, absence]
+        return absence
+
+    def change_lesson(self, lesson: SeedLesson, **changes: object) -> SeedLesson:
+        """Change ``lesson`` (room, cancelled, replaced, topic, teacher_id, starts, ends)."""
+        changed = replace(self.changed_lessons.get(lesson.id, lesson), **changes)  # type: ignore[arg-type]
+        self.changed_lessons[lesson.id] = changed
+        return changed
 
     # -- people ------------------------------------------------------------------------
 
@@ -319,7 +357,7 @@ class MoscowData:
             return None
         if student is None or student.class_id != class_id:
             return None
-        lesson = next((le for le in self.world.lessons(class_id, day) if le.number == number), None)
+        lesson = next((le for le in self.lessons(class_id, day) if le.number == number), None)
         if lesson is None:
             return None
         homework = next(
@@ -379,7 +417,7 @@ class MoscowData:
         key = (class_id, day)
         seeded = self._native.get(key)
         if seeded is None:
-            lessons = {le.id: le for le in self.world.lessons(class_id, day)}
+            lessons = {le.id: le for le in self.lessons(class_id, day)}
             seeded = tuple(
                 self._native_mark(m, lessons[m.lesson_id]) for m in self.world.marks(class_id, day)
             )
@@ -443,9 +481,11 @@ class MoscowData:
         return None
 
     def reset(self) -> None:
-        """Forget homework marked done and marks created through the API."""
+        """Forget homework marked done, and marks, absences and lesson changes made so."""
         self.world.homework_done.clear()
         self.created_marks.clear()
+        self.added_absences.clear()
+        self.changed_lessons.clear()
 
     def _values(self, mark: NativeMark) -> list[JsonObject] | None:
         grade = mark.grade()
@@ -747,7 +787,7 @@ class MoscowData:
         world = self.world
         found: list[JsonObject] = []
         for day in world.days(start, end):
-            lessons = world.lessons(student.class_id, day)
+            lessons = self.lessons(student.class_id, day)
             if not lessons:
                 continue
             marks = [
@@ -755,7 +795,7 @@ class MoscowData:
             ]
             absences = {
                 a.lesson_id: a
-                for a in world.absences(student.class_id, day)
+                for a in self.absences(student.class_id, day)
                 if a.student_id == student.id
             }
             homework = {h.lesson_id: h for h in world.homework(student.class_id, day)}
@@ -867,11 +907,11 @@ class MoscowData:
         days: list[JsonObject] = []
         for day in world.days(start, end):
             absences = [
-                a for a in world.absences(student.class_id, day) if a.student_id == student.id
+                a for a in self.absences(student.class_id, day) if a.student_id == student.id
             ]
             if not absences:
                 continue
-            lessons = {le.id: le for le in world.lessons(student.class_id, day)}
+            lessons = {le.id: le for le in self.lessons(student.class_id, day)}
             days.append(
                 {
                     "date": day.isoformat(),
@@ -1121,7 +1161,7 @@ class MoscowData:
         return [
             le
             for day in self.world.days(start, end)
-            for le in self.world.lessons(group.class_id, day)
+            for le in self.lessons(group.class_id, day)
             if le.group_id == group.id
         ]
 
@@ -1149,7 +1189,7 @@ class MoscowData:
             "teacher_profile_id": lesson.teacher_id,
             "absences": [
                 {"student_profile_id": a.student_id, "reason_id": a.reason_id}
-                for a in self.world.absences(lesson.class_id, lesson.day)
+                for a in self.absences(lesson.class_id, lesson.day)
                 if a.lesson_id == lesson.id
             ],
         }
