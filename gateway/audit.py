@@ -40,6 +40,7 @@ import hashlib
 import itertools
 import json
 import logging
+import operator
 import secrets
 import time
 from collections import Counter, OrderedDict, deque
@@ -134,7 +135,12 @@ class AuditStore(Protocol):
 
 
 class MemoryAuditStore:
-    """Per-instance history: per-student deques in two LRUs (confirmed, unconfirmed)."""
+    """Per-instance history: per-student deques in two LRUs (confirmed, unconfirmed).
+
+    A deque holds its entries in the order they were written, so an entry needs no ordering
+    prefix here: the in-memory replays of response-cache hits are ``":" + JSON``
+    (:meth:`AuditLog.replay_now`), the same for every hit within a second.
+    """
 
     def __init__(
         self,
@@ -231,7 +237,8 @@ class MemoryAuditStore:
         if not events:
             del self._confirmed[student_key]
             return []
-        newest = sorted(events, reverse=True)  # by time, then by write order (the prefix)
+        # by time, then by write order: the deque's own (a stable sort of it reversed)
+        newest = sorted(reversed(events), key=_score, reverse=True)
         return [entry for _, entry in newest[:limit]]
 
     async def size(self) -> tuple[int, int]:
@@ -384,10 +391,8 @@ class AuditLog:
         """Viewer label → pseudonym (bounded memo: HMACs of the same readers on every hit)."""
         self._replays: LRU[int, _Replay] = LRU(1024)
         """``id`` of a stored response's events → their rows prepared (see :meth:`replay`)."""
-        self._pending: list[
-            tuple[list[AuditEvent], tuple[tuple[str, str, bool], ...], float, int]
-        ] = []
-        """Replays not yet in the in-memory history: (events, rows, epoch, written ns)."""
+        self._pending: list[tuple[list[AuditEvent], tuple[tuple[str, str, bool], ...], float]] = []
+        """Replays not yet in the in-memory history: (events, memory rows, epoch)."""
 
     @classmethod
     def for_cache(
@@ -509,7 +514,7 @@ class AuditLog:
             return False
         prepared = self._prepared(events, at)
         pending = self._pending
-        pending.append((prepared.replayed, prepared.stored_rows, prepared.epoch, time.time_ns()))
+        pending.append((prepared.replayed, prepared.memory_rows, prepared.epoch))
         if len(pending) == 1:
             asyncio.get_running_loop().call_soon(self.flush)
         return True
@@ -536,9 +541,9 @@ class AuditLog:
         self._pending = []
         rows: list[tuple[str, float, str, bool]] = []
         recent = self._recent
-        for replayed, stored_rows, epoch, written in pending:
+        for replayed, memory_rows, epoch in pending:
             recent.extend(replayed)
-            rows.extend(_rows(stored_rows, epoch, written))
+            rows.extend([(key, epoch, entry, confirmed) for key, entry, confirmed in memory_rows])
         store = self.store
         if rows and isinstance(store, MemoryAuditStore):  # only it is deferred to
             evicted = store.add_now(rows, cutoff=self._cutoff()).get("evicted", 0)
@@ -594,6 +599,7 @@ class _Replay:
         "epoch",
         "events",
         "keys",
+        "memory_rows",
         "non_canonical",
         "replayed",
         "stored",
@@ -618,6 +624,8 @@ class _Replay:
         self.bodies: list[str] = []
         self.replayed: list[AuditEvent] = []
         self.stored_rows: tuple[tuple[str, str, bool], ...] = ()
+        self.memory_rows: tuple[tuple[str, str, bool], ...] = ()
+        """:attr:`stored_rows` as the in-memory history keeps them: no ordering prefix."""
         """(student key, entry JSON, confirmed) of each kept event, as of :attr:`at`."""
 
     def stamp(self, at: str) -> None:
@@ -627,6 +635,7 @@ class _Replay:
         self.bodies = [_entry_body(event, at, viewer) for event, _, viewer in self.stored]
         self.replayed = [_replayed(event, at) for event in self.events]
         self.stored_rows = tuple(zip(self.keys, self.bodies, self.confirmed, strict=True))
+        self.memory_rows = tuple((key, ":" + body, ok) for key, body, ok in self.stored_rows)
 
 
 @lru_cache(maxsize=1024)
@@ -663,6 +672,9 @@ def _rows(
         for key, body, confirmed in stored_rows
     ]
 
+
+_score = operator.itemgetter(0)
+"""An in-memory history entry's time (POSIX seconds)."""
 
 _NONCES = itertools.count(secrets.randbelow(0x10000))
 """Tells apart entries written in the same nanosecond (no system call per entry)."""
