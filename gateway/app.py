@@ -451,4 +451,5 @@ def create_app(
     app.state.live = live
     app.state.database = database
     app.state.receipts = receipts
+    app.state.onboarding = onboarding
     return app

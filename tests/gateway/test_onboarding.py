@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from adapters import Clock
 from gateway.dev_issuer import DEV_AUDIENCE
+from gateway.onboarding import Onboarding
 from tests.database import postgres_database
 
 from .conftest import DemoGateway, make_demo
@@ -100,6 +103,28 @@ def test_an_invited_parent_redeems_and_sees_the_child(gateway: DemoGateway) -> N
         again = gateway.query(REDEEM, {"code": invitation["code"]}, token=token)
         assert again["data"]["redeemInvitation"] is None
         assert _code(again) == "BAD_USER_INPUT"
+
+
+def test_an_expired_invitation_is_refused(gateway: DemoGateway) -> None:
+    """Valid one day: two days on (the desk's clock moved), redeeming it is refused."""
+    body = gateway.query(
+        CREATE, {"id": _child(gateway, "74")["id"], "days": 1}, persona="school-admin@74"
+    )
+    code = body["data"]["createInvitation"]["code"]
+    desk: Onboarding = gateway.app.state.onboarding
+    real = desk.clock
+    desk.clock = Clock.shifted(real.now() + timedelta(days=2))
+    try:
+        late = gateway.query(REDEEM, {"code": code}, token=_newcomer(gateway))
+    finally:
+        desk.clock = real
+    assert _code(late) == "BAD_USER_INPUT"
+    in_time = gateway.query(REDEEM, {"code": code}, token=_newcomer(gateway))
+    assert "errors" not in in_time, in_time
+    too_long = gateway.query(
+        CREATE, {"id": _child(gateway, "74")["id"], "days": 61}, persona="school-admin@74"
+    )
+    assert _code(too_long) == "BAD_USER_INPUT"
 
 
 def test_unknown_codes_and_callers_are_refused(gateway: DemoGateway) -> None:
