@@ -486,12 +486,21 @@ class BellSchedule:
 
 
 class ChangeKind(enum.Enum):
-    """What happened in a feed entry."""
+    """What happened in a feed entry.
+
+    No region's feed reports absences or lesson changes: the ``ABSENCE_*`` and
+    ``LESSON_CHANGED`` kinds come from the gateway's diff of a student's diary between two
+    polls (``gateway/live``), never from an adapter's ``get_changes``.
+    """
 
     MARK_CREATED = "mark_created"
     MARK_UPDATED = "mark_updated"
     HOMEWORK_CREATED = "homework_created"
     HOMEWORK_UPDATED = "homework_updated"
+    ABSENCE_CREATED = "absence_created"
+    ABSENCE_UPDATED = "absence_updated"
+    ABSENCE_REMOVED = "absence_removed"
+    LESSON_CHANGED = "lesson_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,6 +516,8 @@ class Change:
     mark_value: str | None = None
     previous_mark_value: str | None = None
     homework_text: str | None = None
+    lesson_id: str | None = None
+    """The lesson concerned, for the diary diff's absence and lesson changes."""
 
 
 @dataclass(frozen=True, slots=True)

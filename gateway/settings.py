@@ -213,6 +213,9 @@ class LiveSettings:
     off_hours_factor: float = 4.0
     """The interval outside the school day (weekdays 07:00–19:00 in the student's region)
     is this many times ``poll_interval_seconds``."""
+    relation_recheck_seconds: float = 60.0
+    """How often, at most, a subscription decides the viewer's relation to a student again
+    (before an event); when it has ended, the connection closes."""
 
 
 _GATEWAY_REGION_KEYS = ("adapter", "name", "timezone", "diary_url", "demo", "history_days")
@@ -466,6 +469,9 @@ def _check_live(live: LiveSettings) -> None:
     )
     _check_at_least("live.lookback_hours", live.lookback_hours, 1, "a positive number of hours")
     _check_at_least("live.off_hours_factor", live.off_hours_factor, 1, "a factor of 1 or more")
+    _check_at_least(
+        "live.relation_recheck_seconds", live.relation_recheck_seconds, 0, "0 seconds or more"
+    )
 
 
 def check_complete(settings: Settings) -> None:

@@ -5,10 +5,12 @@ The schema knows the event source only as :class:`LiveSource` (the gateway's
 (:mod:`.policy`), decided once per student when the subscription starts: the viewer must
 see the student's records (``CHILD_RECORD``: a parent who is not the legal representative
 gets ``FORBIDDEN``, no events), and a subject teacher hears only their subjects' events.
-Before an event, at most once a minute, the viewer's relation is decided again (from the
-providers' data, as cached); when it has ended, the source is told (the transport closes
-the connection) and the subscription ends. Every event delivered is an audited read of
-the student's diary.
+Before an event, at most once a minute (``[live] relation_recheck_seconds``), the viewer's
+relation is decided again (from the providers' data, as cached); when it has ended, the
+source is told (the transport closes the connection) and the subscription ends (so it does
+when the relation no longer reads the diary). Every event delivered is an audited read of
+the student's diary. Absences and lesson changes (found by the gateway's diary diff) are
+heard like marks: a subject teacher hears those of their subjects' lessons only.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ import strawberry
 from graphql import GraphQLError
 
 from adapters import Change as ChangeModel
+from adapters import ChangeKind as ChangeKindModel
 from adapters import Role
 
 from .audit import note_read
 from .context import Info
-from .diary import Homework
+from .diary import Absence, Homework
+from .diary import Lesson as DiaryLesson
 from .errors import ErrorCode, coded_error
 from .extensions import merge_events
 from .marks import Mark
@@ -78,6 +82,11 @@ class LiveSource(Protocol):
         """The viewer's relation to a subscribed student has ended: close the connection."""
         ...
 
+    @property
+    def recheck_seconds(self) -> float:
+        """How often, at most, the viewer's relation is decided again (``[live]``)."""
+        ...
+
 
 @strawberry.enum(description="What happened in a student's diary.")
 class StudentEventKind(enum.Enum):
@@ -85,11 +94,27 @@ class StudentEventKind(enum.Enum):
     MARK_UPDATED = strawberry.enum_value("mark_updated", description="A mark was changed.")
     HOMEWORK_CREATED = strawberry.enum_value("homework_created", description="New homework.")
     HOMEWORK_UPDATED = strawberry.enum_value("homework_updated", description="Homework changed.")
+    ABSENCE_CREATED = strawberry.enum_value(
+        "absence_created", description="The student was marked absent from a lesson."
+    )
+    ABSENCE_UPDATED = strawberry.enum_value(
+        "absence_updated", description="An absence's reason or excuse changed."
+    )
+    ABSENCE_REMOVED = strawberry.enum_value(
+        "absence_removed", description="An absence was taken back (the node is null)."
+    )
+    LESSON_CHANGED = strawberry.enum_value(
+        "lesson_changed",
+        description="A lesson of today or later changed: its subject, teacher, room, times, "
+        "cancellation, replacement or remote flag.",
+    )
 
 
 @strawberry.type(description="Something new in a student's diary, as the region reported it.")
 class StudentEvent:
-    change: strawberry.Private[Change]
+    change: strawberry.Private[Change | None]
+    """The feed entry (marks and homework); ``None`` for the diary diff's kinds."""
+    model: strawberry.Private[ChangeModel]
     id: strawberry.ID = strawberry.field(
         description="The event's id, ordered: pass it as `after` to resume after this event."
     )
@@ -98,13 +123,45 @@ class StudentEvent:
     student: Student = strawberry.field(description="The student whose diary changed.")
 
     @strawberry.field(
-        description="What the event is about: the mark or the homework, where it can be found "
-        "in the diary (null when it is gone again)."
+        description="What the event is about: the mark, the homework, the absence or the "
+        "lesson, where it can be found in the diary (null when it is gone again)."
     )
     async def node(self, info: Info) -> Node | None:
-        _, mark, homework = await self.change._find(info)
-        found: Mark | Homework | None = mark if mark is not None else homework
-        return found
+        if self.change is not None:
+            _, mark, homework = await self.change._find(info)
+            found: Mark | Homework | None = mark if mark is not None else homework
+            return found
+        return await _diary_node(info, self.student, self.model)
+
+
+async def _diary_node(info: Info, student: Student, model: ChangeModel) -> Node | None:
+    """The lesson (``LESSON_CHANGED``) or its absence (``ABSENCE_*``) of a diff's change."""
+    day = model.lesson_date
+    if day is None or model.lesson_id is None:
+        return None
+    region = student.region_code
+    lessons = await info.context.loaders.diary.load((region, student.model.id, day, day))
+    for lesson in lessons:
+        if lesson.id != model.lesson_id:
+            continue
+        if model.kind is ChangeKindModel.LESSON_CHANGED:
+            if lesson.unscheduled:
+                return None
+            return DiaryLesson.from_model(lesson, region, student.access, student.model.id)
+        if lesson.absence is None:
+            return None
+        return Absence.from_model(lesson.absence, region, student.access, lesson.id)
+    return None
+
+
+_FEED_KINDS = frozenset(
+    {
+        ChangeKindModel.MARK_CREATED,
+        ChangeKindModel.MARK_UPDATED,
+        ChangeKindModel.HOMEWORK_CREATED,
+        ChangeKindModel.HOMEWORK_UPDATED,
+    }
+)
 
 
 def _sees(subjects: frozenset[str] | None, change: ChangeModel) -> bool:
@@ -162,10 +219,6 @@ async def _write_audit(info: Info) -> None:
         await context.audit.record(events)
 
 
-RECHECK_SECONDS = 60.0
-"""How often, at most, the viewer's relation to a student is decided again (before an
-event; from the providers' data as cached)."""
-
 MAX_STUDENTS = 20
 """Students one subscription may name."""
 
@@ -173,8 +226,9 @@ MAX_STUDENTS = 20
 @strawberry.type(description="Live updates: each event as it happens.")
 class Subscription:
     @strawberry.subscription(
-        description="New and changed marks and homework of the viewer's students (all of "
-        "their own students when `studentIds` is left out), as they happen. Needs a "
+        description="New and changed marks, homework and absences, and changed lessons, of the "
+        "viewer's students (all of their own students when `studentIds` is left out), as they "
+        "happen. Needs a "
         "subscription transport on /graphql: WebSocket (graphql-transport-ws) or HTTP with "
         "Accept: text/event-stream (graphql-sse)."
     )
@@ -231,21 +285,30 @@ class Subscription:
                     continue
                 context._loaders = None  # each event reads the diary afresh
                 student = entry[0]
-                if time.monotonic() - checked >= RECHECK_SECONDS:
+                if time.monotonic() - checked >= live.recheck_seconds:
+                    again: Student | None
                     try:
-                        student = await load_student(info, str(student.id))
+                        again = await load_student(info, str(student.id))
                     except GraphQLError as error:
-                        if (error.extensions or {}).get("code") == ErrorCode.FORBIDDEN.value:
-                            live.relation_ended("the viewer's relation to the student has ended")
-                            return
-                        raise
+                        if (error.extensions or {}).get("code") != ErrorCode.FORBIDDEN.value:
+                            raise
+                        again = None
+                    if again is None or not again.access.allows(CHILD_RECORD):
+                        # no relation left, or one that may not read the diary any more
+                        live.relation_ended("the viewer's relation to the student has ended")
+                        return
+                    student = again
                     checked = time.monotonic()
                 note_read(info, student, "events", allowed=True)
                 await _write_audit(info)
                 zone = context.registry[student.region_code].region.timezone
-                change = Change.from_model(event.change, student, zone)
+                model = event.change
+                change = (
+                    Change.from_model(model, student, zone) if model.kind in _FEED_KINDS else None
+                )
                 yield StudentEvent(
                     change=change,
+                    model=model,
                     id=strawberry.ID(event.id),
                     kind=StudentEventKind(event.change.kind.value),
                     at=event.change.at,

@@ -76,6 +76,7 @@ class LiveEvent:
                 "m": c.mark_value,
                 "pm": c.previous_mark_value,
                 "h": c.homework_text,
+                "l": c.lesson_id,
             }
         )
 
@@ -92,5 +93,6 @@ class LiveEvent:
             mark_value=data["m"],
             previous_mark_value=data["pm"],
             homework_text=data["h"],
+            lesson_id=data.get("l"),
         )
         return cls(region=data["r"], change=change, published_at=data["p"], id=event_id)

@@ -315,6 +315,10 @@ class LiveSession:
     def relation_ended(self, message: str) -> None:
         self.end(LiveClosed(RELATION_ENDED, message))
 
+    @property
+    def recheck_seconds(self) -> float:
+        return self.hub.settings.relation_recheck_seconds
+
     async def listen(
         self,
         students: Sequence[tuple[str, str]],

@@ -7,7 +7,9 @@ instance takes over within ``lease_seconds``. A poll reads the feed ``lookback_h
 back and publishes what is new to the stream, deduplicated by each change's stable key
 (:mod:`.stream`), so an overlap at a handover repeats nothing and loses nothing. The very
 first poll of a student (nobody has polled them within the keys' time to live) only
-remembers what the feed holds: that is history, not news.
+remembers what the feed holds: that is history, not news. Where the region serves a diary,
+each poll also diffs the student's diary against the last poll's (:mod:`.diff`): absences
+and lesson changes, which no feed reports, with the same dedup and the same baseline.
 
 The interval adapts: ``poll_interval_seconds`` during the school day in the student's
 region (weekdays 07:00–19:00 local), ``off_hours_factor`` times that otherwise, and
@@ -37,11 +39,15 @@ from adapters import (
     AdapterError,
     AdapterRegistry,
     Caller,
+    Capability,
+    Change,
     Clock,
     ProviderUnavailableError,
 )
 
 from ..settings import LiveSettings
+from ..upstream import fresh_reads
+from .diff import DiarySnapshot, diary_changes, diary_window
 from .event import LiveEvent, event_key
 from .lease import Lease
 from .stream import EventStream
@@ -201,7 +207,8 @@ class Poller:
         marker = f"baseline:{self.lease_name(region, student_id)}"
         if not await self.stream.marked(marker):
             await self.stream.remember((event_key(region, c) for c in found), marker)
-            return 0
+            found = []
+        found = [*found, *await self._diary_changes(region, student_id, caller)]
         published = 0
         now = self.clock.timestamp()
         if found and self.on_change is not None:  # usually nothing new: no invalidation
@@ -212,6 +219,27 @@ class Poller:
             if await self.stream.publish(LiveEvent(region, change, now)) is not None:
                 published += 1
         return published
+
+    async def _diary_changes(self, region: str, student_id: str, caller: Caller) -> list[Change]:
+        """Absences and lesson changes since the last poll's snapshot (:mod:`.diff`); none
+        where the region serves no diary, and none at the baseline."""
+        adapter = self.registry[region]
+        if not adapter.supports(Capability.SCHEDULE):
+            return []
+        local = self.clock.now_in(adapter.region.timezone)
+        window = diary_window(local.date())
+        with fresh_reads():  # the provider's present, not a cached answer
+            (lessons,) = await adapter.get_diaries(caller, [student_id], window)
+        if isinstance(lessons, AdapterError):
+            raise lessons
+        after = DiarySnapshot.of(lessons, window)
+        name = f"diary:{self.lease_name(region, student_id)}"
+        raw = await self.stream.snapshot(name)
+        before = DiarySnapshot.decode(raw) if raw is not None else None
+        await self.stream.keep(name, after.encode())
+        if before is None:
+            return []
+        return diary_changes(before, after, student_id, today=local.date(), at=self.clock.now())
 
     async def aclose(self) -> None:
         """Stop every poll and release this instance's leases."""

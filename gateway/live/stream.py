@@ -51,6 +51,15 @@ class EventStream:
         """Whether an event with ``key`` was published (or remembered) lately."""
         raise NotImplementedError("EventStream.seen must be implemented")
 
+    async def snapshot(self, name: str) -> bytes | None:
+        """The value last kept under ``name`` (``None``: none within the keys' time to live)."""
+        raise NotImplementedError("EventStream.snapshot must be implemented")
+
+    async def keep(self, name: str, value: bytes) -> None:
+        """Keep ``value`` under ``name`` (a poll's diary snapshot, for the next poll, on any
+        instance) for the keys' time to live."""
+        raise NotImplementedError("EventStream.keep must be implemented")
+
     async def read(self, after: str, *, block_seconds: float) -> list[LiveEvent]:
         """Events after ``after``, waiting up to ``block_seconds`` for one."""
         raise NotImplementedError("EventStream.read must be implemented")
@@ -81,6 +90,7 @@ class MemoryStream(EventStream):
         self.seen_ttl = seen_ttl
         self.max_keys = max_keys
         self._seen: OrderedDict[str, float] = OrderedDict()
+        self._snapshots: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._count = 0
         self._changed = asyncio.Event()
 
@@ -122,6 +132,18 @@ class MemoryStream(EventStream):
 
     async def seen(self, key: str) -> bool:
         return self._fresh(key)
+
+    async def snapshot(self, name: str) -> bytes | None:
+        found = self._snapshots.get(name)
+        if found is None or found[0] <= time.monotonic():
+            return None
+        return found[1]
+
+    async def keep(self, name: str, value: bytes) -> None:
+        self._snapshots[name] = (time.monotonic() + self.seen_ttl, value)
+        self._snapshots.move_to_end(name)
+        while len(self._snapshots) > self.max_keys:
+            self._snapshots.popitem(last=False)
 
     def _after(self, after: str) -> list[LiveEvent]:
         start = position(after)
@@ -195,6 +217,15 @@ class RedisStream(EventStream):
 
     async def seen(self, key: str) -> bool:
         return bool(await self.client.exists(self._seen_key(key)))
+
+    async def snapshot(self, name: str) -> bytes | None:
+        found = await self.client.get(self._seen_key(f"snapshot:{name}"))
+        if found is None:
+            return None
+        return found.encode() if isinstance(found, str) else bytes(found)
+
+    async def keep(self, name: str, value: bytes) -> None:
+        await self.client.set(self._seen_key(f"snapshot:{name}"), value, ex=self.seen_ttl)
 
     @staticmethod
     def _decode(entries: Iterable[Any]) -> list[LiveEvent]:

@@ -18,6 +18,7 @@ from .runner import (
     UpstreamSettings,
     collect_notices,
     current_notices,
+    fresh_reads,
     operation_budget,
     stale_notices,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "build_cache",
     "collect_notices",
     "current_notices",
+    "fresh_reads",
     "operation_budget",
     "stale_notices",
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "UpstreamSettings",
     "collect_notices",
     "current_notices",
+    "fresh_reads",
     "log_failure",
     "operation_budget",
     "stale_notices",
@@ -222,6 +223,20 @@ def _span_outcome(
         span.set_status(Status(StatusCode.ERROR, provider_outcome(error)))
 
 
+_FRESH: contextvars.ContextVar[bool] = contextvars.ContextVar("upstream_fresh", default=False)
+
+
+@contextmanager
+def fresh_reads() -> Iterator[None]:
+    """Within: cached reads skip their cached answer, ask the provider and store what it
+    says (the live poller's diary diff must see the provider's present, not a cached past)."""
+    token = _FRESH.set(True)
+    try:
+        yield
+    finally:
+        _FRESH.reset(token)
+
+
 class UpstreamRunner:
     """Runs provider calls with an entity cache, single flight, retries, breakers, bulkheads.
 
@@ -273,7 +288,7 @@ class UpstreamRunner:
         if key is None:
             return cast(T, await self._flight_fetch(call, None, fetch))
         entry = await self._read(key)
-        if entry is None:
+        if entry is None or _FRESH.get():
             self.stats.misses += 1
             return cast(T, await self._flight_fetch(call, key, fetch))
         value, stored_at = entry
