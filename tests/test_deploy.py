@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -112,6 +113,13 @@ def test_the_mounted_config_is_one_serve_accepts() -> None:
     assert settings.regions["77"].adapter == "moscow"
     nginx = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     services = _compose()["services"]
+    for code, region in settings.regions.items():  # each region at an emulator of compose's
+        url = httpx.URL(region.adapter_config.base_url)
+        assert url.host in services, f"region {code} calls {url} outside the deployment"
+        emulated = services[url.host]["command"]
+        assert emulated[:2] == ["emulate", region.adapter]
+        assert emulated[emulated.index("--port") + 1] == str(url.port)
+        assert "--sso-jwks" in emulated  # it checks the national SSO token, not an id
     for name, service in services.items():
         if service.get("command", [None])[0] == "serve":
             assert f"server {name}:{settings.server.port}" in nginx
