@@ -162,7 +162,17 @@ class Database:
             if self.is_ready:  # another task migrated while this one waited
                 return
             if self.migrate_on_start:
-                await migrate(self.engine)
+                try:
+                    await migrate(self.engine)
+                except Exception:
+                    # Another process migrating the same SQLite file at the same moment (no
+                    # advisory lock there) may have won the race: fine if the database is
+                    # at this gateway's revision now, else the error stands.
+                    await asyncio.sleep(0.2)
+                    try:
+                        await self.check()
+                    except RuntimeError:
+                        await migrate(self.engine)
             else:
                 await self.check()
             self._ready = True

@@ -166,3 +166,27 @@ def _subject(persona: str) -> str:
     from diary_gateway_demo.personas import find_persona
 
     return find_persona(persona).subject
+
+
+def test_processes_starting_together_on_one_sqlite_file_all_migrate_it(tmp_path: Path) -> None:
+    """Instances (or test workers) first using one SQLite file at once: none fails, and the
+    database ends at the newest revision (SQLite has no advisory lock: the losers of the race
+    find it migrated)."""
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    script = (
+        "import asyncio, sys\n"
+        "from gateway.database import Database\n"
+        "async def main():\n"
+        "    db = Database(sys.argv[1])\n"
+        "    await db.ready()\n"
+        "    await db.aclose()\n"
+        "asyncio.run(main())\n"
+    )
+    starts = [
+        subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    for process in starts:
+        _, errors = process.communicate(timeout=60)
+        assert process.returncode == 0, errors
+    assert _tables(url) == AUDIT_TABLES | RECEIPT_TABLES | ONBOARDING_TABLES
