@@ -16,6 +16,7 @@ def test_the_defaults_poll_every_30_seconds_under_a_90_second_lease() -> None:
     assert live.lease_seconds == 90
     assert live.stream_max_len == 10_000
     assert live.max_subscriptions_per_person == 10
+    assert live.relation_recheck_seconds == 60
 
 
 @pytest.mark.parametrize(
@@ -29,6 +30,7 @@ def test_the_defaults_poll_every_30_seconds_under_a_90_second_lease() -> None:
         ({"max_queued_events": 0}, "live.max_queued_events"),
         ({"lookback_hours": 0}, "live.lookback_hours"),
         ({"off_hours_factor": 0.5}, "live.off_hours_factor"),
+        ({"relation_recheck_seconds": -1}, "live.relation_recheck_seconds"),
         ({"stream_max_len": "many"}, "live.stream_max_len"),
         ({"polling": True}, "live.polling"),
     ],
