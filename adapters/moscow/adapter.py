@@ -181,7 +181,8 @@ class MoscowAdapter(DiaryAdapter):
         async def fetch(creds: Credentials) -> FamilyProfile:
             return parse_family_profile(await self._client.family_profile(creds))
 
-        profile = await self._sessions.cached(caller, "family", _PROFILE_TTL, fetch)
+        ttl = self.config.profile_ttl_seconds
+        profile = await self._sessions.cached(caller, "family", ttl, fetch)
         for child in profile.children:
             if child.school is not None:
                 self._remember_school(child.school)
@@ -200,7 +201,7 @@ class MoscowAdapter(DiaryAdapter):
                 raise ValueError("profile_info lists no profile")
             return next((p for p in profiles if p.id == creds.profile_id), profiles[0])
 
-        return await self._sessions.cached(caller, "staff", _PROFILE_TTL, fetch)
+        return await self._sessions.cached(caller, "staff", self.config.profile_ttl_seconds, fetch)
 
     async def _school_info(
         self, caller: Caller, school_id: str

@@ -11,7 +11,8 @@ Routes, faults, the admin API (``/__admin/faults``, ``/__admin/stats``,
 ``/__admin/reset``) and tokens come from :mod:`diary_gateway_demo.emulation`;
 ``POST /__admin/marks`` (ours) adds or changes a mark, ``POST /__admin/absences`` (ours)
 marks a student absent from a lesson and ``POST /__admin/lessons`` (ours) changes a lesson
-(room, cancelled, topic, teacher, times), for the live-update tests.
+(room, cancelled, topic, teacher, times), and ``POST /__admin/families`` (ours) takes a
+student off their parents' profiles, for the live-update tests.
 ``POST /__admin/faults {"messy": true}`` switches the messy mode (:mod:`.messy`) on.
 """
 
@@ -576,28 +577,32 @@ class Emulator:
                     raise _not_found("урок")
                 return student, lesson
             student = self.world.students.get(int(body["student_id"]))
-            day = date.fromisoformat(body["day"]) if body.get("day") else self.world.today
+            day = date.fromisoformat(body["day"]) if body.get("day") else None
         except (KeyError, TypeError, ValueError):
             raise _bad_request("lesson_id or student_id: integers; day: an ISO date") from None
         if student is None:
             raise _not_found("ученик")
         subject = body.get("subject")
-        lessons = [
-            le
-            for le in self.data.lessons(student.class_id, day)
-            if subject is None or le.subject == subject
-        ]
-        if not lessons:
-            raise _not_found("урок")
-        return student, lessons[0]
+        for offset in range(1 if day is not None else 14):  # no day: today or the next one
+            lessons = [
+                le
+                for le in self.data.lessons(
+                    student.class_id, (day or self.world.today) + timedelta(days=offset)
+                )
+                if subject is None or le.subject == subject
+            ]
+            if lessons:
+                return student, lessons[0]
+        raise _not_found("урок")
 
     async def admin_absences(self, request: Request) -> Response:
         """``POST /__admin/absences`` (ours, for tests and demos): mark a student absent.
 
         ``{"student_id": 7700…, "day": "2026-…", "subject": "…", "reason_id": 1}`` (or
         ``"lesson_id"``) marks the student absent from that lesson (the day's first lesson of
-        the subject; ``day`` defaults to today); again with another ``reason_id`` changes it.
-        Answers ``{"student_id", "lesson_id", "day", "subject", "reason_id"}``.
+        the subject; without ``day``, today's or the next school day's); again with another
+        ``reason_id`` changes it. Answers ``{"student_id", "lesson_id", "day", "subject",
+        "reason_id"}``.
         """
         body = await _json_body(request)
         student, lesson = self._admin_lesson(body)
@@ -660,6 +665,24 @@ class Emulator:
             }
         )
 
+    async def admin_families(self, request: Request) -> Response:
+        """``POST /__admin/families`` (ours, for tests and demos): ``{"student_id": 7700…,
+        "linked": false}`` takes the student off every parent's profile (the family's link
+        ended); ``"linked": true`` puts them back. Answers ``{"student_id", "linked"}``."""
+        body = await _json_body(request)
+        try:
+            student = self.world.students.get(int(body["student_id"]))
+        except (KeyError, TypeError, ValueError):
+            raise _bad_request("student_id: an integer") from None
+        if student is None:
+            raise _not_found("ученик")
+        linked = bool(body.get("linked", False))
+        if linked:
+            self.data.unlinked.discard(student.id)
+        else:
+            self.data.unlinked.add(student.id)
+        return JSONResponse({"student_id": student.id, "linked": linked})
+
     # -- the app -----------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
@@ -695,6 +718,7 @@ class Emulator:
             Route("/__admin/marks", self.admin_marks, methods=["POST"]),
             Route("/__admin/absences", self.admin_absences, methods=["POST"]),
             Route("/__admin/lessons", self.admin_lessons, methods=["POST"]),
+            Route("/__admin/families", self.admin_families, methods=["POST"]),
         ]
 
 

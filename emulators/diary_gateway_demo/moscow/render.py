@@ -196,6 +196,8 @@ class MoscowData:
         self.added_absences: dict[tuple[int, date], list[SeedAbsence]] = defaultdict(list)
         """Absences added through ``POST /__admin/absences`` (ours), by (class, day)."""
         self.changed_lessons: dict[int, SeedLesson] = {}
+        self.unlinked: set[int] = set()
+        """Students whose parents' profiles no longer list them (``POST /__admin/families``)."""
         """Lessons changed through ``POST /__admin/lessons`` (ours), by lesson id."""
         self._build_profiles()
 
@@ -486,6 +488,7 @@ class MoscowData:
         self.created_marks.clear()
         self.added_absences.clear()
         self.changed_lessons.clear()
+        self.unlinked.clear()
 
     def _values(self, mark: NativeMark) -> list[JsonObject] | None:
         grade = mark.grade()
@@ -632,7 +635,11 @@ class MoscowData:
         person = profile.person
         children: list[tuple[SeedStudent, bool]] = []
         if profile.type == "parent" and profile.parent_key is not None:
-            children = self.world.children_of(profile.parent_key)
+            children = [
+                (child, legal)
+                for child, legal in self.world.children_of(profile.parent_key)
+                if child.id not in self.unlinked
+            ]
         elif profile.student_id is not None:
             children = [(self.world.students[profile.student_id], False)]
         body = {
