@@ -1,12 +1,16 @@
 """The subscription in the permission matrix: every persona of region 77 subscribes to the
 canonical student; who hears which events follows the demo world's relationships and the
-declared rule of ``StudentEvent`` (a group teacher: their subjects), as ``matrix.py`` derives
-them for queries — never from the gateway's policy code."""
+declared rule of ``StudentEvent`` (a group teacher: their subjects — marks, absences and
+lesson changes alike), as ``matrix.py`` derives them for queries — never from the gateway's
+policy code."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from adapters import ChangeKind
 from diary_gateway_demo.seed import World
 from schema.ids import encode_id
 from schema.policy import Relation
@@ -22,6 +26,9 @@ from tests.gateway.matrix import (
 )
 
 __all__ = ["live"]  # the module's gateway, shared with test_subscriptions' fixture
+
+KINDS = (ChangeKind.MARK_CREATED, ChangeKind.ABSENCE_CREATED, ChangeKind.LESSON_CHANGED)
+"""A feed's kind and the diary diff's two: each is heard by subject alike."""
 
 
 def test_who_hears_which_events_follows_the_matrix(live: DemoGateway) -> None:
@@ -54,26 +61,36 @@ def test_who_hears_which_events_follows_the_matrix(live: DemoGateway) -> None:
             if subjects is None:
                 (error,) = subscribers[persona].wait_for("error")["error"]
                 assert error["extensions"]["code"] == "FORBIDDEN", persona
-        ids = publish(
-            live,
-            ("77", _change(str(student.id), "matrix-other", other)),
-            ("77", _change(str(student.id), "matrix-theirs", theirs)),
-        )
-        subject_of = dict(zip(ids, (other, theirs), strict=True))
-        for persona, subjects in expected.items():
-            if not subjects:
-                continue
-            heard = [
-                subscribers[persona].wait_for("next")["payload"]["data"]["studentEvents"]["id"]
-                for _ in subjects
+        subject_of: dict[str, str] = {}
+        for kind in KINDS:  # a kind at a time: within the subscribers' queue bound
+            sent = [
+                (
+                    subject,
+                    replace(
+                        _change(str(student.id), f"matrix-{kind.value}-{n}", subject), kind=kind
+                    ),
+                )
+                for n, subject in enumerate((other, theirs))
             ]
-            assert {subject_of[i] for i in heard} == subjects, persona
+            ids = publish(live, *(("77", change) for _, change in sent))
+            subject_of.update(zip(ids, (subject for subject, _ in sent), strict=True))
+            for persona, subjects in expected.items():
+                if not subjects:
+                    continue
+                heard = [
+                    subscribers[persona].wait_for("next")["payload"]["data"]["studentEvents"]
+                    for _ in subjects
+                ]
+                assert {subject_of[e["id"]] for e in heard} == subjects, persona
+                assert {e["kind"] for e in heard} == {kind.name}, persona
     finally:
         for subscriber in subscribers.values():
             subscriber.close()
     for persona, subjects in expected.items():
-        got = {subject_of[e["id"]] for e in subscribers[persona].events()}
+        events = subscribers[persona].events()
+        got = {subject_of[e["id"]] for e in events}
         assert got == (subjects or set()), persona
+        assert {e["kind"] for e in events} == ({k.name for k in KINDS} if subjects else set())
 
 
 def test_an_anonymous_connection_is_refused(live: DemoGateway) -> None:
