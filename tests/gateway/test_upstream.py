@@ -28,6 +28,7 @@ from gateway.upstream import (
     UpstreamSettings,
     build_cache,
     collect_notices,
+    fresh_reads,
 )
 from gateway.upstream.codec import entity_codec
 from tests.redis import delete_keys, require_redis, run_keys, sub_prefix
@@ -151,6 +152,21 @@ async def test_hit_after_miss(make_runner: Callable[..., UpstreamRunner]) -> Non
     assert first == second == [School("1", "School №1")]
     assert upstream.calls == 1
     assert (runner.stats.misses, runner.stats.hits) == (1, 1)
+
+
+async def test_fresh_reads_skip_the_cached_answer_and_store_the_new_one(
+    make_runner: Callable[..., UpstreamRunner],
+) -> None:
+    runner = make_runner()
+    upstream = Upstream([School("1", "School №1")])
+    await runner.run(call(), upstream.fetch)
+    upstream.value = [School("1", "School №1, renamed")]
+    with fresh_reads():  # the live poller's diary diff: the provider's present
+        fresh = await runner.run(call(), upstream.fetch)
+    assert fresh == [School("1", "School №1, renamed")]
+    assert upstream.calls == 2
+    assert await runner.run(call(), upstream.fetch) == fresh  # stored for everyone else
+    assert upstream.calls == 2
 
 
 async def test_key_layout_uses_scope_and_hashed_args(
