@@ -611,3 +611,65 @@ def test_mounted_under_a_prefix(issuers: Issuers) -> None:
             "total": 2,
             "paths": {"/acl/api/users/profile_info": 2},
         }
+
+
+# -- the admin API of the live-update tests (ours) -----------------------------------------
+
+
+def test_admin_absences_lessons_and_families_change_what_clients_see(
+    http: httpx.Client, issuers: Issuers, world: World
+) -> None:
+    headers = sign_in(http, issuers, "parent")
+    student = world.students[world.canonical_student_id]
+    params: Params = {
+        "person_ids": student.guid,
+        "begin_date": "2025-10-20",
+        "end_date": "2025-10-20",
+        "expand": "absence_reason_id",
+    }
+
+    def plan() -> list[dict[str, Any]]:
+        answer = http.get(EVENTS, params=params, headers=headers).json()
+        return [e for e in answer["response"] if e["source"] == "PLAN"]
+
+    assert not any(e["is_missed_lesson"] for e in plan())  # Monday has not begun
+    # no day on a Saturday: the next school day's first lesson
+    absence = http.post("/__admin/absences", json={"student_id": student.id, "reason_id": 2})
+    assert absence.status_code == 201, absence.text
+    assert absence.json()["day"] == "2025-10-20"
+    missed = [e for e in plan() if e["is_missed_lesson"]]
+    assert [(e["id"], e["absence_reason_id"]) for e in missed] == [(absence.json()["lesson_id"], 2)]
+    lesson = http.post(
+        "/__admin/lessons",
+        json={"lesson_id": missed[0]["id"], "room": "999", "cancelled": True, "starts": "08:40"},
+    )
+    assert lesson.status_code == 200, lesson.text
+    changed = next(e for e in plan() if e["id"] == missed[0]["id"])
+    assert (changed["room_number"], changed["cancelled"]) == ("999", True)
+    assert changed["start_at"] == "2025-10-20T08:40:00+03:00"
+    profile = f"{FAMILY}/profile"
+    children = {c["id"] for c in http.get(profile, headers=headers).json()["children"]}
+    assert student.id in children
+    ended = http.post("/__admin/families", json={"student_id": student.id, "linked": False})
+    assert ended.json() == {"student_id": student.id, "linked": False}
+    assert student.id not in {
+        c["id"] for c in http.get(profile, headers=headers).json()["children"]
+    }
+    http.post("/__admin/reset").raise_for_status()  # all three undone
+    assert not any(e["is_missed_lesson"] or e["room_number"] == "999" for e in plan())
+    assert student.id in {c["id"] for c in http.get(profile, headers=headers).json()["children"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/__admin/absences", {"student_id": "x"}, 400),
+        ("/__admin/absences", {"student_id": 1}, 404),
+        ("/__admin/absences", {"lesson_id": 1}, 404),
+        ("/__admin/absences", {"student_id": None, "reason_id": 1}, 400),
+        ("/__admin/lessons", {"student_id": 1}, 404),
+        ("/__admin/families", {}, 400),
+    ],
+)
+def test_admin_refusals(http: httpx.Client, path: str, body: dict[str, Any], status: int) -> None:
+    assert http.post(path, json=body).status_code == status
