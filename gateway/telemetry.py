@@ -31,8 +31,9 @@ provider URL only (its path carries student ids) and no request header.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +55,12 @@ from .middleware import current_request_id
 
 if TYPE_CHECKING:
     import httpx
+    from opentelemetry.context import Context
     from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
+    from opentelemetry.trace import Link, SpanKind
+    from opentelemetry.trace.span import TraceState
+    from opentelemetry.util.types import Attributes
     from strawberry.types import ExecutionResult
 
     from .pipeline import Answer, Executor, GraphQLRequest, Pipeline
@@ -68,6 +74,10 @@ TRACER_NAME = "diary-gateway"
 _SHOWN_HEADERS = frozenset({b"host", b"user-agent", b"traceparent", b"tracestate"})
 """Request headers the server span may see (the trace context comes in these)."""
 _URL_ATTRIBUTES = ("http.url", "url.full")
+_request_drawn: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "gateway_request_drawn", default=False
+)
+"""Set while a request that :class:`TracedEndpoint` chose to trace starts its spans."""
 _SAMPLED_FLAGS = frozenset(bytes([c]) for c in b"13579bdfBDF")
 """Last hex digit of a ``traceparent``'s flags with the sampled bit set."""
 
@@ -119,11 +129,10 @@ class Telemetry:
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
-        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
         provider = TracerProvider(
             resource=Resource.create({"service.name": settings.telemetry.service_name}),
-            sampler=ParentBased(TraceIdRatioBased(settings.telemetry.sample_ratio)),
+            sampler=cls.sampler(settings.telemetry.sample_ratio),
         )
         provider.add_span_processor(
             BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url(endpoint)))
@@ -134,6 +143,41 @@ class Telemetry:
             owned=True,
             sample_ratio=settings.telemetry.sample_ratio,
         )
+
+    @staticmethod
+    def sampler(ratio: float) -> Sampler:
+        """The provider's sampler: a span follows its parent's decision; a request's root
+        span is recorded, since :class:`TracedEndpoint` drew it at ``ratio`` already (a second
+        draw would trace ``ratio``² of requests); other roots (background work: live polls,
+        key fetches) are drawn at ``ratio``."""
+        from opentelemetry.sdk.trace.sampling import (
+            Decision,
+            ParentBased,
+            SamplingResult,
+            TraceIdRatioBased,
+        )
+
+        class RequestsOrRatio(TraceIdRatioBased):
+            def should_sample(
+                self,
+                parent_context: Context | None,
+                trace_id: int,
+                name: str,
+                kind: SpanKind | None = None,
+                attributes: Attributes = None,
+                links: Sequence[Link] | None = None,
+                trace_state: TraceState | None = None,
+            ) -> SamplingResult:
+                if _request_drawn.get():
+                    return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+                return super().should_sample(
+                    parent_context, trace_id, name, kind, attributes, links, trace_state
+                )
+
+            def get_description(self) -> str:
+                return f"RequestsOrRatio{{{self.rate}}}"
+
+        return ParentBased(RequestsOrRatio(ratio))
 
     @property
     def enabled(self) -> bool:
@@ -299,7 +343,11 @@ class TracedEndpoint:
             "client": None,
             "gateway.scope": scope,
         }
-        await self._traced(shown, receive, send)
+        drawn = _request_drawn.set(True)  # the root span: recorded (Telemetry.sampler)
+        try:
+            await self._traced(shown, receive, send)
+        finally:
+            _request_drawn.reset(drawn)
 
     def _sampled(self, headers: Iterable[tuple[bytes, bytes]]) -> bool:
         """The caller's ``traceparent`` decides (its flags' last bit), else a draw."""

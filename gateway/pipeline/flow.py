@@ -10,6 +10,7 @@ SSE) calls the same two methods.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from opentelemetry.trace import get_current_span
@@ -114,14 +115,62 @@ class Pipeline:
             Refusal: as :meth:`answer`.
         """
         repeat = self.repeats.get(body, media)
-        if repeat is not None and identity.auth_error is None and not self._traced():
+        if repeat is None or identity.auth_error is not None:
+            request = from_json_body(body)
+            answer = await self.answer(
+                request,
+                identity,
+                media=media,
+                method="POST",
+                address=address,
+                request_id=request_id,
+                body=body,
+            )
+            return answer, request.operation_name
+        repeated = self._repeated(
+            repeat, body, identity, media=media, address=address, request_id=request_id
+        )
+        return await self._in_operation_span(repeat.operation_name, repeated), (
+            repeat.operation_name
+        )
+
+    async def _repeated(
+        self,
+        repeat: Repeat,
+        body: bytes,
+        identity: Identity,
+        *,
+        media: str,
+        address: str | None,
+        request_id: str | None,
+    ) -> Answer:
+        """A repeated body's stored response, its cost charged; on a miss, or with a cost
+        over the person's whole budget (which that path refuses), every step."""
+        responses = self.responses
+        if responses is not None:
             with operation_budget(self.executor.budget):  # a scope version may ask regions
-                hit = await self._repeated(repeat, identity, address)
-            if hit is not None:
-                return hit, repeat.operation_name
-        request = from_json_body(body)
-        answer = await self.answer(
-            request,
+                key = await responses.viewer_key(
+                    repeat.request_part, identity.caller, identity.session_region
+                )
+                stored = await responses.peek(key) if key is not None else None
+            limits = self.rate_limits
+            person = identity.person
+            if stored is not None and (
+                limits is None
+                or not repeat.cost
+                or limits.over_budget(repeat.cost, person=person) is None
+            ):
+                if self.telemetry is not None:  # the operation's span (when sampled)
+                    span = get_current_span()
+                    self.telemetry.operation_kind(span, "query", repeat.operation_name)
+                    span.set_attribute("gateway.response_cache", "hit")
+                if limits is not None and repeat.cost:
+                    limited = await limits.hit_cost(repeat.cost, person=person, address=address)
+                    if limited is not None:
+                        raise Refusal.rate_limited(limited.retry_after)
+                return await responses.hit(stored)
+        return await self._answer(
+            from_json_body(body),
             identity,
             media=media,
             method="POST",
@@ -129,35 +178,6 @@ class Pipeline:
             request_id=request_id,
             body=body,
         )
-        return answer, request.operation_name
-
-    async def _repeated(
-        self, repeat: Repeat, identity: Identity, address: str | None
-    ) -> Answer | None:
-        """A repeated body's stored response, with the cost charged; ``None``: take every
-        step (a miss, or a cost over the person's whole budget, which they refuse)."""
-        responses = self.responses
-        if responses is None:
-            return None
-        key = await responses.viewer_key(
-            repeat.request_part, identity.caller, identity.session_region
-        )
-        stored = await responses.peek(key) if key is not None else None
-        if stored is None:
-            return None
-        limits = self.rate_limits
-        if limits is not None and repeat.cost:
-            person = identity.person
-            if limits.over_budget(repeat.cost, person=person) is not None:
-                return None
-            limited = await limits.hit_cost(repeat.cost, person=person, address=address)
-            if limited is not None:
-                raise Refusal.rate_limited(limited.retry_after)
-        return await responses.hit(stored)
-
-    def _traced(self) -> bool:
-        """Whether this request is traced (its operation gets the full path's spans)."""
-        return self.telemetry is not None and get_current_span().is_recording()
 
     async def answer(
         self,
@@ -189,10 +209,14 @@ class Pipeline:
             request_id=request_id,
             body=body,
         )
+        return await self._in_operation_span(request.operation_name, answering)
+
+    async def _in_operation_span(self, name: str | None, answering: Awaitable[Answer]) -> Answer:
+        """``answering``, in the operation's span when the request is traced."""
         telemetry = self.telemetry
         if telemetry is None or not get_current_span().is_recording():  # off, or unsampled
             return await answering
-        with telemetry.operation_span(request.operation_name) as span:
+        with telemetry.operation_span(name) as span:
             try:
                 answer = await answering
             except Refusal as refused:

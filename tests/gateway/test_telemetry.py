@@ -334,3 +334,27 @@ def test_unsampled_requests_start_no_span_and_a_caller_s_decision_is_followed(
             assert {f"{s.context.trace_id:032x}" for s in spans} == {trace_id}
     finally:
         provider.shutdown()
+
+
+def test_the_configured_share_of_requests_is_traced(tmp_path: Path) -> None:
+    """``sample_ratio`` is the share of requests traced: the request is drawn once (a second
+    draw by the provider's sampler would trace ratio² of them)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=Telemetry.sampler(0.5))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    requests = 200
+    try:
+        with make_demo(
+            tmp_path / "key.json", telemetry=Telemetry(provider, sample_ratio=0.5)
+        ) as gateway:
+            with httpx.Client(timeout=30) as client:
+                for _ in range(requests):
+                    answer = client.post(
+                        f"{gateway.url}/graphql", json={"query": "{ regions { code } }"}
+                    )
+                    assert answer.status_code == 200
+        servers = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+        # 100 expected; ratio² would give 50 (both bounds are over 6 standard deviations out)
+        assert 0.35 * requests <= len(servers) <= 0.65 * requests, len(servers)
+    finally:
+        provider.shutdown()
