@@ -160,10 +160,11 @@ class Pipeline:
                 or not repeat.cost
                 or limits.over_budget(repeat.cost, person=person) is None
             ):
-                if self.telemetry is not None:  # the operation's span (when sampled)
-                    span = get_current_span()
-                    self.telemetry.operation_kind(span, "query", repeat.operation_name)
-                    span.set_attribute("gateway.response_cache", "hit")
+                if self.telemetry is not None:
+                    span = get_current_span()  # the operation's, when the request is traced
+                    if span.is_recording():
+                        self.telemetry.operation_kind(span, "query", repeat.operation_name)
+                        span.set_attribute("gateway.response_cache", "hit")
                 if limits is not None and repeat.cost:
                     limited = await limits.hit_cost(repeat.cost, person=person, address=address)
                     if limited is not None:
