@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from benchmarks.baselines import plain_starlette_app, plain_strawberry_app
 from benchmarks.run import QUERY, _week
@@ -33,6 +34,7 @@ def test_the_baselines_answer_the_bench_query_like_the_gateway(tmp_path: Path) -
         assert httpx.post(f"{url}/graphql", content=b"{}", timeout=30).content == body
 
 
+@pytest.mark.slow  # an external toolchain's long run (CI: pytest -m slow)
 def test_the_live_bench_measures_at_a_small_scale(tmp_path: Path) -> None:
     """(f) and (g) run end to end (their own gateway process, Redis, real WebSockets)."""
     from benchmarks.live import delivery_lag, idle_memory

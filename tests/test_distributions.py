@@ -14,6 +14,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 SIMULATOR_NAMES = {"diary_gateway_demo", "seed", "emulation", "emulator", "emulators"}
 """Path parts that only simulator code has."""
@@ -48,6 +50,7 @@ def _wheel(sources: list[Path], into: Path) -> zipfile.ZipFile:
     return zipfile.ZipFile(wheel)
 
 
+@pytest.mark.slow  # an external toolchain's long run (CI: pytest -m slow)
 def test_the_production_wheel_holds_no_simulator_code(tmp_path: Path) -> None:
     wheel = _wheel(
         [ROOT / name for name in ("pyproject.toml", "README.md", "gateway", "adapters", "schema")],
@@ -65,6 +68,7 @@ def test_the_production_wheel_holds_no_simulator_code(tmp_path: Path) -> None:
     assert offenders == []
 
 
+@pytest.mark.slow  # an external toolchain's long run (CI: pytest -m slow)
 def test_the_demo_wheel_holds_the_simulators_and_needs_the_gateway(tmp_path: Path) -> None:
     emulators = ROOT / "emulators"
     wheel = _wheel(

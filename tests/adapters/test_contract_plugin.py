@@ -242,6 +242,7 @@ def _write(root: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text), encoding="utf-8")
 
 
+@pytest.mark.slow  # an external toolchain's long run (CI: pytest -m slow)
 def test_an_adapter_package_outside_the_repository_runs_the_contract_plugin(
     tmp_path: Path,
 ) -> None:

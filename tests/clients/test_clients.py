@@ -77,6 +77,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
 
 
 @pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.slow  # an external toolchain's long run (CI: pytest -m slow)
 def test_client(check: str, results: dict[str, dict[str, Any]]) -> None:
     assert check in results, f"{check} did not run: {sorted(results)}"
     assert results[check]["ok"], results[check]["detail"]

@@ -53,6 +53,7 @@ def _run(cwd: Path, *args: str, copy: bool = True) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow  # an external toolchain's long run (CI: pytest -m slow)
 def test_generated_adapter_passes_the_checks_and_the_structural_contract(tmp_path: Path) -> None:
     root = _checkout(tmp_path / "checkout")
     made = _run(
