@@ -86,7 +86,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 @contextmanager
 def _gateway(key: Path, prefix: str) -> Iterator[tuple[str, int]]:
-    from benchmarks.run import _free_port
+    from benchmarks.run import _free_port, wait_started
 
     port = _free_port()
     process = subprocess.Popen(
@@ -107,15 +107,7 @@ def _gateway(key: Path, prefix: str) -> Iterator[tuple[str, int]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the live bench gateway did not start") from None
-                time.sleep(0.1)
+        wait_started(url, process, "live bench gateway", timeout=60)
         yield url, process.pid
     finally:
         process.terminate()

@@ -75,15 +75,7 @@ def _server(kind: str, *args: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{kind} server did not start") from None
-                time.sleep(0.1)
+        wait_started(url, process, f"{kind} server")
         yield url
     finally:
         process.terminate()
@@ -318,7 +310,7 @@ def _cold_latency(samples: int, key: Path, token: str) -> tuple[float, float]:
         )
         gateway = f"http://127.0.0.1:{gateway_port}"
         try:
-            _wait(gateway)
+            wait_started(gateway, process, "gateway")
             children = _post(
                 gateway,
                 json.dumps(
@@ -367,15 +359,18 @@ def _cold_latency(samples: int, key: Path, token: str) -> tuple[float, float]:
     return statistics.median(through), statistics.median(direct)
 
 
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 30
+def wait_started(
+    url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 30
+) -> None:
+    """Wait until the server at ``url`` answers anything (or fail: it exited, or ``timeout``)."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
-            httpx.get(f"{url}/healthz", timeout=1)
+            httpx.get(f"{url}/", timeout=1)
             return
         except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"the {what} did not start") from None
             time.sleep(0.1)
 
 

@@ -12,7 +12,6 @@ import asyncio
 import base64
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import redis.asyncio
 import websockets
 from websockets.typing import Subprotocol
 
-from adapters import Change, ChangeKind
+from adapters import SYSTEM_CLOCK, Change, ChangeKind
 from diary_gateway_demo.personas import find_persona
 from gateway.dev_issuer import DEV_AUDIENCE
 from gateway.live import LiveEvent, RedisStream
@@ -85,7 +84,7 @@ def _change(student: str, change_id: str, subject: str = "Математика")
         id=change_id,
         student_id=student,
         kind=ChangeKind.MARK_CREATED,
-        at=datetime.now(UTC),
+        at=SYSTEM_CLOCK.now(),
         subject_name=subject,
         mark_value="5",
     )
