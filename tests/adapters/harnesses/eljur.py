@@ -3,8 +3,9 @@
 ``start()`` serves the ЭлЖур emulator, with a JWKS endpoint for a dev SSO issuer whose tokens
 its ``getusersvendors`` exchanges, on a real uvicorn server on 127.0.0.1 and builds
 :class:`~adapters.eljur.ElJurAdapter` over a real ``httpx.AsyncClient`` with
-``DirectRunner(timeout=5.0)``: a staff roster is one ``getprofile`` per student (about 50
-requests, half a second on an idle machine, more under a parallel test run). Faults, token
+``DirectRunner`` (a staff roster is one ``getprofile`` per student, about 50 requests: half a
+second on an idle machine, more under a parallel test run, so the harness's generous timeout
+matters here most). Faults, token
 expiry and the upstream call count go through the emulator's ``/__admin`` API.
 """
 
@@ -36,9 +37,6 @@ class Harness(EmulatedHarness):
 
     slug = "eljur"
     region = "11"
-    runner_timeout = 5.0
-    """A staff roster is one ``getprofile`` call per student (~50): more than 1 s under a
-    parallel suite."""
 
     def emulator_app(self, world: World, clock: Clock, jwks_url: str) -> ASGIApp:
         return create_emulator(world=world, clock=clock, devkey=DEVKEY, sso_jwks_url=jwks_url)

@@ -84,13 +84,16 @@ class EmulatedHarness:
     ``start()`` serves the provider's emulator (:meth:`emulator_app`) and a dev SSO issuer's
     JWKS on one real uvicorn server on 127.0.0.1, and builds the adapter
     (:meth:`build_adapter`) over a real ``httpx.AsyncClient`` with ``DirectRunner`` bounded
-    by :attr:`runner_timeout`. Faults and the upstream call count go through the emulator's
+    by :attr:`runner_timeout` (generous: a loaded CI machine must not turn a slow answer into a
+    timeout), or by :attr:`fault_timeout` while the ``TIMEOUT`` fault hangs every request.
+    Faults and the upstream call count go through the emulator's
     ``/__admin`` API. Subclasses set :attr:`slug` and :attr:`region`.
     """
 
     slug: str
     region: str
-    runner_timeout = 1.0
+    runner_timeout = 10.0
+    fault_timeout = 1.0
 
     def __init__(self) -> None:
         self.issuer = DevIssuer(
@@ -100,6 +103,7 @@ class EmulatedHarness:
         self._world: World | None = None
         self._http: httpx.AsyncClient | None = None
         self._admin: httpx.Client | None = None
+        self._runner = DirectRunner(timeout=self.runner_timeout)
         self.base_url = ""
         self.adapter: Any = None
         """The adapter under test, set by :meth:`start`."""
@@ -130,9 +134,7 @@ class EmulatedHarness:
         self.base_url = self._stack.enter_context(serve_app(with_jwks(app, self.issuer), port=port))
         self._admin = self._stack.enter_context(httpx.Client(base_url=self.base_url, timeout=5.0))
         self._http = httpx.AsyncClient()
-        deps = AdapterDeps(
-            http=self._http, runner=DirectRunner(timeout=self.runner_timeout), clock=clock
-        )
+        deps = AdapterDeps(http=self._http, runner=self._runner, clock=clock)
         adapter = self.build_adapter(self.base_url, deps)
         self.adapter = adapter
         return adapter
@@ -158,7 +160,15 @@ class EmulatedHarness:
         return str(self.world.teacher_persona_group().id)
 
     def set_fault(self, fault: Fault | None) -> None:
-        EmulatorAdmin(self.admin).set_fault(fault)
+        self.set_faults({} if fault is None else EMULATOR_FAULTS[fault])
+
+    def set_faults(self, settings: dict[str, Any]) -> None:
+        """Sets the emulator's faults (its ``/__admin/faults`` body); while they hang or slow
+        requests (``timeout_rate``, ``latency_ms``) calls are bounded by
+        :attr:`fault_timeout`, so a test of the deadline waits one second, not ten."""
+        slow = bool(settings.get("timeout_rate") or settings.get("latency_ms"))
+        self._runner.timeout = self.fault_timeout if slow else self.runner_timeout
+        self.admin.post("/__admin/faults", json=settings).raise_for_status()
 
     def upstream_calls(self) -> int:
         return EmulatorAdmin(self.admin).upstream_calls()

@@ -2,7 +2,9 @@
 
 ``start()`` serves the МЭШ emulator and a JWKS endpoint for a dev SSO issuer, each on a
 real uvicorn server on 127.0.0.1, and builds :class:`~adapters.moscow.MoscowAdapter` over a
-real ``httpx.AsyncClient`` with ``DirectRunner(timeout=1.0)``. Faults and the upstream call count go
+real ``httpx.AsyncClient`` with ``DirectRunner`` (see
+:class:`~tests.adapters.harnesses.emulated.EmulatedHarness` for its timeouts).
+Faults and the upstream call count go
 through the emulator's ``/__admin`` API.
 """
 

@@ -2,7 +2,9 @@
 
 ``start()`` serves the NetSchool emulator and a JWKS endpoint for a dev SSO issuer on one
 real uvicorn server on 127.0.0.1, and builds :class:`~adapters.netcity.NetCityAdapter` over
-a real ``httpx.AsyncClient`` with ``DirectRunner(timeout=1.0)``. Faults and the upstream
+a real ``httpx.AsyncClient`` with ``DirectRunner`` (see
+:class:`~tests.adapters.harnesses.emulated.EmulatedHarness` for its timeouts).
+Faults and the upstream
 call count (every HTTP request, sign-ins included) go through the emulator's ``/__admin``.
 """
 

@@ -464,7 +464,7 @@ async def test_each_fault_maps_onto_the_error_tree(mes: tuple[Harness, MoscowAda
     student = harness.canonical_student_id()
     await adapter.get_profile(caller)
     for faults, error in FAULTS:
-        harness.admin.post("/__admin/faults", json=faults).raise_for_status()
+        harness.set_faults(faults)
         with pytest.raises(AdapterError) as info:
             (slot,) = await adapter.get_marks(caller, [student], WEEK)
             if isinstance(slot, AdapterError):
@@ -483,11 +483,11 @@ async def test_slow_answers_hit_the_deadline(mes: tuple[Harness, MoscowAdapter])
     harness, adapter = mes
     caller = harness.caller("parent")
     await adapter.get_profile(caller)
-    harness.admin.post("/__admin/faults", json={"latency_ms": 1500}).raise_for_status()
+    harness.set_faults({"latency_ms": 1500})
     with pytest.raises(ProviderUnavailableError) as info:
         await adapter.get_marks(caller, [harness.canonical_student_id()], WEEK)
     assert "timed out" in str(info.value)
-    harness.admin.post("/__admin/faults", json={"latency_ms": 100}).raise_for_status()
+    harness.set_faults({"latency_ms": 100})
     (marks,) = await adapter.get_marks(caller, [harness.canonical_student_id()], WEEK)
     assert isinstance(marks, list)
     assert len(marks) == 6
