@@ -37,16 +37,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.context import attach, detach
 from opentelemetry.trace import (
-    NonRecordingSpan,
     Span,
-    SpanContext,
     Status,
     StatusCode,
-    TraceFlags,
     Tracer,
-    set_span_in_context,
 )
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -74,10 +69,11 @@ TRACER_NAME = "diary-gateway"
 _SHOWN_HEADERS = frozenset({b"host", b"user-agent", b"traceparent", b"tracestate"})
 """Request headers the server span may see (the trace context comes in these)."""
 _URL_ATTRIBUTES = ("http.url", "url.full")
-_request_drawn: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "gateway_request_drawn", default=False
+_request_traced: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "gateway_request_traced", default=None
 )
-"""Set while a request that :class:`TracedEndpoint` chose to trace starts its spans."""
+""":class:`TracedEndpoint`'s draw while it serves a request (``True``: traced, ``False``:
+not); ``None`` outside requests (background work)."""
 _SAMPLED_FLAGS = frozenset(bytes([c]) for c in b"13579bdfBDF")
 """Last hex digit of a ``traceparent``'s flags with the sampled bit set."""
 
@@ -92,7 +88,8 @@ class Telemetry:
     """The gateway's tracing: off (``provider`` ``None``) or spans through ``provider``.
 
     Args:
-        provider: the SDK tracer provider (tests pass one with an in-memory exporter).
+        provider: the SDK tracer provider (tests pass one with an in-memory exporter),
+            built with :meth:`sampler`: an untraced request's spans are dropped by it.
         operations: the operation names of the persisted-operation manifest, the only
             names spans carry (the rest are ``other``).
         owned: shut the provider down (flushing its spans) with the app.
@@ -146,10 +143,10 @@ class Telemetry:
 
     @staticmethod
     def sampler(ratio: float) -> Sampler:
-        """The provider's sampler: a span follows its parent's decision; a request's root
-        span is recorded, since :class:`TracedEndpoint` drew it at ``ratio`` already (a second
-        draw would trace ``ratio``² of requests); other roots (background work: live polls,
-        key fetches) are drawn at ``ratio``."""
+        """The provider's sampler: a span follows its parent's decision; a root span inside a
+        request follows :class:`TracedEndpoint`'s draw at ``ratio`` (a second draw would
+        trace ``ratio``² of requests; an untraced request starts no trace below it); other
+        roots (background work: live polls, key fetches) are drawn at ``ratio``."""
         from opentelemetry.sdk.trace.sampling import (
             Decision,
             ParentBased,
@@ -168,8 +165,10 @@ class Telemetry:
                 links: Sequence[Link] | None = None,
                 trace_state: TraceState | None = None,
             ) -> SamplingResult:
-                if _request_drawn.get():
-                    return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+                traced = _request_traced.get()
+                if traced is not None:
+                    decision = Decision.RECORD_AND_SAMPLE if traced else Decision.DROP
+                    return SamplingResult(decision, attributes if traced else None)
                 return super().should_sample(
                     parent_context, trace_id, name, kind, attributes, links, trace_state
                 )
@@ -182,6 +181,11 @@ class Telemetry:
     @property
     def enabled(self) -> bool:
         return self.tracer is not None
+
+    @staticmethod
+    def traced() -> bool:
+        """Whether the request being served is traced (its spans record)."""
+        return _request_traced.get() is True
 
     def _tracer(self) -> Tracer:
         if self.tracer is None:
@@ -297,17 +301,6 @@ class TracedEndpoint:
 
         self.app = app
         self.sample_ratio = sample_ratio
-        # an unsampled request runs under a parent that is not sampled: no span below it
-        # records, none starts a trace of its own
-        unsampled = NonRecordingSpan(
-            SpanContext(
-                trace_id=random.getrandbits(128) or 1,
-                span_id=random.getrandbits(64) or 1,
-                is_remote=True,
-                trace_flags=TraceFlags(TraceFlags.DEFAULT),
-            )
-        )
-        self._unsampled = set_span_in_context(unsampled)
 
         async def endpoint(shown: Scope, receive: Receive, send: Send) -> None:
             await app(shown["gateway.scope"], receive, send)
@@ -325,11 +318,12 @@ class TracedEndpoint:
             await self.app(scope, receive, send)
             return
         if not self._sampled(scope["headers"]):
-            token = attach(self._unsampled)
+            # no span context attached: the sampler drops every span this request starts
+            untraced = _request_traced.set(False)
             try:
                 await self.app(scope, receive, send)
             finally:
-                detach(token)
+                _request_traced.reset(untraced)
             return
         shown = {
             "type": "http",
@@ -343,11 +337,11 @@ class TracedEndpoint:
             "client": None,
             "gateway.scope": scope,
         }
-        drawn = _request_drawn.set(True)  # the root span: recorded (Telemetry.sampler)
+        traced = _request_traced.set(True)  # its root span is recorded (Telemetry.sampler)
         try:
             await self._traced(shown, receive, send)
         finally:
-            _request_drawn.reset(drawn)
+            _request_traced.reset(traced)
 
     def _sampled(self, headers: Iterable[tuple[bytes, bytes]]) -> bool:
         """The caller's ``traceparent`` decides (its flags' last bit), else a draw."""

@@ -160,11 +160,11 @@ class Pipeline:
                 or not repeat.cost
                 or limits.over_budget(repeat.cost, person=person) is None
             ):
-                if self.telemetry is not None:
-                    span = get_current_span()  # the operation's, when the request is traced
-                    if span.is_recording():
-                        self.telemetry.operation_kind(span, "query", repeat.operation_name)
-                        span.set_attribute("gateway.response_cache", "hit")
+                telemetry = self.telemetry
+                if telemetry is not None and telemetry.traced():
+                    span = get_current_span()  # the operation's
+                    telemetry.operation_kind(span, "query", repeat.operation_name)
+                    span.set_attribute("gateway.response_cache", "hit")
                 if limits is not None and repeat.cost:
                     limited = await limits.hit_cost(repeat.cost, person=person, address=address)
                     if limited is not None:
@@ -215,7 +215,7 @@ class Pipeline:
     async def _in_operation_span(self, name: str | None, answering: Awaitable[Answer]) -> Answer:
         """``answering``, in the operation's span when the request is traced."""
         telemetry = self.telemetry
-        if telemetry is None or not get_current_span().is_recording():  # off, or unsampled
+        if telemetry is None or not telemetry.traced():  # off, or not this request
             return await answering
         with telemetry.operation_span(name) as span:
             try:
