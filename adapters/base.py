@@ -41,21 +41,32 @@ from .errors import (
     ProviderResponseError,
     ProviderUnavailableError,
     map_httpx_errors,
+    write_outcome_of,
 )
 from .models import (
+    AbsenceNotice,
+    AbsenceReason,
+    Attachment,
     BellSchedule,
     Caller,
     Change,
+    ClassNotice,
+    Correspondent,
     DateRange,
     Homework,
     Journal,
     Lesson,
     LoginMethod,
     Mark,
+    MarkInput,
+    Meeting,
+    Message,
+    MessageThread,
     ProviderSession,
     RegionProfile,
     Remark,
     Roster,
+    Rsvp,
     School,
     Student,
     SubjectProgress,
@@ -274,6 +285,8 @@ class DiaryAdapter(abc.ABC):
             return await self.deps.runner.run(call, guarded)
         except AdapterError as exc:
             outcome = type(exc).__name__
+            if not idempotent and exc.write_outcome is None:
+                exc.write_outcome = write_outcome_of(exc)
             raise
         finally:
             logger.info(
@@ -612,6 +625,249 @@ class DiaryAdapter(abc.ABC):
             for resource in ("profile", "roster"):
                 await forget(self._profile_call(caller, resource))
 
+    # -- the two-way half: messages, notices, meetings, absence notices, marks ---------
+    # Reads are never cached (a message read, an answer given, must show at once); writes
+    # are never retried (``idempotent=False``) and carry the caller's idempotency key to
+    # providers that honour one; a failed write's error says whether it may have been
+    # applied (``AdapterError.write_outcome``).
+
+    async def list_correspondents(self, caller: Caller) -> list[Correspondent]:
+        """Who the caller may write to (a parent: their children's teachers and class
+        teachers; staff: the families of their classes), as the provider decides."""
+        return await self._call(
+            Capability.MESSAGES,
+            "correspondents",
+            caller,
+            "me",
+            lambda: self._fetch_correspondents(caller),
+        )
+
+    async def list_message_threads(self, caller: Caller) -> list[MessageThread]:
+        """The caller's threads, the latest message first."""
+        return await self._call(
+            Capability.MESSAGES, "threads", caller, "me", lambda: self._fetch_threads(caller)
+        )
+
+    async def get_messages(self, caller: Caller, thread_id: str) -> list[Message]:
+        """A thread's messages, oldest first (reading them does not mark them read)."""
+        self._require(Capability.MESSAGES)
+        self._check_id(IdKind.THREAD, thread_id)
+        return await self._call(
+            Capability.MESSAGES,
+            "messages",
+            caller,
+            thread_id,
+            lambda: self._fetch_messages(caller, thread_id),
+        )
+
+    async def send_message(
+        self,
+        caller: Caller,
+        *,
+        text: str,
+        idempotency_key: str,
+        to: str | None = None,
+        thread_id: str | None = None,
+        subject: str | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> Message:
+        """Send a message: a new thread to ``to`` (a correspondent id) or a reply in
+        ``thread_id``; never retried, never cached."""
+        self._require(Capability.MESSAGES)
+        if (to is None) == (thread_id is None):
+            raise ValueError("send_message takes either to or thread_id")
+        if to is not None:
+            self._check_id(IdKind.CORRESPONDENT, to)
+        if thread_id is not None:
+            self._check_id(IdKind.THREAD, thread_id)
+        return await self._call(
+            Capability.MESSAGES,
+            "send_message",
+            caller,
+            self._key(idempotency_key),
+            lambda: self._send_message(
+                caller, to, thread_id, subject, text, tuple(attachments), idempotency_key
+            ),
+            idempotent=False,
+        )
+
+    async def mark_messages_read(self, caller: Caller, message_ids: Sequence[str]) -> None:
+        """Mark the caller's received messages read (their authors see the receipt)."""
+        self._require(Capability.MESSAGES)
+        for message_id in message_ids:
+            self._check_id(IdKind.MESSAGE, message_id)
+        await self._call(
+            Capability.MESSAGES,
+            "messages_read",
+            caller,
+            self._key(list(message_ids)),
+            lambda: self._mark_messages_read(caller, list(message_ids)),
+            idempotent=False,
+        )
+
+    async def get_class_notices(
+        self, caller: Caller, student_ids: Sequence[str]
+    ) -> BatchResult[list[ClassNotice]]:
+        """Each student's class notices, the latest first."""
+
+        async def fetch(ids: list[str]) -> BatchResult[list[ClassNotice]]:
+            result = await self._call(
+                Capability.CLASS_NOTICES,
+                "notices",
+                caller,
+                self._key(ids),
+                lambda: self._fetch_class_notices(caller, ids),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            return result
+
+        return await self._valid_only(Capability.CLASS_NOTICES, IdKind.STUDENT, student_ids, fetch)
+
+    async def get_meetings(
+        self, caller: Caller, student_ids: Sequence[str]
+    ) -> BatchResult[list[Meeting]]:
+        """Each student's class's parent meetings, the earliest first, with the caller's
+        answers."""
+
+        async def fetch(ids: list[str]) -> BatchResult[list[Meeting]]:
+            result = await self._call(
+                Capability.MEETINGS,
+                "meetings",
+                caller,
+                self._key(ids),
+                lambda: self._fetch_meetings(caller, ids),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            return result
+
+        return await self._valid_only(Capability.MEETINGS, IdKind.STUDENT, student_ids, fetch)
+
+    async def rsvp_meeting(self, caller: Caller, meeting_id: str, rsvp: Rsvp) -> Meeting:
+        """Give the caller's answer to a meeting (a later answer replaces it); the meeting
+        as it now is. Setting the same answer twice changes nothing."""
+        self._require(Capability.MEETINGS)
+        self._check_id(IdKind.MEETING, meeting_id)
+        return await self._call(
+            Capability.MEETINGS,
+            "rsvp",
+            caller,
+            self._key(meeting_id, rsvp.value),
+            lambda: self._rsvp_meeting(caller, meeting_id, rsvp),
+            idempotent=False,
+        )
+
+    async def get_absence_reasons(self, caller: Caller, student_id: str) -> list[AbsenceReason]:
+        """The reasons the region's system accepts for a notice about ``student_id``."""
+        self._require(Capability.ABSENCE_NOTICES)
+        self._check_id(IdKind.STUDENT, student_id)
+        return await self._call(
+            Capability.ABSENCE_NOTICES,
+            "absence_reasons",
+            caller,
+            student_id,
+            lambda: self._fetch_absence_reasons(caller, student_id),
+        )
+
+    async def notify_absence(
+        self,
+        caller: Caller,
+        student_id: str,
+        days: DateRange,
+        reason_id: str,
+        *,
+        comment: str | None,
+        idempotency_key: str,
+    ) -> AbsenceNotice:
+        """Tell the school that ``student_id`` will miss ``days`` (future days only: the
+        provider refuses others with ``ProviderRejectedError``); never retried."""
+        self._require(Capability.ABSENCE_NOTICES)
+        self._check_id(IdKind.STUDENT, student_id)
+        self._check_id(IdKind.ABSENCE_REASON, reason_id)
+        return await self._call(
+            Capability.ABSENCE_NOTICES,
+            "absence_notice",
+            caller,
+            self._key(idempotency_key),
+            lambda: self._notify_absence(
+                caller, student_id, days, reason_id, comment, idempotency_key
+            ),
+            idempotent=False,
+            student_ids=[student_id],
+        )
+
+    async def get_absence_notices(
+        self, caller: Caller, student_ids: Sequence[str]
+    ) -> BatchResult[list[AbsenceNotice]]:
+        """Each student's advance absence notices (a representative's own children; the
+        class teacher's class), the earliest day first."""
+
+        async def fetch(ids: list[str]) -> BatchResult[list[AbsenceNotice]]:
+            result = await self._call(
+                Capability.ABSENCE_NOTICES,
+                "absence_notices",
+                caller,
+                self._key(ids),
+                lambda: self._fetch_absence_notices(caller, ids),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            return result
+
+        return await self._valid_only(
+            Capability.ABSENCE_NOTICES, IdKind.STUDENT, student_ids, fetch
+        )
+
+    async def enter_mark(
+        self,
+        caller: Caller,
+        lesson_id: str,
+        student_id: str,
+        mark: MarkInput,
+        *,
+        idempotency_key: str,
+    ) -> Mark:
+        """A teacher enters a mark on a lesson of their group's journal; the provider checks
+        the value against the lesson's scale (``ProviderRejectedError``) and the teacher's
+        right to the group (``AccessDeniedError``); never retried."""
+        self._require(Capability.MARK_ENTRY)
+        self._check_id(IdKind.LESSON, lesson_id)
+        self._check_id(IdKind.STUDENT, student_id)
+        return await self._call(
+            Capability.MARK_ENTRY,
+            "enter_mark",
+            caller,
+            self._key(idempotency_key),
+            lambda: self._enter_mark(caller, lesson_id, student_id, mark, idempotency_key),
+            idempotent=False,
+            student_ids=[student_id],
+        )
+
+    async def correct_mark(
+        self,
+        caller: Caller,
+        mark_id: str,
+        student_id: str,
+        mark: MarkInput,
+        *,
+        idempotency_key: str,
+    ) -> Mark:
+        """A teacher corrects a mark of their group (value, weight, comment); never
+        retried."""
+        self._require(Capability.MARK_ENTRY)
+        self._check_id(IdKind.MARK, mark_id)
+        self._check_id(IdKind.STUDENT, student_id)
+        return await self._call(
+            Capability.MARK_ENTRY,
+            "correct_mark",
+            caller,
+            self._key(idempotency_key),
+            lambda: self._correct_mark(caller, mark_id, student_id, mark, idempotency_key),
+            idempotent=False,
+            student_ids=[student_id],
+        )
+
     def _profile_call(self, caller: Caller, resource: str) -> UpstreamCall:
         """The call :meth:`get_profile` / :meth:`get_roster` make (to drop it from a cache)."""
         return UpstreamCall(
@@ -752,3 +1008,92 @@ class DiaryAdapter(abc.ABC):
     async def _login(self, school: str | None, login: str, password: str) -> ProviderSession:
         """Check a school login; raise ``AuthenticationError`` on wrong credentials."""
         raise NotSupportedError("school_login", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_correspondents(self, caller: Caller) -> list[Correspondent]:
+        """Return whom the caller may write to."""
+        raise NotSupportedError("messages", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_threads(self, caller: Caller) -> list[MessageThread]:
+        """Return the caller's threads, the latest message first."""
+        raise NotSupportedError("messages", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_messages(self, caller: Caller, thread_id: str) -> list[Message]:
+        """Return a thread's messages, oldest first (``NotFoundError`` if not the caller's)."""
+        raise NotSupportedError("messages", provider=self.slug)  # pragma: no cover
+
+    async def _send_message(
+        self,
+        caller: Caller,
+        to: str | None,
+        thread_id: str | None,
+        subject: str | None,
+        text: str,
+        attachments: tuple[Attachment, ...],
+        idempotency_key: str,
+    ) -> Message:
+        """Send a new thread's first message (``to``) or a reply (``thread_id``)."""
+        raise NotSupportedError("messages", provider=self.slug)  # pragma: no cover
+
+    async def _mark_messages_read(self, caller: Caller, message_ids: list[str]) -> None:
+        """Mark received messages read."""
+        raise NotSupportedError("messages", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_class_notices(
+        self, caller: Caller, student_ids: list[str]
+    ) -> BatchResult[list[ClassNotice]]:
+        """Return, per student, their class's notices, the latest first."""
+        raise NotSupportedError("class_notices", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_meetings(
+        self, caller: Caller, student_ids: list[str]
+    ) -> BatchResult[list[Meeting]]:
+        """Return, per student, their class's parent meetings, the earliest first."""
+        raise NotSupportedError("meetings", provider=self.slug)  # pragma: no cover
+
+    async def _rsvp_meeting(self, caller: Caller, meeting_id: str, rsvp: Rsvp) -> Meeting:
+        """Record the caller's answer; return the meeting as it now is."""
+        raise NotSupportedError("meetings", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_absence_reasons(self, caller: Caller, student_id: str) -> list[AbsenceReason]:
+        """Return the region's absence reasons."""
+        raise NotSupportedError("absence_notices", provider=self.slug)  # pragma: no cover
+
+    async def _notify_absence(
+        self,
+        caller: Caller,
+        student_id: str,
+        days: DateRange,
+        reason_id: str,
+        comment: str | None,
+        idempotency_key: str,
+    ) -> AbsenceNotice:
+        """Send an advance absence notice; return it as recorded."""
+        raise NotSupportedError("absence_notices", provider=self.slug)  # pragma: no cover
+
+    async def _fetch_absence_notices(
+        self, caller: Caller, student_ids: list[str]
+    ) -> BatchResult[list[AbsenceNotice]]:
+        """Return, per student, their advance absence notices, the earliest day first."""
+        raise NotSupportedError("absence_notices", provider=self.slug)  # pragma: no cover
+
+    async def _enter_mark(
+        self,
+        caller: Caller,
+        lesson_id: str,
+        student_id: str,
+        mark: MarkInput,
+        idempotency_key: str,
+    ) -> Mark:
+        """Enter a mark; return it as the provider recorded it."""
+        raise NotSupportedError("mark_entry", provider=self.slug)  # pragma: no cover
+
+    async def _correct_mark(
+        self,
+        caller: Caller,
+        mark_id: str,
+        student_id: str,
+        mark: MarkInput,
+        idempotency_key: str,
+    ) -> Mark:
+        """Correct a mark; return it as the provider now has it."""
+        raise NotSupportedError("mark_entry", provider=self.slug)  # pragma: no cover

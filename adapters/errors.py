@@ -10,12 +10,14 @@
      ├── AccessDeniedError            the provider refuses this caller this object (403)
      ├── NotSupportedError            the region's system lacks the capability
      ├── NotFoundError                no such student, group, homework… (404)
+     ├── ProviderRejectedError        the provider's own validation refused a write (400, 422)
      ├── ProviderUnavailableError     timeouts, connection errors, 5xx, 429 (retry_after)
      └── ProviderResponseError        malformed or unexpected payload
 
-Every error carries the provider ``slug``. Nothing outside ``adapters/`` ever sees an
-``httpx`` exception: :func:`map_httpx_errors` translates them at the boundary, picking the
-most specific class and chaining with ``raise … from exc``.
+Every error carries the provider ``slug``; an error of a write also says whether the write
+may have reached the provider (``write_outcome``, :class:`WriteOutcome`). Nothing outside
+``adapters/`` ever sees an ``httpx`` exception: :func:`map_httpx_errors` translates them at
+the boundary, picking the most specific class and chaining with ``raise … from exc``.
 """
 
 from __future__ import annotations
@@ -34,21 +36,38 @@ __all__ = [
     "CredentialsRefusedError",
     "NotFoundError",
     "NotSupportedError",
+    "ProviderRejectedError",
     "ProviderResponseError",
     "ProviderUnavailableError",
     "Reauthentication",
+    "WriteOutcome",
     "error_for_status",
     "map_httpx_errors",
+    "write_outcome_of",
 ]
 
 
+class WriteOutcome(enum.StrEnum):
+    """What a failed write left behind at the provider."""
+
+    NOT_APPLIED = "NOT_APPLIED"
+    """The provider refused it or never got it: nothing changed, it is safe to send again."""
+    UNKNOWN = "UNKNOWN"
+    """It may have been applied (a timeout or a 5xx after it was sent): send it again with
+    the same idempotency key, or look before writing again."""
+
+
 class AdapterError(Exception):
-    """Base of every error an adapter raises."""
+    """Base of every error an adapter raises.
+
+    ``write_outcome`` is set on errors of writes only (``None`` for reads).
+    """
 
     def __init__(self, message: str, *, provider: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
+        self.write_outcome: WriteOutcome | None = None
 
     def __str__(self) -> str:
         return f"[{self.provider}] {self.message}" if self.provider else self.message
@@ -98,6 +117,15 @@ class NotFoundError(AdapterError):
     """The provider does not know the object asked for."""
 
 
+class ProviderRejectedError(AdapterError):
+    """The provider's own validation refused a write (a mark outside its scale, a date in
+    the past…); ``message`` is safe to show the user, ``field`` names the input at fault."""
+
+    def __init__(self, message: str, *, provider: str = "", field: str | None = None) -> None:
+        super().__init__(message, provider=provider)
+        self.field = field
+
+
 class ProviderUnavailableError(AdapterError):
     """The provider is down, slow, overloaded or rate limiting us.
 
@@ -117,6 +145,16 @@ class ProviderResponseError(AdapterError):
     def __init__(self, message: str, *, provider: str = "", snippet: str = "") -> None:
         super().__init__(message, provider=provider)
         self.snippet = snippet[:200]
+
+
+def write_outcome_of(error: AdapterError) -> WriteOutcome:
+    """What a write that failed with ``error`` left behind, when its raiser did not say: an
+    unavailable provider or an unreadable answer may have applied it; a refusal did not."""
+    if error.write_outcome is not None:
+        return error.write_outcome
+    if isinstance(error, ProviderUnavailableError | ProviderResponseError):
+        return WriteOutcome.UNKNOWN
+    return WriteOutcome.NOT_APPLIED
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -140,9 +178,11 @@ def error_for_status(
     if status == 404:
         return NotFoundError(text, provider=provider)
     if status == 429:
-        return ProviderUnavailableError(
+        limited = ProviderUnavailableError(
             "provider is rate limiting", provider=provider, retry_after=_retry_after(retry_after)
         )
+        limited.write_outcome = WriteOutcome.NOT_APPLIED  # refused before it was looked at
+        return limited
     if status >= 500:
         return ProviderUnavailableError(text, provider=provider)
     return ProviderResponseError(f"unexpected HTTP {status}", provider=provider, snippet=detail)
@@ -155,6 +195,12 @@ def map_httpx_errors(provider: str) -> Iterator[None]:
         yield
     except AdapterError:
         raise
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        unreached = ProviderUnavailableError(
+            f"cannot reach provider ({type(exc).__name__})", provider=provider
+        )
+        unreached.write_outcome = WriteOutcome.NOT_APPLIED  # nothing was sent
+        raise unreached from exc
     except httpx.TimeoutException as exc:
         raise ProviderUnavailableError("provider timed out", provider=provider) from exc
     except httpx.HTTPStatusError as exc:

@@ -14,6 +14,8 @@ from datetime import date, datetime, time, timedelta
 
 __all__ = [
     "Absence",
+    "AbsenceNotice",
+    "AbsenceReason",
     "Attachment",
     "Bell",
     "BellSchedule",
@@ -21,7 +23,9 @@ __all__ = [
     "Change",
     "ChangeKind",
     "Child",
+    "ClassNotice",
     "ClassUnit",
+    "Correspondent",
     "DateRange",
     "Grade",
     "Group",
@@ -31,7 +35,11 @@ __all__ = [
     "Lesson",
     "LoginMethod",
     "Mark",
+    "MarkInput",
     "MarkScale",
+    "Meeting",
+    "Message",
+    "MessageThread",
     "OfficialAverage",
     "Person",
     "ProgressPoint",
@@ -42,6 +50,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "Roster",
+    "Rsvp",
     "School",
     "Student",
     "Subject",
@@ -543,3 +552,126 @@ class Journal:
     lessons: tuple[JournalLesson, ...]
     marks: tuple[Mark, ...]
     absences: tuple[Absence, ...]
+
+
+# -- the diary's two-way half: messages, notices, meetings, absence notices, marks ---------
+
+
+@dataclass(frozen=True, slots=True)
+class Correspondent:
+    """Someone a message can go to or come from: a teacher, class teacher, admin or parent.
+
+    ``role`` is what they are to the caller (``teacher``, ``class_teacher``, ``admin``,
+    ``parent``); ``subject_names`` the subjects they teach the caller's children, where the
+    provider says.
+    """
+
+    id: str
+    person: Person
+    role: str
+    subject_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a thread. ``read_at`` is when every recipient had read it (``None``:
+    not yet, or the provider does not say); ``read_by`` the recipients who have."""
+
+    id: str
+    thread_id: str
+    author: Correspondent
+    sent_at: datetime
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    read_at: datetime | None = None
+    read_by: tuple[str, ...] = ()
+    is_own: bool = False
+    """Whether the caller wrote it."""
+    is_read: bool = True
+    """Whether the caller has read it (their own messages count as read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageThread:
+    """A conversation between a legal representative and a teacher (or the class teacher)."""
+
+    id: str
+    subject: str
+    participants: tuple[Correspondent, ...]
+    last_message_at: datetime
+    unread: int = 0
+    """Messages the caller has not read."""
+    student_id: str | None = None
+    """The child the conversation is about, where the provider records it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClassNotice:
+    """A class teacher's notice to every family of a class."""
+
+    id: str
+    class_id: str
+    author: Correspondent
+    posted_at: datetime
+    title: str
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+class Rsvp(enum.Enum):
+    """A parent's answer to a meeting invitation."""
+
+    ATTENDING = "attending"
+    NOT_ATTENDING = "not_attending"
+    MAYBE = "maybe"
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """A parent meeting of a class: when, where (a place or a link), what about; and the
+    caller's answer (``None``: not given yet)."""
+
+    id: str
+    class_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime | None = None
+    place: str | None = None
+    link: str | None = None
+    agenda: tuple[str, ...] = ()
+    organizer: Correspondent | None = None
+    rsvp: Rsvp | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceReason:
+    """A reason from the region's list (illness, family circumstances…)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceNotice:
+    """A legal representative's advance notice that a student will miss ``days``."""
+
+    id: str
+    student_id: str
+    days: DateRange
+    reason: AbsenceReason
+    comment: str | None = None
+    created_at: datetime | None = None
+    author_id: str | None = None
+    """The person id of the representative who sent it."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkInput:
+    """A mark as a teacher enters or corrects it: ``value`` on the scale the provider keeps
+    for the lesson (a five-point «4», a ten-point «9»), checked by the provider."""
+
+    value: str
+    weight: int = 1
+    comment: str | None = None
+    control_form: str | None = None
+    is_exam: bool = False

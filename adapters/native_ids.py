@@ -42,6 +42,16 @@ class IdKind(enum.StrEnum):
     """The student's homework entry (what marking done takes)."""
     CONTINGENT_GUID = "contingent_guid"
     """МЭШ's second student id (the event calendar's ``person_ids``)."""
+    LESSON = "lesson"
+    """A lesson of the journal (what a mark is entered on)."""
+    MARK = "mark"
+    THREAD = "thread"
+    """A message thread."""
+    MESSAGE = "message"
+    CORRESPONDENT = "correspondent"
+    """Someone a message can be sent to (the provider's user id)."""
+    MEETING = "meeting"
+    ABSENCE_REASON = "absence_reason"
 
 
 NativeIdShapes = Mapping[IdKind, re.Pattern[str]]

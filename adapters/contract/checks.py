@@ -40,7 +40,10 @@ from adapters import (
     Role,
 )
 
-from .harness import child_name, harness_personas, supports_faults
+from .conversation import ConversationChecks
+from .harness import child_name, harness_personas
+from .requirements import needs, seed_world
+from .writes import WriteChecks
 
 __all__ = ["MONDAY", "WEEK", "ContractChecks", "needs"]
 
@@ -63,42 +66,13 @@ async def _week(h: Any, persona: str = "parent") -> list[Lesson]:
     return slot
 
 
-def _world(contract_harness: Any) -> Any:
-    world = getattr(contract_harness, "world", None)
-    if world is not None:
-        return world
-    backend = getattr(contract_harness.adapter, "backend", None)
-    return getattr(backend, "world", None)
-
-
 def _names(students: Any) -> set[str]:
     return {s.person.full_name for s in students}
 
 
-def needs(
-    harness: Any,
-    *,
-    capabilities: tuple[Capability, ...] = (),
-    personas: tuple[str, ...] = (),
-    faults: bool = False,
-    world: bool = False,
-) -> None:
-    """Skip the calling check unless the adapter and harness offer what it needs."""
-    adapter = harness.adapter
-    missing = [c.value for c in capabilities if not adapter.supports(c)]
-    if missing:
-        pytest.skip(f"{adapter.slug} does not declare {', '.join(missing)}")
-    absent = sorted(set(personas) - harness_personas(harness))
-    if absent:
-        pytest.skip(f"the harness offers no persona {', '.join(absent)}")
-    if faults and not supports_faults(harness):
-        pytest.skip("the harness cannot switch faults")
-    if world and _world(harness) is None:
-        pytest.skip("the harness exposes no seed world")
-
-
-class ContractChecks:
-    """The contract's checks; run for each harness the ``contract_harness`` fixture gives."""
+class ContractChecks(ConversationChecks, WriteChecks):
+    """The contract's checks; run for each harness the ``contract_harness`` fixture gives
+    (the two-way half's checks come from :mod:`.conversation` and :mod:`.writes`)."""
 
     @pytest.mark.contract_structure
     def test_declares_slug_capabilities_and_config(self, contract_harness: Any) -> None:
@@ -456,7 +430,7 @@ class ContractChecks:
     ) -> None:
         staff = ("class-teacher", "school-admin", "teacher", "parent")
         needs(contract_harness, capabilities=(Capability.PROFILE,), personas=staff, world=True)
-        world = _world(contract_harness)
+        world = seed_world(contract_harness)
         adapter = contract_harness.adapter
         canonical = world.students[world.canonical_student_id]
         home = world.classes[canonical.class_id]
@@ -507,7 +481,7 @@ class ContractChecks:
 
     async def test_terms_cover_the_school_year_in_order(self, contract_harness: Any) -> None:
         needs(contract_harness, capabilities=(Capability.TERMS,), personas=("parent",), world=True)
-        world = _world(contract_harness)
+        world = seed_world(contract_harness)
         school = str(world.students[world.canonical_student_id].school_id)
         terms = await contract_harness.adapter.get_terms(contract_harness.caller("parent"), school)
         assert terms, "no terms"
