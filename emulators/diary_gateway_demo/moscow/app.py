@@ -13,13 +13,23 @@ Routes, faults, the admin API (``/__admin/faults``, ``/__admin/stats``,
 marks a student absent from a lesson and ``POST /__admin/lessons`` (ours) changes a lesson
 (room, cancelled, topic, teacher, times), and ``POST /__admin/families`` (ours) takes a
 student off their parents' profiles, for the live-update tests.
+
+Writes: a teacher creates (``POST …/teacher/v1/marks``) and corrects (``PUT
+…/teacher/v1/marks/{id}``) marks of the groups they teach; a legal representative notifies
+a planned absence (``POST /api/family/mobile/v1/attendance``), listed by
+``GET …/attendance/notifications`` (ours). The three honour an ``Idempotency-Key`` header:
+the same key and body from the same profile get the first answer again and change nothing;
+the same key with another body is refused (422). A write the provider's validation refuses
+answers 400 in МЭШ's error shape plus ``message`` and ``details.field``.
 ``POST /__admin/faults {"messy": true}`` switches the messy mode (:mod:`.messy`) on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -41,7 +51,14 @@ from diary_gateway_demo.seed import REASONS, SeedGroup, SeedStudent, World, Worl
 
 from .faults import EXPIRED_MESSAGE, MES_FAULTS, TOKEN_ISSUERS, mes_error
 from .messy import Messiness
-from .render import CONTROL_FORMS, GRADE_SYSTEMS, MOSCOW, MesProfile, MoscowData
+from .render import (
+    CONTROL_FORMS,
+    GRADE_SYSTEMS,
+    MOSCOW,
+    MesProfile,
+    MoscowData,
+    NativeMark,
+)
 
 __all__ = ["create_emulator"]
 
@@ -52,6 +69,10 @@ MAX_RANGE_DAYS = 400
 MAX_TOKENS = 10_000
 _SCALES = {system_id: system for system, (system_id, _, _) in GRADE_SYSTEMS.items()}
 _SCALE_BOUNDS = {"five": (1, 5), "ten": (1, 10), "hundred": (0, 100)}
+_SCALE_NAMES = {system: name for system, (_, name, _) in GRADE_SYSTEMS.items()}
+MAX_NOTICE_DAYS = 31
+"""The most days one absence notice may name."""
+MAX_DESCRIPTION = 500
 
 
 class MesError(Exception):
@@ -63,6 +84,19 @@ class MesError(Exception):
         self.kind = kind
         self.description = description
         self.details = details
+
+
+class MesRejection(MesError):
+    """A write the provider's validation refuses: МЭШ's error document plus ``message``
+    (the same words as ``description``) and ``details.field`` (the input at fault)."""
+
+    def __init__(self, description: str, *, field: str | None = None, status: int = 400) -> None:
+        kind = "bad_request" if status == 400 else "unprocessable_entity"
+        super().__init__(status, kind, description, {"field": field} if field else None)
+
+
+def _rejected(description: str, field: str | None = None) -> MesRejection:
+    return MesRejection(description, field=field)
 
 
 def _bad_request(description: str) -> MesError:
@@ -470,19 +504,91 @@ class Emulator:
         lessons = self.data.group_lessons(group, start, end)
         return JSONResponse([self.data.schedule_item_json(le) for le in lessons])
 
-    async def create_mark(self, request: Request) -> Response:
-        profile = self._authenticate(request)
-        body = await _json_body(request)
+    def _mark_fields(self, body: dict[str, Any], lesson: Any) -> dict[str, Any]:
+        """The mark a create or correct body describes, checked against the lesson's scale
+        (400 with ``details.field`` otherwise)."""
         try:
-            student_id = int(body["student_profile_id"])
-            lesson_id = int(body["schedule_item_id"])
             (origin_spec,) = body["grade_origins"]
             origin = str(origin_spec["grade_origin"]).strip()
-            system = _SCALES[int(origin_spec["grade_system_id"])]
-            control_form = CONTROL_FORMS[int(body["control_form_id"])]
-            weight = int(body.get("weight") or 1)
+            system_id = int(origin_spec["grade_system_id"])
         except (KeyError, TypeError, ValueError):
-            raise _bad_request("Неверное тело запроса") from None
+            raise _rejected(
+                "grade_origins: одна отметка {grade_origin, grade_system_id}", "grade_origins"
+            ) from None
+        system = _SCALES.get(system_id)
+        if system is None:
+            raise _rejected(f"Неизвестная система оценивания {system_id}", "grade_system_id")
+        wanted = self.data.lesson_scale(lesson)
+        if system != wanted:
+            raise _rejected(
+                f"Урок оценивается по шкале «{_SCALE_NAMES[wanted]}»", "grade_system_id"
+            )
+        low, high = _SCALE_BOUNDS[system]
+        if not origin.isdigit() or not low <= int(origin) <= high:
+            raise _rejected(
+                f"Отметка «{origin}» вне шкалы «{_SCALE_NAMES[system]}» ({low}–{high})",
+                "grade_origins",
+            )
+        try:
+            control_form = CONTROL_FORMS[int(body["control_form_id"])]
+        except (KeyError, TypeError, ValueError):
+            raise _rejected("Неизвестная форма контроля", "control_form_id") from None
+        weight = body.get("weight", 1)
+        if weight is None:
+            weight = 1
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 10:
+            raise _rejected("Вес отметки — целое число от 1 до 10", "weight")
+        comment = body.get("comment")
+        if comment is not None and not isinstance(comment, str):
+            raise _rejected("comment: строка", "comment")
+        is_exam = body.get("is_exam", False)
+        if not isinstance(is_exam, bool):
+            raise _rejected("is_exam: true или false", "is_exam")
+        return {
+            "origin": origin,
+            "system": system,
+            "weight": weight,
+            "control_form": control_form,
+            "comment": comment.strip() or None if isinstance(comment, str) else None,
+            "is_exam": is_exam,
+        }
+
+    async def _idempotent(
+        self,
+        request: Request,
+        profile: MesProfile,
+        body: dict[str, Any],
+        write: Callable[[], Awaitable[tuple[int, Any]]],
+    ) -> Response:
+        """Run ``write`` once per ``Idempotency-Key`` of a profile: the same key and request
+        again get the first answer (nothing written twice); another request under a used key
+        is refused (422). Without the header every request writes. Refusals (4xx) are not
+        kept: a corrected request under the same key may still succeed."""
+        key = request.headers.get("idempotency-key", "").strip()
+        if not key:
+            status, answer = await write()
+            return JSONResponse(answer, status_code=status)
+        if len(key) > 255:
+            raise _rejected("Idempotency-Key длиннее 255 символов", "Idempotency-Key")
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        fingerprint = hashlib.sha256(
+            f"{request.method} {request.url.path}\n{canonical}".encode()
+        ).hexdigest()
+        kept = self.data.idempotent_answers.get((profile.id, key))
+        if kept is not None:
+            if kept[0] != fingerprint:
+                raise MesRejection(
+                    "Ключ идемпотентности уже использован для другого запроса",
+                    field="Idempotency-Key",
+                    status=422,
+                )
+            return JSONResponse(kept[2], status_code=kept[1])
+        status, answer = await write()
+        self.data.idempotent_answers[(profile.id, key)] = (fingerprint, status, answer)
+        return JSONResponse(answer, status_code=status)
+
+    def _writable_lesson(self, profile: MesProfile, lesson_id: int) -> Any:
+        """The lesson a teacher may mark: 404 unknown, 403 not their group's."""
         try:
             lesson = self.world.find_lesson(lesson_id)
         except (OverflowError, ValueError):
@@ -491,24 +597,143 @@ class Emulator:
             raise _not_found("урок")
         if not self.data.may_write_group(profile, self.world.groups[lesson.group_id]):
             raise _forbidden()
+        return lesson
+
+    async def create_mark(self, request: Request) -> Response:
+        """Call 15: a teacher gives a mark on a lesson of a group they teach."""
+        profile = self._authenticate(request)
+        body = await _json_body(request)
+        try:
+            student_id = int(body["student_profile_id"])
+            lesson_id = int(body["schedule_item_id"])
+        except (KeyError, TypeError, ValueError):
+            raise _bad_request("Нужны student_profile_id и schedule_item_id") from None
+        lesson = self._writable_lesson(profile, lesson_id)
         student = self.world.students.get(student_id)
         if student is None or student.class_id != lesson.class_id:
             raise _not_found("ученик")
-        low, high = _SCALE_BOUNDS[system]
-        if not origin.isdigit() or not low <= int(origin) <= high or not 1 <= weight <= 10:
-            raise _bad_request("Неверная отметка")
-        comment = body.get("comment")
-        mark = self.data.create_mark(
-            student=student,
-            lesson=lesson,
-            origin=origin,
-            system=system,
-            weight=weight,
-            control_form=control_form,
-            comment=comment if isinstance(comment, str) and comment else None,
-            is_exam=bool(body.get("is_exam", False)),
+        fields = self._mark_fields(body, lesson)
+
+        async def write() -> tuple[int, Any]:
+            mark = self.data.create_mark(student=student, lesson=lesson, **fields)
+            return 201, self.data.teacher_mark_json(mark)
+
+        return await self._idempotent(request, profile, body, write)
+
+    async def correct_mark(self, request: Request) -> Response:
+        """``PUT …/teacher/v1/marks/{id}`` (ours, in call 15's shape): the teacher of the
+        mark's group corrects it (value, weight, control form, comment, exam); the change
+        feed reports ``update_mark`` with the old and the new value."""
+        profile = self._authenticate(request)
+        body = await _json_body(request)
+        mark: NativeMark | None = self.data.find_created_mark(int(request.path_params["mark_id"]))
+        if mark is None:
+            raise _not_found("отметка")
+        lesson = self._writable_lesson(profile, mark.lesson.id)
+        if "student_profile_id" in body and str(body["student_profile_id"]) != str(mark.student_id):
+            raise _rejected("Отметка поставлена другому ученику", "student_profile_id")
+        if "schedule_item_id" in body and str(body["schedule_item_id"]) != str(lesson.id):
+            raise _rejected("Отметка поставлена за другой урок", "schedule_item_id")
+        fields = self._mark_fields(body, lesson)
+
+        async def write() -> tuple[int, Any]:
+            origin = fields.pop("origin")
+            changed = self.data.change_mark(mark.id, origin, **fields)
+            if changed is None:  # pragma: no cover - found above, nothing awaits between
+                raise _not_found("отметка")
+            return 200, self.data.teacher_mark_json(changed)
+
+        return await self._idempotent(request, profile, body, write)
+
+    # -- advance absence notices ---------------------------------------------------------
+
+    def _notice_fields(self, body: dict[str, Any]) -> tuple[tuple[date, ...], int, str | None]:
+        """The dates, reason and description of a notice body (400 otherwise): every date
+        today or later in the school's zone, one reason a parent may give."""
+        items = body.get("notifications")
+        if not isinstance(items, list) or not items:
+            raise _rejected("notifications: непустой список {date, reason_id}", "notifications")
+        if len(items) > MAX_NOTICE_DAYS:
+            raise _rejected(f"Не больше {MAX_NOTICE_DAYS} дней в одном уведомлении", "dates")
+        today = self.world.today
+        dates: list[date] = []
+        reasons: set[int] = set()
+        descriptions: set[str] = set()
+        for item in items:
+            if not isinstance(item, dict):
+                raise _rejected("notifications: объекты {date, reason_id}", "notifications")
+            try:
+                day = date.fromisoformat(str(item["date"]))
+            except (KeyError, ValueError):
+                raise _rejected("date: дата ГГГГ-ММ-ДД", "dates") from None
+            if day < today:
+                raise _rejected(
+                    f"Нельзя сообщить об отсутствии за прошедший день {day.isoformat()}", "dates"
+                )
+            reason = item.get("reason_id")
+            if isinstance(reason, bool) or not isinstance(reason, int) or reason not in REASONS:
+                raise _rejected("Неизвестная причина отсутствия", "reason_id")
+            if not REASONS[reason][1]:
+                raise _rejected("Эту причину родитель указать не может", "reason_id")
+            text = item.get("description")
+            if text is not None and not isinstance(text, str):
+                raise _rejected("description: строка", "description")
+            if text and len(text) > MAX_DESCRIPTION:
+                raise _rejected(f"description: не длиннее {MAX_DESCRIPTION}", "description")
+            dates.append(day)
+            reasons.add(reason)
+            descriptions.add((text or "").strip())
+        if len(reasons) > 1:
+            raise _rejected("Одна причина на уведомление", "reason_id")
+        (reason_id,) = reasons
+        description = sorted(descriptions)[-1] or None
+        return tuple(sorted(set(dates))), reason_id, description
+
+    async def notify_absence(self, request: Request) -> Response:
+        """``POST /api/family/mobile/v1/attendance`` (regional-diary-apis §МЭШ row 19):
+        ``{student_id, notifications: [{date, reason_id, description}]}`` — a legal
+        representative tells the school the student will be absent on those days (today
+        or later). Answers the notice recorded (its shape is ours)."""
+        profile = self._authenticate(request, family=True)
+        body = await _json_body(request)
+        try:
+            student = self.world.students.get(int(body["student_id"]))
+        except (KeyError, TypeError, ValueError):
+            raise _bad_request("Не передан student_id") from None
+        if student is None:
+            raise _not_found("ученик")
+        if profile.type != "parent" or not self.data.may_write_homework(profile, student):
+            raise _forbidden()  # a legal representative only
+        dates, reason_id, description = self._notice_fields(body)
+
+        async def write() -> tuple[int, Any]:
+            notice = self.data.add_absence_notice(
+                student=student,
+                dates=dates,
+                reason_id=reason_id,
+                description=description,
+                author=profile,
+            )
+            return 201, self.data.absence_notice_json(notice)
+
+        return await self._idempotent(request, profile, body, write)
+
+    async def absence_notices(self, request: Request) -> Response:
+        """``GET /api/family/mobile/v1/attendance/notifications?student_id=`` (ours: МЭШ
+        shows them in its apps, no documented call lists them): the student's advance
+        absence notices, the earliest first day first, as ``{"payload": [...]}``. For the
+        student's legal representatives and the class teacher of the student's class."""
+        profile = self._authenticate(request, family=True)
+        student = self.world.students.get(self._required_int(request, "student_id"))
+        if student is None:
+            raise _not_found("ученик")
+        representative = profile.type == "parent" and self.data.may_write_homework(profile, student)
+        if not representative and student.class_id not in profile.class_unit_ids:
+            raise _forbidden()
+        notices = sorted(
+            self.data.absence_notices.get(student.id, ()), key=lambda n: (n.dates[0], n.id)
         )
-        return JSONResponse(self.data.teacher_mark_json(mark), status_code=201)
+        return JSONResponse({"payload": [self.data.absence_notice_json(n) for n in notices]})
 
     async def admin_marks(self, request: Request) -> Response:
         """``POST /__admin/marks`` (ours, for tests and demos): add a mark, or change one.
@@ -703,6 +928,8 @@ class Emulator:
             ),
             Route("/api/eventcalendar/v1/api/events", self.events),
             Route(f"{family}/attendance", self.attendance),
+            Route(f"{family}/attendance", self.notify_absence, methods=["POST"]),
+            Route(f"{family}/attendance/notifications", self.absence_notices),
             Route("/api/ej/core/family/v1/nonattendance_reasons", self.nonattendance_reasons),
             Route(f"{family}/subject_marks/short", self.subject_marks_short),
             Route(f"{family}/notifications/search", self.notifications),
@@ -714,6 +941,7 @@ class Emulator:
             Route(f"{teacher}/groups", self.teacher_groups),
             Route(f"{teacher}/marks", self.teacher_marks),
             Route(f"{teacher}/marks", self.create_mark, methods=["POST"]),
+            Route(f"{teacher}/marks/{{mark_id:int}}", self.correct_mark, methods=["PUT"]),
             Route(f"{teacher}/schedule_items", self.schedule_items),
             Route("/__admin/marks", self.admin_marks, methods=["POST"]),
             Route("/__admin/absences", self.admin_absences, methods=["POST"]),
@@ -748,6 +976,9 @@ def _error_response(status: int, kind: str, description: str, details: Any = Non
 
 async def _on_mes_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MesError)
+    if isinstance(exc, MesRejection):
+        document = {**mes_error(exc.kind, exc.description, exc.details), "message": exc.description}
+        return JSONResponse(document, status_code=exc.status)
     return _error_response(exc.status, exc.kind, exc.description, exc.details)
 
 

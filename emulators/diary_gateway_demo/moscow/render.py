@@ -2,7 +2,8 @@
 
 :class:`MoscowData` wraps a :class:`~diary_gateway_demo.seed.World` and renders what the emulator
 serves in the shapes of ``moscow-protocol.md``. It also holds the provider's mutable state:
-homework marked done (``world.homework_done``) and marks created through the teacher API.
+homework marked done (``world.homework_done``), marks created and corrected through the
+teacher API, parents' advance absence notices and the answers remembered per idempotency key.
 
 Ids follow МЭШ: a student has an integer id (their student profile id, ``student_id``) and
 a GUID (``contingent_guid``, used by the event calendar). Ids the world does not keep small
@@ -38,6 +39,7 @@ __all__ = [
     "CONTROL_FORMS",
     "GRADE_SYSTEMS",
     "MOSCOW",
+    "AbsenceNotice",
     "MesProfile",
     "MoscowData",
     "NativeMark",
@@ -172,11 +174,26 @@ class NativeMark:
     previous_origin: str | None = None
     values_absent: bool = False
     """For a non-numeric mark: leave ``values`` out instead of sending ``null``."""
+    corrections: tuple[tuple[datetime, str, str], ...] = ()
+    """A created mark's corrections, oldest first: (when, old value, new value)."""
 
     def grade(self) -> tuple[float, float, float] | None:
         if self.system is None:
             return None
         return grade_of(self.system, int(self.origin))
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceNotice:
+    """A legal representative's advance notice that a student will miss ``dates``."""
+
+    id: int
+    student_id: int
+    dates: tuple[date, ...]
+    reason_id: int
+    description: str | None
+    author_profile_id: int
+    created_at: datetime
 
 
 class MoscowData:
@@ -198,6 +215,11 @@ class MoscowData:
         self.changed_lessons: dict[int, SeedLesson] = {}
         self.unlinked: set[int] = set()
         """Students whose parents' profiles no longer list them (``POST /__admin/families``)."""
+        self.absence_notices: dict[int, list[AbsenceNotice]] = defaultdict(list)
+        """Advance absence notices by student id (``POST …/attendance``)."""
+        self._next_notice_id = 0
+        self.idempotent_answers: dict[tuple[int, str], tuple[str, int, JsonObject]] = {}
+        """(profile id, ``Idempotency-Key``) → (request fingerprint, status, answer)."""
         """Lessons changed through ``POST /__admin/lessons`` (ours), by lesson id."""
         self._build_profiles()
 
@@ -466,29 +488,99 @@ class MoscowData:
         self.created_marks[(lesson.class_id, lesson.day)].append(mark)
         return mark
 
-    def change_mark(self, mark_id: int, origin: str) -> NativeMark | None:
-        """Change a mark created through the API (``None``: no such mark): the change feed
-        reports it as ``update_mark`` with the old value."""
+    def find_created_mark(self, mark_id: int) -> NativeMark | None:
+        """A mark created through the API (the teacher's or the admin's), or ``None``."""
+        for marks in self.created_marks.values():
+            for mark in marks:
+                if mark.id == mark_id:
+                    return mark
+        return None
+
+    def change_mark(self, mark_id: int, origin: str, **changes: object) -> NativeMark | None:
+        """Change a mark created through the API (``None``: no such mark) to ``origin`` and
+        any other ``changes`` (system, weight, control_form, comment, is_exam): the change
+        feed reports it as ``update_mark`` with the old value."""
         for marks in self.created_marks.values():
             for index, mark in enumerate(marks):
                 if mark.id == mark_id:
+                    now = self.world.now().replace(microsecond=0)
                     changed = replace(
                         mark,
                         origin=origin,
                         previous_origin=mark.previous_origin or mark.origin,
-                        updated_at=self.world.now().replace(microsecond=0),
+                        updated_at=now,
+                        corrections=(*mark.corrections, (now, mark.origin, origin)),
+                        **changes,  # type: ignore[arg-type]
                     )
                     marks[index] = changed
                     return changed
         return None
 
+    @staticmethod
+    def lesson_scale(lesson: SeedLesson) -> str:
+        """The grade system a lesson's new marks go on: its subject's in the demo (ten
+        points for Информатика, a hundred for Химия, five otherwise)."""
+        if lesson.subject == TEN_POINT_SUBJECT:
+            return "ten"
+        if lesson.subject == HUNDRED_POINT_SUBJECT:
+            return "hundred"
+        return "five"
+
+    def add_absence_notice(
+        self,
+        *,
+        student: SeedStudent,
+        dates: tuple[date, ...],
+        reason_id: int,
+        description: str | None,
+        author: MesProfile,
+    ) -> AbsenceNotice:
+        """Record a parent's advance absence notice."""
+        self._next_notice_id += 1
+        notice = AbsenceNotice(
+            id=self.world.base * 10 + self._next_notice_id,
+            student_id=student.id,
+            dates=dates,
+            reason_id=reason_id,
+            description=description,
+            author_profile_id=author.id,
+            created_at=self.world.now().replace(microsecond=0),
+        )
+        self.absence_notices[student.id].append(notice)
+        return notice
+
+    def absence_notice_json(self, notice: AbsenceNotice) -> JsonObject:
+        """A notice as ``POST …/attendance`` answers it and ``…/attendance/notifications``
+        lists it (ours: the protocol shows only the request)."""
+        return {
+            "id": notice.id,
+            "student_id": notice.student_id,
+            "notifications": [
+                {
+                    "date": day.isoformat(),
+                    "reason_id": notice.reason_id,
+                    "reason_name": REASONS[notice.reason_id][0],
+                    "description": notice.description,
+                }
+                for day in notice.dates
+            ],
+            "reason_id": notice.reason_id,
+            "reason_name": REASONS[notice.reason_id][0],
+            "description": notice.description,
+            "author_profile_id": notice.author_profile_id,
+            "created_at": _local(notice.created_at),
+        }
+
     def reset(self) -> None:
-        """Forget homework marked done, and marks, absences and lesson changes made so."""
+        """Forget homework marked done, and marks, absences, notices and lesson changes made
+        so, and the answers kept for idempotency keys."""
         self.world.homework_done.clear()
         self.created_marks.clear()
         self.added_absences.clear()
         self.changed_lessons.clear()
         self.unlinked.clear()
+        self.absence_notices.clear()
+        self.idempotent_answers.clear()
 
     def _values(self, mark: NativeMark) -> list[JsonObject] | None:
         grade = mark.grade()
@@ -547,6 +639,8 @@ class MoscowData:
             "comment": mark.comment,
             "date": mark.lesson.day.isoformat(),
             "schedule_item_id": mark.lesson.id,
+            "subject_id": mark.lesson.subject_id,
+            "subject_name": mark.lesson.subject,
             "created_at": _local(mark.created_at),
             "updated_at": _local(mark.updated_at),
         }
@@ -1038,7 +1132,9 @@ class MoscowData:
                 "new_mark_weight": mark.weight,
                 "new_is_exam": mark.is_exam,
             }
-            first = mark.previous_origin or mark.origin
+            first = (
+                mark.corrections[0][1] if mark.corrections else mark.previous_origin or mark.origin
+            )
             found.append(
                 (
                     mark.created_at,
@@ -1050,7 +1146,21 @@ class MoscowData:
                     },
                 )
             )
-            if mark.previous_origin is not None:
+            for at, old, new in mark.corrections:
+                found.append(
+                    (
+                        at,
+                        {
+                            **base,
+                            "event_type": "update_mark",
+                            "new_mark_value": new,
+                            "old_mark_value": old,
+                            "old_mark_weight": mark.weight,
+                            "old_is_exam": mark.is_exam,
+                        },
+                    )
+                )
+            if mark.previous_origin is not None and not mark.corrections:
                 found.append(
                     (
                         mark.updated_at,
@@ -1194,6 +1304,8 @@ class MoscowData:
             "replaced": lesson.replaced,
             "lesson_type": "REMOTE" if lesson.remote else "NORMAL",
             "teacher_profile_id": lesson.teacher_id,
+            "grade_system_id": GRADE_SYSTEMS[self.lesson_scale(lesson)][0],
+            "grade_system_type": self.lesson_scale(lesson),
             "absences": [
                 {"student_profile_id": a.student_id, "reason_id": a.reason_id}
                 for a in self.absences(lesson.class_id, lesson.day)
