@@ -10,7 +10,8 @@ status equal to ``state`` (**ours**: the sources show the envelope, not the stat
 
 The emulator base (:mod:`diary_gateway_demo.emulation`) adds the faults, with the injected errors in
 the same envelope, and the admin endpoints (never counted, never faulted): ``GET``/``POST
-/__admin/faults``, ``GET /__admin/stats``, ``POST /__admin/reset``; this emulator adds
+/__admin/faults``, ``GET /__admin/stats``, ``POST /__admin/reset`` (here it also forgets sent
+messages, read marks and meeting answers); this emulator adds
 ``POST /__admin/expire-tokens`` (every issued token is revoked, as if it had expired).
 """
 
@@ -57,6 +58,15 @@ METHODS = frozenset(
         "getjournal",
         "getrings",
         "getschools",
+        "getmessages",
+        "getmessageinfo",
+        "getmessagereceivers",
+        "sendmessage",
+        "sendreplymessage",
+        "getboardnotices",
+        "getboardnoticeinfo",
+        "getmeetings",
+        "setmeetingresponse",
     }
 )
 """The methods served (see the package README for which are ЭлЖур's and which are ours)."""
@@ -181,7 +191,7 @@ def create_emulator(
         emulator.routes(),
         controls=controls,
         answers=FaultAnswers(body=_fault_body, expired=EXPIRED),
-        reset=lambda: emulator.data.expire_tokens(),
+        reset=lambda: emulator.data.reset(),
         exception_handlers={HTTPException: _on_http_error, Exception: _on_crash},
     )
     app.state.emulator = emulator

@@ -13,6 +13,29 @@ envelope with a non-200 ``state``, an ``error`` string and ``result: {}``:
   not see; a token used with another ``vendor`` than the one it was issued for;
 * 404 — no such student or group in the vendor's school.
 
+* 422 — (ours) a write the provider's validation refuses (an empty or too long message,
+  a bad meeting answer, a meeting already begun); the envelope adds ``field``, the
+  parameter at fault.
+
+Messages (``getmessages``, ``getmessageinfo``, ``getmessagereceivers``, ``sendmessage``,
+``sendreplymessage``) and board notices (``getboardnotices``, ``getboardnoticeinfo``) are
+ЭлЖур's methods; what their answers carry beyond the reference is ours: list entries name
+``user_to``, ``replyto`` (the message answered) and ``thread`` (the first message of the
+reply chain: ЭлЖур has no thread object); ``getmessageinfo`` takes ``markread=no`` to look
+without marking read and shows the sender each recipient's ``read_date``; ``sendmessage``
+takes ``users_to`` comma-separated and answers the message sent; ``getboardnotices`` takes
+``student`` to keep that student's class. **Parent meetings are ours** (not in ЭлЖур's
+public API), named in its manner: ``getmeetings`` (``student``) and ``setmeetingresponse``
+(``id``, ``response=yes|no|maybe``). Who may write to whom: a parent or student to the
+teachers, class teacher and administrator of their (children's) classes; a teacher to the
+parents of the classes they teach or lead, and to their administrator; an administrator to
+the school's teachers and parents. Seeded: a reply chain between the canonical student's
+class teacher and the ``parent`` persona and a message from the ``teacher`` persona (days
+before ``world.today``), three notices per class, and per class a parent meeting 8–14 days
+back, one 7–13 days ahead and an online one four weeks later, so there is always a past and
+a future one. Sent messages, read marks and answers live in memory until
+``/__admin/reset``.
+
 :mod:`.app` serves them over HTTP. What the reference does not say and this emulator
 chose is listed in the package README.
 """
@@ -23,7 +46,7 @@ import re
 import secrets
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -71,6 +94,34 @@ CONTROL_TYPE_IDS = {name: i for i, name in enumerate(CONTROL_SHORT, start=1)}
 _SPREAD = {5: (9, 10), 4: (7, 8), 3: (5, 6), 2: (3, 4), 1: (1, 2)}
 """Five-point quality → the two ten-point values a teacher may give for it."""
 
+SHORT_TEXT = 100
+"""How much of a text a list entry (``short_text``) carries."""
+MAX_MESSAGE = 10_000
+"""The longest message text ``sendmessage`` takes (ours)."""
+MAX_SUBJECT = 200
+
+_RECEIVER_ROLES = ("class_teacher", "teacher", "admin", "parent")
+"""What a receiver is to the caller, the strongest first."""
+_RECEIVER_GROUPS = {
+    "class_teacher": ("classteachers", "Классные руководители"),
+    "teacher": ("teachers", "Учителя"),
+    "admin": ("administration", "Администрация"),
+    "parent": ("parents", "Родители"),
+}
+_SEED_TEXTS = (
+    "Добрый день! В пятницу класс идёт в музей, нужна подпись в согласии.",
+    "Здравствуйте! Подпишу и передам в четверг.",
+    "Спасибо, жду.",
+    "Напоминаю, что в среду контрольная работа по пройденной теме.",
+)
+_NOTICES = (
+    (1, 18, "Сменная обувь", "Уважаемые родители {cls}! Напоминаю о сменной обуви."),
+    (8, 17, "Фотографирование", "В {cls} на следующей неделе будет фотографирование класса."),
+    (20, 12, "Дежурство", "График дежурства {cls} обновлён, смотрите в классном уголке."),
+)
+"""(days before today, hour, title, text) of each class teacher's notices."""
+_AGENDA = ("Итоги четверти", "Подготовка к экскурсии", "Разное")
+
 _BAD_LOGIN = "Неверный логин или пароль"
 _BAD_TOKEN = "Ошибка авторизации: токен недействителен или истёк"  # noqa: S105 -- a message
 _BAD_DEVKEY = "не удалось авторизовать разработчика"
@@ -107,12 +158,30 @@ def ten_point_value(world: World, mark: SeedMark) -> int | None:
 
 
 class _Fail(Exception):
-    """A refusal, rendered as an error envelope."""
+    """A refusal, rendered as an error envelope (``field``: the parameter a 422 refuses)."""
 
-    def __init__(self, state: int, error: str) -> None:
+    def __init__(self, state: int, error: str, *, field: str | None = None) -> None:
         super().__init__(error)
         self.state = state
         self.error = error
+        self.field = field
+
+
+@dataclass(slots=True)
+class _Message:
+    """A message as the emulator keeps it (``root``: the first message of its reply chain)."""
+
+    id: int
+    root: int
+    replyto: int | None
+    author: int
+    recipients: tuple[int, ...]
+    subject: str
+    text: str
+    sent_at: datetime
+    school_id: int
+    read: dict[int, datetime] = field(default_factory=dict)
+    """Recipient → when they read it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +246,7 @@ class ElJurData:
         self._users_by_key: dict[str, _User] = {}
         self._students_by_login = {s.login: s for s in world.students.values()}
         self._build_users()
+        self._seed_conversation()
 
     # -- accounts ----------------------------------------------------------------------
 
@@ -244,6 +314,8 @@ class ElJurData:
             envelope: dict[str, Any] = {"state": 200, "error": None, "result": build()}
         except _Fail as fail:
             envelope = {"state": fail.state, "error": fail.error, "result": {}}
+            if fail.field is not None:
+                envelope["field"] = fail.field
         return {"response": envelope}
 
     def _check_devkey(self, devkey: str) -> None:
@@ -1087,5 +1159,521 @@ class ElJurData:
                     "lessons": lessons,
                 }
             }
+
+        return self._serve(build)
+
+    # -- messages, board notices, parent meetings --------------------------------------
+    # Messages live in this object (sent ones, read marks and meeting answers are kept
+    # until ``reset_conversation``); notices and meetings are seeded per class relative to
+    # ``world.today``. See the module docstring for which parts are ЭлЖур's and which ours.
+
+    def _seed_conversation(self) -> None:
+        world = self.world
+        self._messages: dict[int, _Message] = {}
+        self._responses: dict[tuple[int, int], str] = {}
+        self._next_message = world.base * 10 + 1
+        canonical = world.students[world.canonical_student_id]
+        leader = world.classes[canonical.class_id].class_teacher_id
+        teacher = world.teacher_persona_group().teacher_id
+        parent = parent_user_id(world, "parent")
+        today = world.today
+        school = canonical.school_id
+
+        def at(days_back: int, hour: int, minute: int) -> datetime:
+            return datetime.combine(today - timedelta(days=days_back), time(hour, minute))
+
+        first = self._store(
+            leader, (parent,), "Экскурсия в музей", _SEED_TEXTS[0], at(3, 15, 40), school
+        )
+        first.read[parent] = at(3, 19, 5)
+        answer = self._store(
+            parent,
+            (leader,),
+            "Re: Экскурсия в музей",
+            _SEED_TEXTS[1],
+            at(3, 19, 10),
+            school,
+            replyto=first,
+        )
+        answer.read[leader] = at(2, 8, 2)
+        self._store(
+            leader,
+            (parent,),
+            "Re: Экскурсия в музей",
+            _SEED_TEXTS[2],
+            at(2, 8, 15),
+            school,
+            replyto=answer,
+        )
+        other = self._store(
+            teacher, (parent,), "Контрольная работа", _SEED_TEXTS[3], at(6, 14, 20), school
+        )
+        other.read[parent] = at(6, 20, 0)
+
+    def reset_conversation(self) -> None:
+        """Forget sent messages, read marks and meeting answers (back to the seed)."""
+        self._seed_conversation()
+
+    def reset(self) -> None:
+        """Revoke every token and go back to the seeded messages (``/__admin/reset``)."""
+        self.expire_tokens()
+        self.reset_conversation()
+
+    def _store(
+        self,
+        author: int,
+        recipients: tuple[int, ...],
+        subject: str,
+        text: str,
+        sent_at: datetime,
+        school_id: int,
+        *,
+        replyto: _Message | None = None,
+    ) -> _Message:
+        message = _Message(
+            id=self._next_message,
+            root=replyto.root if replyto is not None else self._next_message,
+            replyto=replyto.id if replyto is not None else None,
+            author=author,
+            recipients=recipients,
+            subject=subject,
+            text=text,
+            sent_at=sent_at,
+            school_id=school_id,
+        )
+        self._next_message += 1
+        self._messages[message.id] = message
+        return message
+
+    def _schools_of(self, user: _User, token: _Token) -> tuple[int, ...]:
+        return (token.school_id,) if token.school_id is not None else user.school_ids
+
+    def _user_card(self, user_id: int) -> dict[str, Any]:
+        user = self._users.get(user_id)
+        person = user.person if user is not None else None
+        if person is not None:
+            last, first, middle = person.last_name, person.first_name, person.middle_name
+        else:  # a parent the world does not name: known by the child
+            key = user.key if user is not None else ""
+            child = next(
+                (s for s in self.world.students.values() if any(k == key for k, _ in s.parents)),
+                None,
+            )
+            last = child.person.last_name if child is not None else ""
+            first, middle = "Представитель", ""
+        return {
+            "name": str(user_id),
+            "title": " ".join(x for x in (last, first, middle) if x),
+            "lastname": last,
+            "firstname": first,
+            "middlename": middle,
+        }
+
+    def _receivers(self, user: _User, schools: tuple[int, ...]) -> dict[int, tuple[str, set[str]]]:
+        """Whom ``user`` may write to: user id → (role to them, subjects they teach)."""
+        world = self.world
+        found: dict[int, tuple[str, set[str]]] = {}
+
+        def add(user_id: int, role: str, subject: str | None = None) -> None:
+            if user_id == user.id:
+                return
+            old_role, subjects = found.get(user_id, (role, set()))
+            best = min(old_role, role, key=_RECEIVER_ROLES.index)
+            if subject is not None:
+                subjects.add(subject)
+            found[user_id] = (best, subjects)
+
+        own_classes: set[int] = set()
+        if "student" in user.roles:
+            own_classes.add(world.students[user.id].class_id)
+        if "parent" in user.roles:
+            own_classes.update(child.class_id for child, _ in world.children_of(user.key))
+        for class_id in own_classes:
+            cls = world.classes[class_id]
+            if cls.school_id not in schools:
+                continue
+            add(cls.class_teacher_id, "class_teacher")
+            for group in world.groups_of_class(class_id):
+                add(group.teacher_id, "teacher", group.subject)
+            add(admin_user_id(cls.school_id), "admin")
+        staff_classes: set[int] = set()
+        if "administrator" in user.roles:
+            staff_classes.update(c.id for c in world.classes.values() if c.school_id in schools)
+            for teacher in world.teachers.values():
+                if teacher.school_id in schools:
+                    add(teacher.id, "teacher")
+        elif {"teacher", "hometeacher"} & set(user.roles):
+            for cls in world.classes.values():
+                if cls.school_id in schools and (
+                    cls.class_teacher_id == user.id or self._teaches_class(user, cls.id)
+                ):
+                    staff_classes.add(cls.id)
+            for school_id in schools:
+                if school_id in user.school_ids:
+                    add(admin_user_id(school_id), "admin")
+        for class_id in staff_classes:
+            for student in world.class_students(class_id):
+                for key, _legal in student.parents:
+                    add(parent_user_id(world, key), "parent")
+        return found
+
+    def _message_entry(self, message: _Message, viewer: int) -> dict[str, Any]:
+        return {
+            "id": str(message.id),
+            "subject": message.subject,
+            "short_text": message.text[:SHORT_TEXT],
+            "date": _fmt_dt(message.sent_at),
+            "unread": viewer in message.recipients and viewer not in message.read,
+            "with_files": False,
+            "user_from": self._user_card(message.author),
+            "user_to": [self._user_card(r) for r in message.recipients],
+            "replyto": str(message.replyto) if message.replyto is not None else None,
+            "thread": str(message.root),
+        }
+
+    def _message_info(self, message: _Message, viewer: int) -> dict[str, Any]:
+        sender = viewer == message.author
+        entry = self._message_entry(message, viewer)
+        entry["text"] = message.text
+        entry["files"] = []
+        entry["user_to"] = [
+            {
+                **self._user_card(r),
+                "read_date": (_fmt_dt(message.read[r]) if sender and r in message.read else None),
+            }
+            for r in message.recipients
+        ]
+        return entry
+
+    def _visible_message(self, user: _User, token: _Token, raw_id: str) -> _Message:
+        message = self._messages.get(int(raw_id)) if raw_id.strip().isdigit() else None
+        if (
+            message is None
+            or (user.id != message.author and user.id not in message.recipients)
+            or message.school_id not in self._schools_of(user, token)
+        ):
+            raise _Fail(404, "Сообщение не найдено")
+        return message
+
+    def _checked_text(self, text: str) -> str:
+        if not text.strip():
+            raise _Fail(422, "Текст сообщения не может быть пустым", field="text")
+        if len(text) > MAX_MESSAGE:
+            raise _Fail(422, f"Текст сообщения длиннее {MAX_MESSAGE} символов", field="text")
+        return text
+
+    def getmessages(
+        self,
+        *,
+        devkey: str,
+        vendor: str,
+        auth_token: str,
+        folder: str = "inbox",
+        unreadonly: str = "no",
+        limit: str = "20",
+        page: str = "1",
+    ) -> Envelope:
+        """One page of the caller's ``inbox`` or ``sent`` folder, newest first:
+        ``{messages[{id, subject, short_text, date, unread, user_from, with_files, …}],
+        count, total}``."""
+
+        def build() -> dict[str, Any]:
+            user, token = self._authorize(devkey, vendor, auth_token)
+            if folder not in ("inbox", "sent"):
+                raise _Fail(400, "Неверный параметр folder")
+            size = self._int(limit, "limit", low=1, high=500)
+            number = self._int(page, "page", low=1, high=1000)
+            schools = self._schools_of(user, token)
+            found = [
+                m
+                for m in self._messages.values()
+                if m.school_id in schools
+                and (user.id in m.recipients if folder == "inbox" else m.author == user.id)
+                and (not _flag(unreadonly) or user.id not in m.read)
+            ]
+            found.sort(key=lambda m: (m.sent_at, m.id), reverse=True)
+            chunk = found[size * (number - 1) : size * number]
+            return {
+                "messages": [self._message_entry(m, user.id) for m in chunk],
+                "count": len(chunk),
+                "total": len(found),
+            }
+
+        return self._serve(build)
+
+    def getmessageinfo(
+        self, *, devkey: str, vendor: str, auth_token: str, id: str, markread: str = "yes"
+    ) -> Envelope:
+        """One message with its text, recipients and files; a recipient's reading marks it
+        read (``markread=no``, ours, only looks). The sender sees each recipient's
+        ``read_date``."""
+
+        def build() -> dict[str, Any]:
+            user, token = self._authorize(devkey, vendor, auth_token)
+            message = self._visible_message(user, token, id)
+            if _flag(markread) and user.id in message.recipients:
+                message.read.setdefault(user.id, self.world.now())
+            return {"message": self._message_info(message, user.id)}
+
+        return self._serve(build)
+
+    def getmessagereceivers(self, *, devkey: str, vendor: str, auth_token: str) -> Envelope:
+        """Whom the caller may write to, by kind: ``groups[{key, name, users[]}]``."""
+
+        def build() -> dict[str, Any]:
+            user, token = self._authorize(devkey, vendor, auth_token)
+            found = self._receivers(user, self._schools_of(user, token))
+            groups: list[dict[str, Any]] = []
+            for role in _RECEIVER_ROLES:
+                users = [
+                    {**self._user_card(uid), "subjects": sorted(subjects)}
+                    for uid, (kind, subjects) in sorted(found.items())
+                    if kind == role
+                ]
+                if users:
+                    key, name = _RECEIVER_GROUPS[role]
+                    groups.append({"key": key, "name": name, "users": users})
+            return {"groups": groups}
+
+        return self._serve(build)
+
+    def sendmessage(
+        self,
+        *,
+        devkey: str,
+        vendor: str,
+        auth_token: str,
+        subject: str,
+        text: str,
+        users_to: str,
+    ) -> Envelope:
+        """A new message to ``users_to`` (user ids, comma-separated): the caller may write
+        only to whom :meth:`getmessagereceivers` lists (others: ``state`` 403); an empty or
+        too long text or subject is refused with ``state`` 422 and the ``field`` (ours)."""
+
+        def build() -> dict[str, Any]:
+            user, token = self._authorize(devkey, vendor, auth_token)
+            if not subject.strip():
+                raise _Fail(422, "Не указана тема сообщения", field="subject")
+            if len(subject) > MAX_SUBJECT:
+                raise _Fail(422, f"Тема длиннее {MAX_SUBJECT} символов", field="subject")
+            self._checked_text(text)
+            raw = [part.strip() for part in users_to.split(",") if part.strip()]
+            if not raw or not all(part.isdigit() for part in raw):
+                raise _Fail(422, "Не указаны получатели", field="users_to")
+            schools = self._schools_of(user, token)
+            allowed = self._receivers(user, schools)
+            recipients = tuple(dict.fromkeys(int(part) for part in raw))
+            if any(r not in allowed for r in recipients):
+                raise _Fail(403, "Нельзя отправить сообщение этому пользователю")
+            school = token.school_id if token.school_id is not None else schools[0]
+            message = self._store(user.id, recipients, subject, text, self.world.now(), school)
+            return {"message": self._message_info(message, user.id)}
+
+        return self._serve(build)
+
+    def sendreplymessage(
+        self, *, devkey: str, vendor: str, auth_token: str, replyto: str, text: str
+    ) -> Envelope:
+        """A reply to a message the caller wrote or received: to its author, or (the
+        author following up) to its recipients; others' messages are ``state`` 404."""
+
+        def build() -> dict[str, Any]:
+            user, token = self._authorize(devkey, vendor, auth_token)
+            previous = self._visible_message(user, token, replyto)
+            self._checked_text(text)
+            recipients = previous.recipients if previous.author == user.id else (previous.author,)
+            root = self._messages[previous.root]
+            subject = root.subject if root.subject.startswith("Re:") else f"Re: {root.subject}"
+            message = self._store(
+                user.id,
+                recipients,
+                subject,
+                text,
+                self.world.now(),
+                previous.school_id,
+                replyto=previous,
+            )
+            return {"message": self._message_info(message, user.id)}
+
+        return self._serve(build)
+
+    # board notices
+
+    def _related_classes(self, user: _User, schools: tuple[int, ...]) -> set[int]:
+        """The classes whose notices and meetings ``user`` sees."""
+        world = self.world
+        found: set[int] = set()
+        if "student" in user.roles:
+            found.add(world.students[user.id].class_id)
+        if "parent" in user.roles:
+            found.update(child.class_id for child, _ in world.children_of(user.key))
+        for cls in world.classes.values():
+            if cls.school_id not in user.school_ids:
+                continue
+            if (
+                "administrator" in user.roles
+                or cls.class_teacher_id == user.id
+                or self._teaches_class(user, cls.id)
+            ):
+                found.add(cls.id)
+        return {c for c in found if world.classes[c].school_id in schools}
+
+    def _notices(self, class_id: int) -> list[dict[str, Any]]:
+        world = self.world
+        cls = world.classes[class_id]
+        notices = []
+        for k, (days_back, hour, title, text) in enumerate(_NOTICES, start=1):
+            posted = datetime.combine(world.today - timedelta(days=days_back), time(hour, 0))
+            body = text.format(cls=cls.name)
+            notices.append(
+                {
+                    "id": str(class_id * 10 + k),
+                    "title": title,
+                    "short_text": body[:SHORT_TEXT],
+                    "text": body,
+                    "date": _fmt_dt(posted),
+                    "author": self._user_card(cls.class_teacher_id),
+                    "class_id": str(class_id),
+                    "class": cls.name,
+                    "files": [],
+                }
+            )
+        return notices
+
+    def getboardnotices(
+        self,
+        *,
+        devkey: str,
+        vendor: str,
+        auth_token: str,
+        limit: str = "20",
+        page: str = "1",
+        student: str = "",
+    ) -> Envelope:
+        """Class teachers' notices to their classes, newest first:
+        ``{notices[{id, title, short_text, text, date, author, class_id, class, files}],
+        count, total}``; ``student`` (ours) keeps the notices of that student's class."""
+
+        def build() -> dict[str, Any]:
+            user, token = self._authorize(devkey, vendor, auth_token)
+            size = self._int(limit, "limit", low=1, high=200)
+            number = self._int(page, "page", low=1, high=1000)
+            if student.strip():
+                seed = self._readable_student(devkey, vendor, auth_token, student)
+                classes = {seed.class_id}
+            else:
+                classes = self._related_classes(user, self._schools_of(user, token))
+            found = [n for c in sorted(classes) for n in self._notices(c)]
+            found.sort(key=lambda n: (n["date"], n["id"]), reverse=True)
+            chunk = found[size * (number - 1) : size * number]
+            return {"notices": chunk, "count": len(chunk), "total": len(found)}
+
+        return self._serve(build)
+
+    def getboardnoticeinfo(self, *, devkey: str, vendor: str, auth_token: str, id: str) -> Envelope:
+        """One notice of a class the caller relates to: ``{notice{…}}``."""
+
+        def build() -> dict[str, Any]:
+            user, token = self._authorize(devkey, vendor, auth_token)
+            raw = int(id) if id.strip().isdigit() else 0
+            class_id = raw // 10
+            if class_id not in self._related_classes(user, self._schools_of(user, token)):
+                raise _Fail(404, "Объявление не найдено")
+            for notice in self._notices(class_id):
+                if notice["id"] == str(raw):
+                    return {"notice": notice}
+            raise _Fail(404, "Объявление не найдено")
+
+        return self._serve(build)
+
+    # parent meetings (ours: not in ЭлЖур's public API)
+
+    def _meeting_times(self, class_id: int) -> list[tuple[int, datetime, datetime, bool]]:
+        """(id, start, end, online) of a class's meetings: one on a Thursday 8–14 days
+        back, one on a Thursday 7–13 days ahead, one online four weeks after it."""
+        today = self.world.today
+        ahead = today + timedelta(days=7)
+        ahead += timedelta(days=(3 - ahead.weekday()) % 7)
+        days = [
+            (ahead - timedelta(days=21), False),
+            (ahead, False),
+            (ahead + timedelta(days=28), True),
+        ]
+        return [
+            (
+                class_id * 10 + k,
+                datetime.combine(day, time(18, 30)),
+                datetime.combine(day, time(19, 30)),
+                online,
+            )
+            for k, (day, online) in enumerate(days, start=1)
+        ]
+
+    def _meeting(self, class_id: int, meeting_id: int, viewer: int) -> dict[str, Any]:
+        cls = self.world.classes[class_id]
+        for number, starts, ends, online in self._meeting_times(class_id):
+            if number != meeting_id:
+                continue
+            return {
+                "id": str(number),
+                "class_id": str(class_id),
+                "class": cls.name,
+                "title": f"Родительское собрание {cls.name}",
+                "date": _fmt_dt(starts),
+                "date_end": _fmt_dt(ends),
+                "place": None if online else f"Кабинет {100 + cls.level * 10}",
+                "link": f"https://meet.eljur.example/{number}" if online else None,
+                "agenda": list(_AGENDA),
+                "organizer": self._user_card(cls.class_teacher_id),
+                "response": self._responses.get((number, viewer)),
+            }
+        raise _Fail(404, "Собрание не найдено")
+
+    def getmeetings(self, *, devkey: str, vendor: str, auth_token: str, student: str) -> Envelope:
+        """(ours) The parent meetings of a student's class, the earliest first, with the
+        caller's ``response`` (``yes``, ``no``, ``maybe`` or ``null``)."""
+
+        def build() -> dict[str, Any]:
+            user, _token = self._authorize(devkey, vendor, auth_token)
+            seed = self._readable_student(devkey, vendor, auth_token, student)
+            return {
+                "meetings": [
+                    self._meeting(seed.class_id, number, user.id)
+                    for number, _s, _e, _o in self._meeting_times(seed.class_id)
+                ]
+            }
+
+        return self._serve(build)
+
+    def setmeetingresponse(
+        self, *, devkey: str, vendor: str, auth_token: str, id: str, response: str
+    ) -> Envelope:
+        """(ours) A parent's answer to a meeting of their child's class (``yes``, ``no``,
+        ``maybe``; a later one replaces it): ``{meeting{…}}``. Others' meetings are
+        ``state`` 403, a meeting that has begun or a bad answer 422."""
+
+        def build() -> dict[str, Any]:
+            user, token = self._authorize(devkey, vendor, auth_token)
+            raw = int(id) if id.strip().isdigit() else 0
+            class_id = raw // 10
+            if class_id not in self.world.classes:
+                raise _Fail(404, "Собрание не найдено")
+            meeting = self._meeting(class_id, raw, user.id)
+            children = (
+                {c.class_id for c, _ in self.world.children_of(user.key)}
+                if "parent" in user.roles
+                else set()
+            )
+            if class_id not in children or self.world.classes[class_id].school_id not in (
+                self._schools_of(user, token)
+            ):
+                raise _Fail(403, "Ответить может только родитель ученика класса")
+            if response not in ("yes", "no", "maybe"):
+                raise _Fail(422, "Ответ должен быть yes, no или maybe", field="response")
+            if datetime.fromisoformat(meeting["date"]) <= self.world.now():
+                raise _Fail(422, "Собрание уже началось", field="response")
+            self._responses[(raw, user.id)] = response
+            return {"meeting": self._meeting(class_id, raw, user.id)}
 
         return self._serve(build)
