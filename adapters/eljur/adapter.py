@@ -10,6 +10,13 @@ National-SSO callers' tokens are exchanged for ЭлЖур tokens (one per school
 tokens are kept per person for a few minutes, and dropped as soon as the provider answers
 401. School-login callers carry their token in their
 :class:`~adapters.models.ProviderSession`.
+
+Messages: ЭлЖур has no thread object, so a thread is a reply chain named by its first
+message's id; the adapter reads the inbox and sent folders and groups them. Reading a
+thread asks ``getmessageinfo`` with ``markread=no``; marking read asks it plainly (which is
+what marks a message read in ЭлЖур). What is read before a write (the caller's tokens, the
+thread to reply in) fails as ``NOT_APPLIED``: nothing was sent. Texts and names are never
+logged.
 """
 
 from __future__ import annotations
@@ -23,22 +30,32 @@ from adapters.batches import per_student
 from adapters.capabilities import Capability
 from adapters.errors import (
     AccessDeniedError,
+    AdapterError,
     AuthenticationError,
     CredentialsRefusedError,
     NotFoundError,
+    ProviderRejectedError,
+    WriteOutcome,
 )
 from adapters.models import (
+    Attachment,
     BellSchedule,
     Caller,
     Change,
+    ClassNotice,
+    Correspondent,
     DateRange,
     Journal,
     Lesson,
     LoginMethod,
     Mark,
+    Meeting,
+    Message,
+    MessageThread,
     ProviderSession,
     RegionProfile,
     Roster,
+    Rsvp,
     School,
     Student,
     Term,
@@ -57,6 +74,12 @@ SESSION_TTL = 300.0
 UPDATES_PAGE = 100
 MAX_UPDATE_PAGES = 5
 BAD_LOGIN = "wrong login or password"
+MESSAGES_PAGE = 100
+MAX_MESSAGE_PAGES = 10
+"""A folder is read up to this many pages (the newest 1000 messages)."""
+NOTICES_PAGE = 50
+MAX_NOTICE_PAGES = 4
+SUBJECT_LENGTH = 60
 
 
 @dataclass
@@ -87,6 +110,9 @@ class ElJurAdapter(DiaryAdapter):
             Capability.BELLS,
             Capability.TERMS,
             Capability.SCHOOL_LOGIN,
+            Capability.MESSAGES,
+            Capability.CLASS_NOTICES,
+            Capability.MEETINGS,
         }
     )
     """No HOMEWORK_DONE: ЭлЖур's API has no call to mark homework done."""
@@ -102,6 +128,12 @@ class ElJurAdapter(DiaryAdapter):
         IdKind.SCHOOL: DIGITS,
         IdKind.GROUP: DIGITS,
         IdKind.HOMEWORK: DIGITS,
+        # messages, their reply chains (a thread is its first message's id), users and
+        # meetings are integers too
+        IdKind.THREAD: DIGITS,
+        IdKind.MESSAGE: DIGITS,
+        IdKind.CORRESPONDENT: DIGITS,
+        IdKind.MEETING: DIGITS,
     }
 
     def __init__(self, *, region: RegionInfo, config: ElJurConfig, deps: AdapterDeps) -> None:
@@ -370,3 +402,209 @@ class ElJurAdapter(DiaryAdapter):
             token=token,
             data=(("vendor", vendor), ("vendor_id", rules.school_id)),
         )
+
+    # -- messages, board notices, parent meetings --------------------------------------
+
+    async def _posted(
+        self, session: _Session, token: parsing.VendorToken, method: str, **form: str
+    ) -> Any:
+        """One write with a token (form fields); a 401 drops the caller's exchanged tokens."""
+        try:
+            return await self._client.send(method, vendor=token.vendor, token=token.token, **form)
+        except AuthenticationError:
+            if session.caller is not None:
+                self._sessions.forget(session.caller)
+            raise
+
+    async def _receivers(
+        self, session: _Session, token: parsing.VendorToken
+    ) -> list[Correspondent]:
+        return parsing.parse_receivers(await self._sent(session, token, "getmessagereceivers"))
+
+    async def _roles(self, session: _Session, token: parsing.VendorToken) -> dict[str, str]:
+        """What each person the caller may write to is to them, and the caller themself."""
+        rules = await self._rules(session, token)
+        roles = {c.id: c.role for c in await self._receivers(session, token)}
+        roles[rules.user_id] = parsing.role_of(rules)
+        return roles
+
+    async def _entries(
+        self, session: _Session, token: parsing.VendorToken
+    ) -> list[parsing.MessageEntry]:
+        """Every message of the caller's inbox and sent folders in one school."""
+        found: list[parsing.MessageEntry] = []
+        for folder in ("inbox", "sent"):
+            for page in range(1, MAX_MESSAGE_PAGES + 1):
+                result = await self._sent(
+                    session,
+                    token,
+                    "getmessages",
+                    folder=folder,
+                    limit=str(MESSAGES_PAGE),
+                    page=str(page),
+                )
+                entries, total = parsing.parse_message_list(result, self.region.timezone)
+                found.extend(entries)
+                if not entries or page * MESSAGES_PAGE >= total:
+                    break
+        return found
+
+    async def _thread(
+        self, session: _Session, thread_id: str
+    ) -> tuple[parsing.VendorToken, list[parsing.MessageEntry]]:
+        """The school and entries (oldest first) of one of the caller's threads."""
+        for token in session.tokens:
+            chain = [e for e in await self._entries(session, token) if e.thread_id == thread_id]
+            if chain:
+                unique = {e.id: e for e in chain}.values()
+                return token, sorted(unique, key=lambda e: (e.sent_at, int(e.id)))
+        raise NotFoundError("no such thread of the caller", provider=self.slug)
+
+    async def _fetch_correspondents(self, caller: Caller) -> list[Correspondent]:
+        session = await self._known_session(caller)
+        found: dict[str, Correspondent] = {}
+        for token in session.tokens:
+            for person in await self._receivers(session, token):
+                found.setdefault(person.id, person)
+        return list(found.values())
+
+    async def _fetch_threads(self, caller: Caller) -> list[MessageThread]:
+        session = await self._known_session(caller)
+        threads: list[MessageThread] = []
+        for token in session.tokens:
+            rules = await self._rules(session, token)
+            roles = await self._roles(session, token)
+            entries = await self._entries(session, token)
+            threads.extend(parsing.parse_threads(entries, rules.user_id, roles))
+        threads.sort(key=lambda t: t.last_message_at, reverse=True)
+        return threads
+
+    async def _fetch_messages(self, caller: Caller, thread_id: str) -> list[Message]:
+        session = await self._known_session(caller)
+        token, chain = await self._thread(session, thread_id)
+        me = (await self._rules(session, token)).user_id
+        roles = await self._roles(session, token)
+        messages: list[Message] = []
+        for entry in chain:  # markread=no (ours): reading a thread does not mark it read
+            result = await self._sent(session, token, "getmessageinfo", id=entry.id, markread="no")
+            messages.append(parsing.parse_message(result, self.region.timezone, me, roles))
+        return messages
+
+    async def _send_message(
+        self,
+        caller: Caller,
+        to: str | None,
+        thread_id: str | None,
+        subject: str | None,
+        text: str,
+        attachments: tuple[Attachment, ...],
+        idempotency_key: str,
+    ) -> Message:
+        # ЭлЖур takes no idempotency key: the base never retries a write.
+        try:  # what is read before the write: a failure here sent nothing
+            if attachments:
+                raise ProviderRejectedError(
+                    "ЭлЖур's API takes no files with a message",
+                    provider=self.slug,
+                    field="attachments",
+                )
+            session = await self._known_session(caller)
+            if thread_id is not None:
+                token, chain = await self._thread(session, thread_id)
+                rules = await self._rules(session, token)
+                others = [e for e in chain if e.author_id != rules.user_id]
+                replyto = (others or chain)[-1].id  # the latest message of the others
+                method, form = "sendreplymessage", {"replyto": replyto, "text": text}
+            else:  # the base passes exactly one of to and thread_id
+                receiver = to or ""
+                token = await self._token_for_receiver(session, receiver)
+                rules = await self._rules(session, token)
+                title = (subject or "").strip() or _subject_of(text)
+                method = "sendmessage"
+                form = {"subject": title, "text": text, "users_to": receiver}
+        except AdapterError as exc:
+            exc.write_outcome = WriteOutcome.NOT_APPLIED
+            raise
+        result = await self._posted(session, token, method, **form)
+        roles = {rules.user_id: parsing.role_of(rules)}
+        return parsing.parse_message(result, self.region.timezone, rules.user_id, roles)
+
+    async def _token_for_receiver(self, session: _Session, user_id: str) -> parsing.VendorToken:
+        if len(session.tokens) == 1:
+            return session.tokens[0]
+        for token in session.tokens:
+            if any(c.id == user_id for c in await self._receivers(session, token)):
+                return token
+        return session.tokens[0]  # the provider refuses whom the caller may not write to
+
+    async def _mark_messages_read(self, caller: Caller, message_ids: list[str]) -> None:
+        session = await self._known_session(caller)
+        for message_id in message_ids:  # getmessageinfo marks a received message read
+            for n, token in enumerate(session.tokens, start=1):
+                try:
+                    await self._sent(session, token, "getmessageinfo", id=message_id)
+                    break
+                except NotFoundError:
+                    if n == len(session.tokens):
+                        raise
+
+    async def _fetch_class_notices(
+        self, caller: Caller, student_ids: list[str]
+    ) -> BatchResult[list[ClassNotice]]:
+        session = await self._known_session(caller)
+        tz = self.region.timezone
+
+        async def one(student_id: str) -> list[ClassNotice]:
+            notices: list[ClassNotice] = []
+            for page in range(1, MAX_NOTICE_PAGES + 1):
+                result = await self._student_call(
+                    session,
+                    student_id,
+                    "getboardnotices",
+                    limit=str(NOTICES_PAGE),
+                    page=str(page),
+                )
+                found, total = parsing.parse_notices(result, tz)
+                notices.extend(found)
+                if not found or page * NOTICES_PAGE >= total:
+                    break
+            unique = {n.id: n for n in notices}.values()
+            return sorted(unique, key=lambda n: n.posted_at, reverse=True)
+
+        return await per_student(student_ids, one)
+
+    async def _fetch_meetings(
+        self, caller: Caller, student_ids: list[str]
+    ) -> BatchResult[list[Meeting]]:
+        session = await self._known_session(caller)
+
+        async def one(student_id: str) -> list[Meeting]:
+            result = await self._student_call(session, student_id, "getmeetings")
+            return parsing.parse_meetings(result, self.region.timezone)
+
+        return await per_student(student_ids, one)
+
+    async def _rsvp_meeting(self, caller: Caller, meeting_id: str, rsvp: Rsvp) -> Meeting:
+        try:
+            session = await self._known_session(caller)
+        except AdapterError as exc:
+            exc.write_outcome = WriteOutcome.NOT_APPLIED
+            raise
+        answer = parsing.RSVP_VALUES[rsvp]
+        for n, token in enumerate(session.tokens, start=1):
+            try:  # a meeting of another school's class is refused there: nothing applied
+                result = await self._posted(
+                    session, token, "setmeetingresponse", id=meeting_id, response=answer
+                )
+            except (AccessDeniedError, NotFoundError):
+                if n == len(session.tokens):
+                    raise
+                continue
+            return parsing.parse_meeting(result["meeting"], self.region.timezone)
+        raise NotFoundError("no such meeting", provider=self.slug)  # pragma: no cover
+
+
+def _subject_of(text: str) -> str:
+    """A subject for a message sent without one (ЭлЖур requires one): its first line."""
+    line = next((x.strip() for x in text.splitlines() if x.strip()), "")
+    return line if len(line) <= SUBJECT_LENGTH else line[: SUBJECT_LENGTH - 1] + "…"

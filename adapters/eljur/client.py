@@ -5,7 +5,11 @@ Every call carries ``devkey``, ``vendor`` and ``out_format=json`` as query param
 form fields (never in a URL). Answers come in the envelope ``{"response": {"state",
 "error", "result"}}``: :class:`adapters.transport.JsonClient` maps error statuses, and a
 ``state`` other than 200 (under any HTTP status) maps the same way, with the envelope's
-``error`` as the message. Each call answers the ``result``. Tokens are never logged.
+``error`` as the message; ``state`` 422 is the provider's validation refusing a write
+(:class:`~adapters.errors.ProviderRejectedError`, its ``field`` named after our input: see
+:data:`INPUT_FIELDS`). Each call answers the ``result``. Writes (:meth:`ElJurClient.send`)
+post their parameters as form fields: a message's text never goes in a URL. Tokens and
+texts are never logged.
 """
 
 from __future__ import annotations
@@ -14,14 +18,30 @@ from typing import Any
 
 import httpx
 
-from adapters.errors import error_for_status
+from adapters.errors import AdapterError, ProviderRejectedError, error_for_status
 from adapters.paths import provider_path
 from adapters.transport import JsonClient
 
 from . import parsing
 from .config import ElJurConfig
 
-__all__ = ["ElJurClient"]
+__all__ = ["INPUT_FIELDS", "ElJurClient"]
+
+REJECTED = 422
+"""The ``state`` of a write the provider's validation refuses (the emulator's; see README)."""
+INPUT_FIELDS = {"users_to": "to", "replyto": "thread_id", "response": "rsvp"}
+"""ЭлЖур's parameter → the adapter's input of that name (others keep theirs)."""
+
+
+def _refusal(document: Any, provider: str) -> AdapterError | None:
+    """A :class:`ProviderRejectedError` for an envelope with ``state`` 422, else ``None``."""
+    response = document.get("response") if isinstance(document, dict) else None
+    if not isinstance(response, dict) or str(response.get("state")) != str(REJECTED):
+        return None
+    field = response.get("field")
+    name = INPUT_FIELDS.get(str(field), str(field)) if field else None
+    message = str(response.get("error") or "the provider refused the write")[:200]
+    return ProviderRejectedError(message, provider=provider, field=name)
 
 
 class _EnvelopeClient(JsonClient):
@@ -33,7 +53,17 @@ class _EnvelopeClient(JsonClient):
             return str(response["error"])[:200]
         return super().error_detail(document)
 
+    def error(self, response: httpx.Response) -> AdapterError:
+        try:
+            refusal = _refusal(response.json(), self.provider)
+        except ValueError:
+            refusal = None
+        return refusal or super().error(response)
+
     def unwrap(self, document: Any) -> Any:
+        refusal = _refusal(document, self.provider)
+        if refusal is not None:
+            raise refusal
         state, error, result = parsing.parse_envelope(document)
         if state != 200:
             raise error_for_status(state, provider=self.provider, detail=error or "")
@@ -63,6 +93,12 @@ class ElJurClient:
         """
         return await self._json.get(
             provider_path("apiv3", method), params=self._params(vendor, token, params)
+        )
+
+    async def send(self, method: str, *, vendor: str, token: str, **form: str) -> Any:
+        """``POST /apiv3/<method>`` with ``form`` as form fields (a write): its ``result``."""
+        return await self._json.post(
+            provider_path("apiv3", method), params=self._params(vendor, token, {}), form=form
         )
 
     async def users_vendors(self, *, vendor: str, v_token: str) -> Any:

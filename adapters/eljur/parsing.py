@@ -32,7 +32,9 @@ from adapters.models import (
     Change,
     ChangeKind,
     Child,
+    ClassNotice,
     ClassUnit,
+    Correspondent,
     Grade,
     Group,
     Homework,
@@ -41,10 +43,14 @@ from adapters.models import (
     Lesson,
     Mark,
     MarkScale,
+    Meeting,
+    Message,
+    MessageThread,
     Person,
     RegionProfile,
     Role,
     RoleGrant,
+    Rsvp,
     School,
     Student,
     Subject,
@@ -58,6 +64,9 @@ __all__ = [
     "ABSENCE_VALUES",
     "LATE_VALUES",
     "PASS_VALUES",
+    "RSVP_VALUES",
+    "UNKNOWN_ROLE",
+    "MessageEntry",
     "Rules",
     "VendorToken",
     "parse_assessment",
@@ -71,16 +80,24 @@ __all__ = [
     "parse_journal",
     "parse_local_time",
     "parse_marks",
+    "parse_meeting",
+    "parse_meetings",
+    "parse_message",
+    "parse_message_list",
+    "parse_notices",
     "parse_periods",
     "parse_profile",
+    "parse_receivers",
     "parse_rules",
     "parse_schools",
     "parse_student",
     "parse_student_profile",
     "parse_teacher",
     "parse_ten",
+    "parse_threads",
     "parse_updates",
     "parse_vendors",
+    "role_of",
 ]
 
 PASS_VALUES = frozenset({"зч", "зач", "зачёт", "зачет", "нзч", "незачёт", "незачет", "нз"})
@@ -738,3 +755,227 @@ def parse_auth(result: Any) -> tuple[str, str | None]:
     """An ``auth`` answer: ``(token, expires)``."""
     data = _mapping(result)
     return str(data["token"]), _text(data.get("expires"))
+
+
+# -- messages, board notices, parent meetings ------------------------------------------
+
+RSVP_VALUES: Mapping[Rsvp, str] = {
+    Rsvp.ATTENDING: "yes",
+    Rsvp.NOT_ATTENDING: "no",
+    Rsvp.MAYBE: "maybe",
+}
+"""Our answers as ``setmeetingresponse`` takes them (``response``)."""
+_RSVPS = {value: rsvp for rsvp, value in RSVP_VALUES.items()}
+_RECEIVER_ROLES = {
+    "classteachers": "class_teacher",
+    "teachers": "teacher",
+    "administration": "admin",
+    "parents": "parent",
+}
+"""``getmessagereceivers`` group keys → what the person is to the caller."""
+UNKNOWN_ROLE = "other"
+"""The role of a message's party the caller may no longer write to (ЭлЖур says nothing)."""
+
+
+def role_of(rules: Rules) -> str:
+    """What the caller is to the people they write to (their own messages' author)."""
+    roles = set(rules.roles)
+    if "parent" in roles:
+        return "parent"
+    if "hometeacher" in roles:
+        return "class_teacher"
+    if "teacher" in roles:
+        return "teacher"
+    if "administrator" in roles:
+        return "admin"
+    return "student"
+
+
+def _user(card: Any, roles: Mapping[str, str], subjects: Sequence[str] = ()) -> Correspondent:
+    data = _mapping(card)
+    user_id = str(data["name"])
+    return Correspondent(
+        id=user_id,
+        person=Person(
+            user_id,
+            str(data.get("lastname") or ""),
+            str(data.get("firstname") or ""),
+            _text(data.get("middlename")),
+        ),
+        role=roles.get(user_id, UNKNOWN_ROLE),
+        subject_names=tuple(subjects),
+    )
+
+
+def parse_receivers(result: Any) -> list[Correspondent]:
+    """A ``getmessagereceivers`` answer: whom the caller may write to (each person once,
+    in the group of their strongest role)."""
+    found: dict[str, Correspondent] = {}
+    for group in _entries(_mapping(result).get("groups")):
+        role = _RECEIVER_ROLES.get(str(group.get("key")), UNKNOWN_ROLE)
+        for card in _entries(group.get("users")):
+            subjects = [str(s) for s in _entries(card.get("subjects"))]
+            person = _user(card, {str(card["name"]): role}, subjects)
+            found.setdefault(person.id, person)
+    return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEntry:
+    """A ``getmessages`` entry: who wrote it to whom and when, and its reply chain."""
+
+    id: str
+    thread_id: str
+    """The first message of the reply chain (ЭлЖур has no thread object)."""
+    subject: str
+    sent_at: datetime
+    unread: bool
+    author_id: str
+    party_cards: tuple[Mapping[str, Any], ...]
+    """The author's and recipients' user cards."""
+
+
+def parse_message_list(result: Any, tz: ZoneInfo) -> tuple[list[MessageEntry], int]:
+    """A ``getmessages`` page: its entries and the folder's ``total``."""
+    data = _mapping(result)
+    entries: list[MessageEntry] = []
+    for entry in _entries(data.get("messages")):
+        message_id = str(entry["id"])
+        author = _mapping(entry.get("user_from"))
+        cards = (author, *(_mapping(c) for c in _entries(entry.get("user_to"))))
+        entries.append(
+            MessageEntry(
+                id=message_id,
+                thread_id=_text(entry.get("thread")) or message_id,
+                subject=str(entry.get("subject") or ""),
+                sent_at=parse_datetime(str(entry["date"]), tz),
+                unread=bool(entry.get("unread", False)),
+                author_id=str(author["name"]),
+                party_cards=tuple(c for c in cards if c.get("name") is not None),
+            )
+        )
+    total = data.get("total")
+    return entries, int(total) if total is not None else len(entries)
+
+
+def parse_threads(
+    entries: Sequence[MessageEntry], me: str, roles: Mapping[str, str]
+) -> list[MessageThread]:
+    """The caller's threads from their inbox and sent entries, the latest message first.
+
+    A thread's subject is its first message's; its participants everyone but the caller;
+    ``unread`` the messages of others the caller has not read.
+    """
+    chains: dict[str, list[MessageEntry]] = {}
+    for entry in {e.id: e for e in entries}.values():
+        chains.setdefault(entry.thread_id, []).append(entry)
+    threads: list[MessageThread] = []
+    for thread_id, chain in chains.items():
+        chain.sort(key=lambda e: (e.sent_at, int(e.id) if e.id.isdigit() else 0))
+        people: dict[str, Correspondent] = {}
+        for entry in chain:
+            for card in entry.party_cards:
+                if str(card["name"]) != me:
+                    people.setdefault(str(card["name"]), _user(card, roles))
+        threads.append(
+            MessageThread(
+                id=thread_id,
+                subject=chain[0].subject,
+                participants=tuple(people.values()),
+                last_message_at=chain[-1].sent_at,
+                unread=sum(1 for e in chain if e.unread and e.author_id != me),
+            )
+        )
+    threads.sort(key=lambda t: t.last_message_at, reverse=True)
+    return threads
+
+
+def parse_message(result: Any, tz: ZoneInfo, me: str, roles: Mapping[str, str]) -> Message:
+    """A ``getmessageinfo`` (or ``sendmessage``/``sendreplymessage``) answer.
+
+    The sender's view names each recipient's ``read_date``: ``read_by`` lists who has read
+    it, ``read_at`` is when the last of them did (``None`` until all have).
+    """
+    data = _mapping(_mapping(result).get("message"))
+    message_id = str(data["id"])
+    author = _user(data.get("user_from"), roles)
+    reads: list[tuple[str, datetime | None]] = []
+    for card in _entries(data.get("user_to")):
+        read = _text(_mapping(card).get("read_date"))
+        reads.append((str(card["name"]), parse_datetime(read, tz) if read else None))
+    read_by = tuple(user for user, at in reads if at is not None)
+    times = [at for _, at in reads if at is not None]
+    own = author.id == me
+    files = [
+        Attachment(name=str(f.get("filename") or f.get("name") or ""), url=_text(f.get("link")))
+        for f in _entries(data.get("files"))
+    ]
+    return Message(
+        id=message_id,
+        thread_id=_text(data.get("thread")) or message_id,
+        author=author,
+        sent_at=parse_datetime(str(data["date"]), tz),
+        text=str(data.get("text") or ""),
+        attachments=tuple(files),
+        read_at=max(times) if reads and len(times) == len(reads) else None,
+        read_by=read_by,
+        is_own=own,
+        is_read=own or not bool(data.get("unread", False)),
+    )
+
+
+def parse_notices(result: Any, tz: ZoneInfo) -> tuple[list[ClassNotice], int]:
+    """A ``getboardnotices`` page (newest first) and the ``total``."""
+    data = _mapping(result)
+    notices: list[ClassNotice] = []
+    for entry in _entries(data.get("notices")):
+        author = _mapping(entry.get("author"))
+        files = [
+            Attachment(name=str(f.get("filename") or ""), url=_text(f.get("link")))
+            for f in _entries(entry.get("files"))
+        ]
+        notices.append(
+            ClassNotice(
+                id=str(entry["id"]),
+                class_id=str(entry.get("class_id") or ""),
+                author=_user(author, {str(author.get("name")): "class_teacher"}),
+                posted_at=parse_datetime(str(entry["date"]), tz),
+                title=str(entry.get("title") or ""),
+                text=str(entry.get("text") or entry.get("short_text") or ""),
+                attachments=tuple(files),
+            )
+        )
+    notices.sort(key=lambda n: n.posted_at, reverse=True)
+    total = data.get("total")
+    return notices, int(total) if total is not None else len(notices)
+
+
+def parse_meeting(entry: Any, tz: ZoneInfo) -> Meeting:
+    """One meeting of ``getmeetings`` / ``setmeetingresponse`` (ours: see the README)."""
+    data = _mapping(entry)
+    organizer = data.get("organizer")
+    ends = _text(data.get("date_end"))
+    response = _text(data.get("response"))
+    return Meeting(
+        id=str(data["id"]),
+        class_id=str(data.get("class_id") or ""),
+        title=str(data.get("title") or ""),
+        starts_at=parse_datetime(str(data["date"]), tz),
+        ends_at=parse_datetime(ends, tz) if ends else None,
+        place=_text(data.get("place")),
+        link=_text(data.get("link")),
+        agenda=tuple(str(item) for item in _entries(data.get("agenda"))),
+        organizer=(
+            _user(organizer, {str(_mapping(organizer).get("name")): "class_teacher"})
+            if organizer
+            else None
+        ),
+        rsvp=_RSVPS.get(response) if response else None,
+    )
+
+
+def parse_meetings(result: Any, tz: ZoneInfo) -> list[Meeting]:
+    """A ``getmeetings`` answer, the earliest first."""
+    meetings = [parse_meeting(m, tz) for m in _entries(_mapping(result).get("meetings"))]
+    meetings.sort(key=lambda m: m.starts_at)
+    return meetings

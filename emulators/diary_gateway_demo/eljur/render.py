@@ -1453,11 +1453,11 @@ class ElJurData:
 
         def build() -> dict[str, Any]:
             user, token = self._authorize(devkey, vendor, auth_token)
+            self._checked_text(text)
             if not subject.strip():
                 raise _Fail(422, "Не указана тема сообщения", field="subject")
             if len(subject) > MAX_SUBJECT:
                 raise _Fail(422, f"Тема длиннее {MAX_SUBJECT} символов", field="subject")
-            self._checked_text(text)
             raw = [part.strip() for part in users_to.split(",") if part.strip()]
             if not raw or not all(part.isdigit() for part in raw):
                 raise _Fail(422, "Не указаны получатели", field="users_to")
