@@ -7,11 +7,18 @@ SSO exchange as ``obtain``, renewed single-flight on expiry or a 401; a school l
 session token as it is, ended at its first 401) and batches: a diary costs, per student,
 one events call, one homework call and one attendance call (plus the person's profile and
 the absence reasons, cached).
+
+Writes — a teacher's marks (call 15 and its ``PUT``), a parent's advance absence notices —
+carry the caller's idempotency key as ``Idempotency-Key``; the provider checks the value
+against the lesson's scale and the caller's right (``ProviderRejectedError``,
+``AccessDeniedError``). What fails before the write is sent (the token exchange) leaves it
+``NOT_APPLIED``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -24,13 +31,19 @@ from adapters.batches import per_student
 from adapters.capabilities import Capability
 from adapters.errors import (
     AccessDeniedError,
+    AdapterError,
     AuthenticationError,
     CredentialsRefusedError,
     NotFoundError,
+    ProviderRejectedError,
     ProviderResponseError,
     Reauthentication,
+    WriteOutcome,
+    map_httpx_errors,
 )
 from adapters.models import (
+    AbsenceNotice,
+    AbsenceReason,
     BellSchedule,
     Caller,
     Change,
@@ -43,6 +56,7 @@ from adapters.models import (
     Lesson,
     LoginMethod,
     Mark,
+    MarkInput,
     Person,
     ProviderSession,
     RegionProfile,
@@ -52,6 +66,7 @@ from adapters.models import (
     Roster,
     School,
     Student,
+    Subject,
     SubjectProgress,
     Teacher,
     Term,
@@ -62,13 +77,20 @@ from adapters.sessions import Grant, ProviderSessions
 from .client import Credentials, MoscowClient
 from .config import MoscowConfig
 from .parsing import (
+    FIVE_POINT_SYSTEM,
     MOSCOW_BELLS,
     FamilyProfile,
     NativeStudent,
     ShortHomework,
     StaffProfile,
+    UnknownControlForm,
+    build_absence_notice,
     build_lessons,
+    build_mark_body,
     build_progress,
+    parse_absence_notice,
+    parse_absence_notices,
+    parse_absence_reasons,
     parse_attendance,
     parse_class_member,
     parse_events,
@@ -76,6 +98,8 @@ from .parsing import (
     parse_groups,
     parse_homework_short,
     parse_journal_lessons,
+    parse_lesson_scales,
+    parse_mark,
     parse_marks,
     parse_notifications,
     parse_profile_info,
@@ -102,6 +126,8 @@ weeks later; with a margin. (Too short and homework the events do not carry is l
 _HOMEWORK_SEARCH = (timedelta(days=120), timedelta(days=60))
 """Where to look for a homework entry whose due date is unknown (before, after today)."""
 _REMEMBERED_HOMEWORK = 4096
+_REMEMBERED_LESSONS = 8192
+"""Lessons' grade systems (from journals read) and marks' lessons kept for mark writes."""
 _FAMILY_ROLES = frozenset({"parent", "student"})
 
 
@@ -116,7 +142,11 @@ class MoscowAdapter(DiaryAdapter):
     slug: ClassVar[str] = "moscow"
     diary_system: ClassVar[str] = "МЭШ (Московская электронная школа)"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {
-        Capability.INVITATIONS  # identities are bound in mos.ru, never by a school's invitation
+        Capability.INVITATIONS,  # identities are bound in mos.ru, never by a school's invitation
+        # no messages, class notices or meetings in the protocol this adapter speaks
+        Capability.MESSAGES,
+        Capability.CLASS_NOTICES,
+        Capability.MEETINGS,
     }
     login_methods: ClassVar[tuple[LoginMethod, ...]] = (
         LoginMethod.NATIONAL_SSO,
@@ -132,6 +162,9 @@ class MoscowAdapter(DiaryAdapter):
         IdKind.SCHOOL: DIGITS,
         IdKind.GROUP: DIGITS,
         IdKind.HOMEWORK: DIGITS,  # homework_entry_student_id: a path segment when marked done
+        IdKind.LESSON: DIGITS,  # schedule_item_id
+        IdKind.MARK: DIGITS,  # a path segment when corrected
+        IdKind.ABSENCE_REASON: DIGITS,  # nonattendance_reasons id
     }
 
     def __init__(self, *, region: RegionInfo, config: MoscowConfig, deps: AdapterDeps) -> None:
@@ -144,6 +177,10 @@ class MoscowAdapter(DiaryAdapter):
         )
         self._schools: dict[str, School] = {}
         self._homework_due: LRUCache[str, date] = LRUCache(_REMEMBERED_HOMEWORK)
+        self._lesson_scales: LRUCache[str, int] = LRUCache(_REMEMBERED_LESSONS)
+        """Lesson id → ``grade_system_id``, from the schedule items of journals read."""
+        self._mark_lessons: LRUCache[str, str] = LRUCache(_REMEMBERED_LESSONS)
+        """Mark id → its lesson id, from marks written and journals read."""
 
     # -- shared look-ups ---------------------------------------------------------------
 
@@ -520,6 +557,7 @@ class MoscowAdapter(DiaryAdapter):
                 caller, lambda c: self._client.teacher_marks(c, group_id, days.start, days.end)
             ),
         )
+        self._lesson_scales.update(parse_lesson_scales(items))
         staff = await self._staff(caller)
         groups = await self._readable_groups(caller, staff)
         group = next((g for g in groups if g.id == group_id), None)
@@ -540,6 +578,9 @@ class MoscowAdapter(DiaryAdapter):
             for m in parse_teacher_marks(marks, subject=group.subject, tz=tz)
             if m.lesson_date in days
         ]
+        for m in journal_marks:
+            if m.lesson_id is not None:
+                self._mark_lessons[m.id] = m.lesson_id
         return Journal(
             group=group,
             students=students,
@@ -605,6 +646,139 @@ class MoscowAdapter(DiaryAdapter):
         if found is None:
             raise NotFoundError(f"homework {homework_id} not found", provider=self.slug)
         return found
+
+    # -- writes --------------------------------------------------------------------------
+
+    async def _unsent(self, step: Awaitable[T]) -> T:
+        """A step before a write is sent (credentials, look-ups): its failure leaves the
+        write ``NOT_APPLIED``, whatever the error."""
+        try:
+            with map_httpx_errors(self.slug):  # an httpx or JSON error: mapped here, not later
+                return await step
+        except AdapterError as exc:
+            exc.write_outcome = WriteOutcome.NOT_APPLIED
+            raise
+
+    def _rejected(self, message: str, field: str) -> ProviderRejectedError:
+        return ProviderRejectedError(message, provider=self.slug, field=field)
+
+    def _mark_body(
+        self,
+        mark: MarkInput,
+        *,
+        student_id: str,
+        lesson_id: str | None,
+        correcting: bool = False,
+    ) -> dict[str, Any]:
+        scale = self._lesson_scales.get(lesson_id, FIVE_POINT_SYSTEM) if lesson_id else None
+        try:
+            return build_mark_body(
+                mark,
+                student_id=student_id,
+                grade_system_id=scale or FIVE_POINT_SYSTEM,
+                lesson_id=lesson_id,
+                correcting=correcting,
+            )
+        except UnknownControlForm:
+            raise self._rejected("the provider has no such control form", "control_form") from None
+
+    def _written_mark(self, document: Any, student_id: str, lesson_id: str | None) -> Mark:
+        if not isinstance(document, dict):
+            raise ValueError("a written mark is not an object")
+        written = parse_mark(
+            document,
+            student_id=student_id,
+            tz=self.region.timezone,
+            subject=Subject(id="", name=""),  # where a server leaves the subject out
+            lesson_id=lesson_id,
+        )
+        if written.lesson_id is not None:
+            self._mark_lessons[written.id] = written.lesson_id
+        return written
+
+    async def _enter_mark(
+        self,
+        caller: Caller,
+        lesson_id: str,
+        student_id: str,
+        mark: MarkInput,
+        idempotency_key: str,
+    ) -> Mark:
+        body = self._mark_body(mark, student_id=student_id, lesson_id=lesson_id)
+        await self._unsent(self._sessions.credentials(caller))
+        # A 401 means the provider refused it unread; a resend under the same key is safe.
+        document = await self._with(
+            caller, lambda c: self._client.create_mark(c, body, idempotency_key)
+        )
+        return self._written_mark(document, student_id, lesson_id)
+
+    async def _correct_mark(
+        self,
+        caller: Caller,
+        mark_id: str,
+        student_id: str,
+        mark: MarkInput,
+        idempotency_key: str,
+    ) -> Mark:
+        lesson_id = self._mark_lessons.get(mark_id)
+        body = self._mark_body(mark, student_id=student_id, lesson_id=lesson_id, correcting=True)
+        await self._unsent(self._sessions.credentials(caller))
+        document = await self._with(
+            caller, lambda c: self._client.correct_mark(c, mark_id, body, idempotency_key)
+        )
+        return self._written_mark(document, student_id, lesson_id)
+
+    async def _fetch_absence_reasons(self, caller: Caller, student_id: str) -> list[AbsenceReason]:
+        self._known(await self._directory(caller), student_id)
+
+        async def fetch(creds: Credentials) -> Any:
+            return await self._client.nonattendance_reasons(creds)
+
+        return parse_absence_reasons(await self._with(caller, fetch))
+
+    async def _notify_absence(
+        self,
+        caller: Caller,
+        student_id: str,
+        days: DateRange,
+        reason_id: str,
+        comment: str | None,
+        idempotency_key: str,
+    ) -> AbsenceNotice:
+        body = build_absence_notice(days, reason_id, comment, student_id=student_id)
+        reasons = await self._unsent(self._reasons(caller))
+        document = await self._with(
+            caller, lambda c: self._client.notify_absence(c, body, idempotency_key)
+        )
+        if isinstance(document, dict) and document.get("notifications"):
+            return parse_absence_notice(
+                document, student_id=student_id, reasons=reasons, tz=self.region.timezone
+            )
+        # a server that answers only {"success": true}: the notice as sent
+        digest = hashlib.sha256(f"{student_id}|{idempotency_key}".encode()).hexdigest()[:20]
+        name = reasons.get(int(reason_id), ("", None))[0]
+        return AbsenceNotice(
+            id=digest,
+            student_id=student_id,
+            days=days,
+            reason=AbsenceReason(id=reason_id, name=name),
+            comment=comment or None,
+        )
+
+    async def _fetch_absence_notices(
+        self, caller: Caller, student_ids: list[str]
+    ) -> BatchResult[list[AbsenceNotice]]:
+        tz = self.region.timezone
+        directory, reasons = await asyncio.gather(self._directory(caller), self._reasons(caller))
+
+        async def notices(student_id: str) -> list[AbsenceNotice]:
+            self._known(directory, student_id)
+            document = await self._with(
+                caller, lambda c: self._client.absence_notices(c, student_id)
+            )
+            return parse_absence_notices(document, student_id=student_id, reasons=reasons, tz=tz)
+
+        return await per_student(student_ids, notices)
 
     async def _login(self, school: str | None, login: str, password: str) -> ProviderSession:
         # МЭШ logins are unique in the region: ``school`` is not needed.

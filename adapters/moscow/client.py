@@ -2,17 +2,22 @@
 
 The client knows URLs, headers and query conventions; :class:`adapters.transport.JsonClient`
 sends the requests, maps error answers (the JSON error body's ``description`` becomes the
-message) and decodes the JSON. Tokens are never logged.
+message) and decodes the JSON. A write the provider's validation refuses (400 or 422 with a
+JSON body) is :class:`~adapters.errors.ProviderRejectedError` with the provider's words and
+the field it names (``details.field``). Writes send the caller's ``Idempotency-Key``. Tokens
+are never logged.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import httpx
 
+from adapters.errors import AdapterError, ProviderRejectedError
 from adapters.paths import ProviderPath, provider_path
 from adapters.transport import JsonClient
 
@@ -24,6 +29,29 @@ _FAMILY = ("api", "family", "mobile", "v1")
 _TEACHER = ("api", "ej", "core", "teacher", "v1")
 _PAGE_SIZE = 200
 _MAX_PAGES = 50
+_REJECTIONS = frozenset({400, 422})
+"""Statuses of a write the provider's own validation refused."""
+
+
+class _MesJson(JsonClient):
+    """:class:`JsonClient` that reads a refused write (400/422 with a JSON body to a
+    ``POST``/``PUT``/``DELETE``) as :class:`ProviderRejectedError`."""
+
+    def error(self, response: httpx.Response) -> AdapterError:
+        if response.status_code in _REJECTIONS and response.request.method != "GET":
+            try:
+                document = json.loads(response.content)
+            except ValueError:
+                document = None
+            if isinstance(document, dict):
+                details = document.get("details")
+                field = details.get("field") if isinstance(details, dict) else None
+                return ProviderRejectedError(
+                    self.error_detail(document) or f"refused (HTTP {response.status_code})",
+                    provider=self.provider,
+                    field=field if isinstance(field, str) and field else None,
+                )
+        return super().error(response)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +72,7 @@ class MoscowClient:
 
     def __init__(self, http: httpx.AsyncClient, config: MoscowConfig, *, provider: str) -> None:
         self._config = config
-        self._json = JsonClient(
+        self._json = _MesJson(
             http, config.base_url, provider=provider, headers={"client-type": config.client_type}
         )
 
@@ -61,8 +89,11 @@ class MoscowClient:
         bearer: str | None = None,
         params: dict[str, str | int] | None = None,
         body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> Any:
         headers: dict[str, str] = {}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
         if creds is not None:
             headers["Auth-Token"] = creds.token
             headers["Authorization"] = f"Bearer {creds.token}"
@@ -208,6 +239,30 @@ class MoscowClient:
             body=body,
         )
 
+    async def notify_absence(
+        self, creds: Credentials, body: dict[str, Any], idempotency_key: str
+    ) -> Any:
+        """``POST /api/family/mobile/v1/attendance``: a parent's planned absence."""
+        return await self._request(
+            "POST",
+            provider_path(*_FAMILY, "attendance"),
+            creds=creds,
+            family=True,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+
+    async def absence_notices(self, creds: Credentials, student_id: str) -> Any:
+        """``GET /api/family/mobile/v1/attendance/notifications`` (the emulator's; see the
+        README): a student's advance absence notices."""
+        return await self._request(
+            "GET",
+            provider_path(*_FAMILY, "attendance", "notifications"),
+            creds=creds,
+            family=True,
+            params={"student_id": student_id},
+        )
+
     async def school_info(
         self, creds: Credentials, school_id: str, class_unit_id: str | None = None
     ) -> Any:
@@ -269,4 +324,28 @@ class MoscowClient:
         params = {"group_id": group_id, **self._range(start, end)}
         return await self._request(
             "GET", provider_path(*_TEACHER, "schedule_items"), creds=creds, params=params
+        )
+
+    async def create_mark(
+        self, creds: Credentials, body: dict[str, Any], idempotency_key: str
+    ) -> Any:
+        """Call 15: ``POST /api/ej/core/teacher/v1/marks``."""
+        return await self._request(
+            "POST",
+            provider_path(*_TEACHER, "marks"),
+            creds=creds,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+
+    async def correct_mark(
+        self, creds: Credentials, mark_id: str, body: dict[str, Any], idempotency_key: str
+    ) -> Any:
+        """``PUT /api/ej/core/teacher/v1/marks/{id}`` (call 15's body)."""
+        return await self._request(
+            "PUT",
+            provider_path(*_TEACHER, "marks", mark_id),
+            creds=creds,
+            body=body,
+            idempotency_key=idempotency_key,
         )

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from adapters.models import (
     Absence,
+    AbsenceNotice,
+    AbsenceReason,
     Attachment,
     Bell,
     Change,
@@ -34,6 +36,7 @@ from adapters.models import (
     JournalLesson,
     Lesson,
     Mark,
+    MarkInput,
     MarkScale,
     OfficialAverage,
     Person,
@@ -62,6 +65,9 @@ from adapters.unmatched import LooseAbsence, dedupe_by_id, place_records
 from ..payload import ReadOnlyJson
 
 __all__ = [
+    "CONTROL_FORMS",
+    "DEFAULT_CONTROL_FORM",
+    "FIVE_POINT_SYSTEM",
     "MOSCOW_BELLS",
     "EventHomework",
     "EventLesson",
@@ -71,9 +77,15 @@ __all__ = [
     "StaffProfile",
     "SubjectSummary",
     "TokenGrant",
+    "UnknownControlForm",
+    "build_absence_notice",
     "build_lessons",
+    "build_mark_body",
     "build_progress",
     "lesson_numbers",
+    "parse_absence_notice",
+    "parse_absence_notices",
+    "parse_absence_reasons",
     "parse_attendance",
     "parse_child",
     "parse_class_member",
@@ -83,6 +95,7 @@ __all__ = [
     "parse_groups",
     "parse_homework_short",
     "parse_journal_lessons",
+    "parse_lesson_scales",
     "parse_mark",
     "parse_marks",
     "parse_notifications",
@@ -1194,3 +1207,157 @@ def parse_notifications(document: Any, *, student_id: str, tz: ZoneInfo) -> list
         )
     changes.sort(key=lambda c: c.at, reverse=True)
     return changes
+
+
+# -- writes: a teacher's marks, a parent's advance absence notices -----------------------
+
+FIVE_POINT_SYSTEM = 4140000
+"""``grade_system_id`` of МЭШ's five-point scale (the demo's, and a lesson's by default)."""
+
+CONTROL_FORMS: dict[str, int] = {
+    "ответ на уроке": 4600001,
+    "самостоятельная работа": 4600002,
+    "домашняя работа": 4600003,
+    "контрольная работа": 4600004,
+    "диктант": 4600005,
+    "тест": 4600006,
+}
+"""Control form name (lower case) → ``control_form_id``, as the protocol's server numbers
+them; English aliases below."""
+_CONTROL_FORM_ALIASES: dict[str, int] = {
+    "answer": 4600001,
+    "oral": 4600001,
+    "classwork": 4600001,
+    "independent": 4600002,
+    "independent work": 4600002,
+    "homework": 4600003,
+    "test": 4600006,
+    "control": 4600004,
+    "control work": 4600004,
+    "dictation": 4600005,
+}
+DEFAULT_CONTROL_FORM = CONTROL_FORMS["ответ на уроке"]
+"""The form of a mark entered without one: an answer in class."""
+
+
+class UnknownControlForm(ValueError):
+    """A control form the provider has no id for."""
+
+
+def _control_form_id(name: str | None) -> int | None:
+    if name is None:
+        return None
+    key = " ".join(name.lower().replace("ё", "е").split())
+    found = CONTROL_FORMS.get(key) or _CONTROL_FORM_ALIASES.get(key)
+    if found is None:
+        raise UnknownControlForm(name)
+    return found
+
+
+def build_mark_body(
+    mark: MarkInput,
+    *,
+    student_id: str,
+    grade_system_id: int,
+    lesson_id: str | None,
+    correcting: bool = False,
+) -> dict[str, Any]:
+    """Call 15's body for ``mark``: ``value`` as the one ``grade_origins`` entry on the
+    lesson's grade system; the control form by name (default: an answer in class; a
+    correction without one keeps the mark's). Raises :class:`UnknownControlForm`."""
+    form = _control_form_id(mark.control_form)
+    body: dict[str, Any] = {
+        "student_profile_id": int(student_id),
+        "grade_origins": [{"grade_origin": mark.value.strip(), "grade_system_id": grade_system_id}],
+        "weight": mark.weight,
+        "is_exam": mark.is_exam,
+        "comment": mark.comment,
+    }
+    if lesson_id is not None:
+        body["schedule_item_id"] = int(lesson_id)
+    if form is not None or not correcting:
+        body["control_form_id"] = form if form is not None else DEFAULT_CONTROL_FORM
+    return body
+
+
+def parse_lesson_scales(document: Any) -> dict[str, int]:
+    """``schedule_items`` → lesson id → ``grade_system_id``, where a server says (ours)."""
+    found: dict[str, int] = {}
+    for item in _items(document):
+        lesson_id, system = _opt_id(item.get("id")), item.get("grade_system_id")
+        if lesson_id is not None and isinstance(system, int) and not isinstance(system, bool):
+            found[lesson_id] = system
+    return found
+
+
+def parse_absence_reasons(document: Any) -> list[AbsenceReason]:
+    """``nonattendance_reasons`` → the reasons a parent may give (``is_parent_available``
+    true, or not said), in the provider's order."""
+    return [
+        AbsenceReason(id=_id(item.get("id")), name=_text(item.get("name")) or "")
+        for item in _items(document)
+        if item.get("is_parent_available") is not False
+    ]
+
+
+def build_absence_notice(
+    days: DateRange, reason_id: str, comment: str | None, *, student_id: str
+) -> dict[str, Any]:
+    """``POST …/attendance``'s body: one notification per day of ``days``."""
+    return {
+        "student_id": int(student_id),
+        "notifications": [
+            {"date": day.isoformat(), "reason_id": int(reason_id), "description": comment or ""}
+            for day in days.dates()
+        ],
+    }
+
+
+def parse_absence_notice(
+    item: ReadOnlyJson,
+    *,
+    student_id: str,
+    reasons: Mapping[int, tuple[str, bool | None]],
+    tz: ZoneInfo,
+) -> AbsenceNotice:
+    """One notice (the emulator's shape: ``{id, student_id, notifications[{date,
+    reason_id, description}], reason_id, reason_name, description, author_profile_id,
+    created_at}``); its days run from the first date named to the last."""
+    notifications = _items(item.get("notifications"))
+    dates = sorted(d for d in (parse_date(n.get("date")) for n in notifications) if d)
+    if not dates:
+        raise ValueError("an absence notice without dates")
+    first = notifications[0]
+    reason_id = _reason_id(item.get("reason_id"))
+    if reason_id is None:
+        reason_id = _reason_id(first.get("reason_id"))
+    if reason_id is None:
+        raise ValueError("an absence notice without a reason")
+    name = _text(item.get("reason_name")) or _text(first.get("reason_name"))
+    comment = _text(item.get("description")) or _text(first.get("description"))
+    return AbsenceNotice(
+        id=_id(item.get("id")),
+        student_id=_opt_id(item.get("student_id")) or student_id,
+        days=DateRange(dates[0], dates[-1]),
+        reason=AbsenceReason(id=str(reason_id), name=name or _reason(reasons, reason_id)[0] or ""),
+        comment=comment,
+        created_at=parse_datetime(item.get("created_at"), tz),
+        author_id=_opt_id(item.get("author_profile_id")),
+    )
+
+
+def parse_absence_notices(
+    document: Any,
+    *,
+    student_id: str,
+    reasons: Mapping[int, tuple[str, bool | None]],
+    tz: ZoneInfo,
+) -> list[AbsenceNotice]:
+    """``…/attendance/notifications`` → the student's notices, the earliest day first."""
+    found: dict[str, AbsenceNotice] = {}
+    for item in _payload(document):
+        notice = parse_absence_notice(item, student_id=student_id, reasons=reasons, tz=tz)
+        found.setdefault(notice.id, notice)  # each id once, the first wins
+    notices = list(found.values())
+    notices.sort(key=lambda n: (n.days.start, n.days.end, n.id))
+    return notices

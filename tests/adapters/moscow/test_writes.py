@@ -1,0 +1,328 @@
+"""The Moscow adapter's writes against the emulator over real HTTP, at awkward instants.
+
+A teacher enters and corrects marks in the journal of their group (``MARK_ENTRY``) and a
+legal representative tells the school in advance that a child will be absent
+(``ABSENCE_NOTICES``): what the family then sees, who is refused, what the provider's
+validation refuses, idempotency keys, and what a failed write leaves behind
+(``WriteOutcome``). Every test runs at New Year's night (winter break: the future days
+exist all the same) and at 23:30 on a Sunday in Moscow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters import (
+    AccessDeniedError,
+    Caller,
+    ChangeKind,
+    Clock,
+    DateRange,
+    Fault,
+    JournalLesson,
+    Mark,
+    MarkInput,
+    ProviderRejectedError,
+    ProviderUnavailableError,
+    WriteOutcome,
+)
+from adapters.moscow import MoscowAdapter
+from tests.adapters.harnesses.moscow import Harness
+from tests.clock import AWKWARD_INSTANTS
+
+MSK = ZoneInfo("Europe/Moscow")
+INSTANTS = ("31-december", "sunday-2330-moscow")
+
+
+class Writes:
+    """A started harness at a pinned instant, and the people and ids the tests use."""
+
+    def __init__(self, harness: Harness, adapter: MoscowAdapter, now: datetime) -> None:
+        self.harness = harness
+        self.adapter = adapter
+        self.now = now.astimezone(MSK)
+        self.student = harness.canonical_student_id()
+        self.parent = harness.caller("parent")
+        self.teacher = harness.caller("teacher")
+
+    async def lesson(self, reader: Caller | None = None) -> JournalLesson:
+        """The latest lesson of the teacher's group before today (from the journal, as the
+        teacher or ``reader`` sees it)."""
+        today = self.now.date()
+        days = DateRange(today - timedelta(days=28), today - timedelta(days=1))
+        journal = await self.adapter.get_journal(
+            reader or self.teacher, self.harness.teacher_group_id(), days
+        )
+        lessons = [le for le in journal.lessons if not le.cancelled]
+        assert lessons, f"the teacher's group had no lesson in {days}"
+        return max(lessons, key=lambda le: (le.date, le.number))
+
+    async def family_marks(self, lesson: JournalLesson) -> list[Mark]:
+        """The parent's view of the student's marks on the lesson."""
+        (slot,) = await self.adapter.get_marks(
+            self.parent, [self.student], DateRange(lesson.date, lesson.date)
+        )
+        assert isinstance(slot, list), slot
+        return [m for m in slot if m.lesson_id == lesson.id]
+
+    async def enter(
+        self,
+        lesson: JournalLesson,
+        value: str,
+        *,
+        key: str | None = None,
+        caller: Caller | None = None,
+    ) -> Mark:
+        return await self.adapter.enter_mark(
+            caller or self.teacher,
+            lesson.id,
+            self.student,
+            MarkInput(value, weight=2, comment="Работа у доски", control_form="Тест"),
+            idempotency_key=key or str(uuid.uuid4()),
+        )
+
+
+@pytest.fixture(params=INSTANTS)
+async def writes(request: pytest.FixtureRequest) -> AsyncIterator[Writes]:
+    instant = AWKWARD_INSTANTS[request.param]
+    harness = Harness()
+    adapter = await harness.start(Clock.fixed(instant))
+    assert isinstance(adapter, MoscowAdapter)
+    try:
+        yield Writes(harness, adapter, instant)
+    finally:
+        await harness.stop()
+
+
+# -- marks -------------------------------------------------------------------------------
+
+
+async def test_a_mark_entered_shows_in_the_family_marks_and_changes(writes: Writes) -> None:
+    lesson = await writes.lesson()
+    before = await writes.family_marks(lesson)
+    since = writes.now - timedelta(minutes=1)
+
+    mark = await writes.enter(lesson, "4")
+
+    assert (mark.value, mark.weight, mark.lesson_id, mark.lesson_date) == (
+        "4",
+        2.0,
+        lesson.id,
+        lesson.date,
+    )
+    assert mark.grade.five == 4.0
+    assert mark.control_form == "Тест"
+    after = await writes.family_marks(lesson)
+    assert [m.id for m in after] == [*(m.id for m in before), mark.id]
+    seen = next(m for m in after if m.id == mark.id)
+    assert (seen.value, seen.comment, seen.student_id) == ("4", "Работа у доски", writes.student)
+    (changes,) = await writes.adapter.get_changes(writes.parent, [writes.student], since)
+    assert isinstance(changes, list), changes
+    marks = [c for c in changes if c.kind in (ChangeKind.MARK_CREATED, ChangeKind.MARK_UPDATED)]
+    assert [(c.kind, c.mark_value, c.lesson_date) for c in marks] == [
+        (ChangeKind.MARK_CREATED, "4", lesson.date)
+    ]
+
+
+async def test_a_correction_shows_as_mark_updated_with_the_new_value(writes: Writes) -> None:
+    lesson = await writes.lesson()
+    since = writes.now - timedelta(minutes=1)
+    mark = await writes.enter(lesson, "3")
+
+    corrected = await writes.adapter.correct_mark(
+        writes.teacher,
+        mark.id,
+        writes.student,
+        MarkInput("5", weight=1, comment="Пересдача"),
+        idempotency_key=str(uuid.uuid4()),
+    )
+
+    assert (corrected.id, corrected.value, corrected.weight) == (mark.id, "5", 1.0)
+    assert corrected.control_form == "Тест"  # a correction without a form keeps the mark's
+    seen = next(m for m in await writes.family_marks(lesson) if m.id == mark.id)
+    assert (seen.value, seen.comment) == ("5", "Пересдача")
+    (changes,) = await writes.adapter.get_changes(writes.parent, [writes.student], since)
+    assert isinstance(changes, list), changes
+    updated = [c for c in changes if c.kind is ChangeKind.MARK_UPDATED]
+    assert [(c.mark_value, c.previous_mark_value) for c in updated] == [("5", "3")]
+
+
+async def test_a_teacher_who_does_not_teach_the_group_is_refused(writes: Writes) -> None:
+    lesson = await writes.lesson()
+    before = await writes.family_marks(lesson)
+    # the class teacher leads the class and reads this journal, but does not teach algebra
+    with pytest.raises(AccessDeniedError) as refused:
+        await writes.enter(lesson, "5", caller=writes.harness.caller("class-teacher"))
+    assert refused.value.write_outcome is WriteOutcome.NOT_APPLIED
+    assert await writes.family_marks(lesson) == before
+
+
+async def test_a_value_outside_the_five_point_scale_is_rejected(writes: Writes) -> None:
+    lesson = await writes.lesson()
+    before = await writes.family_marks(lesson)
+    with pytest.raises(ProviderRejectedError) as rejected:
+        await writes.enter(lesson, "7")
+    assert rejected.value.write_outcome is WriteOutcome.NOT_APPLIED
+    assert rejected.value.field == "grade_origins"
+    assert rejected.value.message  # the provider's own words, shown to the teacher
+    assert await writes.family_marks(lesson) == before
+
+
+async def test_an_unknown_control_form_is_rejected_before_it_is_sent(writes: Writes) -> None:
+    lesson = await writes.lesson()
+    with pytest.raises(ProviderRejectedError) as rejected:
+        await writes.adapter.enter_mark(
+            writes.teacher,
+            lesson.id,
+            writes.student,
+            MarkInput("5", control_form="Сочинение на свободную тему"),
+            idempotency_key=str(uuid.uuid4()),
+        )
+    assert rejected.value.field == "control_form"
+    assert rejected.value.write_outcome is WriteOutcome.NOT_APPLIED
+
+
+async def test_a_replay_with_the_same_key_gives_the_same_mark_once(writes: Writes) -> None:
+    lesson = await writes.lesson()
+    before = await writes.family_marks(lesson)
+    key = str(uuid.uuid4())
+
+    first = await writes.enter(lesson, "4", key=key)
+    again = await writes.enter(lesson, "4", key=key)
+
+    assert again.id == first.id
+    after = await writes.family_marks(lesson)
+    assert [m.id for m in after] == [*(m.id for m in before), first.id]
+    with pytest.raises(ProviderRejectedError) as reused:
+        await writes.enter(lesson, "5", key=key)
+    assert reused.value.write_outcome is WriteOutcome.NOT_APPLIED
+    assert await writes.family_marks(lesson) == after
+
+
+async def test_a_server_error_leaves_the_write_unknown(writes: Writes) -> None:
+    lesson = await writes.lesson()  # the teacher's token is obtained: the write is sent
+    writes.harness.set_fault(Fault.SERVER_ERROR)
+    try:
+        with pytest.raises(ProviderUnavailableError) as failed:
+            await writes.enter(lesson, "5")
+    finally:
+        writes.harness.set_fault(None)
+    assert failed.value.write_outcome is WriteOutcome.UNKNOWN
+
+
+async def test_a_failure_before_the_write_is_sent_leaves_it_not_applied(writes: Writes) -> None:
+    # the class teacher reads the journal: the teacher has not signed in yet
+    lesson = await writes.lesson(reader=writes.harness.caller("class-teacher"))
+    writes.harness.set_fault(Fault.SERVER_ERROR)  # the teacher's token exchange fails
+    try:
+        with pytest.raises(ProviderUnavailableError) as failed:
+            await writes.enter(lesson, "5")
+    finally:
+        writes.harness.set_fault(None)
+    assert failed.value.write_outcome is WriteOutcome.NOT_APPLIED
+
+
+# -- advance absence notices -------------------------------------------------------------
+
+
+async def test_reasons_are_those_a_parent_may_give(writes: Writes) -> None:
+    reasons = await writes.adapter.get_absence_reasons(writes.parent, writes.student)
+    assert {r.id: r.name for r in reasons} == {"1": "Болезнь", "2": "Семейные обстоятельства"}
+
+
+async def test_a_notice_for_future_days_is_listed_for_the_parent_and_class_teacher(
+    writes: Writes,
+) -> None:
+    today = writes.now.date()
+    days = DateRange(today + timedelta(days=1), today + timedelta(days=3))
+    notice = await writes.adapter.notify_absence(
+        writes.parent,
+        writes.student,
+        days,
+        "1",
+        comment="Плановая операция",
+        idempotency_key=str(uuid.uuid4()),
+    )
+    assert (notice.student_id, notice.days, notice.reason.id, notice.reason.name) == (
+        writes.student,
+        days,
+        "1",
+        "Болезнь",
+    )
+    assert notice.comment == "Плановая операция"
+    for persona in ("parent", "class-teacher"):
+        (slot,) = await writes.adapter.get_absence_notices(
+            writes.harness.caller(persona), [writes.student]
+        )
+        assert isinstance(slot, list), (persona, slot)
+        assert [(n.id, n.days, n.reason.id) for n in slot] == [(notice.id, days, "1")], persona
+    (refused,) = await writes.adapter.get_absence_notices(writes.teacher, [writes.student])
+    assert isinstance(refused, AccessDeniedError)  # a subject teacher is not told
+
+
+async def test_a_notice_for_today_is_accepted(writes: Writes) -> None:
+    today = writes.now.date()
+    notice = await writes.adapter.notify_absence(
+        writes.parent,
+        writes.student,
+        DateRange(today, today),
+        "2",
+        comment=None,
+        idempotency_key=str(uuid.uuid4()),
+    )
+    assert notice.days == DateRange(today, today)
+    assert notice.comment is None
+
+
+async def test_a_notice_for_a_past_day_is_rejected(writes: Writes) -> None:
+    yesterday = writes.now.date() - timedelta(days=1)
+    with pytest.raises(ProviderRejectedError) as rejected:
+        await writes.adapter.notify_absence(
+            writes.parent,
+            writes.student,
+            DateRange(yesterday, yesterday + timedelta(days=2)),
+            "1",
+            comment=None,
+            idempotency_key=str(uuid.uuid4()),
+        )
+    assert rejected.value.write_outcome is WriteOutcome.NOT_APPLIED
+    assert rejected.value.field == "dates"
+    (slot,) = await writes.adapter.get_absence_notices(writes.parent, [writes.student])
+    assert slot == []
+
+
+async def test_a_parent_who_does_not_represent_the_child_is_refused(writes: Writes) -> None:
+    tomorrow = writes.now.date() + timedelta(days=1)
+    with pytest.raises(AccessDeniedError) as refused:
+        await writes.adapter.notify_absence(
+            writes.harness.caller("parent-not-representative"),
+            writes.student,
+            DateRange(tomorrow, tomorrow),
+            "1",
+            comment=None,
+            idempotency_key=str(uuid.uuid4()),
+        )
+    assert refused.value.write_outcome is WriteOutcome.NOT_APPLIED
+    (slot,) = await writes.adapter.get_absence_notices(writes.parent, [writes.student])
+    assert slot == []
+
+
+async def test_a_replayed_notice_is_recorded_once(writes: Writes) -> None:
+    tomorrow = writes.now.date() + timedelta(days=1)
+    key = str(uuid.uuid4())
+    days = DateRange(tomorrow, tomorrow)
+    first = await writes.adapter.notify_absence(
+        writes.parent, writes.student, days, "2", comment=None, idempotency_key=key
+    )
+    again = await writes.adapter.notify_absence(
+        writes.parent, writes.student, days, "2", comment=None, idempotency_key=key
+    )
+    assert again.id == first.id
+    (slot,) = await writes.adapter.get_absence_notices(writes.parent, [writes.student])
+    assert isinstance(slot, list)
+    assert [n.id for n in slot] == [first.id]
