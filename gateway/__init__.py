@@ -5,6 +5,7 @@ from __future__ import annotations
 from .app import create_app
 from .audit import AuditLog
 from .dev_issuer import DevIssuer
+from .idempotency import WriteLedger
 from .identity import AuthenticationFailed, Identity, IssuerConfig, TokenVerifier
 from .settings import Settings, SettingsError, load_settings_file, parse_settings
 
@@ -17,6 +18,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "TokenVerifier",
+    "WriteLedger",
     "create_app",
     "load_settings_file",
     "parse_settings",

@@ -27,6 +27,7 @@ from .directory import go_to_region
 from .dispatch import GatewayApp
 from .graphql import GatewayGraphQL
 from .health import Health, RegionProbe
+from .idempotency import WriteLedger
 from .identity import IssuerConfig, TokenVerifier
 from .infrastructure import REDIS_TIMEOUT_SECONDS, Infrastructure, is_redis
 from .keyring import Keyring
@@ -82,6 +83,16 @@ def _cache_hmac_key(settings: Settings) -> bytes | None:
     if not is_redis(settings.cache.url):
         return None
     return build_keyring(settings).derive("cache-hmac")
+
+
+def _write_ledger(settings: Settings, infrastructure: Infrastructure) -> WriteLedger:
+    """Idempotent writes: in Redis (shared by instances, sealed) or in this process."""
+    key = _cache_hmac_key(settings)
+    return WriteLedger(
+        redis_client=infrastructure.redis,
+        codec=entity_codec(key) if key is not None else None,
+        key_prefix=settings.cache.key_prefix,
+    )
 
 
 def build_runner(
@@ -311,6 +322,7 @@ def create_app(
             budget=settings.server.operation_budget_seconds,
             receipts=receipts,
             onboarding=onboarding,
+            ledger=_write_ledger(settings, infrastructure),
         ),
         persisted=PersistedOperations.from_settings(settings, infrastructure),
         rate_limits=rate_limits,

@@ -20,6 +20,7 @@ from adapters import (
     Role,
 )
 
+from . import absence_notices, mark_entry, meetings, messaging
 from .audit import note_read, viewer_label
 from .context import AuditEvent, Info
 from .diary import Diary, Homework
@@ -336,6 +337,40 @@ class Mutation:
         return HomeworkDonePayload(
             homework=Homework.from_model(model, gid.region, student.access, day_of(day))
         )
+
+    enter_mark = strawberry.mutation(
+        resolver=mark_entry.enter_mark,
+        description="Enter a mark on a lesson of a group the teacher teaches (its "
+        "`JournalLesson` id). The region's system checks the value against the lesson's scale "
+        "(BAD_USER_INPUT with its message); the family sees it in the diary and as a live "
+        "event. NOT_SUPPORTED where the region's system takes no marks from the gateway.",
+    )
+    correct_mark = strawberry.mutation(
+        resolver=mark_entry.correct_mark,
+        description="Correct a mark of a group the teacher teaches (value, weight, comment); "
+        "the family sees the change as a live event.",
+    )
+    notify_absence = strawberry.mutation(
+        resolver=absence_notices.notify_absence,
+        description="Tell the school in advance that a child will be absent (their legal "
+        "representative): days from today on, a reason from `Student.absenceReasons`. The "
+        "class teacher sees it in `Student.absenceNotices`.",
+    )
+    rsvp_meeting = strawberry.mutation(
+        resolver=meetings.rsvp_meeting,
+        description="Answer a parent meeting's invitation (the student's legal "
+        "representative); a later answer replaces it.",
+    )
+    send_message = strawberry.mutation(
+        resolver=messaging.send_message,
+        description="Send a message: a new thread to a correspondent (`to`, one of "
+        "`Viewer.correspondents`) or a reply in a thread (`threadId`). The region's system "
+        "refuses anyone the viewer may not write to (FORBIDDEN).",
+    )
+    mark_messages_read = strawberry.mutation(
+        resolver=messaging.mark_messages_read,
+        description="Mark received messages read: their authors see the read receipt.",
+    )
 
     @strawberry.mutation(
         description="Acknowledge having seen a week of a student's diary (their legal "

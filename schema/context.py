@@ -7,10 +7,10 @@ the schema never imports the gateway.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -33,7 +33,10 @@ __all__ = [
     "Info",
     "IssuedSessionLike",
     "SessionIssuer",
+    "WriteLedger",
 ]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,21 @@ class SessionIssuer(Protocol):
         ...
 
 
+class WriteLedger(Protocol):
+    """Runs each write once per (person, operation, idempotency key); a replay with the
+    same arguments gets the first answer (:class:`gateway.idempotency.WriteLedger`)."""
+
+    async def once(
+        self,
+        *,
+        scope: str,
+        operation: str,
+        key: str,
+        arguments: dict[str, Any],
+        write: Callable[[], Awaitable[T]],
+    ) -> T: ...
+
+
 @dataclass
 class GatewayContext:
     """What resolvers know about the request.
@@ -137,6 +155,8 @@ class GatewayContext:
     """Signs, checks and keeps acknowledgement receipts (``None``: not configured)."""
     onboarding: OnboardingDesk | None = None
     """Invitations and access requests (``None``: not configured)."""
+    ledger: WriteLedger | None = None
+    """Idempotent writes (``None``: each write runs, replays included)."""
     _loaders: Loaders | None = None
     pending_audit: list[AuditEvent] = field(default_factory=list)
     written_audit: list[AuditEvent] = field(default_factory=list)

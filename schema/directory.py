@@ -93,6 +93,25 @@ class RegionCapability(enum.Enum):
         Capability.ACKNOWLEDGEMENT.value,
         description="The region's system is told of parents' acknowledgements of a week.",
     )
+    MESSAGES = strawberry.enum_value(
+        Capability.MESSAGES.value,
+        description="Message threads between families and teachers.",
+    )
+    CLASS_NOTICES = strawberry.enum_value(
+        Capability.CLASS_NOTICES.value,
+        description="The class teacher's notices to the families of a class.",
+    )
+    MEETINGS = strawberry.enum_value(
+        Capability.MEETINGS.value, description="Parent meetings and parents' answers to them."
+    )
+    ABSENCE_NOTICES = strawberry.enum_value(
+        Capability.ABSENCE_NOTICES.value,
+        description="Parents' advance notices that a child will be absent.",
+    )
+    MARK_ENTRY = strawberry.enum_value(
+        Capability.MARK_ENTRY.value,
+        description="Teachers entering and correcting marks through the gateway.",
+    )
 
 
 @strawberry.type(description="One lesson slot of the school day.")

@@ -2,7 +2,10 @@
 
 Every error the API returns carries ``extensions.code`` from :class:`ErrorCode`. Provider
 failures carry ``extensions.provider`` (the adapter slug) and, for rate limits,
-``extensions.retryAfter``.
+``extensions.retryAfter``; a failed write carries ``extensions.writeOutcome``
+(``NOT_APPLIED``: nothing changed; ``UNKNOWN``: it may have been applied — send it again
+with the same ``idempotencyKey``). A region system's own validation of a write is
+``BAD_USER_INPUT`` with its message.
 
 ``UNAUTHENTICATED`` is only ever about the gateway's own credential (the SSO token or the
 gateway session). A region's system refusing the credentials the gateway holds for the
@@ -24,6 +27,7 @@ from adapters import (
     AuthenticationError,
     NotFoundError,
     NotSupportedError,
+    ProviderRejectedError,
     ProviderResponseError,
     ProviderUnavailableError,
 )
@@ -42,6 +46,7 @@ class ErrorCode(enum.Enum):
     NOT_SUPPORTED = "NOT_SUPPORTED"
     PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
     SLOW_SUBSCRIBER = "SLOW_SUBSCRIBER"
     SHUTTING_DOWN = "SHUTTING_DOWN"
@@ -62,6 +67,16 @@ def from_adapter_error(
     does not say otherwise means the session ended (``SIGN_IN_AGAIN``).
     """
     extra: dict[str, Any] = {"provider": error.provider, "region": region}
+    if error.write_outcome is not None:  # a failed write: may it have been applied?
+        extra["writeOutcome"] = error.write_outcome.value
+    if isinstance(error, ProviderRejectedError):
+        if error.field is not None:
+            extra["argument"] = error.field
+        return coded_error(
+            ErrorCode.BAD_USER_INPUT,
+            f"the diary system of region {region} refused this: {error.message}",
+            **extra,
+        )
     if isinstance(error, AuthenticationError):
         if isinstance(error, CredentialsRefusedError):
             action = error.action

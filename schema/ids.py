@@ -15,6 +15,10 @@ with one provider read::
     Student     student                   Change      student/date/change   (its day)
     Term        school/term
     Viewer      the viewer (region "-")   JournalLesson group/date/lesson
+    Correspondent  person                 Message     thread/message
+    MessageThread  thread                 ClassNotice student/notice
+    AbsenceReason  reason                 Meeting     student/meeting
+                                          AbsenceNotice student/notice
 
 Every id has exactly one spelling. :func:`decode_id` refuses any other with
 ``BAD_USER_INPUT``: ``=`` padding, the standard base64 alphabet, stray characters, non-zero
@@ -84,6 +88,13 @@ NATIVE_KINDS: Mapping[str, tuple[PartKind, ...]] = {
     "Absence": (IdKind.STUDENT, DAY, KEY),
     "Change": (IdKind.STUDENT, DAY, KEY),
     "JournalLesson": (IdKind.GROUP, DAY, KEY),
+    "Correspondent": (IdKind.CORRESPONDENT,),
+    "MessageThread": (IdKind.THREAD,),
+    "Message": (IdKind.THREAD, IdKind.MESSAGE),
+    "ClassNotice": (IdKind.STUDENT, KEY),
+    "Meeting": (IdKind.STUDENT, IdKind.MEETING),
+    "AbsenceReason": (IdKind.ABSENCE_REASON,),
+    "AbsenceNotice": (IdKind.STUDENT, KEY),
 }
 """What a type's native part is made of (``/``-separated): provider id kinds (checked
 against the region's shapes), :data:`DAY` and :data:`KEY`. A ``Region``'s native part is

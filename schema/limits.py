@@ -117,6 +117,13 @@ PROVIDER_FIELDS: dict[tuple[str, str], int] = {
     ("Student", "progress"): 1,
     ("Student", "changes"): 1,
     ("Student", "remarks"): 1,
+    ("Student", "classNotices"): 1,
+    ("Student", "meetings"): 1,
+    ("Student", "absenceNotices"): 1,
+    ("Student", "absenceReasons"): 1,
+    ("Viewer", "messageThreads"): 2,  # the profile and the threads, per region
+    ("Viewer", "correspondents"): 1,
+    ("MessageThread", "messages"): 1,
     ("DiaryDay", "remarks"): 1,  # one read per diary (its days share it)
     ("Change", "lesson"): 1,
     ("Change", "mark"): 1,
@@ -134,6 +141,12 @@ PROVIDER_FIELDS: dict[tuple[str, str], int] = {
     ("ClassUnit", "students"): 1,  # the roster and profile are read once per request
     ("School", "terms"): 1,
     ("Mutation", "setHomeworkDone"): 2,
+    ("Mutation", "enterMark"): 3,  # profile, student, the write
+    ("Mutation", "correctMark"): 3,
+    ("Mutation", "notifyAbsence"): 3,
+    ("Mutation", "rsvpMeeting"): 3,
+    ("Mutation", "sendMessage"): 1,
+    ("Mutation", "markMessagesRead"): 1,
     ("Mutation", "login"): 2,
     ("Mutation", "acknowledgeDiary"): 3,  # profile, student, the week's diary
     ("Mutation", "createInvitation"): 2,

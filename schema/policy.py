@@ -87,6 +87,11 @@ REMARKS = REMARKS_IN_FULL | {R.GROUP_TEACHER}
 """Remarks: a subject teacher sees those of their subjects (:func:`schema.remarks`)."""
 STAFF = frozenset({R.GROUP_TEACHER, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
 """The journal: staff only."""
+CLASS_LIFE = frozenset({R.SELF, R.LEGAL_REPRESENTATIVE, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
+"""The class teacher's notices to families: the family, the class teacher, the admins."""
+GUARDIAN_AND_CLASS = frozenset({R.LEGAL_REPRESENTATIVE, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
+"""Parent meetings and advance absence notices: the legal representative who answers or
+sends them, and the staff they are for."""
 
 # Rules per type. ``"*"`` is the rule of every field of the type not listed explicitly.
 RULES: dict[str, dict[str, frozenset[Relation]]] = {
@@ -134,6 +139,10 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
         "changes": FAMILY,
         "remarks": REMARKS,
         "accessLog": GUARDIAN,
+        "classNotices": CLASS_LIFE,
+        "meetings": GUARDIAN_AND_CLASS,
+        "absenceNotices": GUARDIAN_AND_CLASS,
+        "absenceReasons": GUARDIAN,
     },
     "Diary": {"*": CHILD_RECORD},
     "DiaryDay": {"*": CHILD_RECORD, "remarks": REMARKS},
@@ -173,6 +182,26 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     "Invitation": {"*": SIGNED_IN},
     "AccessRequest": {"*": SIGNED_IN},
     "HomeworkDonePayload": {"*": FAMILY},
+    # -- the two-way half: what hangs off a student follows the student's field; the
+    # viewer's own threads and correspondents are the viewer's (the region's system decides
+    # what is in them) -------------------------------------------------------------------
+    "ClassNotice": {"*": CLASS_LIFE},
+    "Meeting": {"*": GUARDIAN_AND_CLASS},
+    "AbsenceNotice": {"*": GUARDIAN_AND_CLASS},
+    "AbsenceReason": {"*": GUARDIAN_AND_CLASS},
+    "Correspondent": {"*": SIGNED_IN},
+    "MessageAttachment": {"*": SIGNED_IN},
+    "Message": {"*": SIGNED_IN},
+    "MessageEdge": {"*": SIGNED_IN},
+    "MessageConnection": {"*": SIGNED_IN},
+    "MessageThread": {"*": SIGNED_IN},
+    "MessageThreadEdge": {"*": SIGNED_IN},
+    "MessageThreadConnection": {"*": SIGNED_IN},
+    "SendMessagePayload": {"*": SIGNED_IN},
+    "MarkMessagesReadPayload": {"*": SIGNED_IN},
+    "MeetingRsvpPayload": {"*": GUARDIAN},
+    "AbsenceNoticePayload": {"*": GUARDIAN},
+    "MarkEntryPayload": {"*": STAFF},
 }
 
 

@@ -13,6 +13,12 @@ from adapters import Change as ChangeModel
 from adapters import DateRange
 from adapters import Student as StudentModel
 
+from .absence_notices import (
+    AbsenceNotice,
+    AbsenceReason,
+    absence_notices_of,
+    absence_reasons_of,
+)
 from .audit import note_read
 from .context import AuditEvent, Info
 from .diary import Absence, Diary, Homework, Lesson, built_diary
@@ -21,6 +27,8 @@ from .enforcement import require, restrict
 from .errors import ErrorCode, coded_error
 from .ids import encode_id
 from .marks import Mark, SubjectProgress
+from .meetings import Meeting, meetings_of
+from .messaging import ClassNotice, class_notices_of
 from .policy import Access, Relation
 from .relay import Node, PageInfo, page
 from .remarks import Remark, visible_remarks
@@ -513,6 +521,48 @@ class Student(Node):
             page_info=page_info,
             total_count=len(changes),
         )
+
+    @strawberry.field(
+        description="The class teacher's notices to the families of the student's class, the "
+        "latest first; null with NOT_SUPPORTED where the region's system has none."
+    )
+    async def class_notices(self, info: Info) -> list[ClassNotice] | None:
+        self._check("classNotices", info)
+        return await class_notices_of(info, self)
+
+    @strawberry.field(
+        description="Parent meetings of the student's class, the earliest first, with the "
+        "viewer's answer; null with NOT_SUPPORTED where the region's system has none."
+    )
+    async def meetings(self, info: Info) -> list[Meeting] | None:
+        self._check("meetings", info)
+        return await meetings_of(info, self)
+
+    @strawberry.field(
+        description="Advance absence notices from the student's legal representatives "
+        "(for them, the class teacher and the school's admins); null with NOT_SUPPORTED where "
+        "the region's system takes none."
+    )
+    async def absence_notices(self, info: Info) -> list[AbsenceNotice] | None:
+        self._check("absenceNotices", info)
+        return await absence_notices_of(info, self)
+
+    @strawberry.field(
+        description="The reasons the region accepts in an advance absence notice (for the "
+        "legal representative)."
+    )
+    async def absence_reasons(self, info: Info) -> list[AbsenceReason] | None:
+        self._check("absenceReasons", info)
+        return await absence_reasons_of(info, self)
+
+    def _check(self, field: str, info: Info) -> None:
+        """The policy for ``field``, the attempt noted in the access log either way."""
+        try:
+            require(self.access, "Student", field)
+        except Exception:
+            note_read(info, self, field, allowed=False)
+            raise
+        note_read(info, self, field, allowed=True)
 
     @strawberry.field(description="Who read this student's records (for the legal representative).")
     async def access_log(

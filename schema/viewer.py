@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -14,6 +14,7 @@ from adapters import RegionProfile, Role
 from .context import Info
 from .directory import Region, School
 from .ids import encode_id
+from .messaging import Correspondent, MessageThreadConnection, correspondents, message_threads
 from .people import ClassUnit, Group, Person
 from .policy import relations_to_student
 from .relay import Node
@@ -169,6 +170,37 @@ class Viewer(Node):
             access = relations_to_student(model, profile, session_student_id=session)
             students.append(Student.build(model, region, access))
         return students
+
+    @strawberry.field(
+        description="The viewer's message threads, the latest message first: in `region`, or "
+        "in every region whose system has messaging and knows the viewer."
+    )
+    async def message_threads(
+        self,
+        info: Info,
+        region: Annotated[
+            str | None,
+            strawberry.argument(
+                description="One region's code (NOT_SUPPORTED where its system has no messaging)."
+            ),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
+    ) -> MessageThreadConnection | None:
+        return await message_threads(info, region, first, after)
+
+    @strawberry.field(
+        description="Whom the viewer may write to in `region` (a parent: their children's "
+        "teachers, class teachers and school admins), as the region's system says."
+    )
+    async def correspondents(
+        self,
+        info: Info,
+        region: Annotated[str, strawberry.argument(description="The region's code.")],
+    ) -> list[Correspondent] | None:
+        return await correspondents(info, region)
 
     @classmethod
     def for_context(cls, info: Info) -> Viewer:

@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from adapters import AdapterRegistry, Clock
 from schema import GatewayContext, QueryLimits
+from schema.context import WriteLedger
 
 from ..audit import AuditLog
 from ..sessions import SessionService
@@ -52,8 +53,11 @@ class Executor:
         budget: float = 15.0,
         receipts: Any = None,
         onboarding: Any = None,
+        ledger: WriteLedger | None = None,
     ) -> None:
         self.schema = schema
+        self.ledger = ledger
+        """Idempotent writes (:class:`gateway.idempotency.WriteLedger`)."""
         self.registry = registry
         self.audit = audit
         self.sessions = sessions
@@ -93,6 +97,7 @@ class Executor:
             clock=self.clock,
             receipts=self.receipts,
             onboarding=self.onboarding,
+            ledger=self.ledger,
             **extra,
         )
 

@@ -1,0 +1,183 @@
+"""A legal representative's advance notice that a child will be absent (``notifyAbsence``).
+
+The notice goes to the region's system (the Moscow-style one takes planned absences),
+which keeps it and shows it to the class teacher; ``Student.absenceNotices`` lists them for
+the child's legal representatives, class teacher and school admins. Only today and later
+days may be given (in the region's own date); the reason comes from the region's list
+(``Student.absenceReasons``). Where the region's system takes no notices, the fields and
+the mutation are ``NOT_SUPPORTED``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from adapters import AbsenceNotice as AbsenceNoticeModel
+from adapters import AbsenceReason as AbsenceReasonModel
+from adapters import AdapterError, Capability, DateRange
+
+from .audit import note_read
+from .context import Info
+from .errors import ErrorCode, coded_error
+from .ids import encode_id
+from .policy import GUARDIAN
+from .writes import IdempotencyKey, capable_adapter, write_once
+
+if TYPE_CHECKING:
+    from .students import Student
+
+__all__ = [
+    "AbsenceNotice",
+    "AbsenceNoticePayload",
+    "AbsenceReason",
+    "absence_notices_of",
+    "absence_reasons_of",
+    "notify_absence",
+]
+
+MAX_NOTICE_DAYS = 31
+"""The longest absence one notice may announce."""
+MAX_NOTICE_AHEAD_DAYS = 366
+"""How far ahead a notice may start."""
+
+
+@strawberry.type(description="A reason for an absence, from the region's list.")
+class AbsenceReason:
+    id: strawberry.ID = strawberry.field(description="Opaque id (`notifyAbsence(reasonId:)`).")
+    name: str = strawberry.field(description="The reason («Болезнь», «Семейные обстоятельства»).")
+
+    @classmethod
+    def from_model(cls, model: AbsenceReasonModel, region: str) -> AbsenceReason:
+        return cls(id=strawberry.ID(encode_id("AbsenceReason", region, model.id)), name=model.name)
+
+
+@strawberry.type(description="A legal representative's advance notice of a student's absence.")
+class AbsenceNotice:
+    id: strawberry.ID = strawberry.field(description="Opaque id.")
+    starts_on: date = strawberry.field(description="The first day the student will miss.")
+    ends_on: date = strawberry.field(description="The last day the student will miss.")
+    reason: AbsenceReason = strawberry.field(description="Why.")
+    comment: str | None = strawberry.field(description="The representative's note.")
+    created_at: datetime | None = strawberry.field(description="When it was sent.")
+
+    @classmethod
+    def from_model(cls, model: AbsenceNoticeModel, region: str) -> AbsenceNotice:
+        return cls(
+            id=strawberry.ID(encode_id("AbsenceNotice", region, f"{model.student_id}/{model.id}")),
+            starts_on=model.days.start,
+            ends_on=model.days.end,
+            reason=AbsenceReason.from_model(model.reason, region),
+            comment=model.comment,
+            created_at=model.created_at,
+        )
+
+
+@strawberry.type(description="The result of an advance absence notice.")
+class AbsenceNoticePayload:
+    notice: AbsenceNotice = strawberry.field(description="The notice as the region recorded it.")
+
+
+async def absence_notices_of(info: Info, student: Student) -> list[AbsenceNotice]:
+    """``student``'s advance absence notices (the policy was checked by the caller)."""
+    region = student.region_code
+    adapter = capable_adapter(info, region, Capability.ABSENCE_NOTICES, "absence notices")
+    info.context.cacheable = False
+    caller = info.context.require_caller()
+    try:
+        (slot,) = await adapter.get_absence_notices(caller, [student.model.id])
+        if isinstance(slot, AdapterError):
+            raise slot
+    except AdapterError as exc:
+        raise await info.context.adapter_error(exc, region=region) from exc
+    return [AbsenceNotice.from_model(n, region) for n in slot]
+
+
+async def absence_reasons_of(info: Info, student: Student) -> list[AbsenceReason]:
+    """The reasons the region accepts for ``student``."""
+    region = student.region_code
+    adapter = capable_adapter(info, region, Capability.ABSENCE_NOTICES, "absence notices")
+    caller = info.context.require_caller()
+    try:
+        models = await adapter.get_absence_reasons(caller, student.model.id)
+    except AdapterError as exc:
+        raise await info.context.adapter_error(exc, region=region) from exc
+    return [AbsenceReason.from_model(r, region) for r in models]
+
+
+async def notify_absence(
+    info: Info,
+    student_id: Annotated[strawberry.ID, strawberry.argument(description="The student.")],
+    starts_on: Annotated[
+        date, strawberry.argument(name="from", description="First day missed (today or later).")
+    ],
+    ends_on: Annotated[date, strawberry.argument(name="to", description="Last day missed.")],
+    reason_id: Annotated[
+        strawberry.ID, strawberry.argument(description="A reason from `Student.absenceReasons`.")
+    ],
+    idempotency_key: IdempotencyKey,
+    comment: Annotated[
+        str | None, strawberry.argument(description="A note for the school (up to 500).")
+    ] = None,
+) -> AbsenceNoticePayload | None:
+    from .api import decode_client_id, load_student
+
+    student = await load_student(info, student_id)
+    region = student.region_code
+    if not student.access.allows(GUARDIAN):
+        raise coded_error(
+            ErrorCode.FORBIDDEN, "only the student's legal representative sends absence notices"
+        )
+    adapter = capable_adapter(info, region, Capability.ABSENCE_NOTICES, "absence notices")
+    reason = decode_client_id(info, reason_id, expected="AbsenceReason")
+    if reason.region != region:
+        raise coded_error(
+            ErrorCode.BAD_USER_INPUT, "the reason is from another region", argument="reasonId"
+        )
+    today = info.context.today_in(region)
+    if starts_on < today:
+        raise coded_error(
+            ErrorCode.BAD_USER_INPUT,
+            f"an advance notice starts today ({today.isoformat()}) or later",
+            argument="from",
+        )
+    if ends_on < starts_on or (ends_on - starts_on).days >= MAX_NOTICE_DAYS:
+        raise coded_error(
+            ErrorCode.BAD_USER_INPUT, "to: from `from` up to 31 days later", argument="to"
+        )
+    if starts_on > today + timedelta(days=MAX_NOTICE_AHEAD_DAYS):
+        raise coded_error(ErrorCode.BAD_USER_INPUT, "from: within a year", argument="from")
+    note = (comment or "").strip() or None
+    if note is not None and len(note) > 500:
+        raise coded_error(
+            ErrorCode.BAD_USER_INPUT, "comment: up to 500 characters", argument="comment"
+        )
+    caller = info.context.require_caller()
+    days = DateRange(starts_on, ends_on)
+    model = await write_once(
+        info,
+        region=region,
+        operation="notifyAbsence",
+        key=idempotency_key,
+        arguments={
+            "student": student.model.id,
+            "from": starts_on.isoformat(),
+            "to": ends_on.isoformat(),
+            "reason": reason.native,
+            "comment": note,
+        },
+        write=lambda: adapter.notify_absence(
+            caller,
+            student.model.id,
+            days,
+            reason.native,
+            comment=note,
+            idempotency_key=idempotency_key,
+        ),
+    )
+    note_read(info, student, "notifyAbsence", allowed=True)
+    if info.context.on_mutation is not None:
+        await info.context.on_mutation(region, student.model.id)
+    return AbsenceNoticePayload(notice=AbsenceNotice.from_model(model, region))
