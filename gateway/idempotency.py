@@ -15,6 +15,8 @@ so a write that timed out after reaching them is not applied twice either.
 With Redis the ledger is shared by every instance (``SET NX`` reserves a key; entries are
 sealed with the cache codec, bound to their Redis key); in memory it is this process's.
 Keys are hashed with the person's scope: no key of one person can touch another's write.
+An entry this gateway did not seal (written into Redis by someone else) is dropped, never
+taken for an answer.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from cachetools import TTLCache
 
 from schema import ErrorCode, coded_error
 
-from .upstream.codec import Codec
+from .upstream.codec import Codec, CodecError
 
 __all__ = ["WriteLedger", "fingerprint"]
 
@@ -150,7 +152,13 @@ class WriteLedger:
         raw = await client.get(name)
         if raw is None:
             return None
-        found: dict[str, Any] = codec.open(name, raw if isinstance(raw, bytes) else raw.encode())
+        try:
+            found: dict[str, Any] = codec.open(
+                name, raw if isinstance(raw, bytes) else raw.encode()
+            )
+        except CodecError:  # not sealed by this gateway (forged, or another secret's): gone
+            await client.delete(name)
+            return None
         return found
 
     async def _keep(self, name: str, record: dict[str, Any]) -> None:
