@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from adapters.errors import ProviderUnavailableError
+from adapters.errors import ProviderUnavailableError, WriteOutcome
 
 __all__ = ["CircuitBreaker"]
 
@@ -59,9 +59,11 @@ class CircuitBreaker:
             return True
         opened = self._opened_at if self._opened_at is not None else self._clock()
         remaining = max(0.0, opened + self.open_seconds - self._clock())
-        raise ProviderUnavailableError(
+        refused = ProviderUnavailableError(
             "circuit open", provider=self.provider, retry_after=remaining or 1.0
         )
+        refused.write_outcome = WriteOutcome.NOT_APPLIED  # nothing was sent
+        raise refused
 
     def record(self, *, success: bool, probe: bool) -> None:
         """Record an attempt's outcome (provider faults only count as failures)."""

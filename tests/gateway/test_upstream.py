@@ -18,6 +18,7 @@ from adapters.errors import (
     NotFoundError,
     ProviderResponseError,
     ProviderUnavailableError,
+    WriteOutcome,
 )
 from adapters.models import School
 from gateway.keyring import Keyring
@@ -486,6 +487,7 @@ async def test_breaker_opens_fails_fast_and_half_open_probe_closes() -> None:
     with pytest.raises(ProviderUnavailableError, match="circuit open") as info:
         await runner.run(call(key="other"), upstream.fetch)
     assert info.value.retry_after == pytest.approx(120)
+    assert info.value.write_outcome is WriteOutcome.NOT_APPLIED  # refused before it was sent
     clock.now += 100  # the cached entry (60 s TTL) is stale now; still served while open
     assert await runner.run(call(key="cached"), upstream.fetch) == "ok"
     assert upstream.calls == calls
