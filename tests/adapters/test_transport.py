@@ -14,9 +14,13 @@ from adapters.errors import (
     NotFoundError,
     ProviderResponseError,
     ProviderUnavailableError,
+    WriteOutcome,
+    map_httpx_errors,
+    write_outcome_of,
 )
 from adapters.paths import provider_path
 from adapters.transport import JsonClient
+from tests.servers import free_port
 
 
 def _client(status: int, body: bytes, headers: dict[str, str] | None = None) -> JsonClient:
@@ -120,3 +124,26 @@ async def test_per_student_fails_the_batch_when_the_provider_is_down() -> None:
 
     with pytest.raises(ProviderUnavailableError):
         await per_student(["1", "2"], fetch)
+
+
+async def test_what_a_failed_write_left_behind() -> None:
+    """Refusals and unsent calls changed nothing; a 5xx, a timeout or an unreadable answer
+    may have applied the write (a connection refused on loopback: nothing was sent)."""
+    with pytest.raises(ProviderUnavailableError) as refused:
+        await _client(429, b"{}").get(provider_path("x"))
+    assert write_outcome_of(refused.value) is WriteOutcome.NOT_APPLIED
+    with pytest.raises(ProviderUnavailableError) as failed:
+        await _client(502, b"{}").get(provider_path("x"))
+    assert write_outcome_of(failed.value) is WriteOutcome.UNKNOWN
+    with pytest.raises(ProviderResponseError) as unreadable, map_httpx_errors("p"):
+        await _client(200, b"{not json").get(provider_path("x"))
+    assert write_outcome_of(unreadable.value) is WriteOutcome.UNKNOWN
+    with pytest.raises(NotFoundError) as missing:
+        await _client(404, b"{}").get(provider_path("x"))
+    assert write_outcome_of(missing.value) is WriteOutcome.NOT_APPLIED
+    port = free_port()  # nobody listens there
+    async with httpx.AsyncClient() as http:
+        client = JsonClient(http, f"http://127.0.0.1:{port}/", provider="p")
+        with pytest.raises(ProviderUnavailableError) as unreached:
+            await client.get(provider_path("x"))
+    assert unreached.value.write_outcome is WriteOutcome.NOT_APPLIED
