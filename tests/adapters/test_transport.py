@@ -144,6 +144,6 @@ async def test_what_a_failed_write_left_behind() -> None:
     port = free_port()  # nobody listens there
     async with httpx.AsyncClient() as http:
         client = JsonClient(http, f"http://127.0.0.1:{port}/", provider="p")
-        with pytest.raises(ProviderUnavailableError) as unreached:
+        with pytest.raises(ProviderUnavailableError) as unreached, map_httpx_errors("p"):
             await client.get(provider_path("x"))
     assert unreached.value.write_outcome is WriteOutcome.NOT_APPLIED
