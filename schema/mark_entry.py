@@ -22,7 +22,7 @@ from .errors import ErrorCode, coded_error
 from .ids import encode_id
 from .marks import Mark
 from .policy import Relation
-from .writes import IdempotencyKey, capable_adapter, write_once
+from .writes import IdempotencyKey, capable_id, write_once
 
 __all__ = ["MarkEntryInput", "MarkEntryPayload", "correct_mark", "enter_mark"]
 
@@ -96,9 +96,14 @@ async def enter_mark(
 ) -> MarkEntryPayload | None:
     from .api import decode_client_id, load_student, profile_in
 
-    lesson = decode_client_id(info, lesson_id, expected="JournalLesson")
+    lesson, adapter = capable_id(
+        info,
+        lesson_id,
+        expected="JournalLesson",
+        capability=Capability.MARK_ENTRY,
+        what="entering marks",
+    )
     region = lesson.region
-    adapter = capable_adapter(info, region, Capability.MARK_ENTRY, "entering marks")
     group_native, _day, lesson_native = lesson.parts
     target = decode_client_id(info, student_id, expected="Student")
     if target.region != region:
@@ -138,11 +143,16 @@ async def correct_mark(
     mark: Annotated[MarkEntryInput, strawberry.argument(description="The mark as it should be.")],
     idempotency_key: IdempotencyKey,
 ) -> MarkEntryPayload | None:
-    from .api import decode_client_id, load_student
+    from .api import load_student
 
-    gid = decode_client_id(info, mark_id, expected="Mark")
+    gid, adapter = capable_id(
+        info,
+        mark_id,
+        expected="Mark",
+        capability=Capability.MARK_ENTRY,
+        what="correcting marks",
+    )
     region = gid.region
-    adapter = capable_adapter(info, region, Capability.MARK_ENTRY, "correcting marks")
     student_native, _day, mark_native = gid.parts
     entry = mark.model()
     caller = info.context.require_caller()

@@ -22,7 +22,7 @@ from .errors import ErrorCode, coded_error
 from .ids import encode_id
 from .messaging import Correspondent
 from .policy import GUARDIAN
-from .writes import IdempotencyKey, capable_adapter, write_once
+from .writes import IdempotencyKey, capable_adapter, capable_id, write_once
 
 if TYPE_CHECKING:
     from .students import Student
@@ -96,11 +96,16 @@ async def rsvp_meeting(
     answer: Annotated[RsvpAnswer, strawberry.argument(description="The answer.")],
     idempotency_key: IdempotencyKey,
 ) -> MeetingRsvpPayload | None:
-    from .api import decode_client_id, load_student
+    from .api import load_student
 
-    gid = decode_client_id(info, meeting_id, expected="Meeting")
+    gid, adapter = capable_id(
+        info,
+        meeting_id,
+        expected="Meeting",
+        capability=Capability.MEETINGS,
+        what="parent meetings",
+    )
     region = gid.region
-    adapter = capable_adapter(info, region, Capability.MEETINGS, "parent meetings")
     student_native, meeting_native = gid.parts
     student = await load_student(info, encode_id("Student", region, student_native))
     if not student.access.allows(GUARDIAN):

@@ -26,7 +26,7 @@ from .context import Info
 from .errors import ErrorCode, coded_error
 from .ids import encode_id
 from .relay import PageInfo, page
-from .writes import IdempotencyKey, capable_adapter, write_once
+from .writes import IdempotencyKey, capable_adapter, capable_id, write_once
 
 if TYPE_CHECKING:
     from .students import Student
@@ -363,7 +363,6 @@ async def send_message(
         strawberry.argument(description="Links to files (up to 10)."),
     ] = None,
 ) -> SendMessagePayload | None:
-    from .api import decode_client_id
 
     if (to is None) == (thread_id is None):
         raise coded_error(ErrorCode.BAD_USER_INPUT, "give either `to` or `threadId`")
@@ -376,13 +375,14 @@ async def send_message(
             ErrorCode.BAD_USER_INPUT, "subject: up to 200 characters", argument="subject"
         )
     links = _attachments(attachments)
-    target = decode_client_id(
+    target, adapter = capable_id(
         info,
         to if to is not None else thread_id,  # type: ignore[arg-type]
         expected="Correspondent" if to is not None else "MessageThread",
+        capability=Capability.MESSAGES,
+        what="messages",
     )
     region = target.region
-    adapter = capable_adapter(info, region, Capability.MESSAGES, "messages")
     caller = info.context.require_caller()
     arguments: dict[str, Any] = {
         "to" if to is not None else "thread": target.native,

@@ -18,8 +18,9 @@ from adapters import AdapterError, Capability, DiaryAdapter
 
 from .context import Info
 from .errors import ErrorCode, coded_error
+from .ids import GlobalId, decode_id
 
-__all__ = ["IdempotencyKey", "capable_adapter", "write_once"]
+__all__ = ["IdempotencyKey", "capable_adapter", "capable_id", "write_once"]
 
 T = TypeVar("T")
 
@@ -51,6 +52,19 @@ def capable_adapter(info: Info, region: str, capability: Capability, what: str) 
             region=region,
         )
     return adapter
+
+
+def capable_id(
+    info: Info, value: str, *, expected: str, capability: Capability, what: str
+) -> tuple[GlobalId, DiaryAdapter]:
+    """A client's id of ``expected`` type and its region's adapter: ``NOT_SUPPORTED`` first
+    where the region cannot do ``what`` (its system has no such ids to check), then the id
+    checked against the region's shapes (``BAD_USER_INPUT``)."""
+    from .api import decode_client_id
+
+    region = decode_id(value, expected=expected).region
+    adapter = capable_adapter(info, region, capability, what)
+    return decode_client_id(info, value, expected=expected), adapter
 
 
 async def write_once(
