@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from adapters import (
@@ -32,7 +33,8 @@ from adapters import (
     WriteOutcome,
 )
 from adapters.moscow import MoscowAdapter
-from tests.adapters.harnesses.moscow import Harness
+from diary_gateway_demo.seed import national_id
+from tests.adapters.harnesses.moscow import SSO_AUDIENCE, Harness
 from tests.clock import AWKWARD_INSTANTS
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -326,3 +328,114 @@ async def test_a_replayed_notice_is_recorded_once(writes: Writes) -> None:
     (slot,) = await writes.adapter.get_absence_notices(writes.parent, [writes.student])
     assert isinstance(slot, list)
     assert [n.id for n in slot] == [first.id]
+
+
+# -- the emulator's side of it, over HTTP --------------------------------------------------
+
+TEACHER_API = "/api/ej/core/teacher/v1"
+FAMILY_API = "/api/family/mobile/v1"
+
+
+def sign_in(writes: Writes, persona: str) -> dict[str, str]:
+    """МЭШ headers of a persona signed in through the national SSO exchange."""
+    token = writes.harness.issuer.mint(national_id(persona, "77"), audience=SSO_AUDIENCE)
+    grant = writes.harness.admin.post(
+        "/v3/auth/sudir/auth", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert grant.status_code == 200, grant.text
+    return {
+        "Auth-Token": grant.json()["token"],
+        "X-Mes-Subsystem": "familymp",
+        "Profile-Id": str(grant.json()["profile_id"]),
+    }
+
+
+def mark_body(writes: Writes, lesson: JournalLesson, value: str) -> dict[str, object]:
+    return {
+        "student_profile_id": int(writes.student),
+        "schedule_item_id": int(lesson.id),
+        "grade_origins": [{"grade_origin": value, "grade_system_id": 4140000}],
+        "control_form_id": 4600001,
+        "weight": 1,
+        "is_exam": False,
+        "comment": None,
+    }
+
+
+async def test_the_emulator_words_refusals_and_feeds_old_and_new_values(writes: Writes) -> None:
+    lesson = await writes.lesson()
+    http = writes.harness.admin
+    teacher = sign_in(writes, "teacher")
+    key = {"Idempotency-Key": "k-1"}
+
+    bad = http.post(f"{TEACHER_API}/marks", json=mark_body(writes, lesson, "7"), headers=teacher)
+    assert bad.status_code == 400
+    assert bad.json()["message"] == bad.json()["description"]
+    assert bad.json()["details"] == {"field": "grade_origins"}
+
+    created = http.post(
+        f"{TEACHER_API}/marks", json=mark_body(writes, lesson, "2"), headers=teacher | key
+    )
+    assert created.status_code == 201, created.text
+    reused = http.post(
+        f"{TEACHER_API}/marks", json=mark_body(writes, lesson, "3"), headers=teacher | key
+    )
+    assert reused.status_code == 422
+    assert reused.json()["message"]
+    mark_id = created.json()["id"]
+
+    other = sign_in(writes, "class-teacher")
+    path = f"{TEACHER_API}/marks/{mark_id}"
+    assert http.put(path, json=mark_body(writes, lesson, "3"), headers=other).status_code == 403
+    missing = f"{TEACHER_API}/marks/{mark_id + 1}"
+    assert (
+        http.put(missing, json=mark_body(writes, lesson, "3"), headers=teacher).status_code == 404
+    )
+    for value in ("3", "4"):
+        changed = http.put(path, json=mark_body(writes, lesson, value), headers=teacher)
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["value"] == value
+
+    parent = sign_in(writes, "parent")
+    feed = http.get(
+        f"{FAMILY_API}/notifications/search", params={"student_id": writes.student}, headers=parent
+    ).json()
+    ours = [
+        (n["event_type"], n["old_mark_value"], n["new_mark_value"])
+        for n in feed
+        if n["event_type"] in ("create_mark", "update_mark")
+        and n["lesson_date"].startswith(lesson.date.isoformat())
+        and n["subject_name"] == "Алгебра"
+        and n["created_at"] == writes.now.replace(tzinfo=None).isoformat(timespec="seconds")
+    ]
+    assert sorted(ours) == [
+        ("create_mark", None, "2"),
+        ("update_mark", "2", "3"),
+        ("update_mark", "3", "4"),
+    ]
+
+
+async def test_the_emulator_takes_only_reasons_a_parent_may_give(writes: Writes) -> None:
+    http = writes.harness.admin
+    parent = sign_in(writes, "parent")
+    tomorrow = (writes.now.date() + timedelta(days=1)).isoformat()
+
+    def notice(reason: int) -> httpx.Response:
+        body = {
+            "student_id": int(writes.student),
+            "notifications": [{"date": tomorrow, "reason_id": reason, "description": ""}],
+        }
+        return http.post(f"{FAMILY_API}/attendance", json=body, headers=parent)
+
+    unexcused = notice(6)
+    assert unexcused.status_code == 400
+    assert unexcused.json()["details"] == {"field": "reason_id"}
+    assert notice(99).status_code == 400
+    assert notice(1).status_code == 201
+    student = sign_in(writes, "student")  # the student persona is not the canonical student
+    listed = http.get(
+        f"{FAMILY_API}/attendance/notifications",
+        params={"student_id": writes.student},
+        headers=student,
+    )
+    assert listed.status_code == 403
