@@ -76,6 +76,7 @@ from .native_ids import IdKind, InvalidIdError, NativeIdShapes, is_native_id
 from .progress import compute_progress
 
 __all__ = [
+    "JOURNALS",
     "AdapterDeps",
     "BatchResult",
     "CallRunner",
@@ -93,6 +94,12 @@ BatchResult = list[T | AdapterError]
 """One slot per key: the value, or the error that failed only that key."""
 
 
+JOURNALS = "journals"
+"""The invalidation key every journal read carries (:attr:`UpstreamCall.student_ids`): a
+mark entered or corrected in a region drops its cached journals (a mark's group is not
+always known to the writer)."""
+
+
 @dataclass(frozen=True, slots=True)
 class UpstreamCall:
     """Describes one call to a provider, for the runner's cache and breaker.
@@ -104,7 +111,8 @@ class UpstreamCall:
         scope: the caller's authorization scope; part of every cache key.
         key: the call's arguments, serialised.
         idempotent: reads are; writes are never retried or cached.
-        student_ids: the students whose data the call may return (for invalidation).
+        student_ids: the students whose data the call may return (for invalidation), or
+            :data:`JOURNALS` for a group's journal.
     """
 
     provider: str
@@ -533,6 +541,7 @@ class DiaryAdapter(abc.ABC):
             caller,
             self._key(group_id, days.start, days.end),
             lambda: self._fetch_journal(caller, group_id, days),
+            student_ids=[JOURNALS],  # a mark entered anywhere in the region drops it
         )
 
     async def get_bell_schedule(self, caller: Caller | None, school_id: str) -> BellSchedule:

@@ -2,7 +2,7 @@
 
 The notice goes to the region's system (the Moscow-style one takes planned absences),
 which keeps it and shows it to the class teacher; ``Student.absenceNotices`` lists them for
-the child's legal representatives, class teacher and school admins. Only today and later
+the child's legal representatives and class teacher. Only today and later
 days may be given (in the region's own date); the reason comes from the region's list
 (``Student.absenceReasons``). Where the region's system takes no notices, the fields and
 the mutation are ``NOT_SUPPORTED``.

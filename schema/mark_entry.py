@@ -15,6 +15,7 @@ from typing import Annotated
 import strawberry
 
 from adapters import Capability, MarkInput, Role
+from adapters.base import JOURNALS
 
 from .audit import note_read
 from .context import Info
@@ -132,8 +133,7 @@ async def enter_mark(
         ),
     )
     note_read(info, student, "enterMark", allowed=True)
-    if info.context.on_mutation is not None:
-        await info.context.on_mutation(region, target.native)
+    await _written(info, region, target.native)
     return MarkEntryPayload(mark=Mark.from_model(model, region, student.access))
 
 
@@ -172,6 +172,13 @@ async def correct_mark(
         ),
     )
     note_read(info, student, "correctMark", allowed=True)
-    if info.context.on_mutation is not None:
-        await info.context.on_mutation(region, student_native)
+    await _written(info, region, student_native)
     return MarkEntryPayload(mark=Mark.from_model(model, region, student.access))
+
+
+async def _written(info: Info, region: str, student: str) -> None:
+    """Drop what the new mark makes stale: the student's records, the region's journals."""
+    written = info.context.on_mutation
+    if written is not None:
+        await written(region, student)
+        await written(region, JOURNALS)

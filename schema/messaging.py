@@ -420,18 +420,20 @@ async def mark_messages_read(
     ],
     idempotency_key: IdempotencyKey,
 ) -> MarkMessagesReadPayload | None:
-    from .api import decode_client_id
-
     if not 1 <= len(message_ids) <= 100:
         raise coded_error(
             ErrorCode.BAD_USER_INPUT, "messageIds: 1 to 100 ids", argument="messageIds"
         )
-    ids = [decode_client_id(info, m, expected="Message") for m in message_ids]
+    checked = [
+        capable_id(info, m, expected="Message", capability=Capability.MESSAGES, what="messages")
+        for m in message_ids
+    ]
+    ids = [gid for gid, _ in checked]
     regions = {gid.region for gid in ids}
     if len(regions) != 1:
         raise coded_error(ErrorCode.BAD_USER_INPUT, "messageIds: messages of one region at a time")
     (region,) = regions
-    adapter = capable_adapter(info, region, Capability.MESSAGES, "messages")
+    adapter = checked[0][1]
     caller = info.context.require_caller()
     natives = [gid.parts[1] for gid in ids]
     await write_once(

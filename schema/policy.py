@@ -90,8 +90,11 @@ STAFF = frozenset({R.GROUP_TEACHER, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
 CLASS_LIFE = frozenset({R.SELF, R.LEGAL_REPRESENTATIVE, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
 """The class teacher's notices to families: the family, the class teacher, the admins."""
 GUARDIAN_AND_CLASS = frozenset({R.LEGAL_REPRESENTATIVE, R.CLASS_TEACHER, R.SCHOOL_ADMIN})
-"""Parent meetings and advance absence notices: the legal representative who answers or
-sends them, and the staff they are for."""
+"""Parent meetings: the legal representative who answers them, and the staff who call
+them."""
+ABSENCE_NOTICES = frozenset({R.LEGAL_REPRESENTATIVE, R.CLASS_TEACHER})
+"""Advance absence notices: the legal representative who sends them, and the class teacher
+they are for."""
 
 # Rules per type. ``"*"`` is the rule of every field of the type not listed explicitly.
 RULES: dict[str, dict[str, frozenset[Relation]]] = {
@@ -141,7 +144,7 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
         "accessLog": GUARDIAN,
         "classNotices": CLASS_LIFE,
         "meetings": GUARDIAN_AND_CLASS,
-        "absenceNotices": GUARDIAN_AND_CLASS,
+        "absenceNotices": ABSENCE_NOTICES,
         "absenceReasons": GUARDIAN,
     },
     "Diary": {"*": CHILD_RECORD},
@@ -187,8 +190,8 @@ RULES: dict[str, dict[str, frozenset[Relation]]] = {
     # what is in them) -------------------------------------------------------------------
     "ClassNotice": {"*": CLASS_LIFE},
     "Meeting": {"*": GUARDIAN_AND_CLASS},
-    "AbsenceNotice": {"*": GUARDIAN_AND_CLASS},
-    "AbsenceReason": {"*": GUARDIAN_AND_CLASS},
+    "AbsenceNotice": {"*": ABSENCE_NOTICES},
+    "AbsenceReason": {"*": ABSENCE_NOTICES},
     "Correspondent": {"*": SIGNED_IN},
     "MessageAttachment": {"*": SIGNED_IN},
     "Message": {"*": SIGNED_IN},

@@ -540,7 +540,7 @@ class Student(Node):
 
     @strawberry.field(
         description="Advance absence notices from the student's legal representatives "
-        "(for them, the class teacher and the school's admins); null with NOT_SUPPORTED where "
+        "(for them and the class teacher); null with NOT_SUPPORTED where "
         "the region's system takes none."
     )
     async def absence_notices(self, info: Info) -> list[AbsenceNotice] | None:
