@@ -1389,7 +1389,7 @@ class ElJurData:
                 for m in self._messages.values()
                 if m.school_id in schools
                 and (user.id in m.recipients if folder == "inbox" else m.author == user.id)
-                and (not _flag(unreadonly) or user.id not in m.read)
+                and (not _flag(unreadonly) or (user.id in m.recipients and user.id not in m.read))
             ]
             found.sort(key=lambda m: (m.sent_at, m.id), reverse=True)
             chunk = found[size * (number - 1) : size * number]

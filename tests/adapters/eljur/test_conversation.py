@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time
+from typing import Any
 
 import pytest
 
 from adapters import (
     AccessDeniedError,
+    AuthenticationError,
     Caller,
     Clock,
     Meeting,
@@ -25,7 +27,7 @@ from adapters import (
     Rsvp,
     WriteOutcome,
 )
-from adapters.eljur import ElJurAdapter
+from adapters.eljur import ElJurAdapter, parsing
 from diary_gateway_demo.eljur.render import admin_user_id, parent_user_id
 from diary_gateway_demo.seed import World
 from tests.adapters.harnesses.eljur import Harness
@@ -342,3 +344,71 @@ async def test_past_meeting_or_a_teacher_cannot_be_answered(served: Harness) -> 
         await adapter.rsvp_meeting(served.caller("teacher"), future[0].id, Rsvp.ATTENDING)
     (unchanged,) = await adapter.get_meetings(parent, [served.canonical_student_id()])
     assert unchanged == meetings
+
+
+async def test_a_student_writes_to_staff_only(served: Harness) -> None:
+    adapter = _adapter(served)
+    student = served.caller("student")
+    world = served.world
+    pupil = world.persona_student("student")
+    people = await adapter.list_correspondents(student)
+    assert str(world.classes[pupil.class_id].class_teacher_id) in {p.id for p in people}
+    assert "parent" not in {p.role for p in people}
+    with pytest.raises(AccessDeniedError):
+        await adapter.send_message(
+            student,
+            to=str(parent_user_id(world, "parent")),
+            text="Привет",
+            idempotency_key="s1",
+        )
+
+
+async def test_reset_forgets_sent_messages_and_answers(served: Harness) -> None:
+    adapter = _adapter(served)
+    parent = served.caller("parent")
+    before = await adapter.list_message_threads(parent)
+    sent = await _sent_to_teacher(served, "До сброса")
+    (meetings,) = await adapter.get_meetings(parent, [served.canonical_student_id()])
+    assert isinstance(meetings, list)
+    coming = next(m for m in meetings if m.starts_at > _now(served.world))
+    await adapter.rsvp_meeting(parent, coming.id, Rsvp.MAYBE)
+    served.admin.post("/__admin/reset").raise_for_status()
+    with pytest.raises(AuthenticationError):  # the reset revoked every token…
+        await adapter.list_message_threads(parent)
+    # …which the adapter then forgot: it exchanges the SSO token again
+    assert sent.thread_id not in {t.id for t in await adapter.list_message_threads(parent)}
+    assert await adapter.list_message_threads(parent) == before
+    (after,) = await adapter.get_meetings(parent, [served.canonical_student_id()])
+    assert after == meetings
+
+
+def test_receipt_of_a_message_to_two_waits_for_both() -> None:
+    """``read_at`` is when the last recipient read it; ``read_by`` who has so far."""
+    card = {"lastname": "Петрова", "firstname": "Анна", "middlename": "Ивановна"}
+    answer: dict[str, Any] = {
+        "message": {
+            "id": "501",
+            "thread": "500",
+            "date": "2026-12-31 23:50:00",
+            "text": "Собрание переносится",
+            "unread": False,
+            "user_from": {"name": "7", **card},
+            "user_to": [
+                {"name": "8", **card, "read_date": "2027-01-01 00:10:00"},
+                {"name": "9", **card, "read_date": None},
+            ],
+            "files": [],
+        }
+    }
+    half = parsing.parse_message(answer, MOSCOW, "7", {"7": "class_teacher"})
+    assert half.read_by == ("8",)
+    assert half.read_at is None
+    assert half.thread_id == "500"
+    assert half.is_own
+    assert half.author.role == "class_teacher"
+    assert half.sent_at == datetime(2026, 12, 31, 23, 50, tzinfo=MOSCOW)
+    answer["message"]["user_to"][1]["read_date"] = "2027-01-02 09:00:00"
+    both = parsing.parse_message(answer, MOSCOW, "7", {})
+    assert both.read_by == ("8", "9")
+    assert both.read_at == datetime(2027, 1, 2, 9, 0, tzinfo=MOSCOW)
+    assert both.author.role == parsing.UNKNOWN_ROLE
