@@ -504,9 +504,12 @@ class Emulator:
         lessons = self.data.group_lessons(group, start, end)
         return JSONResponse([self.data.schedule_item_json(le) for le in lessons])
 
-    def _mark_fields(self, body: dict[str, Any], lesson: Any) -> dict[str, Any]:
+    def _mark_fields(
+        self, body: dict[str, Any], lesson: Any, current: NativeMark | None = None
+    ) -> dict[str, Any]:
         """The mark a create or correct body describes, checked against the lesson's scale
-        (400 with ``details.field`` otherwise)."""
+        (400 with ``details.field`` otherwise); a correction without ``control_form_id``
+        keeps the ``current`` mark's form."""
         try:
             (origin_spec,) = body["grade_origins"]
             origin = str(origin_spec["grade_origin"]).strip()
@@ -530,7 +533,10 @@ class Emulator:
                 "grade_origins",
             )
         try:
-            control_form = CONTROL_FORMS[int(body["control_form_id"])]
+            if current is not None and body.get("control_form_id") is None:
+                control_form = current.control_form
+            else:
+                control_form = CONTROL_FORMS[int(body["control_form_id"])]
         except (KeyError, TypeError, ValueError):
             raise _rejected("Неизвестная форма контроля", "control_form_id") from None
         weight = body.get("weight", 1)
@@ -626,7 +632,7 @@ class Emulator:
         feed reports ``update_mark`` with the old and the new value."""
         profile = self._authenticate(request)
         body = await _json_body(request)
-        mark: NativeMark | None = self.data.find_created_mark(int(request.path_params["mark_id"]))
+        mark: NativeMark | None = self.data.find_mark(int(request.path_params["mark_id"]))
         if mark is None:
             raise _not_found("отметка")
         lesson = self._writable_lesson(profile, mark.lesson.id)
@@ -634,7 +640,7 @@ class Emulator:
             raise _rejected("Отметка поставлена другому ученику", "student_profile_id")
         if "schedule_item_id" in body and str(body["schedule_item_id"]) != str(lesson.id):
             raise _rejected("Отметка поставлена за другой урок", "schedule_item_id")
-        fields = self._mark_fields(body, lesson)
+        fields = self._mark_fields(body, lesson, mark)
 
         async def write() -> tuple[int, Any]:
             origin = fields.pop("origin")
@@ -740,7 +746,7 @@ class Emulator:
 
         ``{"student_id": 7700…, "value": "5"}`` adds a mark on the student's latest lesson
         before today (``"subject"`` picks the subject, ``"day"`` an ISO date to start
-        looking back from); ``{"mark_id": …, "value": "4"}`` changes a mark added so.
+        looking back from); ``{"mark_id": …, "value": "4"}`` changes a mark (any, by id).
         Answers the mark: ``{"mark_id", "student_id", "subject", "lesson_date", "value"}``.
         """
         body = await _json_body(request)

@@ -171,11 +171,10 @@ class NativeMark:
     is_exam: bool
     created_at: datetime
     updated_at: datetime
-    previous_origin: str | None = None
     values_absent: bool = False
     """For a non-numeric mark: leave ``values`` out instead of sending ``null``."""
     corrections: tuple[tuple[datetime, str, str], ...] = ()
-    """A created mark's corrections, oldest first: (when, old value, new value)."""
+    """The mark's corrections, oldest first: (when, old value, new value)."""
 
     def grade(self) -> tuple[float, float, float] | None:
         if self.system is None:
@@ -209,6 +208,8 @@ class MoscowData:
         self._by_guid = {s.guid: s for s in world.students.values()}
         self._native: dict[tuple[int, date], tuple[NativeMark, ...]] = {}
         self.created_marks: dict[tuple[int, date], list[NativeMark]] = defaultdict(list)
+        self.corrected_marks: dict[int, NativeMark] = {}
+        """Seeded marks as corrected through the teacher API, by mark id."""
         self._next_mark_id = CREATED_MARK_BASE
         self.added_absences: dict[tuple[int, date], list[SeedAbsence]] = defaultdict(list)
         """Absences added through ``POST /__admin/absences`` (ours), by (class, day)."""
@@ -401,7 +402,7 @@ class MoscowData:
         canonical = self._is_canonical(mark)
         five = mark.five
         system: str | None = "five"
-        previous: str | None = None
+        corrections: tuple[tuple[datetime, str, str], ...] = ()
         updated = mark.created_at
         if five is None:
             system, origin = None, "н/а" if not canonical and h % 10 == 0 else "зачёт"
@@ -415,7 +416,7 @@ class MoscowData:
             corrected_at = mark.created_at + timedelta(minutes=20 + h % 100)
             if not canonical and h % 12 == 0 and corrected_at <= self.world.now():
                 # the teacher corrected this mark later the same day
-                previous = str(five + 1 if five < 5 else five - 1)
+                corrections = ((corrected_at, str(five + 1 if five < 5 else five - 1), origin),)
                 updated = corrected_at
         return NativeMark(
             id=self._lesson_key(lesson) * 1000 + (mark.student_id % 100) * 10 + mark.id % 10,
@@ -429,7 +430,7 @@ class MoscowData:
             is_exam=mark.is_exam,
             created_at=mark.created_at,
             updated_at=updated,
-            previous_origin=previous,
+            corrections=corrections,
             values_absent=system is None and h % 2 == 0,
         )
 
@@ -447,6 +448,8 @@ class MoscowData:
             )
             if day < self.world.today:
                 self._native[key] = seeded
+        if self.corrected_marks:
+            seeded = tuple(self.corrected_marks.get(m.id, m) for m in seeded)
         return [*seeded, *self.created_marks.get(key, ())]
 
     def student_marks(self, student: SeedStudent, start: date, end: date) -> list[NativeMark]:
@@ -488,33 +491,47 @@ class MoscowData:
         self.created_marks[(lesson.class_id, lesson.day)].append(mark)
         return mark
 
-    def find_created_mark(self, mark_id: int) -> NativeMark | None:
-        """A mark created through the API (the teacher's or the admin's), or ``None``."""
+    def find_mark(self, mark_id: int) -> NativeMark | None:
+        """A mark given by now, seeded or created through the API, or ``None``."""
         for marks in self.created_marks.values():
             for mark in marks:
                 if mark.id == mark_id:
                     return mark
-        return None
+        # a seeded mark's id starts with its lesson's key (see _native_mark)
+        rest, _ = divmod(mark_id // 1000, 10)
+        class_index, offset = divmod(rest, 100_000)
+        if not 0 <= class_index < len(self._classes):
+            return None
+        try:
+            day = date.fromordinal(offset + _EPOCH)
+        except (ValueError, OverflowError):
+            return None
+        marks = self.class_marks(self._classes[class_index], day)
+        return next((m for m in marks if m.id == mark_id), None)
 
     def change_mark(self, mark_id: int, origin: str, **changes: object) -> NativeMark | None:
-        """Change a mark created through the API (``None``: no such mark) to ``origin`` and
-        any other ``changes`` (system, weight, control_form, comment, is_exam): the change
-        feed reports it as ``update_mark`` with the old value."""
-        for marks in self.created_marks.values():
-            for index, mark in enumerate(marks):
-                if mark.id == mark_id:
-                    now = self.world.now().replace(microsecond=0)
-                    changed = replace(
-                        mark,
-                        origin=origin,
-                        previous_origin=mark.previous_origin or mark.origin,
-                        updated_at=now,
-                        corrections=(*mark.corrections, (now, mark.origin, origin)),
-                        **changes,  # type: ignore[arg-type]
-                    )
-                    marks[index] = changed
-                    return changed
-        return None
+        """Change a mark (``None``: no such mark) to ``origin`` and any other ``changes``
+        (system, weight, control_form, comment, is_exam): the change feed reports it as
+        ``update_mark`` with the old value."""
+        mark = self.find_mark(mark_id)
+        if mark is None:
+            return None
+        now = self.world.now().replace(microsecond=0)
+        changed = replace(
+            mark,
+            origin=origin,
+            updated_at=now,
+            corrections=(*mark.corrections, (now, mark.origin, origin)),
+            **changes,  # type: ignore[arg-type]
+        )
+        created = self.created_marks.get((mark.lesson.class_id, mark.lesson.day), [])
+        for index, known in enumerate(created):
+            if known.id == mark_id:
+                created[index] = changed
+                break
+        else:
+            self.corrected_marks[mark_id] = changed
+        return changed
 
     @staticmethod
     def lesson_scale(lesson: SeedLesson) -> str:
@@ -576,6 +593,7 @@ class MoscowData:
         so, and the answers kept for idempotency keys."""
         self.world.homework_done.clear()
         self.created_marks.clear()
+        self.corrected_marks.clear()
         self.added_absences.clear()
         self.changed_lessons.clear()
         self.unlinked.clear()
@@ -1132,9 +1150,7 @@ class MoscowData:
                 "new_mark_weight": mark.weight,
                 "new_is_exam": mark.is_exam,
             }
-            first = (
-                mark.corrections[0][1] if mark.corrections else mark.previous_origin or mark.origin
-            )
+            first = mark.corrections[0][1] if mark.corrections else mark.origin
             found.append(
                 (
                     mark.created_at,
@@ -1155,20 +1171,6 @@ class MoscowData:
                             "event_type": "update_mark",
                             "new_mark_value": new,
                             "old_mark_value": old,
-                            "old_mark_weight": mark.weight,
-                            "old_is_exam": mark.is_exam,
-                        },
-                    )
-                )
-            if mark.previous_origin is not None and not mark.corrections:
-                found.append(
-                    (
-                        mark.updated_at,
-                        {
-                            **base,
-                            "event_type": "update_mark",
-                            "new_mark_value": mark.origin,
-                            "old_mark_value": mark.previous_origin,
                             "old_mark_weight": mark.weight,
                             "old_is_exam": mark.is_exam,
                         },

@@ -154,6 +154,43 @@ async def test_a_correction_shows_as_mark_updated_with_the_new_value(writes: Wri
     assert [(c.mark_value, c.previous_mark_value) for c in updated] == [("5", "3")]
 
 
+async def test_a_mark_read_in_the_journal_can_be_corrected(writes: Writes) -> None:
+    today = writes.now.date()
+    days = DateRange(today - timedelta(days=28), today - timedelta(days=1))
+    journal = await writes.adapter.get_journal(
+        writes.teacher, writes.harness.teacher_group_id(), days
+    )
+    given = [
+        m
+        for m in journal.marks
+        if m.student_id == writes.student and m.value in {"2", "3", "4", "5"}
+    ]
+    assert given, f"the student has no mark of the teacher's group in {days}"
+    mark = max(given, key=lambda m: (m.lesson_date, m.id))
+    value = "2" if mark.value != "2" else "3"
+    since = writes.now - timedelta(minutes=1)
+
+    corrected = await writes.adapter.correct_mark(
+        writes.teacher,
+        mark.id,
+        writes.student,
+        MarkInput(value, weight=int(mark.weight)),
+        idempotency_key=str(uuid.uuid4()),
+    )
+
+    assert (corrected.id, corrected.value, corrected.lesson_id) == (mark.id, value, mark.lesson_id)
+    (slot,) = await writes.adapter.get_marks(
+        writes.parent, [writes.student], DateRange(mark.lesson_date, mark.lesson_date)
+    )
+    assert isinstance(slot, list), slot
+    assert [m.value for m in slot if m.id == mark.id] == [value]
+    (changes,) = await writes.adapter.get_changes(writes.parent, [writes.student], since)
+    assert isinstance(changes, list), changes
+    assert [(c.kind, c.mark_value, c.previous_mark_value) for c in changes] == [
+        (ChangeKind.MARK_UPDATED, value, mark.value)
+    ]
+
+
 async def test_a_teacher_who_does_not_teach_the_group_is_refused(writes: Writes) -> None:
     lesson = await writes.lesson()
     before = await writes.family_marks(lesson)
