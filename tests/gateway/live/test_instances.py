@@ -229,3 +229,33 @@ def test_one_instance_without_redis_polls_and_delivers_in_process(tmp_path: Path
             (update,) = _events(ws, 1)
             assert update["kind"] == "MARK_UPDATED"
             assert update["node"]["value"] == "3"
+
+
+def test_a_mark_a_teacher_enters_reaches_the_parent_on_another_instance_once(
+    tmp_path: Path, settings: dict[str, Any]
+) -> None:
+    """``enterMark`` on one instance; the parent subscribed on the other gets the mark once,
+    through the emulator's change feed, the poller and the Redis stream."""
+    from tests.gateway.test_two_way import ENTER, _algebra_cell
+
+    key = tmp_path / "key.json"
+    with make_demo(key, **settings) as a:
+        emulator = f"{a.url}{EMULATOR_PATH}"
+        with make_demo(key, moscow_url=emulator, **settings) as b:
+            _group, lesson, child, _, _ = _algebra_cell(a)
+            with NodeSubscriber("sse", b.url, b.token("parent"), {"ids": [child]}) as parent:
+                wait_until("subscribed", lambda: _subscriptions(b.url) == 1)
+                wait_until("a first poll", lambda: _polls(a.url) + _polls(b.url) >= 1)
+                variables = {"lesson": lesson, "student": child, "value": "3", "key": "live-1"}
+                entered = a.query(ENTER, variables, persona="teacher@77")
+                assert "errors" not in entered, entered
+                mark = entered["data"]["enterMark"]["mark"]
+                (event,) = _events(parent, 1)
+                assert event["kind"] == "MARK_CREATED"
+                assert event["student"]["id"] == child
+                assert event["node"]["__typename"] == "Mark"
+                assert (event["node"]["id"], event["node"]["value"]) == (mark["id"], "3")
+                assert a.query(ENTER, variables, persona="teacher@77") == entered  # a replay
+                polled = _polls(a.url) + _polls(b.url)
+                wait_until("three more polls", lambda: _polls(a.url) + _polls(b.url) >= polled + 3)
+                assert len(parent.events()) == 1  # exactly once, the replay included
