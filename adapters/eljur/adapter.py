@@ -428,7 +428,7 @@ class ElJurAdapter(DiaryAdapter):
         roles[rules.user_id] = parsing.role_of(rules)
         return roles
 
-    async def _entries(
+    async def _message_entries(
         self, session: _Session, token: parsing.VendorToken
     ) -> list[parsing.MessageEntry]:
         """Every message of the caller's inbox and sent folders in one school."""
@@ -454,7 +454,9 @@ class ElJurAdapter(DiaryAdapter):
     ) -> tuple[parsing.VendorToken, list[parsing.MessageEntry]]:
         """The school and entries (oldest first) of one of the caller's threads."""
         for token in session.tokens:
-            chain = [e for e in await self._entries(session, token) if e.thread_id == thread_id]
+            chain = [
+                e for e in await self._message_entries(session, token) if e.thread_id == thread_id
+            ]
             if chain:
                 unique = {e.id: e for e in chain}.values()
                 return token, sorted(unique, key=lambda e: (e.sent_at, int(e.id)))
@@ -474,7 +476,7 @@ class ElJurAdapter(DiaryAdapter):
         for token in session.tokens:
             rules = await self._rules(session, token)
             roles = await self._roles(session, token)
-            entries = await self._entries(session, token)
+            entries = await self._message_entries(session, token)
             threads.extend(parsing.parse_threads(entries, rules.user_id, roles))
         threads.sort(key=lambda t: t.last_message_at, reverse=True)
         return threads
