@@ -16,11 +16,13 @@ student off their parents' profiles, for the live-update tests.
 
 Writes: a teacher creates (``POST …/teacher/v1/marks``) and corrects (``PUT
 …/teacher/v1/marks/{id}``) marks of the groups they teach; a legal representative notifies
-a planned absence (``POST /api/family/mobile/v1/attendance``), listed by
-``GET …/attendance/notifications`` (ours). The three honour an ``Idempotency-Key`` header:
-the same key and body from the same profile get the first answer again and change nothing;
-the same key with another body is refused (422). A write the provider's validation refuses
-answers 400 in МЭШ's error shape plus ``message`` and ``details.field``.
+a planned absence (``POST /api/family/mobile/v1/attendance``, withdrawn day by day with
+``DELETE``), listed by ``GET …/attendance/notifications`` (ours). The mark writes and the
+notice honour an ``Idempotency-Key`` header: the same key and body from the same profile
+get the first answer again and change nothing; the same key with another body is refused
+(422). A write the provider's validation refuses answers 400 in МЭШ's error shape plus
+``message`` and ``details.field``.
+
 ``POST /__admin/faults {"messy": true}`` switches the messy mode (:mod:`.messy`) on.
 """
 
@@ -724,6 +726,38 @@ class Emulator:
 
         return await self._idempotent(request, profile, body, write)
 
+    async def withdraw_absence(self, request: Request) -> Response:
+        """``DELETE /api/family/mobile/v1/attendance`` (row 19): ``{student_id,
+        notifications: [{date}]}`` — a legal representative withdraws those days (today or
+        later) of the student's notices; a notice left without days goes. Answers
+        ``{"success": true, "removed": <days taken out>}`` (``removed`` is ours)."""
+        profile = self._authenticate(request, family=True)
+        body = await _json_body(request)
+        try:
+            student = self.world.students.get(int(body["student_id"]))
+        except (KeyError, TypeError, ValueError):
+            raise _bad_request("Не передан student_id") from None
+        if student is None:
+            raise _not_found("ученик")
+        if profile.type != "parent" or not self.data.may_write_homework(profile, student):
+            raise _forbidden()
+        items = body.get("notifications")
+        if not isinstance(items, list) or not items:
+            raise _rejected("notifications: непустой список {date}", "notifications")
+        dates: set[date] = set()
+        for item in items:
+            try:
+                day = date.fromisoformat(str(item["date"]))
+            except (KeyError, TypeError, ValueError):
+                raise _rejected("date: дата ГГГГ-ММ-ДД", "dates") from None
+            if day < self.world.today:
+                raise _rejected(
+                    f"Нельзя отозвать уведомление за прошедший день {day.isoformat()}", "dates"
+                )
+            dates.add(day)
+        removed = self.data.withdraw_absence(student, dates)
+        return JSONResponse({"success": True, "removed": removed})
+
     async def absence_notices(self, request: Request) -> Response:
         """``GET /api/family/mobile/v1/attendance/notifications?student_id=`` (ours: МЭШ
         shows them in its apps, no documented call lists them): the student's advance
@@ -935,6 +969,7 @@ class Emulator:
             Route("/api/eventcalendar/v1/api/events", self.events),
             Route(f"{family}/attendance", self.attendance),
             Route(f"{family}/attendance", self.notify_absence, methods=["POST"]),
+            Route(f"{family}/attendance", self.withdraw_absence, methods=["DELETE"]),
             Route(f"{family}/attendance/notifications", self.absence_notices),
             Route("/api/ej/core/family/v1/nonattendance_reasons", self.nonattendance_reasons),
             Route(f"{family}/subject_marks/short", self.subject_marks_short),

@@ -566,6 +566,19 @@ class MoscowData:
         self.absence_notices[student.id].append(notice)
         return notice
 
+    def withdraw_absence(self, student: SeedStudent, dates: set[date]) -> int:
+        """Take ``dates`` out of the student's notices (a notice left without days goes);
+        answers how many days were taken out."""
+        kept: list[AbsenceNotice] = []
+        removed = 0
+        for notice in self.absence_notices.get(student.id, ()):
+            left = tuple(d for d in notice.dates if d not in dates)
+            removed += len(notice.dates) - len(left)
+            if left:
+                kept.append(replace(notice, dates=left))
+        self.absence_notices[student.id] = kept
+        return removed
+
     def absence_notice_json(self, notice: AbsenceNotice) -> JsonObject:
         """A notice as ``POST …/attendance`` answers it and ``…/attendance/notifications``
         lists it (ours: the protocol shows only the request)."""

@@ -476,3 +476,35 @@ async def test_the_emulator_takes_only_reasons_a_parent_may_give(writes: Writes)
         headers=student,
     )
     assert listed.status_code == 403
+
+
+async def test_a_representative_withdraws_days_of_a_notice(writes: Writes) -> None:
+    today = writes.now.date()
+    days = DateRange(today + timedelta(days=1), today + timedelta(days=3))
+    notice = await writes.adapter.notify_absence(
+        writes.parent, writes.student, days, "1", comment=None, idempotency_key=str(uuid.uuid4())
+    )
+    http = writes.harness.admin
+
+    def withdraw(persona: str, *offsets: int) -> httpx.Response:
+        body = {
+            "student_id": int(writes.student),
+            "notifications": [{"date": (today + timedelta(days=d)).isoformat()} for d in offsets],
+        }
+        return http.request(
+            "DELETE", f"{FAMILY_API}/attendance", json=body, headers=sign_in(writes, persona)
+        )
+
+    assert withdraw("parent-not-representative", 3).status_code == 403
+    assert withdraw("parent", -1).status_code == 400
+    answer = withdraw("parent", 3)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["removed"] == 1
+    (slot,) = await writes.adapter.get_absence_notices(writes.parent, [writes.student])
+    assert isinstance(slot, list), slot
+    assert [(n.id, n.days) for n in slot] == [
+        (notice.id, DateRange(days.start, days.end - timedelta(days=1)))
+    ]
+    assert withdraw("parent", 1, 2).json()["removed"] == 2
+    (slot,) = await writes.adapter.get_absence_notices(writes.parent, [writes.student])
+    assert slot == []
