@@ -37,6 +37,7 @@ __all__ = [
     "REMARKS_DIARY",
     "REMARKS_STUDENT_SELECTION",
     "STUDENT_SELECTION",
+    "TWO_WAY_STUDENT_SELECTION",
     "UNLINKED",
     "Cast",
     "Expectations",
@@ -110,6 +111,20 @@ REMARKS_STUDENT_SELECTION: Selection = {
     "diary": ("Diary", REMARKS_DIARY),
 }
 """The remarks matrix: a second operation per persona (the first is at its cost limit)."""
+TWO_WAY_STUDENT_SELECTION: Selection = {
+    "id": None,
+    "classNotices": (
+        "ClassNotice",
+        {"title": None, "text": None, "author": ("Correspondent", {"name": None})},
+    ),
+    "meetings": ("Meeting", {"title": None, "startsAt": None, "agenda": None, "myAnswer": None}),
+    "absenceNotices": (
+        "AbsenceNotice",
+        {"startsOn": None, "reason": ("AbsenceReason", {"name": None})},
+    ),
+    "absenceReasons": ("AbsenceReason", {"name": None}),
+}
+"""The two-way half's fields of a student: a third operation per persona."""
 ROW_STUDENT: Selection = {
     "id": None,
     "fullName": None,
@@ -166,9 +181,14 @@ REGIONS_SELECTION: Selection = {
 NOT_SUPPORTED_IN: dict[tuple[str, str], frozenset[str]] = {
     ("Student", "remarks"): frozenset({"11"}),
     ("DiaryDay", "remarks"): frozenset({"11"}),
+    ("Student", "classNotices"): frozenset({"74", "77"}),
+    ("Student", "meetings"): frozenset({"74", "77"}),
+    ("Student", "absenceNotices"): frozenset({"74", "11"}),
+    ("Student", "absenceReasons"): frozenset({"74", "11"}),
 }
 """Fields the region's system cannot answer: ``null`` with ``NOT_SUPPORTED`` for whoever
-may see them (ЭлЖур keeps no remarks)."""
+may see them (ЭлЖур keeps no remarks and takes no absence notices; only ЭлЖур has class
+notices and meetings; «Сетевой город» none of the two-way half)."""
 LEGITIMATELY_NULL = frozenset(
     {
         ("Mark", "comment"),
@@ -179,6 +199,7 @@ LEGITIMATELY_NULL = frozenset(
         ("Remark", "subject"),  # a class teacher's remark outside lessons
         ("ReceiptVerification", "reason"),  # null for a valid receipt
         ("ReceiptVerification", "receipt"),  # null for an invalid one
+        ("Meeting", "myAnswer"),  # null until the viewer answers
     }
 )
 """Fields that may be ``null`` although the viewer may see them: the data itself is empty."""
@@ -232,7 +253,10 @@ def matrix_query(
     body.append(f"regions {{ {_render(REGIONS_SELECTION, 'Region')} }}")
     body.append(f'verifyReceipt(receipt: "no.such.receipt") {{ {_render(VERIFY_SELECTION)} }}')
     body.append(f"accessRequests {{ {_render(ACCESS_REQUESTS_SELECTION)} }}")
-    return f"query Matrix({', '.join(variables)}) {{ {' '.join(body)} }}"
+    text = " ".join(body)
+    if "$from" not in text:  # no ranged field asked: the range would be an unused variable
+        variables = [v for v in variables if not v.startswith(("$from:", "$to:"))]
+    return f"query Matrix({', '.join(variables)}) {{ {text} }}"
 
 
 # -- who relates to whom, from the demo world -------------------------------------------

@@ -33,6 +33,7 @@ from .matrix import (
     REGIONS,
     REMARKS_DIARY,
     REMARKS_STUDENT_SELECTION,
+    TWO_WAY_STUDENT_SELECTION,
     Cast,
     Expectations,
     check_response,
@@ -224,6 +225,47 @@ def test_every_remarks_field_answers_as_the_policy_says(
             problems += check_response(outcome.expect, outcome.body, counts)
     assert not problems, "\n".join(map(str, problems[:60]))
     assert counts["allowed"] > 100, counts
+    assert counts["denied"] > 20, counts
+
+
+@pytest.fixture(scope="module")
+def two_way_matrix(
+    demo: DemoGateway, casts: dict[str, Cast]
+) -> dict[tuple[str, str | None], Outcome]:
+    """Every persona × region asking each student's class notices, meetings, absence
+    notices and reasons: a third operation."""
+    worlds = {region: cast.world for region, cast in casts.items()}
+    outcomes: dict[tuple[str, str | None], Outcome] = {}
+    for region in REGIONS:
+        cast = casts[region]
+        for persona in persona_names(region):
+            expect = Expectations(
+                persona, worlds, me=False, student_selection=TWO_WAY_STUDENT_SELECTION
+            )
+            variables: dict[str, Any] = {}
+            for key in STUDENT_KEYS:
+                alias = _alias(key, region)
+                expect.students[alias] = (region, cast.student(key))
+                variables[alias] = cast.students[key]
+            query = matrix_query(
+                expect.students, (), (), me=False, student_selection=TWO_WAY_STUDENT_SELECTION
+            )
+            body = demo.query(query, variables, persona=persona)
+            outcomes[(region, persona)] = Outcome(expect, body)
+    return outcomes
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_two_way_field_answers_as_the_policy_says(
+    region: str, two_way_matrix: dict[tuple[str, str | None], Outcome]
+) -> None:
+    problems = []
+    counts: Counter[str] = Counter()
+    for (r, _), outcome in two_way_matrix.items():
+        if r == region:
+            problems += check_response(outcome.expect, outcome.body, counts)
+    assert not problems, "\n".join(map(str, problems[:60]))
+    assert counts["allowed"] > 20, counts
     assert counts["denied"] > 20, counts
 
 
