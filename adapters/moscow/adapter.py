@@ -181,6 +181,8 @@ class MoscowAdapter(DiaryAdapter):
         """Lesson id → ``grade_system_id``, from the schedule items of journals read."""
         self._mark_lessons: LRUCache[str, str] = LRUCache(_REMEMBERED_LESSONS)
         """Mark id → its lesson id, from marks written and journals read."""
+        self._lesson_subjects: LRUCache[str, Subject] = LRUCache(_REMEMBERED_LESSONS)
+        """Lesson id → its group's subject, from journals read."""
 
     # -- shared look-ups ---------------------------------------------------------------
 
@@ -581,6 +583,8 @@ class MoscowAdapter(DiaryAdapter):
         for m in journal_marks:
             if m.lesson_id is not None:
                 self._mark_lessons[m.id] = m.lesson_id
+        for le in lessons:
+            self._lesson_subjects[le.id] = group.subject
         return Journal(
             group=group,
             students=students,
@@ -670,12 +674,16 @@ class MoscowAdapter(DiaryAdapter):
         lesson_id: str | None,
         correcting: bool = False,
     ) -> dict[str, Any]:
-        scale = self._lesson_scales.get(lesson_id, FIVE_POINT_SYSTEM) if lesson_id else None
+        """Call 15's body: on the lesson's grade system where a journal told it, else the
+        five-point one (the provider refuses a value outside the lesson's scale)."""
+        scale = FIVE_POINT_SYSTEM
+        if lesson_id is not None:
+            scale = self._lesson_scales.get(lesson_id, FIVE_POINT_SYSTEM)
         try:
             return build_mark_body(
                 mark,
                 student_id=student_id,
-                grade_system_id=scale or FIVE_POINT_SYSTEM,
+                grade_system_id=scale,
                 lesson_id=lesson_id,
                 correcting=correcting,
             )
@@ -689,7 +697,8 @@ class MoscowAdapter(DiaryAdapter):
             document,
             student_id=student_id,
             tz=self.region.timezone,
-            subject=Subject(id="", name=""),  # where a server leaves the subject out
+            # call 13's shape has no subject: the lesson's, where a journal told it
+            subject=self._lesson_subjects.get(lesson_id or "", Subject(id="", name="")),
             lesson_id=lesson_id,
         )
         if written.lesson_id is not None:

@@ -35,6 +35,7 @@ from adapters import (
 from adapters.moscow import MoscowAdapter
 from diary_gateway_demo.seed import national_id
 from tests.adapters.harnesses.moscow import SSO_AUDIENCE, Harness
+from tests.adapters.moscow.test_adapter_http import rewriting
 from tests.clock import AWKWARD_INSTANTS
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -508,3 +509,24 @@ async def test_a_representative_withdraws_days_of_a_notice(writes: Writes) -> No
     assert withdraw("parent", 1, 2).json()["removed"] == 2
     (slot,) = await writes.adapter.get_absence_notices(writes.parent, [writes.student])
     assert slot == []
+
+
+def without_subjects(path: str, document: object) -> object:
+    """A server that answers call 15 in call 13's shape only: no subject on the mark."""
+    if path.startswith(TEACHER_API + "/marks") and isinstance(document, dict):
+        return {k: v for k, v in document.items() if k not in ("subject_id", "subject_name")}
+    return document
+
+
+async def test_a_mark_without_a_subject_takes_its_lessons_from_the_journal() -> None:
+    harness = Harness(wrap=rewriting(without_subjects))
+    adapter = await harness.start(Clock.fixed(AWKWARD_INSTANTS["sunday-2330-moscow"]))
+    assert isinstance(adapter, MoscowAdapter)
+    try:
+        writes = Writes(harness, adapter, AWKWARD_INSTANTS["sunday-2330-moscow"])
+        lesson = await writes.lesson()
+        mark = await writes.enter(lesson, "5")
+        group = harness.world.groups[int(harness.teacher_group_id())]
+        assert (mark.subject.id, mark.subject.name) == (str(group.subject_id), group.subject)
+    finally:
+        await harness.stop()
