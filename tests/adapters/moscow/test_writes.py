@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from adapters import (
+    AbsenceReason,
     AccessDeniedError,
     Caller,
     ChangeKind,
@@ -33,6 +34,14 @@ from adapters import (
     WriteOutcome,
 )
 from adapters.moscow import MoscowAdapter
+from adapters.moscow.parsing import (
+    CONTROL_FORMS,
+    DEFAULT_CONTROL_FORM,
+    UnknownControlForm,
+    build_mark_body,
+    parse_absence_notices,
+    parse_absence_reasons,
+)
 from diary_gateway_demo.seed import national_id
 from tests.adapters.harnesses.moscow import SSO_AUDIENCE, Harness
 from tests.adapters.moscow.test_adapter_http import rewriting
@@ -530,3 +539,94 @@ async def test_a_mark_without_a_subject_takes_its_lessons_from_the_journal() -> 
         assert (mark.subject.id, mark.subject.name) == (str(group.subject_id), group.subject)
     finally:
         await harness.stop()
+
+
+# -- the pure translation ----------------------------------------------------------------
+
+
+def test_mark_bodies_name_control_forms_by_id() -> None:
+    entered = build_mark_body(
+        MarkInput(" 4 ", weight=3, control_form="контрольная  Работа", is_exam=True),
+        student_id="7701001",
+        grade_system_id=4140001,
+        lesson_id="77",
+    )
+    assert entered == {
+        "student_profile_id": 7701001,
+        "schedule_item_id": 77,
+        "grade_origins": [{"grade_origin": "4", "grade_system_id": 4140001}],
+        "control_form_id": 4600004,
+        "weight": 3,
+        "is_exam": True,
+        "comment": None,
+    }
+    default = build_mark_body(MarkInput("5"), student_id="1", grade_system_id=1, lesson_id="2")
+    assert default["control_form_id"] == DEFAULT_CONTROL_FORM
+    kept = build_mark_body(
+        MarkInput("5"), student_id="1", grade_system_id=1, lesson_id=None, correcting=True
+    )
+    assert "control_form_id" not in kept
+    assert "schedule_item_id" not in kept
+    assert (
+        build_mark_body(
+            MarkInput("5", control_form="homework"),
+            student_id="1",
+            grade_system_id=1,
+            lesson_id=None,
+        )["control_form_id"]
+        == CONTROL_FORMS["домашняя работа"]
+    )
+    with pytest.raises(UnknownControlForm):
+        build_mark_body(
+            MarkInput("5", control_form="Эссе"), student_id="1", grade_system_id=1, lesson_id=None
+        )
+
+
+def test_notices_read_from_sparse_answers() -> None:
+    reasons = {1: ("Болезнь", True), 6: ("Без причины", False)}
+    document = {
+        "payload": [
+            {
+                "id": 9,
+                "notifications": [
+                    {"date": "2026-12-03", "reason_id": "1"},
+                    {"date": "2026-12-01", "reason_id": "1", "description": None},
+                ],
+                "unknown": True,
+            },
+            {"id": 9, "notifications": [{"date": "2026-11-30", "reason_id": 1}]},
+            {
+                "id": 3,
+                "student_id": 5,
+                "reason_id": 1,
+                "reason_name": "Болеет",
+                "notifications": [{"date": "2026-11-30"}],
+                "created_at": "2026-11-29T23:30:00",
+                "author_profile_id": 42,
+            },
+        ]
+    }
+    first, second = parse_absence_notices(document, student_id="5", reasons=reasons, tz=MSK)
+    assert (first.id, first.days, first.reason.name, first.author_id) == (
+        "3",
+        DateRange(date(2026, 11, 30), date(2026, 11, 30)),
+        "Болеет",
+        "42",
+    )
+    assert first.created_at == datetime(2026, 11, 29, 23, 30, tzinfo=MSK)
+    assert (second.id, second.student_id, second.days, second.reason) == (
+        "9",
+        "5",
+        DateRange(date(2026, 12, 1), date(2026, 12, 3)),
+        AbsenceReason("1", "Болезнь"),
+    )
+    assert second.comment is None
+    listed = [
+        {"id": 1, "name": "Болезнь", "is_parent_available": True},
+        {"id": 6, "name": "x", "is_parent_available": False},
+        {"id": 7, "name": "Иное"},
+    ]
+    assert parse_absence_reasons(listed) == [
+        AbsenceReason("1", "Болезнь"),
+        AbsenceReason("7", "Иное"),
+    ]
