@@ -75,6 +75,8 @@ _SCALE_NAMES = {system: name for system, (_, name, _) in GRADE_SYSTEMS.items()}
 MAX_NOTICE_DAYS = 31
 """The most days one absence notice may name."""
 MAX_DESCRIPTION = 500
+MAX_KEPT_ANSWERS = 10_000
+"""Answers kept for idempotency keys (the oldest key is forgotten first)."""
 
 
 class MesError(Exception):
@@ -592,7 +594,10 @@ class Emulator:
                 )
             return JSONResponse(kept[2], status_code=kept[1])
         status, answer = await write()
-        self.data.idempotent_answers[(profile.id, key)] = (fingerprint, status, answer)
+        kept_answers = self.data.idempotent_answers
+        if len(kept_answers) >= MAX_KEPT_ANSWERS:  # the oldest key is forgotten first
+            del kept_answers[next(iter(kept_answers))]
+        kept_answers[(profile.id, key)] = (fingerprint, status, answer)
         return JSONResponse(answer, status_code=status)
 
     def _writable_lesson(self, profile: MesProfile, lesson_id: int) -> Any:
