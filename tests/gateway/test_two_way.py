@@ -48,8 +48,8 @@ def _error(body: dict[str, Any]) -> dict[str, Any]:
 
 def _child(demo: DemoGateway, region: str, persona: str = "parent") -> str:
     body = demo.query("{ me { children { id } } }", persona=persona)
-    return next(
-        c["id"] for c in body["data"]["me"]["children"] if decode_id(c["id"]).region == region
+    return str(
+        next(c["id"] for c in body["data"]["me"]["children"] if decode_id(c["id"]).region == region)
     )
 
 
@@ -342,7 +342,8 @@ def _marks_in(
 ) -> list[dict[str, Any]]:
     journal = demo.query(JOURNAL, {"group": group, "from": start, "to": end}, persona="teacher@77")
     row = next(r for r in journal["data"]["journal"]["rows"] if r["student"]["id"] == child)
-    return next(c for c in row["cells"] if c["lessonId"] == lesson)["marks"]
+    marks: list[dict[str, Any]] = next(c for c in row["cells"] if c["lessonId"] == lesson)["marks"]
+    return marks
 
 
 def test_a_teacher_enters_and_corrects_a_mark_once_per_key(demo: DemoGateway) -> None:
