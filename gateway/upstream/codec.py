@@ -78,6 +78,7 @@ ENTITY_TYPES: tuple[type, ...] = (
     models.Lesson,
     models.LoginMethod,
     models.Mark,
+    models.MarkInput,
     models.MarkScale,
     models.Meeting,
     models.Message,
