@@ -296,9 +296,14 @@ async def message_threads(
 
 
 async def correspondents(info: Info, region: str) -> list[Correspondent]:
-    """Whom the viewer may write to in ``region``."""
+    """Whom the viewer may write to in ``region`` (nobody where its system does not know
+    them)."""
+    from .api import profile_in
+
     adapter = capable_adapter(info, region, Capability.MESSAGES, "messages")
     caller = info.context.require_caller()
+    if await profile_in(info, region) is None:
+        return []
     try:
         models = await adapter.list_correspondents(caller)
     except AdapterError as exc:

@@ -37,6 +37,7 @@ __all__ = [
     "REMARKS_DIARY",
     "REMARKS_STUDENT_SELECTION",
     "STUDENT_SELECTION",
+    "TWO_WAY_ME_SELECTION",
     "TWO_WAY_STUDENT_SELECTION",
     "UNLINKED",
     "Cast",
@@ -125,6 +126,18 @@ TWO_WAY_STUDENT_SELECTION: Selection = {
     "absenceReasons": ("AbsenceReason", {"name": None}),
 }
 """The two-way half's fields of a student: a third operation per persona."""
+TWO_WAY_ME_SELECTION: Selection = {
+    "messageThreads": (
+        "MessageThreadConnection",
+        {
+            "totalCount": None,
+            "nodes": ("MessageThread", {"subject": None, "unreadCount": None}),
+        },
+    ),
+    "correspondents": ("Correspondent", {"name": None, "role": None}),
+}
+"""The viewer's own threads and correspondents in region 11, asked with the two-way half."""
+_REGION_ARGUMENT = {("Viewer", "messageThreads"), ("Viewer", "correspondents")}
 ROW_STUDENT: Selection = {
     "id": None,
     "fullName": None,
@@ -213,6 +226,8 @@ def _render(selection: Selection, owner: str = "Student") -> str:
             continue
         ranged = name == "diary" or (owner, name) == ("Student", "remarks")
         args = "(from: $from, to: $to)" if ranged else ""
+        if (owner, name) in _REGION_ARGUMENT:
+            args = '(region: "11")'  # the region whose system has messaging
         parts.append(f"{name}{args} {{ {_render(sub[1], sub[0])} }}")
     return " ".join(parts)
 
@@ -225,6 +240,7 @@ def matrix_query(
     me: bool = True,
     student_selection: Selection = STUDENT_SELECTION,
     diary_selection: Selection = DIARY,
+    me_selection: Selection = ME_SELECTION,
 ) -> str:
     """One operation asking everything of the matrix at once (aliases per student and group).
 
@@ -249,7 +265,7 @@ def matrix_query(
             f"{{ {_render(diary_selection, 'Diary')} }}"
         )
     if me:
-        body.append(f"me {{ {_render(ME_SELECTION, 'Viewer')} }}")
+        body.append(f"me {{ {_render(me_selection, 'Viewer')} }}")
     body.append(f"regions {{ {_render(REGIONS_SELECTION, 'Region')} }}")
     body.append(f'verifyReceipt(receipt: "no.such.receipt") {{ {_render(VERIFY_SELECTION)} }}')
     body.append(f"accessRequests {{ {_render(ACCESS_REQUESTS_SELECTION)} }}")
@@ -415,6 +431,7 @@ class Expectations:
     """Whether the operation asks for ``me``."""
     student_selection: Selection = field(default_factory=lambda: STUDENT_SELECTION)
     diary_selection: Selection = field(default_factory=lambda: DIARY)
+    me_selection: Selection = field(default_factory=lambda: ME_SELECTION)
 
     def student_of(self, global_id: str) -> tuple[str, SeedStudent]:
         gid = decode_id(global_id, expected="Student")
@@ -549,7 +566,7 @@ def check_response(
     elif not signed_in:
         walk.denied(("me",), data.get("me"))
     elif walk.allowed(("me",), data.get("me"), nullable=False):
-        walk.walk(data["me"], "Viewer", ME_SELECTION, ("me",), base)
+        walk.walk(data["me"], "Viewer", expect.me_selection, ("me",), base)
 
     if walk.allowed(("regions",), data.get("regions"), nullable=False):
         walk.walk(data["regions"], "Region", REGIONS_SELECTION, ("regions",), base)

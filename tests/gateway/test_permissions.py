@@ -33,6 +33,7 @@ from .matrix import (
     REGIONS,
     REMARKS_DIARY,
     REMARKS_STUDENT_SELECTION,
+    TWO_WAY_ME_SELECTION,
     TWO_WAY_STUDENT_SELECTION,
     Cast,
     Expectations,
@@ -233,14 +234,18 @@ def two_way_matrix(
     demo: DemoGateway, casts: dict[str, Cast]
 ) -> dict[tuple[str, str | None], Outcome]:
     """Every persona × region asking each student's class notices, meetings, absence
-    notices and reasons: a third operation."""
+    notices and reasons, and their own threads and correspondents: a third operation."""
     worlds = {region: cast.world for region, cast in casts.items()}
     outcomes: dict[tuple[str, str | None], Outcome] = {}
     for region in REGIONS:
         cast = casts[region]
         for persona in persona_names(region):
             expect = Expectations(
-                persona, worlds, me=False, student_selection=TWO_WAY_STUDENT_SELECTION
+                persona,
+                worlds,
+                me=persona is not None,
+                student_selection=TWO_WAY_STUDENT_SELECTION,
+                me_selection=TWO_WAY_ME_SELECTION,
             )
             variables: dict[str, Any] = {}
             for key in STUDENT_KEYS:
@@ -248,7 +253,12 @@ def two_way_matrix(
                 expect.students[alias] = (region, cast.student(key))
                 variables[alias] = cast.students[key]
             query = matrix_query(
-                expect.students, (), (), me=False, student_selection=TWO_WAY_STUDENT_SELECTION
+                expect.students,
+                (),
+                (),
+                me=expect.me,
+                student_selection=TWO_WAY_STUDENT_SELECTION,
+                me_selection=TWO_WAY_ME_SELECTION,
             )
             body = demo.query(query, variables, persona=persona)
             outcomes[(region, persona)] = Outcome(expect, body)
