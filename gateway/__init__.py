@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .absences import AbsenceNoticeBook
 from .app import create_app
 from .audit import AuditLog
 from .dev_issuer import DevIssuer
@@ -10,6 +11,7 @@ from .identity import AuthenticationFailed, Identity, IssuerConfig, TokenVerifie
 from .settings import Settings, SettingsError, load_settings_file, parse_settings
 
 __all__ = [
+    "AbsenceNoticeBook",
     "AuditLog",
     "AuthenticationFailed",
     "DevIssuer",

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from adapters import SYSTEM_CLOCK, AdapterRegistry, Clock
 from schema import QueryLimits, build_schema
 
+from .absences import AbsenceNoticeBook
 from .audit import AuditLog
 from .database import Database
 from .dev_issuer import DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_PATH, DevIssuer
@@ -323,6 +324,7 @@ def create_app(
             receipts=receipts,
             onboarding=onboarding,
             ledger=_write_ledger(settings, infrastructure),
+            absence_notices=AbsenceNoticeBook(database, clock=clock),
         ),
         persisted=PersistedOperations.from_settings(settings, infrastructure),
         rate_limits=rate_limits,

@@ -1,11 +1,12 @@
 """A legal representative's advance notice that a child will be absent (``notifyAbsence``).
 
-The notice goes to the region's system (the Moscow-style one takes planned absences),
-which keeps it and shows it to the class teacher; ``Student.absenceNotices`` lists them for
-the child's legal representatives and class teacher. Only today and later
-days may be given (in the region's own date); the reason comes from the region's list
-(``Student.absenceReasons``). Where the region's system takes no notices, the fields and
-the mutation are ``NOT_SUPPORTED``.
+The notice goes to the region's system where it takes planned absences (the Moscow-style
+one), which keeps it and shows it to the class teacher; elsewhere the gateway keeps it in
+its own database (:class:`.context.AbsenceNoticeStore`) with its own list of reasons.
+``Student.absenceNotices`` lists them for the child's legal representatives and class
+teacher either way. Only today and later days may be given (in the region's own date); the
+reason comes from ``Student.absenceReasons``. Without the gateway's store, a region whose
+system takes no notices answers ``NOT_SUPPORTED``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import strawberry
 
 from adapters import AbsenceNotice as AbsenceNoticeModel
 from adapters import AbsenceReason as AbsenceReasonModel
-from adapters import AdapterError, Capability, DateRange
+from adapters import AdapterError, Capability, DateRange, DiaryAdapter
 
 from .audit import note_read
-from .context import Info
+from .context import AbsenceNoticeStore, Info
 from .errors import ErrorCode, coded_error
-from .ids import encode_id
+from .ids import decode_id, encode_id
 from .policy import GUARDIAN
 from .writes import IdempotencyKey, capable_adapter, write_once
 
@@ -81,10 +82,16 @@ class AbsenceNoticePayload:
 
 
 async def absence_notices_of(info: Info, student: Student) -> list[AbsenceNotice]:
-    """``student``'s advance absence notices (the policy was checked by the caller)."""
+    """``student``'s advance absence notices (the policy was checked by the caller): the
+    region's, or the gateway's where the region's system takes none."""
     region = student.region_code
-    adapter = capable_adapter(info, region, Capability.ABSENCE_NOTICES, "absence notices")
+    adapter, book = _keeper(info, region)
     info.context.cacheable = False
+    if book is not None:
+        return [
+            AbsenceNotice.from_model(n, region)
+            for n in await book.of_student(region, student.model.id)
+        ]
     caller = info.context.require_caller()
     try:
         (slot,) = await adapter.get_absence_notices(caller, [student.model.id])
@@ -96,15 +103,28 @@ async def absence_notices_of(info: Info, student: Student) -> list[AbsenceNotice
 
 
 async def absence_reasons_of(info: Info, student: Student) -> list[AbsenceReason]:
-    """The reasons the region accepts for ``student``."""
+    """The reasons the region accepts for ``student`` (the gateway's own list where it keeps
+    the notices)."""
     region = student.region_code
-    adapter = capable_adapter(info, region, Capability.ABSENCE_NOTICES, "absence notices")
+    adapter, book = _keeper(info, region)
+    if book is not None:
+        return [AbsenceReason.from_model(r, region) for r in book.reasons()]
     caller = info.context.require_caller()
     try:
         models = await adapter.get_absence_reasons(caller, student.model.id)
     except AdapterError as exc:
         raise await info.context.adapter_error(exc, region=region) from exc
     return [AbsenceReason.from_model(r, region) for r in models]
+
+
+def _keeper(info: Info, region: str) -> tuple[DiaryAdapter, AbsenceNoticeStore | None]:
+    """The region's adapter, and the gateway's book when the region's system takes no
+    notices (``NOT_SUPPORTED`` when neither does)."""
+    book = info.context.absence_notices
+    adapter = info.context.registry[region]
+    if adapter.supports(Capability.ABSENCE_NOTICES) or book is None:
+        return capable_adapter(info, region, Capability.ABSENCE_NOTICES, "absence notices"), None
+    return adapter, book
 
 
 async def notify_absence(
@@ -122,7 +142,7 @@ async def notify_absence(
         str | None, strawberry.argument(description="A note for the school (up to 500).")
     ] = None,
 ) -> AbsenceNoticePayload | None:
-    from .api import decode_client_id, load_student
+    from .api import decode_client_id, load_student, profile_in
 
     student = await load_student(info, student_id)
     region = student.region_code
@@ -130,8 +150,15 @@ async def notify_absence(
         raise coded_error(
             ErrorCode.FORBIDDEN, "only the student's legal representative sends absence notices"
         )
-    adapter = capable_adapter(info, region, Capability.ABSENCE_NOTICES, "absence notices")
-    reason = decode_client_id(info, reason_id, expected="AbsenceReason")
+    adapter, book = _keeper(info, region)
+    if book is None:
+        reason = decode_client_id(info, reason_id, expected="AbsenceReason")
+    else:  # the gateway's own reasons: matched against its list, never sent anywhere
+        reason = decode_id(reason_id, expected="AbsenceReason")
+        if reason.native not in {r.id for r in book.reasons()}:
+            raise coded_error(
+                ErrorCode.BAD_USER_INPUT, "not one of `Student.absenceReasons`", argument="reasonId"
+            )
     if reason.region != region:
         raise coded_error(
             ErrorCode.BAD_USER_INPUT, "the reason is from another region", argument="reasonId"
@@ -156,6 +183,28 @@ async def notify_absence(
         )
     caller = info.context.require_caller()
     days = DateRange(starts_on, ends_on)
+
+    async def write() -> AbsenceNoticeModel:
+        if book is None:
+            return await adapter.notify_absence(
+                caller,
+                student.model.id,
+                days,
+                reason.native,
+                comment=note,
+                idempotency_key=idempotency_key,
+            )
+        profile = await profile_in(info, region)
+        author = profile.person.id if profile is not None else caller.scope
+        return await book.add(
+            region=region,
+            student=student.model.id,
+            days=days,
+            reason_id=reason.native,
+            comment=note,
+            author=author,
+        )
+
     model = await write_once(
         info,
         region=region,
@@ -168,14 +217,7 @@ async def notify_absence(
             "reason": reason.native,
             "comment": note,
         },
-        write=lambda: adapter.notify_absence(
-            caller,
-            student.model.id,
-            days,
-            reason.native,
-            comment=note,
-            idempotency_key=idempotency_key,
-        ),
+        write=write,
     )
     note_read(info, student, "notifyAbsence", allowed=True)
     if info.context.on_mutation is not None:

@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import strawberry
 from graphql import GraphQLError
 
-from adapters import SYSTEM_CLOCK, AdapterError, AdapterRegistry, AuthenticationError, Caller, Clock
+from adapters import (
+    SYSTEM_CLOCK,
+    AbsenceNotice,
+    AbsenceReason,
+    AdapterError,
+    AdapterRegistry,
+    AuthenticationError,
+    Caller,
+    Clock,
+    DateRange,
+)
 from adapters.errors import Reauthentication
 
 from .errors import ErrorCode, coded_error, from_adapter_error
@@ -27,6 +37,7 @@ if TYPE_CHECKING:
     from .receipts import ReceiptBook
 
 __all__ = [
+    "AbsenceNoticeStore",
     "AuditEvent",
     "AuditSink",
     "GatewayContext",
@@ -108,6 +119,26 @@ class SessionIssuer(Protocol):
         ...
 
 
+class AbsenceNoticeStore(Protocol):
+    """Advance absence notices the gateway keeps for regions whose system takes none
+    (:class:`gateway.absences.AbsenceNoticeBook`)."""
+
+    def reasons(self) -> list[AbsenceReason]: ...
+
+    async def add(
+        self,
+        *,
+        region: str,
+        student: str,
+        days: DateRange,
+        reason_id: str,
+        comment: str | None,
+        author: str,
+    ) -> AbsenceNotice: ...
+
+    async def of_student(self, region: str, student: str) -> list[AbsenceNotice]: ...
+
+
 class WriteLedger(Protocol):
     """Runs each write once per (person, operation, idempotency key); a replay with the
     same arguments gets the first answer (:class:`gateway.idempotency.WriteLedger`)."""
@@ -157,6 +188,9 @@ class GatewayContext:
     """Invitations and access requests (``None``: not configured)."""
     ledger: WriteLedger | None = None
     """Idempotent writes (``None``: each write runs, replays included)."""
+    absence_notices: AbsenceNoticeStore | None = None
+    """Notices kept by the gateway where the region's system takes none (``None``: those
+    regions answer NOT_SUPPORTED)."""
     _loaders: Loaders | None = None
     pending_audit: list[AuditEvent] = field(default_factory=list)
     written_audit: list[AuditEvent] = field(default_factory=list)

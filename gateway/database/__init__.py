@@ -9,11 +9,14 @@ at the same PostgreSQL and sees what the others wrote; the demo's default is a S
 * :mod:`.models` — the tables (SQLAlchemy declarative models);
 * :mod:`.migrations` — Alembic's environment and revisions, shipped inside the package;
 * repositories named by what they keep: :class:`AuditEvents`, :class:`ReceiptKeys`,
-  :class:`Receipts`, :class:`Invitations`, :class:`AccessRequests`.
+  :class:`Receipts`, :class:`Invitations`, :class:`AccessRequests`,
+  :class:`AbsenceNoticeRecords` (advance absence notices where the region's system takes
+  none).
 """
 
 from __future__ import annotations
 
+from .absence_notices import AbsenceNoticeRecord, AbsenceNoticeRecords
 from .audit_events import AuditEvents
 from .engine import DEFAULT_DATABASE_URL, Database, async_url, head_revision, migrate
 from .models import Base
@@ -22,6 +25,8 @@ from .receipts import ReceiptKeys, ReceiptRecord, Receipts, StoredKey
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "AbsenceNoticeRecord",
+    "AbsenceNoticeRecords",
     "AccessRequestRecord",
     "AccessRequests",
     "AuditEvents",

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AbsenceNoticeRow",
     "AccessRequestRow",
     "AuditEventRow",
     "AuditStudentRow",
@@ -120,3 +121,23 @@ class AccessRequestRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decided_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     invitation: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class AbsenceNoticeRow(Base):
+    """A legal representative's advance absence notice, kept by the gateway for a region
+    whose system takes none (the class teacher reads it through the gateway)."""
+
+    __tablename__ = "absence_notices"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region: Mapped[str] = mapped_column(String(16))
+    student: Mapped[str] = mapped_column(String(64))
+    """The region's own id of the student."""
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(32))
+    """A code of the gateway's list of reasons."""
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    author: Mapped[str] = mapped_column(String(200))
+    """The region's own id of the representative who sent it."""
+    created_at: Mapped[float] = mapped_column(Float)

@@ -18,7 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from adapters import AdapterRegistry, Clock
 from schema import GatewayContext, QueryLimits
-from schema.context import WriteLedger
+from schema.context import AbsenceNoticeStore, WriteLedger
 
 from ..audit import AuditLog
 from ..sessions import SessionService
@@ -54,10 +54,13 @@ class Executor:
         receipts: Any = None,
         onboarding: Any = None,
         ledger: WriteLedger | None = None,
+        absence_notices: AbsenceNoticeStore | None = None,
     ) -> None:
         self.schema = schema
         self.ledger = ledger
         """Idempotent writes (:class:`gateway.idempotency.WriteLedger`)."""
+        self.absence_notices = absence_notices
+        """Notices the gateway keeps (:class:`gateway.absences.AbsenceNoticeBook`)."""
         self.registry = registry
         self.audit = audit
         self.sessions = sessions
@@ -98,6 +101,7 @@ class Executor:
             receipts=self.receipts,
             onboarding=self.onboarding,
             ledger=self.ledger,
+            absence_notices=self.absence_notices,
             **extra,
         )
 

@@ -196,12 +196,10 @@ NOT_SUPPORTED_IN: dict[tuple[str, str], frozenset[str]] = {
     ("DiaryDay", "remarks"): frozenset({"11"}),
     ("Student", "classNotices"): frozenset({"74", "77"}),
     ("Student", "meetings"): frozenset({"74", "77"}),
-    ("Student", "absenceNotices"): frozenset({"74", "11"}),
-    ("Student", "absenceReasons"): frozenset({"74", "11"}),
 }
 """Fields the region's system cannot answer: ``null`` with ``NOT_SUPPORTED`` for whoever
-may see them (ЭлЖур keeps no remarks and takes no absence notices; only ЭлЖур has class
-notices and meetings; «Сетевой город» none of the two-way half)."""
+may see them (ЭлЖур keeps no remarks; only ЭлЖур has class notices and meetings; absence
+notices the gateway keeps where a region's system takes none)."""
 LEGITIMATELY_NULL = frozenset(
     {
         ("Mark", "comment"),

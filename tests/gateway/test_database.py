@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from .conftest import make_demo
 AUDIT_TABLES = {"audit_events", "audit_students"}
 RECEIPT_TABLES = {"receipts", "receipt_keys"}
 ONBOARDING_TABLES = {"invitations", "access_requests"}
+NOTICE_TABLES = {"absence_notices"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -67,13 +69,17 @@ def test_migrations_run_up_and_down(database_url: str) -> None:
     up = _migrate(database_url)
     assert up.returncode == 0, up.stderr
     assert f"at revision {head_revision()} (the newest)" in up.stdout
-    assert _tables(database_url) == AUDIT_TABLES | RECEIPT_TABLES | ONBOARDING_TABLES
+    assert (
+        _tables(database_url) == AUDIT_TABLES | RECEIPT_TABLES | ONBOARDING_TABLES | NOTICE_TABLES
+    )
     down = _migrate(database_url, "--to", "0001")
     assert down.returncode == 0, down.stderr
     assert _tables(database_url) == AUDIT_TABLES
     again = _migrate(database_url)  # up again from the middle
     assert again.returncode == 0, again.stderr
-    assert _tables(database_url) == AUDIT_TABLES | RECEIPT_TABLES | ONBOARDING_TABLES
+    assert (
+        _tables(database_url) == AUDIT_TABLES | RECEIPT_TABLES | ONBOARDING_TABLES | NOTICE_TABLES
+    )
     base = _migrate(database_url, "--to", "base")
     assert base.returncode == 0, base.stderr
     assert "at revision none (empty)" in base.stdout
@@ -189,4 +195,61 @@ def test_processes_starting_together_on_one_sqlite_file_all_migrate_it(tmp_path:
     for process in starts:
         _, errors = process.communicate(timeout=60)
         assert process.returncode == 0, errors
-    assert _tables(url) == AUDIT_TABLES | RECEIPT_TABLES | ONBOARDING_TABLES
+    assert _tables(url) == AUDIT_TABLES | RECEIPT_TABLES | ONBOARDING_TABLES | NOTICE_TABLES
+
+
+def test_absence_notices_kept_by_the_gateway_are_listed_per_student(database_url: str) -> None:
+    """The notices of regions whose system takes none: kept, listed per student and region,
+    the earliest day first, with the gateway's reasons; an unknown reason is refused."""
+    from adapters import SYSTEM_CLOCK, DateRange
+    from gateway.absences import REASONS, AbsenceNoticeBook
+
+    async def use() -> None:
+        database = Database(database_url)
+        book = AbsenceNoticeBook(database, clock=SYSTEM_CLOCK)
+        try:
+            later = DateRange(date(2026, 12, 10), date(2026, 12, 11))
+            sooner = DateRange(date(2026, 12, 3), date(2026, 12, 3))
+            first = await book.add(
+                region="74",
+                student="740001001",
+                days=later,
+                reason_id="illness",
+                comment="к врачу",
+                author="74-parent",
+            )
+            second = await book.add(
+                region="74",
+                student="740001001",
+                days=sooner,
+                reason_id="family",
+                comment=None,
+                author="74-parent",
+            )
+            await book.add(
+                region="11",
+                student="740001001",
+                days=sooner,
+                reason_id="other",
+                comment=None,
+                author="11-parent",
+            )
+            listed = await book.of_student("74", "740001001")
+            assert [n.id for n in listed] == [second.id, first.id]
+            assert listed[1].days == later
+            assert listed[1].reason == REASONS[0]
+            assert (listed[1].comment, listed[1].author_id) == ("к врачу", "74-parent")
+            assert await book.of_student("74", "740001002") == []
+            with pytest.raises(ValueError, match="unknown reason"):
+                await book.add(
+                    region="74",
+                    student="740001001",
+                    days=sooner,
+                    reason_id="holiday",
+                    comment=None,
+                    author="74-parent",
+                )
+        finally:
+            await database.aclose()
+
+    asyncio.run(use())
