@@ -21,6 +21,7 @@ logged.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -34,7 +35,6 @@ from adapters.errors import (
     AuthenticationError,
     CredentialsRefusedError,
     NotFoundError,
-    ProviderRejectedError,
     WriteOutcome,
 )
 from adapters.models import (
@@ -504,12 +504,6 @@ class ElJurAdapter(DiaryAdapter):
     ) -> Message:
         # ЭлЖур takes no idempotency key: the base never retries a write.
         try:  # what is read before the write: a failure here sent nothing
-            if attachments:
-                raise ProviderRejectedError(
-                    "ЭлЖур's API takes no files with a message",
-                    provider=self.slug,
-                    field="attachments",
-                )
             session = await self._known_session(caller)
             if thread_id is not None:
                 token, chain = await self._thread(session, thread_id)
@@ -527,6 +521,10 @@ class ElJurAdapter(DiaryAdapter):
         except AdapterError as exc:
             exc.write_outcome = WriteOutcome.NOT_APPLIED
             raise
+        if attachments:  # links, as the emulator's `files` takes them
+            form["files"] = json.dumps(
+                [{"filename": a.name, "link": a.url} for a in attachments], ensure_ascii=False
+            )
         result = await self._posted(session, token, method, **form)
         roles = {rules.user_id: parsing.role_of(rules)}
         return parsing.parse_message(result, self.region.timezone, rules.user_id, roles)

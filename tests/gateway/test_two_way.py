@@ -120,6 +120,28 @@ def test_a_parent_and_the_class_teacher_write_read_and_reply(demo: DemoGateway) 
     assert mine["unreadCount"] == 1
 
 
+def test_attachments_are_links_the_recipient_sees(demo: DemoGateway) -> None:
+    teacher = _correspondent(demo, "parent", "CLASS_TEACHER")
+    send = """mutation ($to: ID!, $key: String!, $files: [AttachmentLinkInput!]) {
+      sendMessage(to: $to, subject: "Справка", text: "Во вложении.", attachments: $files,
+                  idempotencyKey: $key) { threadId }
+    }"""
+    link = {"name": "справка.pdf", "url": "https://files.example/spravka.pdf"}
+    sent = demo.query(send, {"to": teacher["id"], "key": _key(), "files": [link]}, persona="parent")
+    assert "errors" not in sent, sent
+    read = """{ me { messageThreads(region: "11", first: 20) { nodes {
+      id messages { nodes { text attachments { name url } } } } } } }"""
+    threads = demo.query(read, persona="class-teacher@11")["data"]["me"]["messageThreads"]
+    (thread,) = [t for t in threads["nodes"] if t["id"] == sent["data"]["sendMessage"]["threadId"]]
+    assert thread["messages"]["nodes"] == [{"text": "Во вложении.", "attachments": [link]}]
+    plain = demo.query(
+        send,
+        {"to": teacher["id"], "key": _key(), "files": [{"name": "x", "url": "http://plain"}]},
+        persona="parent",
+    )
+    assert _error(plain)["code"] == "BAD_USER_INPUT"  # https links only, never sent
+
+
 def test_a_parent_writes_only_to_their_childrens_teachers(demo: DemoGateway) -> None:
     world = World.build("11", clock=SYSTEM_CLOCK)
     child = world.canonical_student_id

@@ -42,6 +42,7 @@ chose is listed in the package README.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import zlib
@@ -182,6 +183,8 @@ class _Message:
     school_id: int
     read: dict[int, datetime] = field(default_factory=dict)
     """Recipient → when they read it."""
+    files: tuple[tuple[str, str], ...] = ()
+    """Linked files: (name, link)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1229,6 +1232,7 @@ class ElJurData:
         school_id: int,
         *,
         replyto: _Message | None = None,
+        files: tuple[tuple[str, str], ...] = (),
     ) -> _Message:
         message = _Message(
             id=self._next_message,
@@ -1240,6 +1244,7 @@ class ElJurData:
             text=text,
             sent_at=sent_at,
             school_id=school_id,
+            files=files,
         )
         self._next_message += 1
         self._messages[message.id] = message
@@ -1324,7 +1329,7 @@ class ElJurData:
             "short_text": message.text[:SHORT_TEXT],
             "date": _fmt_dt(message.sent_at),
             "unread": viewer in message.recipients and viewer not in message.read,
-            "with_files": False,
+            "with_files": bool(message.files),
             "user_from": self._user_card(message.author),
             "user_to": [self._user_card(r) for r in message.recipients],
             "replyto": str(message.replyto) if message.replyto is not None else None,
@@ -1335,7 +1340,7 @@ class ElJurData:
         sender = viewer == message.author
         entry = self._message_entry(message, viewer)
         entry["text"] = message.text
-        entry["files"] = []
+        entry["files"] = [{"filename": name, "link": link} for name, link in message.files]
         entry["user_to"] = [
             {
                 **self._user_card(r),
@@ -1446,10 +1451,13 @@ class ElJurData:
         subject: str,
         text: str,
         users_to: str,
+        files: str = "",
     ) -> Envelope:
         """A new message to ``users_to`` (user ids, comma-separated): the caller may write
         only to whom :meth:`getmessagereceivers` lists (others: ``state`` 403); an empty or
-        too long text or subject is refused with ``state`` 422 and the ``field`` (ours)."""
+        too long text or subject is refused with ``state`` 422 and the ``field`` (ours).
+        ``files`` (ours: the real API attaches files uploaded to ``uploadFileUrl``) is a JSON
+        list of ``{"filename", "link"}`` linked files."""
 
         def build() -> dict[str, Any]:
             user, token = self._authorize(devkey, vendor, auth_token)
@@ -1467,13 +1475,16 @@ class ElJurData:
             if any(r not in allowed for r in recipients):
                 raise _Fail(403, "Нельзя отправить сообщение этому пользователю")
             school = token.school_id if token.school_id is not None else schools[0]
-            message = self._store(user.id, recipients, subject, text, self.world.now(), school)
+            linked = _linked_files(files)
+            message = self._store(
+                user.id, recipients, subject, text, self.world.now(), school, files=linked
+            )
             return {"message": self._message_info(message, user.id)}
 
         return self._serve(build)
 
     def sendreplymessage(
-        self, *, devkey: str, vendor: str, auth_token: str, replyto: str, text: str
+        self, *, devkey: str, vendor: str, auth_token: str, replyto: str, text: str, files: str = ""
     ) -> Envelope:
         """A reply to a message the caller wrote or received: to its author, or (the
         author following up) to its recipients; others' messages are ``state`` 404."""
@@ -1493,6 +1504,7 @@ class ElJurData:
                 self.world.now(),
                 previous.school_id,
                 replyto=previous,
+                files=_linked_files(files),
             )
             return {"message": self._message_info(message, user.id)}
 
@@ -1677,3 +1689,20 @@ class ElJurData:
             return {"meeting": self._meeting(class_id, raw, user.id)}
 
         return self._serve(build)
+
+
+def _linked_files(raw: str) -> tuple[tuple[str, str], ...]:
+    """``files`` of a message (a JSON list of ``{"filename", "link"}``): up to 10 https
+    links with names, else ``state`` 422 naming ``files``."""
+    if not raw:
+        return ()
+    try:
+        entries = json.loads(raw)
+        linked = tuple((str(e["filename"]), str(e["link"])) for e in entries)
+    except (ValueError, TypeError, KeyError):
+        raise _Fail(422, "Неверный список файлов", field="files") from None
+    if len(linked) > 10 or any(
+        not name.strip() or not link.startswith("https://") for name, link in linked
+    ):
+        raise _Fail(422, "Неверный список файлов", field="files")
+    return linked
