@@ -235,8 +235,9 @@ def test_a_mark_a_teacher_enters_reaches_the_parent_on_another_instance_once(
     tmp_path: Path, settings: dict[str, Any]
 ) -> None:
     """``enterMark`` on one instance; the parent subscribed on the other gets the mark once,
-    through the emulator's change feed, the poller and the Redis stream."""
-    from tests.gateway.test_two_way import ENTER, _algebra_cell
+    through the emulator's change feed, the poller and the Redis stream; ``correctMark`` on
+    the other instance reaches them once as ``MARK_UPDATED``."""
+    from tests.gateway.test_two_way import CORRECT, ENTER, _algebra_cell
 
     key = tmp_path / "key.json"
     with make_demo(key, **settings) as a:
@@ -256,6 +257,12 @@ def test_a_mark_a_teacher_enters_reaches_the_parent_on_another_instance_once(
                 assert event["node"]["__typename"] == "Mark"
                 assert (event["node"]["id"], event["node"]["value"]) == (mark["id"], "3")
                 assert a.query(ENTER, variables, persona="teacher@77") == entered  # a replay
+                correct = {"mark": mark["id"], "value": "4", "key": "live-2"}
+                corrected = b.query(CORRECT, correct, persona="teacher@77")  # the other instance
+                assert "errors" not in corrected, corrected
+                (update,) = _events(parent, 1)
+                assert update["kind"] == "MARK_UPDATED"
+                assert (update["node"]["id"], update["node"]["value"]) == (mark["id"], "4")
                 polled = _polls(a.url) + _polls(b.url)
                 wait_until("three more polls", lambda: _polls(a.url) + _polls(b.url) >= polled + 3)
-                assert len(parent.events()) == 1  # exactly once, the replay included
+                assert len(parent.events()) == 2  # each exactly once, the replay included
