@@ -10,7 +10,7 @@ from adapters import Capability
 
 from .harness import harness_personas, supports_faults
 
-__all__ = ["needs", "seed_world"]
+__all__ = ["needs", "seed_world", "upstream_calls"]
 
 
 def seed_world(contract_harness: Any) -> Any:
@@ -42,3 +42,17 @@ def needs(
         pytest.skip("the harness cannot switch faults")
     if world and seed_world(harness) is None:
         pytest.skip("the harness exposes no seed world")
+
+
+def upstream_calls(harness: Any) -> int | None:
+    """Requests the harness's provider has served, or ``None`` where it cannot count them
+    (a harness without ``upstream_calls``, or the base's, which raises)."""
+    method = getattr(harness, "upstream_calls", None)
+    if not callable(method):
+        return None
+    try:
+        count: int = method()
+    except NotImplementedError:
+        return None
+    return count
+
