@@ -55,4 +55,3 @@ def upstream_calls(harness: Any) -> int | None:
     except NotImplementedError:
         return None
     return count
-

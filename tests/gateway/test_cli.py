@@ -108,6 +108,7 @@ def test_demo_commands_without_the_simulators_say_how_to_install_them(
     assert result.stdout == ""
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_production_commands_need_no_simulators(tmp_path: Path) -> None:
     made = _cli_without_demo("token", "--subject", "esia-1", key=tmp_path / "key.json")
     assert made.returncode == 0, made.stderr
@@ -155,6 +156,7 @@ base_url = "{netcity_url}"
     return config
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_token_for_a_serve_config_with_the_dev_issuer(tmp_path: Path) -> None:
     from diary_gateway_demo.netcity import create_emulator
     from diary_gateway_demo.personas import find_persona
@@ -200,6 +202,7 @@ def _read_as_parent(
         assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_token_refuses_a_config_without_the_dev_issuer(tmp_path: Path) -> None:
     config = _dev_issuer_config(tmp_path, 8000, dev_issuer=False)
     result = _cli("token", "--config", str(config), "--subject", "123")

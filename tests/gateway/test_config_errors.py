@@ -133,6 +133,7 @@ def test_serve_refuses_a_bad_config_with_key_and_expectation(
     assert err.count("\n") == 1, err  # one line, nothing else
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_the_serve_process_refuses_a_bad_config_in_one_line(tmp_path: Path) -> None:
     """The same through a real ``diary-gateway serve`` process, for one of the files."""
     toml, message = BAD_FILES[3]
@@ -146,6 +147,7 @@ def test_the_serve_process_refuses_a_bad_config_in_one_line(tmp_path: Path) -> N
     assert result.stderr.count("\n") == 1, result.stderr
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_serve_refuses_an_unreachable_redis(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
     config = tmp_path / "gateway.toml"
@@ -177,6 +179,7 @@ def _wait_for(url: str, process: subprocess.Popen[str], seconds: float = 30) -> 
     pytest.fail(f"{url} did not answer")
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_dev_issuer_is_an_explicit_opt_in(tmp_path: Path) -> None:
     """No [[issuers]] but ``dev_issuer = true``: serve runs, and the dev tokens work."""
     port = free_port()

@@ -64,6 +64,7 @@ def _migrate(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_migrations_run_up_and_down(database_url: str) -> None:
     assert _tables(database_url) == set()
     up = _migrate(database_url)
@@ -100,6 +101,7 @@ def test_a_database_behind_is_refused_without_migrate_on_start(database_url: str
     assert "revision 0001" in asyncio.run(use())
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_migrate_refuses_a_bad_url_and_says_why() -> None:
     bad = _migrate("mysql://somewhere/db")
     assert bad.returncode == 2
@@ -174,6 +176,7 @@ def _subject(persona: str) -> str:
     return find_persona(persona).subject
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_processes_starting_together_on_one_sqlite_file_all_migrate_it(tmp_path: Path) -> None:
     """Instances (or test workers) first using one SQLite file at once: none fails, and the
     database ends at the newest revision (SQLite has no advisory lock: the losers of the race

@@ -174,6 +174,7 @@ def _answers(url: str) -> bool:
         return False
 
 
+@pytest.mark.slow  # a process of its own: CI runs it with -m slow
 def test_a_dead_pollers_students_are_taken_over_without_losing_an_event(
     tmp_path: Path, settings: dict[str, Any]
 ) -> None:
