@@ -247,6 +247,33 @@ class DiaryAdapter(abc.ABC):
         found = iter(await fetch(valid) if valid else [])
         return [next(found) if self.is_native_id(kind, i) else self._invalid_id(kind) for i in ids]
 
+    async def _per_students(
+        self,
+        capability: Capability,
+        resource: str,
+        caller: Caller,
+        student_ids: Sequence[str],
+        key: tuple[object, ...],
+        fetch: Callable[[list[str]], Awaitable[BatchResult[T]]],
+    ) -> BatchResult[T]:
+        """A read of one slot per student: the well-formed ids in one call (cached per
+        ``key`` and invalidated per student), the slots checked against the ids; each
+        malformed id fails its own slot."""
+
+        async def batch(ids: list[str]) -> BatchResult[T]:
+            result = await self._call(
+                capability,
+                resource,
+                caller,
+                self._key(ids, *key),
+                lambda: fetch(ids),
+                student_ids=ids,
+            )
+            self._check_batch(ids, result)
+            return result
+
+        return await self._valid_only(capability, IdKind.STUDENT, student_ids, batch)
+
     # -- the template ------------------------------------------------------------------
 
     def supports(self, capability: Capability) -> bool:
@@ -426,84 +453,61 @@ class DiaryAdapter(abc.ABC):
         self, caller: Caller, student_ids: Sequence[str]
     ) -> BatchResult[Student]:
         """Students by id; a slot holds ``NotFoundError`` for an unknown id."""
-
-        async def fetch(ids: list[str]) -> BatchResult[Student]:
-            result = await self._call(
-                Capability.PROFILE,
-                "students",
-                caller,
-                self._key(ids),
-                lambda: self._fetch_students(caller, ids),
-                student_ids=ids,
-            )
-            self._check_batch(ids, result)
-            return result
-
-        return await self._valid_only(Capability.PROFILE, IdKind.STUDENT, student_ids, fetch)
+        return await self._per_students(
+            Capability.PROFILE,
+            "students",
+            caller,
+            student_ids,
+            (),
+            lambda ids: self._fetch_students(caller, ids),
+        )
 
     async def get_diaries(
         self, caller: Caller, student_ids: Sequence[str], days: DateRange
     ) -> BatchResult[list[Lesson]]:
         """Each student's lessons in ``days``, with their marks, homework and absences."""
-
-        async def fetch(ids: list[str]) -> BatchResult[list[Lesson]]:
-            result = await self._call(
-                Capability.SCHEDULE,
-                "diary",
-                caller,
-                self._key(ids, days.start, days.end),
-                lambda: self._guarded(
-                    "diary", "lesson", ids, self._fetch_diaries(caller, ids, days)
-                ),
-                student_ids=ids,
-            )
-            self._check_batch(ids, result)
-            for slot in result:
-                if isinstance(slot, list):
-                    self._check_lessons(slot, days)
-            return result
-
-        return await self._valid_only(Capability.SCHEDULE, IdKind.STUDENT, student_ids, fetch)
+        result = await self._per_students(
+            Capability.SCHEDULE,
+            "diary",
+            caller,
+            student_ids,
+            (days.start, days.end),
+            lambda ids: self._guarded(
+                "diary", "lesson", ids, self._fetch_diaries(caller, ids, days)
+            ),
+        )
+        for slot in result:
+            if isinstance(slot, list):
+                self._check_lessons(slot, days)
+        return result
 
     async def get_marks(
         self, caller: Caller, student_ids: Sequence[str], days: DateRange
     ) -> BatchResult[list[Mark]]:
         """Each student's marks for lessons in ``days`` (filtered on the lesson date)."""
-
-        async def fetch(ids: list[str]) -> BatchResult[list[Mark]]:
-            result = await self._call(
-                Capability.MARKS,
-                "marks",
-                caller,
-                self._key(ids, days.start, days.end),
-                lambda: self._guarded("marks", "mark", ids, self._fetch_marks(caller, ids, days)),
-                student_ids=ids,
-            )
-            self._check_batch(ids, result)
-            return result
-
-        return await self._valid_only(Capability.MARKS, IdKind.STUDENT, student_ids, fetch)
+        return await self._per_students(
+            Capability.MARKS,
+            "marks",
+            caller,
+            student_ids,
+            (days.start, days.end),
+            lambda ids: self._guarded("marks", "mark", ids, self._fetch_marks(caller, ids, days)),
+        )
 
     async def get_progress(
         self, caller: Caller, student_ids: Sequence[str], days: DateRange
     ) -> BatchResult[list[SubjectProgress]]:
         """Per-subject weighted averages over ``days``."""
-
-        async def fetch(ids: list[str]) -> BatchResult[list[SubjectProgress]]:
-            result = await self._call(
-                Capability.PROGRESS,
-                "progress",
-                caller,
-                self._key(ids, days.start, days.end),
-                lambda: self._guarded(
-                    "progress", "progress", ids, self._fetch_progress(caller, ids, days)
-                ),
-                student_ids=ids,
-            )
-            self._check_batch(ids, result)
-            return result
-
-        return await self._valid_only(Capability.PROGRESS, IdKind.STUDENT, student_ids, fetch)
+        return await self._per_students(
+            Capability.PROGRESS,
+            "progress",
+            caller,
+            student_ids,
+            (days.start, days.end),
+            lambda ids: self._guarded(
+                "progress", "progress", ids, self._fetch_progress(caller, ids, days)
+            ),
+        )
 
     async def get_changes(
         self, caller: Caller, student_ids: Sequence[str], since: datetime
@@ -514,22 +518,16 @@ class DiaryAdapter(abc.ABC):
         """
         if since.tzinfo is None:
             since = since.replace(tzinfo=self.region.timezone)
-
-        async def fetch(ids: list[str]) -> BatchResult[list[Change]]:
-            result = await self._call(
-                Capability.CHANGES,
-                "changes",
-                caller,
-                self._key(ids, since.isoformat()),
-                lambda: self._guarded(
-                    "changes", "change", ids, self._fetch_changes(caller, ids, since)
-                ),
-                student_ids=ids,
-            )
-            self._check_batch(ids, result)
-            return result
-
-        return await self._valid_only(Capability.CHANGES, IdKind.STUDENT, student_ids, fetch)
+        return await self._per_students(
+            Capability.CHANGES,
+            "changes",
+            caller,
+            student_ids,
+            (since.isoformat(),),
+            lambda ids: self._guarded(
+                "changes", "change", ids, self._fetch_changes(caller, ids, since)
+            ),
+        )
 
     async def get_journal(self, caller: Caller, group_id: str, days: DateRange) -> Journal:
         """A group's journal over ``days`` (staff only; the provider checks it too)."""
@@ -578,22 +576,16 @@ class DiaryAdapter(abc.ABC):
     ) -> BatchResult[list[Remark]]:
         """Each student's remarks and praise of ``days``, oldest first (as the caller may
         read them: the provider decides whose they are)."""
-
-        async def fetch(ids: list[str]) -> BatchResult[list[Remark]]:
-            result = await self._call(
-                Capability.REMARKS,
-                "remarks",
-                caller,
-                self._key(ids, days.start, days.end),
-                lambda: self._guarded(
-                    "remarks", "remark", ids, self._fetch_remarks(caller, ids, days)
-                ),
-                student_ids=ids,
-            )
-            self._check_batch(ids, result)
-            return result
-
-        return await self._valid_only(Capability.REMARKS, IdKind.STUDENT, student_ids, fetch)
+        return await self._per_students(
+            Capability.REMARKS,
+            "remarks",
+            caller,
+            student_ids,
+            (days.start, days.end),
+            lambda ids: self._guarded(
+                "remarks", "remark", ids, self._fetch_remarks(caller, ids, days)
+            ),
+        )
 
     async def acknowledge_week(
         self, caller: Caller, student_id: str, week_of: date, content_hash: str, receipt: str
@@ -718,40 +710,28 @@ class DiaryAdapter(abc.ABC):
         self, caller: Caller, student_ids: Sequence[str]
     ) -> BatchResult[list[ClassNotice]]:
         """Each student's class notices, the latest first."""
-
-        async def fetch(ids: list[str]) -> BatchResult[list[ClassNotice]]:
-            result = await self._call(
-                Capability.CLASS_NOTICES,
-                "notices",
-                caller,
-                self._key(ids),
-                lambda: self._fetch_class_notices(caller, ids),
-                student_ids=ids,
-            )
-            self._check_batch(ids, result)
-            return result
-
-        return await self._valid_only(Capability.CLASS_NOTICES, IdKind.STUDENT, student_ids, fetch)
+        return await self._per_students(
+            Capability.CLASS_NOTICES,
+            "notices",
+            caller,
+            student_ids,
+            (),
+            lambda ids: self._fetch_class_notices(caller, ids),
+        )
 
     async def get_meetings(
         self, caller: Caller, student_ids: Sequence[str]
     ) -> BatchResult[list[Meeting]]:
         """Each student's class's parent meetings, the earliest first, with the caller's
         answers."""
-
-        async def fetch(ids: list[str]) -> BatchResult[list[Meeting]]:
-            result = await self._call(
-                Capability.MEETINGS,
-                "meetings",
-                caller,
-                self._key(ids),
-                lambda: self._fetch_meetings(caller, ids),
-                student_ids=ids,
-            )
-            self._check_batch(ids, result)
-            return result
-
-        return await self._valid_only(Capability.MEETINGS, IdKind.STUDENT, student_ids, fetch)
+        return await self._per_students(
+            Capability.MEETINGS,
+            "meetings",
+            caller,
+            student_ids,
+            (),
+            lambda ids: self._fetch_meetings(caller, ids),
+        )
 
     async def rsvp_meeting(self, caller: Caller, meeting_id: str, rsvp: Rsvp) -> Meeting:
         """Give the caller's answer to a meeting (a later answer replaces it); the meeting
@@ -811,21 +791,13 @@ class DiaryAdapter(abc.ABC):
     ) -> BatchResult[list[AbsenceNotice]]:
         """Each student's advance absence notices (a representative's own children; the
         class teacher's class), the earliest day first."""
-
-        async def fetch(ids: list[str]) -> BatchResult[list[AbsenceNotice]]:
-            result = await self._call(
-                Capability.ABSENCE_NOTICES,
-                "absence_notices",
-                caller,
-                self._key(ids),
-                lambda: self._fetch_absence_notices(caller, ids),
-                student_ids=ids,
-            )
-            self._check_batch(ids, result)
-            return result
-
-        return await self._valid_only(
-            Capability.ABSENCE_NOTICES, IdKind.STUDENT, student_ids, fetch
+        return await self._per_students(
+            Capability.ABSENCE_NOTICES,
+            "absence_notices",
+            caller,
+            student_ids,
+            (),
+            lambda ids: self._fetch_absence_notices(caller, ids),
         )
 
     async def enter_mark(
