@@ -18,7 +18,7 @@ import strawberry
 
 from adapters import AbsenceNotice as AbsenceNoticeModel
 from adapters import AbsenceReason as AbsenceReasonModel
-from adapters import AdapterError, Capability, DateRange, DiaryAdapter
+from adapters import AdapterError, Capability, DateRange
 
 from .audit import note_read
 from .context import AbsenceNoticeStore, Info
@@ -85,46 +85,40 @@ async def absence_notices_of(info: Info, student: Student) -> list[AbsenceNotice
     """``student``'s advance absence notices (the policy was checked by the caller): the
     region's, or the gateway's where the region's system takes none."""
     region = student.region_code
-    adapter, book = _keeper(info, region)
+    book = _gateway_book(info, region)
     info.context.cacheable = False
     if book is not None:
         return [
             AbsenceNotice.from_model(n, region)
             for n in await book.of_student(region, student.model.id)
         ]
-    caller = info.context.require_caller()
-    try:
-        (slot,) = await adapter.get_absence_notices(caller, [student.model.id])
-        if isinstance(slot, AdapterError):
-            raise slot
-    except AdapterError as exc:
-        raise await info.context.adapter_error(exc, region=region) from exc
-    return [AbsenceNotice.from_model(n, region) for n in slot]
+    notices = await info.context.loaders.absence_notices.load((region, student.model.id))
+    return [AbsenceNotice.from_model(n, region) for n in notices]
 
 
 async def absence_reasons_of(info: Info, student: Student) -> list[AbsenceReason]:
     """The reasons the region accepts for ``student`` (the gateway's own list where it keeps
     the notices)."""
     region = student.region_code
-    adapter, book = _keeper(info, region)
+    book = _gateway_book(info, region)
     if book is not None:
         return [AbsenceReason.from_model(r, region) for r in book.reasons()]
     caller = info.context.require_caller()
     try:
-        models = await adapter.get_absence_reasons(caller, student.model.id)
+        models = await info.context.registry[region].get_absence_reasons(caller, student.model.id)
     except AdapterError as exc:
         raise await info.context.adapter_error(exc, region=region) from exc
     return [AbsenceReason.from_model(r, region) for r in models]
 
 
-def _keeper(info: Info, region: str) -> tuple[DiaryAdapter, AbsenceNoticeStore | None]:
-    """The region's adapter, and the gateway's book when the region's system takes no
-    notices (``NOT_SUPPORTED`` when neither does)."""
+def _gateway_book(info: Info, region: str) -> AbsenceNoticeStore | None:
+    """The gateway's book when the region's system takes no notices (``None``: the region
+    keeps them; ``NOT_SUPPORTED`` when neither does)."""
     book = info.context.absence_notices
-    adapter = info.context.registry[region]
-    if adapter.supports(Capability.ABSENCE_NOTICES) or book is None:
-        return capable_adapter(info, region, Capability.ABSENCE_NOTICES, "absence notices"), None
-    return adapter, book
+    if info.context.registry[region].supports(Capability.ABSENCE_NOTICES) or book is None:
+        capable_adapter(info, region, Capability.ABSENCE_NOTICES, "absence notices")
+        return None
+    return book
 
 
 async def notify_absence(
@@ -150,7 +144,8 @@ async def notify_absence(
         raise coded_error(
             ErrorCode.FORBIDDEN, "only the student's legal representative sends absence notices"
         )
-    adapter, book = _keeper(info, region)
+    book = _gateway_book(info, region)
+    adapter = info.context.registry[region]
     if book is None:
         reason = decode_client_id(info, reason_id, expected="AbsenceReason")
     else:  # the gateway's own reasons: matched against its list, never sent anywhere

@@ -16,11 +16,14 @@ from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 
 from adapters import (
+    AbsenceNotice,
     AdapterError,
     Change,
+    ClassNotice,
     DateRange,
     Lesson,
     Mark,
+    Meeting,
     RegionProfile,
     Remark,
     Roster,
@@ -125,6 +128,13 @@ class Loaders:
         self.changes: DataLoader[tuple[str, str, datetime], list[Change]] = DataLoader(
             self._load_changes
         )
+        self.class_notices: DataLoader[StudentKey, list[ClassNotice]] = DataLoader(
+            self._load_class_notices
+        )
+        self.meetings: DataLoader[StudentKey, list[Meeting]] = DataLoader(self._load_meetings)
+        self.absence_notices: DataLoader[StudentKey, list[AbsenceNotice]] = DataLoader(
+            self._load_absence_notices
+        )
         self.roster: DataLoader[str, Roster] = DataLoader(self._load_rosters)
         self.terms: DataLoader[tuple[str, str], list[Term]] = DataLoader(self._load_terms)
 
@@ -175,15 +185,47 @@ class Loaders:
         # public data, no caller: a refusal here says nothing about the caller's session
         return await _grouped(regions, lambda r: r, fetch, lambda r: r, **self._span("schools"))
 
-    async def _load_students(self, keys: list[StudentKey]) -> list[Any]:
-        caller = self._caller()
+    async def _load_per_student(
+        self,
+        keys: list[StudentKey],
+        call: Callable[[str, list[str]], Awaitable[Sequence[Any]]],
+        name: str,
+    ) -> list[Any]:
+        """One adapter call per region for the students of ``keys``."""
 
         async def fetch(region: str, members: list[StudentKey]) -> Sequence[Any]:
-            adapter = self._context.registry[region]
-            return await adapter.get_students(caller, [sid for _, sid in members])
+            return await call(region, [sid for _, sid in members])
 
         return await _grouped(
-            keys, lambda k: k[0], fetch, lambda r: r, self._translate, **self._span("students")
+            keys, lambda k: k[0], fetch, lambda r: r, self._translate, **self._span(name)
+        )
+
+    async def _load_students(self, keys: list[StudentKey]) -> list[Any]:
+        caller = self._caller()
+        return await self._load_per_student(
+            keys, lambda r, ids: self._context.registry[r].get_students(caller, ids), "students"
+        )
+
+    async def _load_class_notices(self, keys: list[StudentKey]) -> list[Any]:
+        caller = self._caller()
+        return await self._load_per_student(
+            keys,
+            lambda r, ids: self._context.registry[r].get_class_notices(caller, ids),
+            "class_notices",
+        )
+
+    async def _load_meetings(self, keys: list[StudentKey]) -> list[Any]:
+        caller = self._caller()
+        return await self._load_per_student(
+            keys, lambda r, ids: self._context.registry[r].get_meetings(caller, ids), "meetings"
+        )
+
+    async def _load_absence_notices(self, keys: list[StudentKey]) -> list[Any]:
+        caller = self._caller()
+        return await self._load_per_student(
+            keys,
+            lambda r, ids: self._context.registry[r].get_absence_notices(caller, ids),
+            "absence_notices",
         )
 
     async def _load_ranges(

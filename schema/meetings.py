@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from adapters import AdapterError, Capability, Rsvp
+from adapters import Capability, Rsvp
 from adapters import Meeting as MeetingModel
 
 from .audit import note_read
@@ -78,16 +78,10 @@ class MeetingRsvpPayload:
 async def meetings_of(info: Info, student: Student) -> list[Meeting]:
     """The parent meetings of ``student``'s class (the policy was checked by the caller)."""
     region = student.region_code
-    adapter = capable_adapter(info, region, Capability.MEETINGS, "parent meetings")
+    capable_adapter(info, region, Capability.MEETINGS, "parent meetings")
     info.context.cacheable = False  # answers change them
-    caller = info.context.require_caller()
-    try:
-        (slot,) = await adapter.get_meetings(caller, [student.model.id])
-        if isinstance(slot, AdapterError):
-            raise slot
-    except AdapterError as exc:
-        raise await info.context.adapter_error(exc, region=region) from exc
-    return [Meeting.from_model(m, region, student.model.id) for m in slot]
+    meetings = await info.context.loaders.meetings.load((region, student.model.id))
+    return [Meeting.from_model(m, region, student.model.id) for m in meetings]
 
 
 async def rsvp_meeting(

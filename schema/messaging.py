@@ -314,15 +314,9 @@ async def correspondents(info: Info, region: str) -> list[Correspondent]:
 async def class_notices_of(info: Info, student: Student) -> list[ClassNotice]:
     """The notices of ``student``'s class (the policy was checked by the caller)."""
     region = student.region_code
-    adapter = capable_adapter(info, region, Capability.CLASS_NOTICES, "class notices")
-    caller = info.context.require_caller()
-    try:
-        (slot,) = await adapter.get_class_notices(caller, [student.model.id])
-        if isinstance(slot, AdapterError):
-            raise slot
-    except AdapterError as exc:
-        raise await info.context.adapter_error(exc, region=region) from exc
-    return [ClassNotice.from_model(n, region, student.model.id) for n in slot]
+    capable_adapter(info, region, Capability.CLASS_NOTICES, "class notices")
+    notices = await info.context.loaders.class_notices.load((region, student.model.id))
+    return [ClassNotice.from_model(n, region, student.model.id) for n in notices]
 
 
 # -- writes ---------------------------------------------------------------------------
