@@ -29,7 +29,9 @@ from tests.clock import school_week
 
 from .conftest import DemoGateway
 from .matrix import (
+    DIARY,
     FULL_MARKS,
+    ME_SELECTION,
     REGIONS,
     REMARKS_DIARY,
     REMARKS_STUDENT_SELECTION,
@@ -37,6 +39,7 @@ from .matrix import (
     TWO_WAY_STUDENT_SELECTION,
     Cast,
     Expectations,
+    Selection,
     check_response,
     errors_by_path,
     expected_marks,
@@ -177,12 +180,17 @@ def matrix(demo: DemoGateway, casts: dict[str, Cast]) -> dict[tuple[str, str | N
     return outcomes
 
 
-@pytest.fixture(scope="module")
-def remarks_matrix(
-    demo: DemoGateway, casts: dict[str, Cast]
+def _students_matrix(
+    demo: DemoGateway,
+    casts: dict[str, Cast],
+    *,
+    student_selection: Selection,
+    diary_selection: Selection | None = None,
+    me_selection: Selection | None = None,
 ) -> dict[tuple[str, str | None], Outcome]:
-    """Every persona × region again, asking each student's remarks (by student and on the
-    diary's days): a second operation, the first being at the cost limit."""
+    """Every persona × region asking ``student_selection`` of each student of the region
+    (and ``diary_selection`` of the canonical student's diary, ``me_selection`` of the
+    signed-in viewer, when given): an operation of its own beside the matrix's."""
     worlds = {region: cast.world for region, cast in casts.items()}
     outcomes: dict[tuple[str, str | None], Outcome] = {}
     for region in REGIONS:
@@ -191,40 +199,65 @@ def remarks_matrix(
             expect = Expectations(
                 persona,
                 worlds,
-                me=False,
-                student_selection=REMARKS_STUDENT_SELECTION,
-                diary_selection=REMARKS_DIARY,
+                me=me_selection is not None and persona is not None,
+                student_selection=student_selection,
+                diary_selection=diary_selection or DIARY,
+                me_selection=me_selection or ME_SELECTION,
             )
-            variables: dict[str, Any] = dict(_range())
+            variables: dict[str, Any] = dict(_range()) if diary_selection is not None else {}
             for key in STUDENT_KEYS:
                 alias = _alias(key, region)
                 expect.students[alias] = (region, cast.student(key))
                 variables[alias] = cast.students[key]
-            diary_alias = f"d_{_alias('canonical', region)}"
-            expect.diaries[diary_alias] = (region, cast.student("canonical"))
+            if diary_selection is not None:
+                diary_alias = f"d_{_alias('canonical', region)}"
+                expect.diaries[diary_alias] = (region, cast.student("canonical"))
             query = matrix_query(
                 expect.students,
                 (),
                 expect.diaries,
-                me=False,
-                student_selection=REMARKS_STUDENT_SELECTION,
-                diary_selection=REMARKS_DIARY,
+                me=expect.me,
+                student_selection=expect.student_selection,
+                diary_selection=expect.diary_selection,
+                me_selection=expect.me_selection,
             )
             body = demo.query(query, variables, persona=persona)
             outcomes[(region, persona)] = Outcome(expect, body)
     return outcomes
 
 
+def _problems(
+    region: str, outcomes: dict[tuple[str, str | None], Outcome]
+) -> tuple[list[str], Counter[str]]:
+    """Every difference from the policy in ``region``'s outcomes, and the fields counted."""
+    problems = []
+    counts: Counter[str] = Counter()
+    for (r, _), outcome in outcomes.items():
+        if r == region:
+            problems += check_response(outcome.expect, outcome.body, counts)
+    return [str(p) for p in problems], counts
+
+
+@pytest.fixture(scope="module")
+def remarks_matrix(
+    demo: DemoGateway, casts: dict[str, Cast]
+) -> dict[tuple[str, str | None], Outcome]:
+    """Every persona × region again, asking each student's remarks (by student and on the
+    diary's days): a second operation, the first being at the cost limit."""
+    return _students_matrix(
+        demo,
+        casts,
+        student_selection=REMARKS_STUDENT_SELECTION,
+        diary_selection=REMARKS_DIARY,
+    )
+
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_every_remarks_field_answers_as_the_policy_says(
     region: str, remarks_matrix: dict[tuple[str, str | None], Outcome]
 ) -> None:
-    problems = []
-    counts: Counter[str] = Counter()
-    for (r, _), outcome in remarks_matrix.items():
-        if r == region:
-            problems += check_response(outcome.expect, outcome.body, counts)
-    assert not problems, "\n".join(map(str, problems[:60]))
+    problems, counts = _problems(region, remarks_matrix)
+    assert not problems, "\n".join(problems[:60])
     assert counts["allowed"] > 100, counts
     assert counts["denied"] > 20, counts
 
@@ -235,46 +268,20 @@ def two_way_matrix(
 ) -> dict[tuple[str, str | None], Outcome]:
     """Every persona × region asking each student's class notices, meetings, absence
     notices and reasons, and their own threads and correspondents: a third operation."""
-    worlds = {region: cast.world for region, cast in casts.items()}
-    outcomes: dict[tuple[str, str | None], Outcome] = {}
-    for region in REGIONS:
-        cast = casts[region]
-        for persona in persona_names(region):
-            expect = Expectations(
-                persona,
-                worlds,
-                me=persona is not None,
-                student_selection=TWO_WAY_STUDENT_SELECTION,
-                me_selection=TWO_WAY_ME_SELECTION,
-            )
-            variables: dict[str, Any] = {}
-            for key in STUDENT_KEYS:
-                alias = _alias(key, region)
-                expect.students[alias] = (region, cast.student(key))
-                variables[alias] = cast.students[key]
-            query = matrix_query(
-                expect.students,
-                (),
-                (),
-                me=expect.me,
-                student_selection=TWO_WAY_STUDENT_SELECTION,
-                me_selection=TWO_WAY_ME_SELECTION,
-            )
-            body = demo.query(query, variables, persona=persona)
-            outcomes[(region, persona)] = Outcome(expect, body)
-    return outcomes
+    return _students_matrix(
+        demo,
+        casts,
+        student_selection=TWO_WAY_STUDENT_SELECTION,
+        me_selection=TWO_WAY_ME_SELECTION,
+    )
 
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_every_two_way_field_answers_as_the_policy_says(
     region: str, two_way_matrix: dict[tuple[str, str | None], Outcome]
 ) -> None:
-    problems = []
-    counts: Counter[str] = Counter()
-    for (r, _), outcome in two_way_matrix.items():
-        if r == region:
-            problems += check_response(outcome.expect, outcome.body, counts)
-    assert not problems, "\n".join(map(str, problems[:60]))
+    problems, counts = _problems(region, two_way_matrix)
+    assert not problems, "\n".join(problems[:60])
     assert counts["allowed"] > 20, counts
     assert counts["denied"] > 20, counts
 
