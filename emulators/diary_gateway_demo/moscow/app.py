@@ -702,11 +702,11 @@ class Emulator:
         description = sorted(descriptions)[-1] or None
         return tuple(sorted(set(dates))), reason_id, description
 
-    async def notify_absence(self, request: Request) -> Response:
-        """``POST /api/family/mobile/v1/attendance`` (regional-diary-apis §МЭШ row 19):
-        ``{student_id, notifications: [{date, reason_id, description}]}`` — a legal
-        representative tells the school the student will be absent on those days (today
-        or later). Answers the notice recorded (its shape is ours)."""
+    async def _representative_request(
+        self, request: Request
+    ) -> tuple[MesProfile, dict[str, Any], SeedStudent]:
+        """An attendance write's caller, JSON body and student: a legal representative of
+        that student only (others 403; no such student 404)."""
         profile = self._authenticate(request, family=True)
         body = await _json_body(request)
         try:
@@ -717,6 +717,14 @@ class Emulator:
             raise _not_found("ученик")
         if profile.type != "parent" or not self.data.may_write_homework(profile, student):
             raise _forbidden()  # a legal representative only
+        return profile, body, student
+
+    async def notify_absence(self, request: Request) -> Response:
+        """``POST /api/family/mobile/v1/attendance`` (regional-diary-apis §МЭШ row 19):
+        ``{student_id, notifications: [{date, reason_id, description}]}`` — a legal
+        representative tells the school the student will be absent on those days (today
+        or later). Answers the notice recorded (its shape is ours)."""
+        profile, body, student = await self._representative_request(request)
         dates, reason_id, description = self._notice_fields(body)
 
         async def write() -> tuple[int, Any]:
@@ -736,16 +744,7 @@ class Emulator:
         notifications: [{date}]}`` — a legal representative withdraws those days (today or
         later) of the student's notices; a notice left without days goes. Answers
         ``{"success": true, "removed": <days taken out>}`` (``removed`` is ours)."""
-        profile = self._authenticate(request, family=True)
-        body = await _json_body(request)
-        try:
-            student = self.world.students.get(int(body["student_id"]))
-        except (KeyError, TypeError, ValueError):
-            raise _bad_request("Не передан student_id") from None
-        if student is None:
-            raise _not_found("ученик")
-        if profile.type != "parent" or not self.data.may_write_homework(profile, student):
-            raise _forbidden()
+        _, body, student = await self._representative_request(request)
         items = body.get("notifications")
         if not isinstance(items, list) or not items:
             raise _rejected("notifications: непустой список {date}", "notifications")
